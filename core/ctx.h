@@ -1,0 +1,60 @@
+/*
+ * ctx.h -- who is asking and with what: the caller (principal), its database connection, the
+ * plugin set and "today". Domain functions take a ctx and are called the same way from HTTP,
+ * the CLI and tests.
+ */
+#ifndef sr_ctx_h
+#define sr_ctx_h
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "problem.h"
+#include "util.h"
+
+enum sr_role {
+  SR_ROLE_NONE = 0,
+  SR_ROLE_CITY,        /* city_supervisor */
+  SR_ROLE_DISTRICT,    /* district_supervisor */
+  SR_ROLE_AGENCY,      /* agency */
+  SR_ROLE_USER_UNIT,   /* user_unit */
+  SR_ROLE_COORDINATOR, /* coordinator */
+  SR_ROLE_ADMIN,       /* admin */
+  SR_ROLE_SYSTEM       /* the CLI and the scheduler acting on their own */
+};
+
+const char *sr_role_name(enum sr_role r);
+enum sr_role sr_role_parse(const char *s);
+bool sr_role_is_supervisor(enum sr_role r);
+
+struct sr_principal {
+  long account_id;        /* 0 for the system */
+  enum sr_role role;
+  char jurisdiction[16];  /* district_supervisor, coordinator */
+  long org_id;            /* user_unit, agency */
+};
+
+struct sr_plugins;
+
+struct sr_ctx {
+  PGconn *db;
+  struct sr_plugins *plugins;
+  struct sr_principal who;
+  struct sr_date today;
+  const char *request_id;
+};
+
+/* BEGIN and state the caller for row-level security. On failure <pb> is filled. */
+bool sr_tx_begin(struct sr_ctx *c, struct sr_problem *pb);
+bool sr_tx_commit(struct sr_ctx *c, struct sr_problem *pb);
+void sr_tx_rollback(struct sr_ctx *c);
+
+/* Appends to the audit log inside the current transaction. */
+bool sr_audit(struct sr_ctx *c, const char *action, const char *target_type, const char *target_id,
+              const cJSON *detail, struct sr_problem *pb);
+/* Queues an event in the outbox inside the current transaction. */
+bool sr_outbox(struct sr_ctx *c, const char *event_type, const char *subject_type,
+               const char *subject_id, const char *jurisdiction, const cJSON *payload,
+               struct sr_problem *pb);
+
+#endif

@@ -1,0 +1,123 @@
+/* db.c -- see db.h. */
+#include "db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+static const char *db_url;
+static _Thread_local PGconn *thread_conn;
+
+void sr_db_set_url(const char *url) { db_url = url; }
+
+const char *sr_db_url(void)
+{
+  if(db_url)
+    return db_url;
+  const char *env = getenv("DATABASE_URL");
+  return env ? env : "";
+}
+
+static void quiet_notices(void *arg, const PGresult *res)
+{
+  (void)arg;
+  (void)res; /* NOTICEs (e.g. "relation already exists, skipping") are not our log's business */
+}
+
+PGconn *sr_db_connect(char *err, size_t errsz)
+{
+  PGconn *c = PQconnectdb(sr_db_url());
+  if(!c || PQstatus(c) != CONNECTION_OK) {
+    snprintf(err, errsz, "cannot connect to PostgreSQL: %s",
+             c ? PQerrorMessage(c) : "out of memory");
+    size_t n = strlen(err);
+    while(n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
+      err[--n] = '\0';
+    PQfinish(c);
+    return NULL;
+  }
+  PQsetNoticeReceiver(c, quiet_notices, NULL);
+  PGresult *r = PQexec(c, "SET search_path = public, pg_catalog; SET statement_timeout = '30s'; "
+                          "SET lock_timeout = '10s'; SET idle_in_transaction_session_timeout = '60s'; "
+                          "SET TIME ZONE 'UTC'");
+  bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+  if(!ok)
+    snprintf(err, errsz, "cannot configure the session: %s", PQerrorMessage(c));
+  PQclear(r);
+  if(!ok) {
+    PQfinish(c);
+    return NULL;
+  }
+  return c;
+}
+
+PGconn *sr_db_thread(char *err, size_t errsz)
+{
+  if(thread_conn && PQstatus(thread_conn) == CONNECTION_OK &&
+     PQtransactionStatus(thread_conn) == PQTRANS_IDLE)
+    return thread_conn;
+  sr_db_thread_release();
+  thread_conn = sr_db_connect(err, errsz);
+  return thread_conn;
+}
+
+void sr_db_thread_release(void)
+{
+  PQfinish(thread_conn);
+  thread_conn = NULL;
+}
+
+PGresult *sr_db_exec(PGconn *c, const char *sql, int nparams, const char *const *params)
+{
+  return PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
+}
+
+bool sr_db_ok(const PGresult *r, ExecStatusType want)
+{
+  if(r && PQresultStatus(r) == want)
+    return true;
+  if(sr_db_classify(r) == SR_DB_OTHER)
+    sr_error("database: %s", r ? PQresultErrorMessage(r) : "no result (connection lost?)");
+  return false;
+}
+
+enum sr_db_class sr_db_classify(const PGresult *r)
+{
+  const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+  if(!state)
+    return SR_DB_OTHER;
+  if(strcmp(state, "23505") == 0)
+    return SR_DB_UNIQUE;
+  if(strcmp(state, "23503") == 0)
+    return SR_DB_FOREIGN_KEY;
+  if(strcmp(state, "23514") == 0)
+    return SR_DB_CHECK;
+  if(strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+    return SR_DB_RETRY;
+  if(strcmp(state, "42501") == 0)
+    return SR_DB_RLS;
+  return SR_DB_OTHER;
+}
+
+bool sr_db_command(PGconn *c, const char *sql, int nparams, const char *const *params,
+                   struct sr_problem *pb)
+{
+  PGresult *r = sr_db_exec(c, sql, nparams, params);
+  bool ok = r && (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK);
+  if(!ok) {
+    sr_error("database: %s", r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+    sr_problem_set(pb, SR_INTERNAL, "database error");
+  }
+  PQclear(r);
+  return ok;
+}
+
+const char *sr_db_get(const PGresult *r, int row, const char *name)
+{
+  int col = PQfnumber(r, name);
+  if(col < 0 || row >= PQntuples(r) || PQgetisnull(r, row, col))
+    return NULL;
+  return PQgetvalue(r, row, col);
+}

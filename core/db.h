@@ -1,0 +1,38 @@
+/*
+ * db.h -- PostgreSQL access: connections configured for a service, parameterized statements
+ * only, one place that classifies SQLSTATEs, and transactions that carry the caller's identity
+ * for row-level security.
+ */
+#ifndef sr_db_h
+#define sr_db_h
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "problem.h"
+
+enum sr_db_class { SR_DB_OTHER, SR_DB_UNIQUE, SR_DB_FOREIGN_KEY, SR_DB_CHECK, SR_DB_RETRY, SR_DB_RLS };
+
+/* Where to connect: DATABASE_URL (a libpq conninfo string or URI) unless set otherwise. */
+void sr_db_set_url(const char *url);
+const char *sr_db_url(void);
+
+/* A new connection with search_path, statement and lock timeouts set. Caller owns it (PQfinish). */
+PGconn *sr_db_connect(char *err, size_t errsz);
+/* This thread's connection, reconnected when it has broken. Borrowed. NULL with <err> if down. */
+PGconn *sr_db_thread(char *err, size_t errsz);
+void sr_db_thread_release(void);
+
+/* PQexecParams with text parameters. Caller owns the result (PQclear), which may be NULL. */
+PGresult *sr_db_exec(PGconn *c, const char *sql, int nparams, const char *const *params);
+/* True when <r> has status <want>; otherwise logs the server's message. */
+bool sr_db_ok(const PGresult *r, ExecStatusType want);
+enum sr_db_class sr_db_classify(const PGresult *r);
+/* Runs a statement that returns no rows; on failure fills <pb> with SR_INTERNAL. */
+bool sr_db_command(PGconn *c, const char *sql, int nparams, const char *const *params,
+                   struct sr_problem *pb);
+
+/* Reads column <name> of row <row>; NULL when the column is missing or the value is SQL NULL. */
+const char *sr_db_get(const PGresult *r, int row, const char *name);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * equipment.h -- the equipment registry: registration, reading, listing, history and every
+ * lifecycle transition. Each mutation is one transaction holding the row, its history event,
+ * its audit record and its outbox event.
+ */
+#ifndef sr_equipment_h
+#define sr_equipment_h
+
+#include <cjson/cJSON.h>
+
+#include "ctx.h"
+
+struct sr_equipment_filter {
+  const char *jurisdiction;
+  const char *type;
+  const char *status;
+  long after_id; /* keyset cursor: only ids greater than this */
+  long limit;
+};
+
+/* Registers equipment from <body>. On success *out is the new record (caller owns it). */
+enum sr_err sr_equipment_register(struct sr_ctx *c, const cJSON *body, cJSON **out,
+                                  struct sr_problem *pb);
+/* The record <id> if the caller may see it; SR_NOT_FOUND otherwise. */
+enum sr_err sr_equipment_get(struct sr_ctx *c, long id, cJSON **out, struct sr_problem *pb);
+/* A page of records: *out is {items, next_cursor}. */
+enum sr_err sr_equipment_list(struct sr_ctx *c, const struct sr_equipment_filter *f, cJSON **out,
+                              struct sr_problem *pb);
+/* The history of <id>, oldest first: *out is {items}. */
+enum sr_err sr_equipment_history(struct sr_ctx *c, long id, cJSON **out, struct sr_problem *pb);
+/* Applies the transition in <body> to <id> if its version is still <if_match>. */
+enum sr_err sr_equipment_transition(struct sr_ctx *c, long id, long if_match, const cJSON *body,
+                                    cJSON **out, struct sr_problem *pb);
+
+/* Encodes and decodes the opaque list cursor. */
+void sr_cursor_encode(long id, char out[32]);
+bool sr_cursor_decode(const char *s, long *id);
+
+#endif

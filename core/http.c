@@ -1,0 +1,387 @@
+/* http.c -- see http.h. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "auth.h"
+#include "db.h"
+#include "log.h"
+#include "plugin.h"
+#include "sr_limits.h"
+#include "util.h"
+
+struct sr_request {
+  struct MHD_Connection *conn;
+  struct sr_buf body;
+  bool too_large;
+  bool answered;
+  int status;
+  struct timespec start;
+  char id[24];
+  char method[8];
+  char path[160];
+};
+
+static atomic_long request_seq;
+
+/* ==== request helpers for handlers ==== */
+
+const char *sr_call_query(struct sr_call *call, const char *name)
+{
+  return MHD_lookup_connection_value(call->rq->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *sr_call_header(struct sr_call *call, const char *name)
+{
+  return MHD_lookup_connection_value(call->rq->conn, MHD_HEADER_KIND, name);
+}
+
+struct query_check {
+  const char *const *allowed;
+  struct sr_problem *pb;
+};
+
+static enum MHD_Result check_query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+  (void)kind;
+  struct query_check *qc = cls;
+  const char *const *a;
+  for(a = qc->allowed; *a; a++)
+    if(strcmp(*a, key) == 0)
+      break;
+  char field[80];
+  snprintf(field, sizeof field, "%.64s", sr_utf8_valid(key, strlen(key)) ? key : "?");
+  if(!*a)
+    sr_problem_field(qc->pb, field, "is not a known query parameter");
+  else if(value && (!sr_utf8_valid(value, strlen(value)) || strlen(value) > 200))
+    sr_problem_field(qc->pb, field, "must be UTF-8 of at most 200 bytes");
+  return MHD_YES;
+}
+
+bool sr_call_query_only(struct sr_call *call, const char *const *allowed)
+{
+  struct query_check qc = { allowed, &call->pb };
+  MHD_get_connection_values(call->rq->conn, MHD_GET_ARGUMENT_KIND, check_query_arg, &qc);
+  if(call->pb.err == SR_INVALID) {
+    call->pb.err = SR_BAD_REQUEST;
+    snprintf(call->pb.detail, sizeof call->pb.detail, "Some query parameters are invalid; see errors.");
+  }
+  return call->pb.err == SR_OK;
+}
+
+/* ==== routing ==== */
+
+/* Matches <path> against <pattern>; a "{id}" segment takes a positive decimal number. */
+static bool match(const char *pattern, const char *path, long *id)
+{
+  while(*pattern && *path) {
+    if(strncmp(pattern, "{id}", 4) == 0) {
+      const char *end = path;
+      while(*end >= '0' && *end <= '9')
+        end++;
+      if(end == path || end - path > 15 || (*end && *end != '/'))
+        return false;
+      *id = strtol(path, NULL, 10);
+      if(*id <= 0)
+        return false;
+      pattern += 4;
+      path = end;
+      continue;
+    }
+    if(*pattern != *path)
+      return false;
+    pattern++;
+    path++;
+  }
+  return *pattern == '\0' && *path == '\0';
+}
+
+/* The route for method+path; *path_known tells whether any method serves the path. */
+static const struct sr_route *route_find(const char *method, const char *path, long *id, bool *path_known,
+                                         char *allow, size_t allowsz)
+{
+  const struct sr_route *found = NULL;
+  *path_known = false;
+  allow[0] = '\0';
+  for(const struct sr_route *r = sr_routes; r->method; r++) {
+    long rid = 0;
+    if(!match(r->pattern, path, &rid))
+      continue;
+    *path_known = true;
+    if(strlen(allow) + strlen(r->method) + 3 < allowsz) {
+      if(allow[0])
+        strcat(allow, ", ");
+      strcat(allow, r->method);
+    }
+    if(strcmp(r->method, method) == 0 && !found) {
+      found = r;
+      *id = rid;
+    }
+  }
+  return found;
+}
+
+/* ==== answering ==== */
+
+static enum MHD_Result respond(struct sr_request *rq, int status, cJSON *json, const char *content_type,
+                               struct sr_call *call, const char *allow)
+{
+  char *text = json ? cJSON_PrintUnformatted(json) : NULL;
+  if(!text)
+    text = strdup("");
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(text ? strlen(text) : 0, text, MHD_RESPMEM_MUST_FREE);
+  if(!resp) {
+    free(text);
+    return MHD_NO;
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  MHD_add_response_header(resp, "X-Request-Id", rq->id);
+  if(call && call->etag[0])
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, call->etag);
+  if(call && call->location[0])
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, call->location);
+  if(allow)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+  if(status == 401)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"sereg\"");
+  enum MHD_Result ret = MHD_queue_response(rq->conn, (unsigned)status, resp);
+  MHD_destroy_response(resp);
+  rq->status = status;
+  rq->answered = true;
+  return ret;
+}
+
+static enum MHD_Result respond_problem(struct sr_request *rq, struct sr_problem *pb, const char *url,
+                                       const char *allow)
+{
+  cJSON *j = sr_problem_json(pb, url);
+  enum MHD_Result ret = respond(rq, sr_err_status(pb->err == SR_OK ? SR_INTERNAL : pb->err), j,
+                                "application/problem+json", NULL, allow);
+  cJSON_Delete(j);
+  return ret;
+}
+
+static enum MHD_Result simple_problem(struct sr_request *rq, enum sr_err e, const char *url, const char *detail,
+                                      const char *allow)
+{
+  struct sr_problem pb;
+  sr_problem_init(&pb);
+  sr_problem_set(&pb, e, "%s", detail);
+  enum MHD_Result ret = respond_problem(rq, &pb, url, allow);
+  sr_problem_free(&pb);
+  return ret;
+}
+
+static bool is_json(const char *ct)
+{
+  if(!ct)
+    return false;
+  while(*ct == ' ')
+    ct++;
+  size_t n = strlen("application/json");
+  return strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Runs the route's handler with the caller's identity, database and plugins. */
+static enum MHD_Result dispatch(struct sr_request *rq, const struct sr_route *route, long id, const char *method,
+                                const char *url)
+{
+  struct sr_call call;
+  memset(&call, 0, sizeof call);
+  call.rq = rq;
+  call.id = id;
+  call.status = 200;
+  call.body = rq->body.data;
+  call.body_len = rq->body.len;
+  call.ctx.today = sr_today();
+  call.ctx.request_id = rq->id;
+  sr_problem_init(&call.pb);
+  char err[512];
+
+  if(strcmp(method, "POST") == 0 && !is_json(MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Content-Type")))
+    return simple_problem(rq, SR_UNSUPPORTED_MEDIA, url, "Send the body as application/json.", NULL);
+  if(route->needs_db || !route->public) {
+    call.ctx.db = sr_db_thread(err, sizeof err);
+    if(!call.ctx.db) {
+      sr_error("%s", err);
+      return simple_problem(rq, SR_UNAVAILABLE, url, "The database is unavailable.", NULL);
+    }
+  }
+  if(!route->public) {
+    const char *auth = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Authorization");
+    enum sr_err e = sr_authenticate(call.ctx.db, auth, &call.ctx.who);
+    if(e != SR_OK)
+      return simple_problem(rq, e, url,
+                            e == SR_UNAUTHORIZED ? "Send a valid token as 'Authorization: Bearer <token>'."
+                                                 : "The database is unavailable.",
+                            NULL);
+    call.ctx.plugins = sr_plugins_thread(err, sizeof err);
+    if(!call.ctx.plugins) {
+      sr_error("plugins: %s", err);
+      return simple_problem(rq, SR_UNAVAILABLE, url, "No rule plugins are loaded.", NULL);
+    }
+  }
+  route->handler(&call);
+  enum MHD_Result ret;
+  if(call.pb.err != SR_OK)
+    ret = respond_problem(rq, &call.pb, url, NULL);
+  else
+    ret = respond(rq, call.status, call.json, "application/json; charset=utf-8", &call, NULL);
+  cJSON_Delete(call.json);
+  sr_problem_free(&call.pb);
+  return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+  (void)cls;
+  (void)version;
+  struct sr_request *rq = *con_cls;
+  if(!rq) {
+    /* First call: headers only. Answering now would make libmicrohttpd close the connection. */
+    rq = calloc(1, sizeof *rq);
+    if(!rq)
+      return MHD_NO;
+    rq->conn = conn;
+    snprintf(rq->method, sizeof rq->method, "%s", method);
+    snprintf(rq->path, sizeof rq->path, "%s", url);
+    for(char *c = rq->path; *c; c++) /* the path goes into the log: no control characters */
+      if((unsigned char)*c < 0x20 || *c == 0x7f)
+        *c = '?';
+    sr_buf_init(&rq->body, SR_MAX_BODY);
+    clock_gettime(CLOCK_MONOTONIC, &rq->start);
+    snprintf(rq->id, sizeof rq->id, "%lx-%lx", (long)time(NULL) & 0xffffff, atomic_fetch_add(&request_seq, 1) + 1);
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    long len;
+    if(cl && sr_parse_long(cl, 0, 1L << 60, &len) && len > SR_MAX_BODY)
+      rq->too_large = true;
+    *con_cls = rq;
+    return MHD_YES;
+  }
+  if(rq->answered) {
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  if(*upload_data_size > 0) {
+    if(!rq->too_large && !sr_buf_append(&rq->body, upload_data, *upload_data_size))
+      rq->too_large = true;
+    *upload_data_size = 0;
+    if(!rq->too_large)
+      return MHD_YES;
+  }
+  if(rq->too_large) {
+    char detail[96];
+    snprintf(detail, sizeof detail, "The body is larger than %d bytes.", SR_MAX_BODY);
+    return simple_problem(rq, SR_TOO_LARGE, url, detail, NULL);
+  }
+  long id = 0;
+  bool path_known;
+  char allow[64];
+  const struct sr_route *route = route_find(method, url, &id, &path_known, allow, sizeof allow);
+  if(!route) {
+    if(path_known)
+      return simple_problem(rq, SR_METHOD, url, "This resource does not take that method.", allow);
+    return simple_problem(rq, SR_NOT_FOUND, url, "There is no such resource.", NULL);
+  }
+  return dispatch(rq, route, id, method, url);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+  (void)cls;
+  struct sr_request *rq = *con_cls;
+  if(!rq)
+    return;
+  struct timespec end;
+  clock_gettime(CLOCK_MONOTONIC, &end);
+  double ms = (double)(end.tv_sec - rq->start.tv_sec) * 1e3 + (double)(end.tv_nsec - rq->start.tv_nsec) / 1e6;
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  char peer[64] = "-";
+  if(ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, peer, sizeof peer);
+  sr_info("%s %s status=%d duration_ms=%.2f peer=%s id=%s%s", rq->method, rq->path, rq->status, ms, peer, rq->id,
+          toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+  sr_buf_free(&rq->body);
+  free(rq);
+  *con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+  (void)cls;
+  char line[512];
+  vsnprintf(line, sizeof line, fmt, ap);
+  size_t n = strlen(line);
+  while(n && line[n - 1] == '\n')
+    line[--n] = '\0';
+  sr_warn("http: %s", line);
+}
+
+int sr_http_serve(const struct sr_server_options *opt)
+{
+  char err[1024];
+  if(!sr_plugins_publish_dir(opt->plugin_dir, err, sizeof err)) {
+    sr_error("plugins: %s", err);
+    return 1;
+  }
+  struct sockaddr_in addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons((uint16_t)opt->port);
+  if(inet_pton(AF_INET, opt->host, &addr.sin_addr) != 1) {
+    sr_error("--listen: '%s' is not an IPv4 address", opt->host);
+    return 2;
+  }
+  /* Signals go to this thread only; the server threads never see them. */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  struct MHD_Daemon *d = MHD_start_daemon(
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, (uint16_t)opt->port, NULL, NULL,
+      on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+      (unsigned)opt->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+      (unsigned)30, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+      MHD_OPTION_END);
+  if(!d) {
+    sr_error("cannot listen on %s:%d", opt->host, opt->port);
+    return 1;
+  }
+  sr_info("serving on http://%s:%d with %d threads, plugins from %s", opt->host, opt->port, opt->threads,
+          opt->plugin_dir);
+  for(;;) {
+    int sig = 0;
+    if(sigwait(&set, &sig) != 0)
+      continue;
+    if(sig == SIGHUP) {
+      if(sr_plugins_publish_dir(opt->plugin_dir, err, sizeof err))
+        sr_info("plugins reloaded from %s", opt->plugin_dir);
+      else
+        sr_error("plugin reload refused, keeping the loaded set: %s", err);
+      continue;
+    }
+    sr_info("signal %d: shutting down", sig);
+    break;
+  }
+  MHD_stop_daemon(d);
+  sr_plugins_unpublish();
+  return 0;
+}

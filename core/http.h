@@ -1,0 +1,61 @@
+/*
+ * http.h -- the HTTP edge on libmicrohttpd: reads bodies under a ceiling, finds the route,
+ * authenticates the bearer token, runs the handler on this thread's database connection and
+ * plugin set, and answers JSON or problem+json. One log line per request.
+ */
+#ifndef sr_http_h
+#define sr_http_h
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+#include "ctx.h"
+#include "problem.h"
+
+struct sr_request;
+
+/* One call of a handler: the request, the caller's context, and the answer being built. */
+struct sr_call {
+  struct sr_request *rq;
+  struct sr_ctx ctx;
+  long id;               /* the {id} path segment, when the route has one */
+  const char *body;      /* request body (NUL-terminated), may be NULL */
+  size_t body_len;
+  struct sr_problem pb;  /* set it to answer with a problem */
+  int status;            /* success status, 200 unless set */
+  cJSON *json;           /* success body; owned by the call */
+  char etag[32];
+  char location[128];
+};
+
+typedef void (*sr_handler)(struct sr_call *call);
+
+struct sr_route {
+  const char *method;
+  const char *pattern;   /* "/api/v1/equipment/{id}" */
+  sr_handler handler;
+  bool public;           /* no token needed */
+  bool needs_db;
+  const char *summary;
+};
+
+extern const struct sr_route sr_routes[];
+
+/* A query parameter, or NULL. */
+const char *sr_call_query(struct sr_call *call, const char *name);
+/* Refuses query parameters not in <allowed> (and malformed ones) with 400. Returns false then. */
+bool sr_call_query_only(struct sr_call *call, const char *const *allowed);
+/* A request header, or NULL. */
+const char *sr_call_header(struct sr_call *call, const char *name);
+
+struct sr_server_options {
+  const char *host;
+  int port;
+  int threads;
+  const char *plugin_dir;
+};
+
+/* Serves until SIGINT or SIGTERM; SIGHUP reloads the plugins. Returns a process exit code. */
+int sr_http_serve(const struct sr_server_options *opt);
+
+#endif

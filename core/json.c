@@ -1,0 +1,112 @@
+/* json.c -- see json.h. */
+#include "json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sr_limits.h"
+
+/* Depth and duplicate keys, which cJSON itself accepts. */
+static const char *shape_error(const cJSON *j, int depth)
+{
+  if(depth > SR_MAX_JSON_DEPTH)
+    return "nests too deeply";
+  int n = 0;
+  for(const cJSON *c = j->child; c; c = c->next) {
+    if(++n > 10000)
+      return "has too many members";
+    if(cJSON_IsObject(j))
+      for(const cJSON *d = j->child; d != c; d = d->next)
+        if(n <= 1000 && strcmp(d->string, c->string) == 0)
+          return "has a duplicate key";
+    const char *e = shape_error(c, depth + 1);
+    if(e)
+      return e;
+  }
+  return NULL;
+}
+
+cJSON *sr_json_parse_object(const char *body, size_t len, struct sr_problem *pb)
+{
+  if(!body || len == 0) {
+    sr_problem_set(pb, SR_BAD_REQUEST, "The request body is empty; send a JSON object.");
+    return NULL;
+  }
+  if(!sr_utf8_valid(body, len)) {
+    sr_problem_set(pb, SR_BAD_REQUEST, "The request body is not valid UTF-8.");
+    return NULL;
+  }
+  const char *end = NULL;
+  cJSON *j = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+  if(!j) {
+    sr_problem_set(pb, SR_BAD_REQUEST, "The request body is not valid JSON (near byte %ld).",
+                   end ? (long)(end - body) : 0L);
+    return NULL;
+  }
+  while(end && (size_t)(end - body) < len && strchr(" \t\r\n", *end))
+    end++;
+  const char *shape = NULL;
+  if(end && (size_t)(end - body) < len)
+    shape = "has trailing characters after the JSON value";
+  else if(!cJSON_IsObject(j))
+    shape = "must be a JSON object";
+  else
+    shape = shape_error(j, 0);
+  if(shape) {
+    sr_problem_set(pb, SR_BAD_REQUEST, "The request body %s.", shape);
+    cJSON_Delete(j);
+    return NULL;
+  }
+  return j;
+}
+
+void sr_json_only(const cJSON *obj, const char *const *allowed, struct sr_problem *pb)
+{
+  for(const cJSON *c = obj->child; c; c = c->next) {
+    const char *const *a;
+    for(a = allowed; *a; a++)
+      if(strcmp(*a, c->string) == 0)
+        break;
+    if(!*a)
+      sr_problem_field(pb, c->string, "is not a known field");
+  }
+}
+
+const char *sr_json_string(const cJSON *obj, const char *key, bool required, size_t maxlen,
+                           struct sr_problem *pb)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+  if(!v || cJSON_IsNull(v)) {
+    if(required)
+      sr_problem_field(pb, key, "is required");
+    return NULL;
+  }
+  if(!cJSON_IsString(v)) {
+    sr_problem_field(pb, key, "must be a string");
+    return NULL;
+  }
+  size_t n = strlen(v->valuestring);
+  if(n == 0 || n > maxlen) {
+    sr_problem_field(pb, key, "must be 1 to %zu bytes long", maxlen);
+    return NULL;
+  }
+  return v->valuestring;
+}
+
+bool sr_json_date(const cJSON *obj, const char *key, bool required, struct sr_date *out,
+                  struct sr_problem *pb)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+  if(!v || cJSON_IsNull(v)) {
+    if(required)
+      sr_problem_field(pb, key, "is required");
+    return false;
+  }
+  if(!cJSON_IsString(v) || !sr_date_parse(v->valuestring, out)) {
+    sr_problem_field(pb, key, "must be a date YYYY-MM-DD");
+    return false;
+  }
+  return true;
+}
+
+char *sr_json_text(const cJSON *j) { return cJSON_PrintUnformatted(j); }

@@ -1,0 +1,278 @@
+/* main.c -- the sereg command line: serve, migrate, demo, token, plugins, routes. */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "db.h"
+#include "demo.h"
+#include "http.h"
+#include "log.h"
+#include "migrate.h"
+#include "plugin.h"
+#include "util.h"
+
+#ifndef SR_SOURCE_DIR
+#define SR_SOURCE_DIR "."
+#endif
+
+static const char usage[] =
+    "usage: sereg <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  serve [--listen HOST:PORT] [--plugins DIR] [--threads N]\n"
+    "                      serve the HTTP API (default 127.0.0.1:8080); SIGHUP reloads plugins\n"
+    "  migrate [--sql DIR] apply new SQL migrations\n"
+    "  demo [--plugins DIR]\n"
+    "                      load the demo city (idempotent)\n"
+    "  token create --role ROLE [--jurisdiction CODE] [--org CREDIT_CODE] [--name NAME]\n"
+    "                      create an account and its API token; the token is the last line printed\n"
+    "  plugins check [DIR] load and validate a plugin folder; non-zero exit on a bad plugin\n"
+    "  routes              print the HTTP route table\n"
+    "  version             print the version\n"
+    "\n"
+    "environment:\n"
+    "  DATABASE_URL        libpq connection string or URI\n"
+    "  SEREG_NOW           YYYY-MM-DD to use as today (tests, replays)\n"
+    "  SEREG_PLUGIN_DIR, SEREG_SQL_DIR  default folders\n"
+    "\n"
+    "roles: city_supervisor, district_supervisor, agency, user_unit, coordinator, admin\n";
+
+static const char *opt_value(int argc, char **argv, const char *name)
+{
+  for(int i = 0; i < argc - 1; i++)
+    if(strcmp(argv[i], name) == 0)
+      return argv[i + 1];
+  return NULL;
+}
+
+/* Every argument must be a known option followed by its value (or a known flag). */
+static bool opts_known(int argc, char **argv, int first, const char *const *names, int positional)
+{
+  for(int i = first; i < argc; i++) {
+    const char *const *n;
+    for(n = names; *n; n++)
+      if(strcmp(argv[i], *n) == 0)
+        break;
+    if(*n && i + 1 < argc) {
+      i++;
+      continue;
+    }
+    if(argv[i][0] != '-' && positional-- > 0)
+      continue;
+    fprintf(stderr, "sereg: unexpected argument '%s'\n\n%s", argv[i], usage);
+    return false;
+  }
+  return true;
+}
+
+static const char *plugin_dir(int argc, char **argv)
+{
+  const char *d = opt_value(argc, argv, "--plugins");
+  if(!d)
+    d = getenv("SEREG_PLUGIN_DIR");
+  return d ? d : SR_SOURCE_DIR "/plugins";
+}
+
+static const char *sql_dir(int argc, char **argv)
+{
+  const char *d = opt_value(argc, argv, "--sql");
+  if(!d)
+    d = getenv("SEREG_SQL_DIR");
+  return d ? d : SR_SOURCE_DIR "/sql";
+}
+
+static PGconn *connect_or_say(void)
+{
+  char err[1024];
+  PGconn *c = sr_db_connect(err, sizeof err);
+  if(!c)
+    fprintf(stderr, "sereg: %s\n", err);
+  return c;
+}
+
+static void print_problem(const struct sr_problem *pb)
+{
+  fprintf(stderr, "sereg: %s\n", pb->detail[0] ? pb->detail : sr_err_title(pb->err));
+  for(const cJSON *e = pb->errors ? pb->errors->child : NULL; e; e = e->next)
+    fprintf(stderr, "  %s: %s\n", cJSON_GetObjectItem(e, "field")->valuestring,
+            cJSON_GetObjectItem(e, "message")->valuestring);
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+  static const char *const names[] = { "--listen", "--plugins", "--threads", NULL };
+  if(!opts_known(argc, argv, 2, names, 0))
+    return 2;
+  struct sr_server_options o = { "127.0.0.1", 8080, 8, plugin_dir(argc, argv) };
+  const char *listen = opt_value(argc, argv, "--listen");
+  static char host[64];
+  if(listen) {
+    const char *colon = strrchr(listen, ':');
+    long port;
+    if(!colon || colon == listen || (size_t)(colon - listen) >= sizeof host ||
+       !sr_parse_long(colon + 1, 1, 65535, &port)) {
+      fprintf(stderr, "sereg: --listen takes HOST:PORT, e.g. 127.0.0.1:8080\n");
+      return 2;
+    }
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    o.host = host;
+    o.port = (int)port;
+  }
+  const char *threads = opt_value(argc, argv, "--threads");
+  long t;
+  if(threads && !sr_parse_long(threads, 1, 256, &t)) {
+    fprintf(stderr, "sereg: --threads takes 1..256\n");
+    return 2;
+  }
+  if(threads)
+    o.threads = (int)t;
+  PGconn *c = connect_or_say(); /* fail fast with a clear message rather than 503s */
+  if(!c)
+    return 1;
+  PQfinish(c);
+  return sr_http_serve(&o);
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+  static const char *const names[] = { "--sql", NULL };
+  if(!opts_known(argc, argv, 2, names, 0))
+    return 2;
+  PGconn *c = connect_or_say();
+  if(!c)
+    return 1;
+  char err[2048];
+  bool ok = sr_migrate(c, sql_dir(argc, argv), true, err, sizeof err);
+  if(!ok)
+    fprintf(stderr, "sereg migrate: %s\n", err);
+  PQfinish(c);
+  return ok ? 0 : 1;
+}
+
+static int cmd_demo(int argc, char **argv)
+{
+  static const char *const names[] = { "--plugins", NULL };
+  if(!opts_known(argc, argv, 2, names, 0))
+    return 2;
+  char err[1024];
+  if(!sr_plugins_publish_dir(plugin_dir(argc, argv), err, sizeof err)) {
+    fprintf(stderr, "sereg demo: %s\n", err);
+    return 1;
+  }
+  struct sr_ctx ctx = { 0 };
+  ctx.who.role = SR_ROLE_SYSTEM;
+  ctx.today = sr_today();
+  ctx.request_id = "demo";
+  ctx.plugins = sr_plugins_thread(err, sizeof err);
+  ctx.db = connect_or_say();
+  if(!ctx.db || !ctx.plugins)
+    return 1;
+  struct sr_problem pb;
+  sr_problem_init(&pb);
+  bool ok = sr_demo_load(&ctx, &pb);
+  if(!ok)
+    print_problem(&pb);
+  sr_problem_free(&pb);
+  PQfinish(ctx.db);
+  sr_plugins_thread_release();
+  sr_plugins_unpublish();
+  return ok ? 0 : 1;
+}
+
+static int cmd_token(int argc, char **argv)
+{
+  static const char *const names[] = { "--role", "--jurisdiction", "--org", "--name", NULL };
+  if(argc < 3 || strcmp(argv[2], "create") != 0) {
+    fprintf(stderr, "sereg: usage: sereg token create --role ROLE [--jurisdiction CODE] [--org CREDIT_CODE]\n");
+    return 2;
+  }
+  if(!opts_known(argc, argv, 3, names, 0))
+    return 2;
+  struct sr_ctx ctx = { 0 };
+  ctx.who.role = SR_ROLE_SYSTEM;
+  ctx.today = sr_today();
+  ctx.request_id = "cli";
+  ctx.db = connect_or_say();
+  if(!ctx.db)
+    return 1;
+  struct sr_problem pb;
+  sr_problem_init(&pb);
+  char token[48];
+  const char *role = opt_value(argc, argv, "--role");
+  bool ok = sr_token_create(&ctx, role ? role : "", opt_value(argc, argv, "--jurisdiction"),
+                            opt_value(argc, argv, "--org"), opt_value(argc, argv, "--name"), token, &pb);
+  if(ok) {
+    printf("role: %s\n", role);
+    printf("%s\n", token);
+  }
+  else
+    print_problem(&pb);
+  sr_problem_free(&pb);
+  PQfinish(ctx.db);
+  return ok ? 0 : 1;
+}
+
+static int cmd_plugins(int argc, char **argv)
+{
+  if(argc < 3 || strcmp(argv[2], "check") != 0 || argc > 4) {
+    fprintf(stderr, "sereg: usage: sereg plugins check [DIR]\n");
+    return 2;
+  }
+  const char *dir = argc == 4 ? argv[3] : plugin_dir(argc, argv);
+  char err[1024];
+  struct sr_plugin_bundle *b;
+  if(!sr_plugin_bundle_load(dir, &b, err, sizeof err)) {
+    fprintf(stderr, "sereg plugins check: %s\n", err);
+    return 1;
+  }
+  struct sr_plugins *p = sr_plugins_open(b, err, sizeof err);
+  for(int i = 0; p && i < sr_plugins_ntypes(p); i++) {
+    const struct sr_eqtype *t = sr_plugins_type_at(p, i);
+    printf("ok  %-22s %-16s %s@%s  %d attributes\n", t->file, t->code, t->name, t->version, t->nattrs);
+  }
+  sr_plugins_close(p);
+  sr_plugin_bundle_release(b);
+  return 0;
+}
+
+static int cmd_routes(void)
+{
+  for(const struct sr_route *r = sr_routes; r->method; r++)
+    printf("%s %s\n", r->method, r->pattern);
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  if(argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+    fputs(usage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const char *why;
+  if(!sr_today_check_env(&why)) {
+    fprintf(stderr, "sereg: %s\n", why);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if(strcmp(cmd, "serve") == 0)
+    return cmd_serve(argc, argv);
+  if(strcmp(cmd, "migrate") == 0)
+    return cmd_migrate(argc, argv);
+  if(strcmp(cmd, "demo") == 0)
+    return cmd_demo(argc, argv);
+  if(strcmp(cmd, "token") == 0)
+    return cmd_token(argc, argv);
+  if(strcmp(cmd, "plugins") == 0)
+    return cmd_plugins(argc, argv);
+  if(strcmp(cmd, "routes") == 0)
+    return cmd_routes();
+  if(strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    printf("sereg %s\n", SR_VERSION);
+    return 0;
+  }
+  fprintf(stderr, "sereg: unknown command '%s'\n\n%s", cmd, usage);
+  return 2;
+}

@@ -1,0 +1,165 @@
+/* org.c -- see org.h. */
+#include "org.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "equipment.h"
+#include "ident.h"
+#include "json.h"
+#include "sql.h"
+#include "sr_limits.h"
+
+#define ORG_JSON                                                                                  \
+  "jsonb_build_object('id', o.id, 'credit_code', o.credit_code, 'name', o.name, 'kind', o.kind, " \
+  "'jurisdiction', o.jurisdiction, 'check_override', o.check_override, 'version', o.version, "    \
+  "'created_at', to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))::text AS j"
+
+static const char *const org_fields[] = { "credit_code", "name", "kind", "jurisdiction",
+                                          "check_override_reason", NULL };
+
+enum sr_err sr_org_create(struct sr_ctx *c, const cJSON *body, cJSON **out, struct sr_problem *pb)
+{
+  enum sr_role role = c->who.role;
+  if(!sr_role_is_supervisor(role) && role != SR_ROLE_SYSTEM)
+    return sr_problem_set(pb, SR_FORBIDDEN, "Only supervisors register organizations.");
+  sr_json_only(body, org_fields, pb);
+  const char *code = sr_json_string(body, "credit_code", true, 18, pb);
+  const char *name = sr_json_string(body, "name", true, 200, pb);
+  const char *kind = sr_json_string(body, "kind", true, 32, pb);
+  const char *jur = sr_json_string(body, "jurisdiction", true, 16, pb);
+  const char *override = sr_json_string(body, "check_override_reason", false, SR_MAX_STRING, pb);
+  if(kind && strcmp(kind, "user_unit") && strcmp(kind, "agency") && strcmp(kind, "maintenance_unit"))
+    sr_problem_field(pb, "kind", "must be one of: user_unit, agency, maintenance_unit");
+  if(code) {
+    enum sr_uscc_result r = sr_uscc_check(code);
+    if(r == SR_USCC_FORMAT || (r != SR_USCC_OK && !override))
+      sr_problem_field(pb, "credit_code", "%s%s", sr_uscc_explain(r),
+                       r == SR_USCC_FORMAT ? "" : "; a supervisor may accept it with check_override_reason");
+    else if(r == SR_USCC_OK && override)
+      sr_problem_field(pb, "check_override_reason", "applies only to a code that fails its check");
+  }
+  if(pb->err != SR_OK)
+    return pb->err;
+  if(role == SR_ROLE_DISTRICT && strcmp(jur, c->who.jurisdiction) != 0)
+    return sr_problem_set(pb, SR_FORBIDDEN, "A district supervisor registers organizations only in its own jurisdiction.");
+  if(!sr_tx_begin(c, pb))
+    return pb->err;
+  const char *p[] = { code, name, kind, jur, override };
+  PGresult *r = sr_db_exec(c->db,
+                           "INSERT INTO organization AS o (credit_code, name, kind, jurisdiction, check_override) "
+                           "SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM jurisdiction "
+                           "WHERE code = $4 AND valid_to IS NULL) RETURNING o.id, " ORG_JSON,
+                           5, p);
+  if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
+    enum sr_db_class cls = sr_db_classify(r);
+    bool none = r && PQresultStatus(r) == PGRES_TUPLES_OK;
+    PQclear(r);
+    sr_tx_rollback(c);
+    if(none) {
+      sr_problem_field(pb, "jurisdiction", "is not a current jurisdiction of the city");
+      return pb->err;
+    }
+    if(cls == SR_DB_UNIQUE) {
+      sr_problem_set(pb, SR_CONFLICT, "An organization with this credit code is already registered.");
+      sr_problem_field(pb, "credit_code", "is already registered");
+      return SR_CONFLICT;
+    }
+    return sr_problem_set(pb, SR_INTERNAL, "database error");
+  }
+  char id[32];
+  snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
+  cJSON *rec = cJSON_Parse(sr_db_get(r, 0, "j"));
+  PQclear(r);
+  cJSON *detail = cJSON_CreateObject();
+  cJSON_AddStringToObject(detail, "credit_code", code);
+  cJSON_AddStringToObject(detail, "kind", kind);
+  if(override)
+    cJSON_AddStringToObject(detail, "check_override_reason", override);
+  bool ok = sr_audit(c, override ? "organization.create_with_override" : "organization.create",
+                     "organization", id, detail, pb) &&
+            sr_outbox(c, "organization.registered", "organization", id, jur, rec, pb) &&
+            sr_tx_commit(c, pb);
+  cJSON_Delete(detail);
+  if(!ok) {
+    cJSON_Delete(rec);
+    sr_tx_rollback(c);
+    return pb->err;
+  }
+  *out = rec;
+  return SR_OK;
+}
+
+enum sr_err sr_org_list(struct sr_ctx *c, const struct sr_org_filter *f, cJSON **out,
+                        struct sr_problem *pb)
+{
+  struct sr_sql q;
+  sr_sql_init(&q, "SELECT o.id, " ORG_JSON " FROM organization o WHERE o.id > ");
+  sr_sql_param_long(&q, f->after_id);
+  switch(c->who.role) {
+  case SR_ROLE_CITY:
+  case SR_ROLE_ADMIN:
+  case SR_ROLE_SYSTEM:
+    break;
+  case SR_ROLE_DISTRICT:
+  case SR_ROLE_COORDINATOR:
+    sr_sql_add(&q, " AND o.jurisdiction = ");
+    sr_sql_param(&q, c->who.jurisdiction);
+    break;
+  default: /* user units and agencies see themselves */
+    sr_sql_add(&q, " AND o.id = ");
+    sr_sql_param_long(&q, c->who.org_id);
+  }
+  if(f->kind) {
+    sr_sql_add(&q, " AND o.kind = ");
+    sr_sql_param(&q, f->kind);
+  }
+  if(f->jurisdiction) {
+    sr_sql_add(&q, " AND o.jurisdiction = ");
+    sr_sql_param(&q, f->jurisdiction);
+  }
+  sr_sql_add(&q, " ORDER BY o.id LIMIT ");
+  sr_sql_param_long(&q, f->limit + 1);
+  PGresult *r = q.overflow ? NULL : sr_db_exec(c->db, q.text.data, q.n, q.params);
+  sr_sql_free(&q);
+  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
+    PQclear(r);
+    return sr_problem_set(pb, SR_INTERNAL, "database error");
+  }
+  cJSON *page = cJSON_CreateObject();
+  cJSON *items = cJSON_AddArrayToObject(page, "items");
+  int n = PQntuples(r);
+  for(int i = 0; i < n && i < f->limit; i++)
+    cJSON_AddItemToArray(items, cJSON_Parse(sr_db_get(r, i, "j")));
+  if(n > f->limit) {
+    char cur[32];
+    sr_cursor_encode(atol(PQgetvalue(r, (int)f->limit - 1, 0)), cur);
+    cJSON_AddStringToObject(page, "next_cursor", cur);
+  }
+  else
+    cJSON_AddNullToObject(page, "next_cursor");
+  PQclear(r);
+  *out = page;
+  return SR_OK;
+}
+
+enum sr_err sr_jurisdiction_list(struct sr_ctx *c, cJSON **out, struct sr_problem *pb)
+{
+  PGresult *r = sr_db_exec(c->db,
+                           "SELECT coalesce(jsonb_agg(jsonb_build_object('code', code, 'name', name, 'kind', kind, "
+                           "'parent', parent, 'division_code', division_code, 'current', valid_to IS NULL, "
+                           "'successor', successor) ORDER BY valid_to IS NOT NULL, code), '[]')::text "
+                           "FROM jurisdiction",
+                           0, NULL);
+  if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
+    PQclear(r);
+    return sr_problem_set(pb, SR_INTERNAL, "database error");
+  }
+  cJSON *page = cJSON_CreateObject();
+  cJSON_AddItemToObject(page, "items", cJSON_Parse(PQgetvalue(r, 0, 0)));
+  PQclear(r);
+  *out = page;
+  return SR_OK;
+}

@@ -1,0 +1,23 @@
+/* org.h -- organizations (user units, agencies, maintenance units) and the jurisdiction list. */
+#ifndef sr_org_h
+#define sr_org_h
+
+#include <cjson/cJSON.h>
+
+#include "ctx.h"
+
+struct sr_org_filter {
+  const char *kind;
+  const char *jurisdiction;
+  long after_id;
+  long limit;
+};
+
+/* Registers an organization from <body>; a credit code failing its check digit needs a
+ * supervisor's 'check_override_reason', which the audit log keeps. */
+enum sr_err sr_org_create(struct sr_ctx *c, const cJSON *body, cJSON **out, struct sr_problem *pb);
+enum sr_err sr_org_list(struct sr_ctx *c, const struct sr_org_filter *f, cJSON **out,
+                        struct sr_problem *pb);
+enum sr_err sr_jurisdiction_list(struct sr_ctx *c, cJSON **out, struct sr_problem *pb);
+
+#endif

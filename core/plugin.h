@@ -1,0 +1,96 @@
+/*
+ * plugin.h -- the rule plugins as the core sees them: a set of equipment types, each with an
+ * attribute schema checked in C and an optional Lua validate() for rules across fields.
+ *
+ * A plugin folder is read into a bundle (the sources, validated once); each worker thread opens
+ * its own plugin set from the current bundle, so Lua states are never shared between threads.
+ * A reload publishes a new bundle only if every file in it loads; threads pick it up on their
+ * next request. Plugin code gets no I/O, no clock and bounded instructions and memory per call.
+ */
+#ifndef sr_plugin_h
+#define sr_plugin_h
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "problem.h"
+
+enum sr_attr_kind { SR_ATTR_STRING, SR_ATTR_INTEGER, SR_ATTR_NUMBER, SR_ATTR_BOOLEAN, SR_ATTR_OBJECT };
+
+/* One declared attribute; an object's properties are attributes themselves. */
+struct sr_attr {
+  char *name;
+  char *title;
+  char *description;
+  enum sr_attr_kind kind;
+  bool required;
+  bool has_min, has_max;
+  double min, max;
+  long max_length;   /* strings, in bytes */
+  char **enumv;      /* allowed strings, or NULL */
+  int nenum;
+  char *format;      /* "uscc" or NULL */
+  struct sr_attr *props;
+  int nprops;
+};
+
+struct sr_eqtype {
+  char *code;             /* "elevator" */
+  char *name;             /* "电梯" */
+  char *version;          /* plugin version, e.g. "1.0.0" */
+  char *file;             /* file name within the plugin folder */
+  char *registration_class; /* 类别汉字 of the registration number, e.g. "梯" */
+  struct sr_attr *attrs;
+  int nattrs;
+  int validate_ref;       /* Lua registry reference to validate(), or -2 when absent */
+};
+
+/* The validated sources of one plugin folder; shared read-only between threads. */
+struct sr_plugin_bundle;
+
+/* Reads every *.lua in <dir> (sorted by name) and loads them once to check them.
+ * On success *out is a new bundle with one reference; on failure a message is in <err>. */
+bool sr_plugin_bundle_load(const char *dir, struct sr_plugin_bundle **out, char *err, size_t errsz);
+void sr_plugin_bundle_release(struct sr_plugin_bundle *b);
+long sr_plugin_bundle_generation(const struct sr_plugin_bundle *b);
+
+/* One Lua state with every plugin of a bundle loaded; used by one thread at a time. */
+struct sr_plugins;
+
+struct sr_plugins *sr_plugins_open(const struct sr_plugin_bundle *b, char *err, size_t errsz);
+void sr_plugins_close(struct sr_plugins *p);
+int sr_plugins_ntypes(const struct sr_plugins *p);
+const struct sr_eqtype *sr_plugins_type_at(const struct sr_plugins *p, int i);
+const struct sr_eqtype *sr_plugins_type(const struct sr_plugins *p, const char *code);
+/* The type that declares <variety> among its varieties, or NULL. */
+const struct sr_eqtype *sr_plugins_type_for_variety(const struct sr_plugins *p, const char *variety);
+bool sr_eqtype_has_variety(const struct sr_eqtype *t, const char *variety);
+
+/* Checks <eq> ({type, equipment_code, jurisdiction, commissioned_on, address, attributes})
+ * against the type: the declared schema first, then the plugin's validate(). Field errors land
+ * in <pb> as SR_INVALID; a plugin that fails or answers nonsense gives SR_PLUGIN. */
+int sr_plugins_validate(struct sr_plugins *p, const struct sr_eqtype *t, const cJSON *eq,
+                        struct sr_problem *pb);
+
+/* The attribute schema as JSON Schema (2020-12). Caller owns the result. */
+cJSON *sr_eqtype_schema_json(const struct sr_eqtype *t);
+
+/* ---- plugin_schema.c: declared attributes, independent of Lua ---- */
+void sr_attrs_free(struct sr_attr *attrs, int n);
+/* Checks <value> (the "attributes" object) against <attrs>, naming fields under <prefix>. */
+void sr_attrs_check(const struct sr_attr *attrs, int n, const cJSON *value, const char *prefix,
+                    struct sr_problem *pb);
+cJSON *sr_attrs_schema(const struct sr_attr *attrs, int n);
+
+/* ---- plugin_set.c: the published bundle and each thread's plugin set ---- */
+/* Loads <dir> and, if it is good, makes it the current bundle. Keeps the old one otherwise. */
+bool sr_plugins_publish_dir(const char *dir, char *err, size_t errsz);
+/* This thread's plugin set for the current bundle, reopened when a reload has published a new
+ * one. Borrowed; valid until the next call on this thread. NULL if no bundle is published. */
+struct sr_plugins *sr_plugins_thread(char *err, size_t errsz);
+/* Frees this thread's plugin set (call before a worker thread exits). */
+void sr_plugins_thread_release(void);
+void sr_plugins_unpublish(void);
+
+#endif

@@ -1,0 +1,842 @@
+/*
+ * plugin_lua.c -- the Lua 5.4 plugin host; the only file that includes lua.h.
+ *
+ * Every state is built deliberately: base functions from an allow-list, string/table/math/utf8
+ * without string.dump and math.random, no io, os, package, debug or load. Each plugin file runs
+ * in its own strict _ENV (reading or writing an undeclared global is an error) holding private
+ * copies of the library tables, so one plugin cannot change another's. Every entry into Lua goes
+ * through host_pcall(), which arms an instruction budget (a count hook that re-arms itself on
+ * every instruction once spent, so a plugin's own pcall cannot swallow the kill) and a memory cap
+ * enforced by the allocator. C objects built while Lua may raise are parked in 'pending' fields
+ * and freed by the caller if the protected call fails, so an error never leaks them.
+ */
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ident.h"
+#include "log.h"
+#include "plugin_int.h"
+#include "util.h"
+
+#define HOOK_STRIDE 1000
+#define KINDS_KEY "sereg.kinds"       /* registry: weak set of tables made by sereg.* builders */
+#define TEMPLATE_KEY "sereg.template" /* registry: the globals every plugin _ENV starts from */
+
+struct sr_plugins {
+  lua_State *L;
+  size_t mem_used, mem_cap;
+  bool mem_exceeded;
+  long budget, used;
+  bool killed;
+  struct sr_eqtype *types;
+  int ntypes;
+  /* Owned by the protected call in progress; the caller frees them if it raises. */
+  struct sr_eqtype *pending_type;
+  cJSON *pending_json;
+};
+
+/* ==== allocator, hook, message handler ==== */
+
+static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+  struct sr_plugins *p = ud;
+  size_t old = ptr ? osize : 0;
+  if(nsize == 0) {
+    free(ptr);
+    p->mem_used -= old;
+    return NULL;
+  }
+  if(nsize > old && p->mem_used - old + nsize > p->mem_cap) {
+    p->mem_exceeded = true;
+    return NULL; /* Lua raises a memory error */
+  }
+  void *n = realloc(ptr, nsize);
+  if(n)
+    p->mem_used = p->mem_used - old + nsize;
+  return n;
+}
+
+static struct sr_plugins *host_of(lua_State *L) { return *(struct sr_plugins **)lua_getextraspace(L); }
+
+static void count_hook(lua_State *L, lua_Debug *ar)
+{
+  (void)ar;
+  struct sr_plugins *p = host_of(L);
+  p->used += HOOK_STRIDE;
+  if(p->killed || p->used > p->budget) {
+    p->killed = true;
+    /* From now on fire on every instruction: a pcall in the plugin only delays the next raise. */
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+    luaL_error(L, "instruction budget of %d exceeded", (int)p->budget);
+  }
+}
+
+/* [-1, +1, m] Turns any error value into a string without running plugin metamethods. */
+static int msgh(lua_State *L)
+{
+  if(lua_type(L, 1) != LUA_TSTRING)
+    lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  return 1;
+}
+
+static int panic(lua_State *L)
+{
+  sr_error("lua panic outside a protected call: %s", lua_tostring(L, -1));
+  abort();
+}
+
+/*
+ * Runs <fn>(<ud>) in protected mode under the budget <budget>. Returns true on success; on
+ * failure writes the reason into <err>. A call that spent its budget or hit the memory cap fails
+ * even if the plugin caught the error itself.
+ */
+static bool host_pcall(struct sr_plugins *p, lua_CFunction fn, void *ud, long budget, char *err,
+                       size_t errsz)
+{
+  lua_State *L = p->L;
+  if(!lua_checkstack(L, 8)) {
+    snprintf(err, errsz, "plugin host: out of stack");
+    return false;
+  }
+  p->used = 0;
+  p->budget = budget;
+  p->killed = false;
+  p->mem_exceeded = false;
+  int base = lua_gettop(L);
+  lua_pushcfunction(L, msgh);
+  lua_pushcfunction(L, fn);
+  lua_pushlightuserdata(L, ud);
+  lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_STRIDE);
+  int rc = lua_pcall(L, 1, 0, base + 1);
+  lua_sethook(L, NULL, 0, 0);
+  bool ok = rc == LUA_OK && !p->killed && !p->mem_exceeded;
+  if(!ok) {
+    if(p->killed)
+      snprintf(err, errsz, "instruction budget of %ld exceeded", budget);
+    else if(p->mem_exceeded)
+      snprintf(err, errsz, "memory limit of %zu bytes exceeded", p->mem_cap);
+    else
+      snprintf(err, errsz, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "unknown error");
+  }
+  lua_settop(L, base);
+  if(!ok)
+    lua_gc(L, LUA_GCCOLLECT); /* give back what a runaway plugin took */
+  return ok;
+}
+
+/* ==== the sandbox ==== */
+
+/* [-2, +1, e] setmetatable without finalizers: a __gc would run plugin code at GC time, outside
+ * any call and its budget. */
+static int safe_setmetatable(lua_State *L)
+{
+  int t = lua_type(L, 2);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
+  if(t == LUA_TTABLE) {
+    lua_pushliteral(L, "__gc");
+    if(lua_rawget(L, 2) != LUA_TNIL)
+      return luaL_error(L, "__gc metamethods are not allowed in plugins");
+    lua_pop(L, 1);
+  }
+  if(luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
+    return luaL_error(L, "cannot change a protected metatable");
+  lua_settop(L, 2);
+  lua_setmetatable(L, 1);
+  return 1;
+}
+
+static int strict_index(lua_State *L)
+{
+  return luaL_error(L, "undeclared global '%s'", lua_tostring(L, 2) ? lua_tostring(L, 2) : "?");
+}
+
+static int strict_newindex(lua_State *L)
+{
+  return luaL_error(L, "assignment to undeclared global '%s' (declare it local)",
+                    lua_tostring(L, 2) ? lua_tostring(L, 2) : "?");
+}
+
+/* [-1, +1, e] sereg.equipment_type{...}: copies the manifest and marks the copy as a type. */
+static int l_equipment_type(lua_State *L)
+{
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_newtable(L);
+  lua_pushnil(L);
+  while(lua_next(L, 1)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, 2);
+  }
+  lua_getfield(L, LUA_REGISTRYINDEX, KINDS_KEY);
+  lua_pushvalue(L, 2);
+  lua_pushliteral(L, "equipment_type");
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+  return 1;
+}
+
+/* [-1, +2, e] sereg.uscc_valid(code) -> true | false, reason */
+static int l_uscc_valid(lua_State *L)
+{
+  enum sr_uscc_result r = sr_uscc_check(luaL_checkstring(L, 1));
+  lua_pushboolean(L, r == SR_USCC_OK);
+  if(r == SR_USCC_OK)
+    return 1;
+  lua_pushstring(L, sr_uscc_explain(r));
+  return 2;
+}
+
+/* [-1, +3, e] sereg.parse_date("YYYY-MM-DD") -> year, month, day | nil */
+static int l_parse_date(lua_State *L)
+{
+  struct sr_date d;
+  if(lua_type(L, 1) != LUA_TSTRING || !sr_date_parse(lua_tostring(L, 1), &d)) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_pushinteger(L, d.y);
+  lua_pushinteger(L, d.m);
+  lua_pushinteger(L, d.d);
+  return 3;
+}
+
+static const luaL_Reg sereg_funcs[] = {
+  { "equipment_type", l_equipment_type },
+  { "uscc_valid", l_uscc_valid },
+  { "parse_date", l_parse_date },
+  { NULL, NULL },
+};
+
+static const char *const base_allowed[] = {
+  "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget", "rawlen",
+  "rawset", "select", "getmetatable", "tonumber", "tostring", "type", "xpcall", "_VERSION", NULL,
+};
+
+/* Copies library table <lib> (on the stack top) into template field <name>, minus <deny>. */
+static void template_lib(lua_State *L, int tmpl, const char *name, const char *const *deny)
+{
+  lua_newtable(L);
+  lua_pushnil(L);
+  while(lua_next(L, -3)) {
+    bool denied = false;
+    for(const char *const *d = deny; d && *d; d++)
+      if(lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), *d) == 0)
+        denied = true;
+    if(denied) {
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -4);
+  }
+  lua_setfield(L, tmpl, name);
+  lua_pop(L, 1);
+}
+
+/* [-0, +0, e] Builds the template of plugin globals in the registry. */
+static int setup_sandbox(lua_State *L)
+{
+  luaL_requiref(L, "_G", luaopen_base, 1);
+  int g = lua_gettop(L);
+  lua_newtable(L);
+  int tmpl = lua_gettop(L);
+  for(const char *const *n = base_allowed; *n; n++) {
+    lua_getfield(L, g, *n);
+    lua_setfield(L, tmpl, *n);
+  }
+  lua_pushcfunction(L, safe_setmetatable);
+  lua_setfield(L, tmpl, "setmetatable");
+
+  static const char *const string_deny[] = { "dump", NULL };
+  static const char *const math_deny[] = { "random", "randomseed", NULL };
+  luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 0);
+  template_lib(L, tmpl, "string", string_deny);
+  luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 0);
+  template_lib(L, tmpl, "table", NULL);
+  luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 0);
+  template_lib(L, tmpl, "math", math_deny);
+  luaL_requiref(L, LUA_UTF8LIBNAME, luaopen_utf8, 0);
+  template_lib(L, tmpl, "utf8", NULL);
+  luaL_newlib(L, sereg_funcs);
+  lua_setfield(L, tmpl, "sereg");
+
+  /* getmetatable("") must not hand out the shared string library. */
+  lua_pushliteral(L, "");
+  lua_getmetatable(L, -1);
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
+  lua_pop(L, 2);
+
+  lua_pushvalue(L, tmpl);
+  lua_setfield(L, LUA_REGISTRYINDEX, TEMPLATE_KEY);
+  lua_newtable(L); /* weak-keyed set of manifests made by the builders */
+  lua_newtable(L);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, KINDS_KEY);
+  lua_settop(L, 0);
+  return 0;
+}
+
+/* [-0, +1, e] A fresh strict _ENV with private copies of the template's library tables. */
+static void push_env(lua_State *L)
+{
+  lua_newtable(L);
+  int env = lua_gettop(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, TEMPLATE_KEY);
+  lua_pushnil(L);
+  while(lua_next(L, -2)) {
+    if(lua_type(L, -1) == LUA_TTABLE) {
+      lua_newtable(L);
+      lua_pushnil(L);
+      while(lua_next(L, -3)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
+      }
+      lua_remove(L, -2);
+    }
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, env);
+  }
+  lua_pop(L, 1);
+  lua_newtable(L);
+  lua_pushcfunction(L, strict_index);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, strict_newindex);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, env);
+}
+
+/* ==== reading a manifest (inside a protected call; raises on anything malformed) ==== */
+
+static bool name_ok(const char *s, size_t maxlen)
+{
+  size_t n = strlen(s);
+  if(n == 0 || n > maxlen || !(s[0] >= 'a' && s[0] <= 'z'))
+    return false;
+  for(size_t i = 1; i < n; i++)
+    if(!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+      return false;
+  return true;
+}
+
+static char *dup_or_raise(lua_State *L, const char *s)
+{
+  char *d = strdup(s);
+  if(!d)
+    luaL_error(L, "out of memory");
+  return d;
+}
+
+/* Reads optional string field <key> of the table at <idx>; raises if present and not a string. */
+static const char *opt_string(lua_State *L, int idx, const char *key, const char *what)
+{
+  lua_getfield(L, idx, key);
+  const char *s = NULL;
+  if(!lua_isnil(L, -1)) {
+    if(lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "%s: '%s' must be a string", what, key);
+    s = lua_tostring(L, -1);
+    if(!sr_utf8_valid(s, lua_rawlen(L, -1)) || lua_rawlen(L, -1) > SR_MAX_STRING)
+      luaL_error(L, "%s: '%s' must be UTF-8 of at most %d bytes", what, key, SR_MAX_STRING);
+  }
+  lua_pop(L, 1); /* the string stays alive: it is also a field of the table */
+  return s;
+}
+
+static void check_keys(lua_State *L, int idx, const char *const *allowed, const char *what)
+{
+  lua_pushnil(L);
+  while(lua_next(L, idx)) {
+    lua_pop(L, 1);
+    if(lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "%s: keys must be strings", what);
+    const char *k = lua_tostring(L, -1);
+    const char *const *a;
+    for(a = allowed; *a; a++)
+      if(strcmp(*a, k) == 0)
+        break;
+    if(!*a)
+      luaL_error(L, "%s: unknown key '%s'", what, k);
+  }
+}
+
+static int attr_cmp(const void *a, const void *b)
+{
+  return strcmp(((const struct sr_attr *)a)->name, ((const struct sr_attr *)b)->name);
+}
+
+static void read_attrs(lua_State *L, int idx, struct sr_attr **out, int *nout, const char *what,
+                       int depth);
+
+static void read_attr(lua_State *L, int idx, struct sr_attr *a, const char *what, int depth)
+{
+  static const char *const keys[] = { "type", "title", "description", "required", "min", "max",
+                                      "max_length", "enum", "format", "properties", NULL };
+  if(!lua_istable(L, idx))
+    luaL_error(L, "%s: must be a table", what);
+  check_keys(L, idx, keys, what);
+  const char *type = opt_string(L, idx, "type", what);
+  static const char *const kinds[] = { "string", "integer", "number", "boolean", "object" };
+  int k;
+  for(k = 0; type && k < 5; k++)
+    if(strcmp(type, kinds[k]) == 0)
+      break;
+  if(!type || k == 5)
+    luaL_error(L, "%s: 'type' must be one of string, integer, number, boolean, object", what);
+  a->kind = (enum sr_attr_kind)k;
+  const char *s;
+  if((s = opt_string(L, idx, "title", what)))
+    a->title = dup_or_raise(L, s);
+  if((s = opt_string(L, idx, "description", what)))
+    a->description = dup_or_raise(L, s);
+  if((s = opt_string(L, idx, "format", what))) {
+    if(strcmp(s, "uscc") != 0 || a->kind != SR_ATTR_STRING)
+      luaL_error(L, "%s: the only 'format' is \"uscc\", on strings", what);
+    a->format = dup_or_raise(L, s);
+  }
+  lua_getfield(L, idx, "required");
+  if(!lua_isnil(L, -1) && !lua_isboolean(L, -1))
+    luaL_error(L, "%s: 'required' must be true or false", what);
+  a->required = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  const char *bounds[] = { "min", "max" };
+  for(int i = 0; i < 2; i++) {
+    lua_getfield(L, idx, bounds[i]);
+    if(!lua_isnil(L, -1)) {
+      if(lua_type(L, -1) != LUA_TNUMBER || !isfinite(lua_tonumber(L, -1)) ||
+         (a->kind != SR_ATTR_INTEGER && a->kind != SR_ATTR_NUMBER))
+        luaL_error(L, "%s: '%s' must be a finite number, on integer or number", what, bounds[i]);
+      if(i == 0) {
+        a->has_min = true;
+        a->min = lua_tonumber(L, -1);
+      }
+      else {
+        a->has_max = true;
+        a->max = lua_tonumber(L, -1);
+      }
+    }
+    lua_pop(L, 1);
+  }
+  if(a->has_min && a->has_max && a->min > a->max)
+    luaL_error(L, "%s: 'min' is greater than 'max'", what);
+  lua_getfield(L, idx, "max_length");
+  if(!lua_isnil(L, -1)) {
+    if(!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > SR_MAX_STRING ||
+       a->kind != SR_ATTR_STRING)
+      luaL_error(L, "%s: 'max_length' must be an integer 1..%d, on strings", what, SR_MAX_STRING);
+    a->max_length = (long)lua_tointeger(L, -1);
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, idx, "enum");
+  if(!lua_isnil(L, -1)) {
+    int e = lua_gettop(L);
+    lua_Unsigned n = lua_rawlen(L, e);
+    if(!lua_istable(L, e) || n == 0 || n > 100 || a->kind != SR_ATTR_STRING)
+      luaL_error(L, "%s: 'enum' must be a list of 1..100 strings, on strings", what);
+    a->enumv = calloc(n, sizeof *a->enumv);
+    if(!a->enumv)
+      luaL_error(L, "out of memory");
+    for(lua_Unsigned i = 1; i <= n; i++) {
+      if(lua_rawgeti(L, e, (lua_Integer)i) != LUA_TSTRING)
+        luaL_error(L, "%s: 'enum' entries must be strings", what);
+      a->enumv[a->nenum] = dup_or_raise(L, lua_tostring(L, -1));
+      a->nenum++;
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, idx, "properties");
+  if(a->kind == SR_ATTR_OBJECT) {
+    if(!lua_istable(L, -1))
+      luaL_error(L, "%s: an object needs 'properties'", what);
+    read_attrs(L, lua_gettop(L), &a->props, &a->nprops, what, depth + 1);
+  }
+  else if(!lua_isnil(L, -1))
+    luaL_error(L, "%s: 'properties' belongs on objects only", what);
+  lua_pop(L, 1);
+}
+
+static void read_attrs(lua_State *L, int idx, struct sr_attr **out, int *nout, const char *what,
+                       int depth)
+{
+  if(depth > 3)
+    luaL_error(L, "%s: attributes nest too deeply", what);
+  int n = 0;
+  lua_pushnil(L);
+  while(lua_next(L, idx)) {
+    lua_pop(L, 1);
+    if(lua_type(L, -1) != LUA_TSTRING || !name_ok(lua_tostring(L, -1), 63))
+      luaL_error(L, "%s: attribute names must match [a-z][a-z0-9_]*", what);
+    if(++n > 64)
+      luaL_error(L, "%s: more than 64 attributes", what);
+  }
+  *out = calloc((size_t)(n ? n : 1), sizeof **out);
+  if(!*out)
+    luaL_error(L, "out of memory");
+  *nout = 0;
+  lua_pushnil(L);
+  while(lua_next(L, idx)) {
+    struct sr_attr *a = &(*out)[*nout];
+    a->name = dup_or_raise(L, lua_tostring(L, -2));
+    (*nout)++;
+    char sub[200];
+    snprintf(sub, sizeof sub, "%s: attribute '%s'", what, a->name);
+    read_attr(L, lua_gettop(L), a, sub, depth);
+    lua_pop(L, 1);
+  }
+  /* Table traversal order is not stable across runs; the schema must be. */
+  qsort(*out, (size_t)*nout, sizeof **out, attr_cmp);
+}
+
+static bool version_ok(const char *v)
+{
+  int dots = 0;
+  size_t n = strlen(v);
+  if(n == 0 || n > 32 || v[0] == '.' || v[n - 1] == '.')
+    return false;
+  for(size_t i = 0; i < n; i++) {
+    if(v[i] == '.') {
+      if(v[i + 1] == '.')
+        return false;
+      dots++;
+    }
+    else if(v[i] < '0' || v[i] > '9')
+      return false;
+  }
+  return dots == 2;
+}
+
+static const struct sr_attr *find_attr(const struct sr_eqtype *t, const char *name)
+{
+  for(int i = 0; i < t->nattrs; i++)
+    if(strcmp(t->attrs[i].name, name) == 0)
+      return &t->attrs[i];
+  return NULL;
+}
+
+/* Fills p->pending_type from the manifest at <idx>. */
+static void read_type(lua_State *L, int idx, const char *file)
+{
+  static const char *const keys[] = { "code", "name", "version", "registration_class",
+                                      "attributes", "validate", NULL };
+  struct sr_plugins *p = host_of(L);
+  struct sr_eqtype *t = p->pending_type;
+  check_keys(L, idx, keys, file);
+  const char *code = opt_string(L, idx, "code", file);
+  const char *name = opt_string(L, idx, "name", file);
+  const char *version = opt_string(L, idx, "version", file);
+  const char *cls = opt_string(L, idx, "registration_class", file);
+  if(!code || !name_ok(code, 32))
+    luaL_error(L, "%s: 'code' must match [a-z][a-z0-9_]* (at most 32)", file);
+  if(!name || !*name)
+    luaL_error(L, "%s: 'name' is required", file);
+  if(!version || !version_ok(version))
+    luaL_error(L, "%s: 'version' must look like 1.2.3", file);
+  if(!cls || !*cls || strlen(cls) > 8)
+    luaL_error(L, "%s: 'registration_class' (类别汉字, e.g. \"梯\") is required", file);
+  t->code = dup_or_raise(L, code);
+  t->name = dup_or_raise(L, name);
+  t->version = dup_or_raise(L, version);
+  t->registration_class = dup_or_raise(L, cls);
+  t->file = dup_or_raise(L, file);
+  lua_getfield(L, idx, "attributes");
+  if(!lua_istable(L, -1))
+    luaL_error(L, "%s: 'attributes' must be a table", file);
+  read_attrs(L, lua_gettop(L), &t->attrs, &t->nattrs, file, 0);
+  lua_pop(L, 1);
+  const struct sr_attr *v = find_attr(t, "variety");
+  if(!v || v->kind != SR_ATTR_STRING || !v->required || v->nenum == 0)
+    luaL_error(L, "%s: attribute 'variety' must be a required string with an enum of 品种 codes", file);
+  for(int i = 0; i < v->nenum; i++) {
+    const char *e = v->enumv[i];
+    if(strlen(e) != 4 || strspn(e, "0123456789") != 4)
+      luaL_error(L, "%s: variety '%s' is not a 4-digit 品种 code", file, e);
+  }
+  lua_getfield(L, idx, "validate");
+  if(lua_isfunction(L, -1))
+    t->validate_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  else if(lua_isnil(L, -1))
+    lua_pop(L, 1);
+  else
+    luaL_error(L, "%s: 'validate' must be a function", file);
+}
+
+struct load_job {
+  const struct sr_plugin_source *src;
+};
+
+static int load_tramp(lua_State *L)
+{
+  struct load_job *job = lua_touserdata(L, 1);
+  char chunk[300];
+  snprintf(chunk, sizeof chunk, "@%s", job->src->name);
+  if(luaL_loadbufferx(L, job->src->src, job->src->len, chunk, "t") != LUA_OK)
+    return lua_error(L);
+  push_env(L);
+  if(!lua_setupvalue(L, -2, 1))
+    return luaL_error(L, "%s: cannot set its environment", job->src->name);
+  lua_call(L, 0, 1);
+  lua_getfield(L, LUA_REGISTRYINDEX, KINDS_KEY);
+  lua_pushvalue(L, -2);
+  lua_rawget(L, -2);
+  const char *kind = lua_tostring(L, -1);
+  if(!lua_istable(L, -3) || !kind || strcmp(kind, "equipment_type") != 0)
+    return luaL_error(L, "%s: must return sereg.equipment_type{...}", job->src->name);
+  lua_pop(L, 2);
+  read_type(L, lua_gettop(L), job->src->name);
+  return 0;
+}
+
+/* ==== calling validate() ==== */
+
+static void push_json(lua_State *L, const cJSON *j, int depth)
+{
+  if(depth > SR_MAX_JSON_DEPTH)
+    luaL_error(L, "input nests too deeply");
+  luaL_checkstack(L, 4, "input nests too deeply");
+  if(cJSON_IsString(j))
+    lua_pushstring(L, j->valuestring);
+  else if(cJSON_IsNumber(j)) {
+    double d = j->valuedouble;
+    if(d == floor(d) && fabs(d) < 9007199254740992.0)
+      lua_pushinteger(L, (lua_Integer)d);
+    else
+      lua_pushnumber(L, d);
+  }
+  else if(cJSON_IsBool(j))
+    lua_pushboolean(L, cJSON_IsTrue(j));
+  else if(cJSON_IsArray(j)) {
+    lua_createtable(L, cJSON_GetArraySize(j), 0);
+    lua_Integer i = 1;
+    for(const cJSON *c = j->child; c; c = c->next) {
+      push_json(L, c, depth + 1);
+      lua_rawseti(L, -2, i++);
+    }
+  }
+  else if(cJSON_IsObject(j)) {
+    lua_newtable(L);
+    for(const cJSON *c = j->child; c; c = c->next) {
+      push_json(L, c, depth + 1);
+      lua_setfield(L, -2, c->string);
+    }
+  }
+  else
+    lua_pushnil(L);
+}
+
+struct validate_job {
+  const struct sr_eqtype *t;
+  const cJSON *eq;
+};
+
+static int validate_tramp(lua_State *L)
+{
+  struct validate_job *job = lua_touserdata(L, 1);
+  struct sr_plugins *p = host_of(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, job->t->validate_ref);
+  push_json(L, job->eq, 0);
+  lua_call(L, 1, 1);
+  int r = lua_gettop(L);
+  if(lua_isnil(L, r))
+    return 0;
+  if(!lua_istable(L, r))
+    return luaL_error(L, "validate() must return nil or a list of {field=, message=}, not a %s",
+                      luaL_typename(L, r));
+  lua_Unsigned n = lua_rawlen(L, r);
+  if(n > SR_PLUGIN_MAX_ERRORS)
+    return luaL_error(L, "validate() returned more than %d errors", SR_PLUGIN_MAX_ERRORS);
+  p->pending_json = cJSON_CreateArray();
+  if(!p->pending_json)
+    return luaL_error(L, "out of memory");
+  for(lua_Unsigned i = 1; i <= n; i++) {
+    if(lua_rawgeti(L, r, (lua_Integer)i) != LUA_TTABLE)
+      return luaL_error(L, "validate() error #%d is not a table", (int)i);
+    const char *fm[2] = { "field", "message" };
+    const char *val[2];
+    for(int k = 0; k < 2; k++) {
+      lua_pushstring(L, fm[k]);
+      if(lua_rawget(L, -2) != LUA_TSTRING)
+        return luaL_error(L, "validate() error #%d: '%s' must be a string", (int)i, fm[k]);
+      size_t len;
+      val[k] = lua_tolstring(L, -1, &len);
+      if(len == 0 || len > 500 || !sr_utf8_valid(val[k], len))
+        return luaL_error(L, "validate() error #%d: '%s' must be 1..500 bytes of UTF-8", (int)i, fm[k]);
+      lua_pop(L, 1); /* still referenced by the error table, which the result list holds */
+    }
+    cJSON *e = cJSON_CreateObject();
+    if(!e)
+      return luaL_error(L, "out of memory");
+    cJSON_AddItemToArray(p->pending_json, e);
+    if(!cJSON_AddStringToObject(e, "field", val[0]) || !cJSON_AddStringToObject(e, "message", val[1]))
+      return luaL_error(L, "out of memory");
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+int sr_plugins_validate(struct sr_plugins *p, const struct sr_eqtype *t, const cJSON *eq,
+                        struct sr_problem *pb)
+{
+  int before = sr_problem_nfields(pb);
+  sr_attrs_check(t->attrs, t->nattrs, cJSON_GetObjectItemCaseSensitive(eq, "attributes"),
+                 "attributes", pb);
+  /* Cross-field rules only make sense on attributes of the declared shape. */
+  if(sr_problem_nfields(pb) > before || t->validate_ref == LUA_NOREF)
+    return pb->err;
+  struct validate_job job = { t, eq };
+  char err[512];
+  p->pending_json = NULL;
+  bool ok = host_pcall(p, validate_tramp, &job, SR_PLUGIN_CALL_BUDGET, err, sizeof err);
+  cJSON *errors = p->pending_json;
+  p->pending_json = NULL;
+  if(!ok) {
+    cJSON_Delete(errors);
+    sr_warn("plugin %s@%s validate() failed: %s", t->file, t->version, err);
+    return sr_problem_set(pb, SR_PLUGIN, "plugin %s@%s failed in validate(): %s", t->file,
+                          t->version, err);
+  }
+  for(const cJSON *e = errors ? errors->child : NULL; e; e = e->next)
+    sr_problem_field(pb, cJSON_GetObjectItem(e, "field")->valuestring, "%s",
+                     cJSON_GetObjectItem(e, "message")->valuestring);
+  cJSON_Delete(errors);
+  return pb->err;
+}
+
+/* ==== opening and closing a plugin set ==== */
+
+void sr_eqtype_free_fields(struct sr_eqtype *t)
+{
+  free(t->code);
+  free(t->name);
+  free(t->version);
+  free(t->file);
+  free(t->registration_class);
+  sr_attrs_free(t->attrs, t->nattrs);
+  memset(t, 0, sizeof *t);
+}
+
+void sr_plugins_close(struct sr_plugins *p)
+{
+  if(!p)
+    return;
+  if(p->L)
+    lua_close(p->L);
+  for(int i = 0; i < p->ntypes; i++)
+    sr_eqtype_free_fields(&p->types[i]);
+  free(p->types);
+  free(p);
+}
+
+static bool check_unique(struct sr_plugins *p, char *err, size_t errsz)
+{
+  for(int i = 0; i < p->ntypes; i++)
+    for(int k = 0; k < i; k++) {
+      const struct sr_eqtype *a = &p->types[k], *b = &p->types[i];
+      if(strcmp(a->code, b->code) == 0 || strcmp(a->name, b->name) == 0) {
+        snprintf(err, errsz, "%s and %s both claim type '%s' (%s)", a->file, b->file,
+                 strcmp(a->code, b->code) == 0 ? a->code : a->name, "code and name must be unique");
+        return false;
+      }
+      const struct sr_attr *va = find_attr(a, "variety"), *vb = find_attr(b, "variety");
+      for(int x = 0; x < va->nenum; x++)
+        if(sr_eqtype_has_variety(b, va->enumv[x]) && vb) {
+          snprintf(err, errsz, "%s and %s both claim variety %s", a->file, b->file, va->enumv[x]);
+          return false;
+        }
+    }
+  return true;
+}
+
+struct sr_plugins *sr_plugins_open(const struct sr_plugin_bundle *b, char *err, size_t errsz)
+{
+  struct sr_plugins *p = calloc(1, sizeof *p);
+  if(!p) {
+    snprintf(err, errsz, "out of memory");
+    return NULL;
+  }
+  p->mem_cap = SR_PLUGIN_MEMORY;
+  p->types = calloc((size_t)(b->n ? b->n : 1), sizeof *p->types);
+  p->L = lua_newstate(l_alloc, p);
+  if(!p->types || !p->L) {
+    snprintf(err, errsz, "out of memory");
+    sr_plugins_close(p);
+    return NULL;
+  }
+  *(struct sr_plugins **)lua_getextraspace(p->L) = p;
+  lua_atpanic(p->L, panic);
+  char why[400];
+  if(!host_pcall(p, setup_sandbox, NULL, SR_PLUGIN_LOAD_BUDGET, why, sizeof why)) {
+    snprintf(err, errsz, "plugin host: %s", why);
+    sr_plugins_close(p);
+    return NULL;
+  }
+  for(int i = 0; i < b->n; i++) {
+    struct load_job job = { &b->files[i] };
+    p->pending_type = &p->types[p->ntypes];
+    p->pending_type->validate_ref = LUA_NOREF;
+    bool ok = host_pcall(p, load_tramp, &job, SR_PLUGIN_LOAD_BUDGET, why, sizeof why);
+    p->pending_type = NULL;
+    if(!ok) {
+      sr_eqtype_free_fields(&p->types[p->ntypes]);
+      /* Prefix the file name unless Lua already did ("elevator.lua:12: ..."). */
+      if(strncmp(why, b->files[i].name, strlen(b->files[i].name)) == 0)
+        snprintf(err, errsz, "%s", why);
+      else
+        snprintf(err, errsz, "%s: %s", b->files[i].name, why);
+      sr_plugins_close(p);
+      return NULL;
+    }
+    p->ntypes++;
+  }
+  if(!check_unique(p, err, errsz)) {
+    sr_plugins_close(p);
+    return NULL;
+  }
+  return p;
+}
+
+int sr_plugins_ntypes(const struct sr_plugins *p) { return p->ntypes; }
+
+const struct sr_eqtype *sr_plugins_type_at(const struct sr_plugins *p, int i)
+{
+  return i >= 0 && i < p->ntypes ? &p->types[i] : NULL;
+}
+
+const struct sr_eqtype *sr_plugins_type(const struct sr_plugins *p, const char *code)
+{
+  for(int i = 0; code && i < p->ntypes; i++)
+    if(strcmp(p->types[i].code, code) == 0)
+      return &p->types[i];
+  return NULL;
+}
+
+bool sr_eqtype_has_variety(const struct sr_eqtype *t, const char *variety)
+{
+  const struct sr_attr *v = find_attr(t, "variety");
+  for(int i = 0; v && variety && i < v->nenum; i++)
+    if(strcmp(v->enumv[i], variety) == 0)
+      return true;
+  return false;
+}
+
+const struct sr_eqtype *sr_plugins_type_for_variety(const struct sr_plugins *p, const char *variety)
+{
+  for(int i = 0; i < p->ntypes; i++)
+    if(sr_eqtype_has_variety(&p->types[i], variety))
+      return &p->types[i];
+  return NULL;
+}

@@ -1,0 +1,91 @@
+/* sql.c -- see sql.h. */
+#include "sql.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sr_sql_init(struct sr_sql *q, const char *start)
+{
+  sr_buf_init(&q->text, 64 * 1024);
+  q->n = 0;
+  q->overflow = false;
+  q->ncopies = 0;
+  sr_sql_add(q, start);
+}
+
+void sr_sql_free(struct sr_sql *q)
+{
+  sr_buf_free(&q->text);
+  for(int i = 0; i < q->ncopies; i++)
+    free(q->copies[i]);
+  q->ncopies = 0;
+}
+
+void sr_sql_param_copy(struct sr_sql *q, const char *value)
+{
+  char *copy = value ? strdup(value) : NULL;
+  if(value && (!copy || q->ncopies == SR_SQL_MAXPARAMS)) {
+    free(copy);
+    q->overflow = true;
+    return;
+  }
+  if(copy)
+    q->copies[q->ncopies++] = copy;
+  sr_sql_param(q, copy);
+}
+
+void sr_sql_add(struct sr_sql *q, const char *text)
+{
+  if(!sr_buf_append(&q->text, text, strlen(text)))
+    q->overflow = true;
+}
+
+void sr_sql_param(struct sr_sql *q, const char *value)
+{
+  if(q->n == SR_SQL_MAXPARAMS) {
+    q->overflow = true;
+    return;
+  }
+  q->params[q->n++] = value;
+  char ph[16];
+  snprintf(ph, sizeof ph, "$%d", q->n);
+  sr_sql_add(q, ph);
+}
+
+void sr_sql_param_long(struct sr_sql *q, long v)
+{
+  if(q->n == SR_SQL_MAXPARAMS) {
+    q->overflow = true;
+    return;
+  }
+  snprintf(q->own[q->n], sizeof q->own[q->n], "%ld", v);
+  sr_sql_param(q, q->own[q->n]);
+}
+
+void sr_scope_equipment(struct sr_sql *q, const struct sr_principal *who, const char *alias)
+{
+  char col[64];
+  switch(who->role) {
+  case SR_ROLE_SYSTEM:
+  case SR_ROLE_CITY:
+  case SR_ROLE_ADMIN:
+    return;
+  case SR_ROLE_DISTRICT:
+  case SR_ROLE_COORDINATOR:
+    snprintf(col, sizeof col, " AND %s.jurisdiction = ", alias);
+    sr_sql_add(q, col);
+    sr_sql_param(q, who->jurisdiction);
+    return;
+  case SR_ROLE_USER_UNIT:
+    snprintf(col, sizeof col, " AND %s.user_unit_id = ", alias);
+    sr_sql_add(q, col);
+    sr_sql_param_long(q, who->org_id);
+    return;
+  case SR_ROLE_AGENCY: /* sees equipment through accreditations, which come with inspection intake */
+  case SR_ROLE_NONE:
+    sr_sql_add(q, " AND false");
+    return;
+  }
+  sr_sql_add(q, " AND false");
+}

@@ -1,0 +1,41 @@
+/*
+ * sql.h -- building a parameterized statement piece by piece: text with $n placeholders and the
+ * parameter values beside it. Values are always parameters, never spliced into the text.
+ */
+#ifndef sr_sql_h
+#define sr_sql_h
+
+#include <stdbool.h>
+
+#include "ctx.h"
+#include "util.h"
+
+#define SR_SQL_MAXPARAMS 16
+
+struct sr_sql {
+  struct sr_buf text;
+  int n;
+  const char *params[SR_SQL_MAXPARAMS];
+  char own[SR_SQL_MAXPARAMS][64]; /* storage for parameters formatted here */
+  char *copies[SR_SQL_MAXPARAMS]; /* parameters copied here, freed with the statement */
+  int ncopies;
+  bool overflow;
+};
+
+void sr_sql_init(struct sr_sql *q, const char *start);
+void sr_sql_free(struct sr_sql *q);
+void sr_sql_add(struct sr_sql *q, const char *text);
+/* Appends "$n" for <value> (borrowed: it must outlive the statement). */
+void sr_sql_param(struct sr_sql *q, const char *value);
+/* Appends "$n" for a copy of <value>, freed by sr_sql_free(). */
+void sr_sql_param_copy(struct sr_sql *q, const char *value);
+/* Appends "$n" for the number <v>. */
+void sr_sql_param_long(struct sr_sql *q, long v);
+
+/*
+ * The one jurisdiction/role filter for equipment: appends " AND (...)" restricting table alias
+ * <alias> to what <who> may see. Row-level security applies the same rule a second time.
+ */
+void sr_scope_equipment(struct sr_sql *q, const struct sr_principal *who, const char *alias);
+
+#endif

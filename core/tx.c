@@ -1,0 +1,96 @@
+/*
+ * tx.c -- transactions that carry the caller, and the two records every mutation writes in the
+ * same transaction as the row it changes: the audit entry and the outbox event.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctx.h"
+#include "db.h"
+
+static const char *const role_names[] = { "", "city_supervisor", "district_supervisor", "agency",
+                                          "user_unit", "coordinator", "admin", "system" };
+
+const char *sr_role_name(enum sr_role r)
+{
+  return (unsigned)r < sizeof role_names / sizeof *role_names ? role_names[r] : "";
+}
+
+enum sr_role sr_role_parse(const char *s)
+{
+  for(unsigned i = 1; s && i < sizeof role_names / sizeof *role_names; i++)
+    if(strcmp(s, role_names[i]) == 0)
+      return (enum sr_role)i;
+  return SR_ROLE_NONE;
+}
+
+bool sr_role_is_supervisor(enum sr_role r) { return r == SR_ROLE_CITY || r == SR_ROLE_DISTRICT; }
+
+bool sr_tx_begin(struct sr_ctx *c, struct sr_problem *pb)
+{
+  char org[32] = "";
+  if(c->who.org_id > 0)
+    snprintf(org, sizeof org, "%ld", c->who.org_id);
+  const char *params[] = { sr_role_name(c->who.role), c->who.jurisdiction, org };
+  if(!sr_db_command(c->db, "BEGIN", 0, NULL, pb))
+    return false;
+  if(!sr_db_command(c->db,
+                    "SELECT set_config('sereg.role', $1, true), set_config('sereg.jurisdiction', $2, true), "
+                    "set_config('sereg.org', $3, true)",
+                    3, params, pb)) {
+    sr_tx_rollback(c);
+    return false;
+  }
+  return true;
+}
+
+bool sr_tx_commit(struct sr_ctx *c, struct sr_problem *pb)
+{
+  if(sr_db_command(c->db, "COMMIT", 0, NULL, pb))
+    return true;
+  sr_tx_rollback(c);
+  return false;
+}
+
+void sr_tx_rollback(struct sr_ctx *c)
+{
+  PGresult *r = PQexec(c->db, "ROLLBACK");
+  PQclear(r);
+}
+
+static char *json_text(const cJSON *j)
+{
+  return j ? cJSON_PrintUnformatted(j) : strdup("{}");
+}
+
+bool sr_audit(struct sr_ctx *c, const char *action, const char *target_type, const char *target_id,
+              const cJSON *detail, struct sr_problem *pb)
+{
+  char account[32] = "";
+  if(c->who.account_id > 0)
+    snprintf(account, sizeof account, "%ld", c->who.account_id);
+  char *d = json_text(detail);
+  const char *params[] = { account[0] ? account : NULL, sr_role_name(c->who.role), action,
+                           target_type, target_id, c->request_id, d };
+  bool ok = d && sr_db_command(c->db,
+                               "INSERT INTO audit_log (account_id, role, action, target_type, target_id, "
+                               "request_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)",
+                               7, params, pb);
+  free(d);
+  return ok;
+}
+
+bool sr_outbox(struct sr_ctx *c, const char *event_type, const char *subject_type,
+               const char *subject_id, const char *jurisdiction, const cJSON *payload,
+               struct sr_problem *pb)
+{
+  char *d = json_text(payload);
+  const char *params[] = { event_type, subject_type, subject_id, jurisdiction, d };
+  bool ok = d && sr_db_command(c->db,
+                               "INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, "
+                               "payload) VALUES ($1, $2, $3, $4, $5::jsonb)",
+                               5, params, pb);
+  free(d);
+  return ok;
+}

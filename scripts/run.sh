@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# run.sh -- the quick start: installs what is missing, builds, starts sereg's own PostgreSQL under
+# var/ (unless DATABASE_URL is set), migrates, loads the demo city, prints a token per role and
+# serves on 127.0.0.1:8080. Safe to run again: the data and the tokens are kept.
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+cd "$SR_ROOT"
+
+LISTEN=${SEREG_LISTEN:-127.0.0.1:8080}
+sr_install_deps
+say "building"
+sr_build build
+
+if [ -z "${DATABASE_URL:-}" ]; then
+  say "starting the private PostgreSQL cluster in var/pg"
+  mkdir -p var
+  base=$(sr_pg_start "$SR_ROOT/var/pg" 54329)
+  sr_as_pg psql "$base dbname=postgres" -qtAc "SELECT 1 FROM pg_database WHERE datname = 'sereg'" | grep -q 1 ||
+    sr_as_pg psql "$base dbname=postgres" -qc "CREATE DATABASE sereg" >/dev/null
+  export DATABASE_URL="$base dbname=sereg"
+fi
+
+say "migrating"
+./build/sereg migrate
+say "loading the demo city"
+./build/sereg demo
+
+tokens=var/tokens.txt
+if [ ! -s "$tokens" ]; then
+  mkdir -p var
+  unit=$(psql "$DATABASE_URL" -qtAc "SELECT credit_code FROM organization WHERE kind = 'user_unit' ORDER BY id LIMIT 1")
+  agency=$(psql "$DATABASE_URL" -qtAc "SELECT credit_code FROM organization WHERE kind = 'agency' ORDER BY id LIMIT 1")
+  (umask 077
+   {
+     echo "city_supervisor $(./build/sereg token create --role city_supervisor --name 'demo city supervisor' | tail -1)"
+     echo "district_supervisor $(./build/sereg token create --role district_supervisor --jurisdiction 510104 --name 'demo 锦江区' | tail -1)"
+     echo "agency $(./build/sereg token create --role agency --org "$agency" --name 'demo agency' | tail -1)"
+     echo "user_unit $(./build/sereg token create --role user_unit --org "$unit" --name 'demo user unit' | tail -1)"
+     echo "coordinator $(./build/sereg token create --role coordinator --jurisdiction 510104 --name 'demo coordinator' | tail -1)"
+     echo "admin $(./build/sereg token create --role admin --name 'demo admin' | tail -1)"
+   } > "$tokens")
+fi
+say "tokens (kept in $tokens)"
+column -t "$tokens" 2>/dev/null || cat "$tokens"
+city=$(awk '$1 == "city_supervisor" {print $2}' "$tokens")
+cat <<MSG
+
+Try:
+  curl -s -H 'Authorization: Bearer $city' http://$LISTEN/api/v1/equipment?limit=2
+
+MSG
+say "serving on http://$LISTEN (Ctrl-C stops)"
+exec ./build/sereg serve --listen "$LISTEN"
