@@ -57,10 +57,10 @@ sr_pg_owner() {
   fi
 }
 
-# sr_pg_start DATADIR PORT: creates (once) and starts a cluster listening only on a unix socket in
-# DATADIR. Prints the libpq connection string on stdout.
+# sr_pg_start DATADIR PORT [SERVER OPTIONS]: creates (once) and starts a cluster listening only on
+# a unix socket in DATADIR. Prints the libpq connection string on stdout.
 sr_pg_start() {
-  local data=$1 port=$2 owner
+  local data=$1 port=$2 extra=${3:-} owner
   owner=$(sr_pg_owner)
   mkdir -p "$data"
   if [ "$(id -u)" -eq 0 ]; then
@@ -75,7 +75,7 @@ sr_pg_start() {
   fi
   if ! sr_as_pg "$SR_PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     sr_as_pg "$SR_PG_BIN/pg_ctl" -D "$data" -w -l "$data/server.log" \
-      -o "-c listen_addresses='' -c unix_socket_directories='$data' -p $port -c fsync=on" start >/dev/null ||
+      -o "-c listen_addresses='' -c unix_socket_directories='$data' -p $port $extra" start >/dev/null ||
       { tail -20 "$data/server.log" >&2; die "PostgreSQL did not start"; }
   fi
   echo "host=$data port=$port user=sereg"

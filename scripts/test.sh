@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# test.sh -- the whole test suite: installs what is missing, builds, starts a throwaway
+# PostgreSQL cluster, runs every ctest (unit, plugin, integration over HTTP) on a normal build
+# and again on an ASan+UBSan build, then removes the cluster. --quick skips the sanitizer pass.
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+cd "$SR_ROOT"
+
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+sr_install_deps
+pgdir=$(mktemp -d /tmp/sereg-test-pg.XXXXXX)
+cleanup() { sr_pg_stop "$pgdir"; rm -rf "$pgdir"; }
+trap cleanup EXIT
+say "starting a throwaway PostgreSQL cluster"
+# The test databases are thrown away: durability buys nothing here.
+SEREG_TEST_PG=$(sr_pg_start "$pgdir" 54330 "-c fsync=off -c synchronous_commit=off -c max_connections=200")
+export SEREG_TEST_PG
+
+run_suite() {
+  local dir=$1; shift
+  say "building $dir $*"
+  sr_build "$dir" "$@"
+  say "testing $dir"
+  (cd "$dir" && ctest --output-on-failure -j 2 --timeout 600)
+}
+
+run_suite build
+if [ $quick -eq 0 ]; then
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export LSAN_OPTIONS=suppressions=$SR_ROOT/tests/lsan.supp
+  run_suite build-asan -DSR_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+fi
+say "all tests passed"
