@@ -244,6 +244,13 @@ static enum MHD_Result dispatch(struct sr_request *rq, const struct sr_route *ro
   return ret;
 }
 
+static enum MHD_Result too_large(struct sr_request *rq, const char *url)
+{
+  char detail[96];
+  snprintf(detail, sizeof detail, "The body is larger than %d bytes.", SR_MAX_BODY);
+  return simple_problem(rq, SR_TOO_LARGE, url, detail, NULL);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -265,11 +272,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     sr_buf_init(&rq->body, SR_MAX_BODY);
     clock_gettime(CLOCK_MONOTONIC, &rq->start);
     snprintf(rq->id, sizeof rq->id, "%lx-%lx", (long)time(NULL) & 0xffffff, atomic_fetch_add(&request_seq, 1) + 1);
+    *con_cls = rq;
+    /* A body announced over the ceiling is refused now, before it is read. libmicrohttpd 0.9.75
+     * accepts a response only here or after the whole body, and closes the connection after it. */
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     long len;
     if(cl && sr_parse_long(cl, 0, 1L << 60, &len) && len > SR_MAX_BODY)
-      rq->too_large = true;
-    *con_cls = rq;
+      return too_large(rq, url);
     return MHD_YES;
   }
   if(rq->answered) {
@@ -277,17 +286,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return MHD_YES;
   }
   if(*upload_data_size > 0) {
+    /* Past the ceiling (a chunked body has no length up front) the rest is read and dropped:
+     * memory stays bounded, and the answer comes once the body has ended. */
     if(!rq->too_large && !sr_buf_append(&rq->body, upload_data, *upload_data_size))
       rq->too_large = true;
     *upload_data_size = 0;
-    if(!rq->too_large)
-      return MHD_YES;
+    return MHD_YES;
   }
-  if(rq->too_large) {
-    char detail[96];
-    snprintf(detail, sizeof detail, "The body is larger than %d bytes.", SR_MAX_BODY);
-    return simple_problem(rq, SR_TOO_LARGE, url, detail, NULL);
-  }
+  if(rq->too_large)
+    return too_large(rq, url);
   long id = 0;
   bool path_known;
   char allow[64];
@@ -357,10 +364,9 @@ int sr_http_serve(const struct sr_server_options *opt)
 
   struct MHD_Daemon *d = MHD_start_daemon(
       MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, (uint16_t)opt->port, NULL, NULL,
-      on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+      on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
       (unsigned)opt->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-      (unsigned)30, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-      MHD_OPTION_END);
+      (unsigned)30, MHD_OPTION_END);
   if(!d) {
     sr_error("cannot listen on %s:%d", opt->host, opt->port);
     return 1;

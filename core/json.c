@@ -26,6 +26,19 @@ static const char *shape_error(const cJSON *j, int depth)
   return NULL;
 }
 
+/* True when <body> holds a \u0000 escape: cJSON would cut the string there without a word. */
+static bool has_nul_escape(const char *body, size_t len)
+{
+  for(size_t i = 0; i + 6 <= len; i++) {
+    if(body[i] != '\\')
+      continue;
+    if(memcmp(body + i, "\\u0000", 6) == 0)
+      return true;
+    i++; /* skip the escaped character, so "\\\\u0000" is text, not an escape */
+  }
+  return false;
+}
+
 cJSON *sr_json_parse_object(const char *body, size_t len, struct sr_problem *pb)
 {
   if(!body || len == 0) {
@@ -34,6 +47,10 @@ cJSON *sr_json_parse_object(const char *body, size_t len, struct sr_problem *pb)
   }
   if(!sr_utf8_valid(body, len)) {
     sr_problem_set(pb, SR_BAD_REQUEST, "The request body is not valid UTF-8.");
+    return NULL;
+  }
+  if(has_nul_escape(body, len)) {
+    sr_problem_set(pb, SR_BAD_REQUEST, "The request body contains a \\u0000 escape; NUL is not allowed in text.");
     return NULL;
   }
   const char *end = NULL;

@@ -15,9 +15,13 @@ if [ -z "${DATABASE_URL:-}" ]; then
   say "starting the private PostgreSQL cluster in var/pg"
   mkdir -p var
   base=$(sr_pg_start "$SR_ROOT/var/pg" 54329)
-  sr_as_pg psql "$base dbname=postgres" -qtAc "SELECT 1 FROM pg_database WHERE datname = 'sereg'" | grep -q 1 ||
-    sr_as_pg psql "$base dbname=postgres" -qc "CREATE DATABASE sereg" >/dev/null
-  export DATABASE_URL="$base dbname=sereg"
+  # sereg connects as an ordinary role that owns its tables: a superuser would bypass the
+  # row-level security that backs up the core's own scoping.
+  psql "$base dbname=postgres" -qtAc "SELECT 1 FROM pg_roles WHERE rolname = 'sereg_app'" | grep -q 1 ||
+    psql "$base dbname=postgres" -qc "CREATE ROLE sereg_app LOGIN NOSUPERUSER" >/dev/null
+  psql "$base dbname=postgres" -qtAc "SELECT 1 FROM pg_database WHERE datname = 'sereg'" | grep -q 1 ||
+    psql "$base dbname=postgres" -qc "CREATE DATABASE sereg OWNER sereg_app" >/dev/null
+  export DATABASE_URL="${base/user=sereg/user=sereg_app} dbname=sereg"
 fi
 
 say "migrating"

@@ -35,9 +35,13 @@ class Database:
     def __init__(self, name):
         self.name = re.sub(r"[^a-z0-9_]", "_", name.lower())
         admin = PG + " dbname=postgres"
+        # The server connects as an ordinary role, as in production: a superuser would bypass
+        # row-level security, and the tests check that it holds.
+        self._psql(admin, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sereg_app') "
+                          "THEN CREATE ROLE sereg_app LOGIN NOSUPERUSER; END IF; END $$")
         self._psql(admin, f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
-        self._psql(admin, f"CREATE DATABASE {self.name}")
-        self.dsn = f"{PG} dbname={self.name}"
+        self._psql(admin, f"CREATE DATABASE {self.name} OWNER sereg_app")
+        self.dsn = re.sub(r"user=\S+", "user=sereg_app", PG) + f" dbname={self.name}"
 
     @staticmethod
     def _psql(dsn, sql):
