@@ -1,0 +1,61 @@
+"""contrib/openapi.yaml and the router describe the same routes, and every $ref resolves."""
+import os
+import re
+
+from harness import run, tests_of, check, eq, sereg, SRC
+
+SPEC = os.path.join(SRC, "contrib", "openapi.yaml")
+
+
+def spec_text():
+    with open(SPEC, encoding="utf-8") as f:
+        return f.read()
+
+
+def spec_routes(text):
+    routes, path, in_paths = set(), None, False
+    for line in text.splitlines():
+        if re.match(r"^\S", line):
+            in_paths = line.startswith("paths:")
+            continue
+        if not in_paths:
+            continue
+        m = re.match(r"^  (/\S*):\s*$", line)
+        if m:
+            path = m.group(1)
+            continue
+        m = re.match(r"^    (get|post|put|patch|delete):\s*$", line)
+        if m and path:
+            routes.add(f"{m.group(1).upper()} {path}")
+    return routes
+
+
+def test_router_and_description_list_the_same_routes():
+    r = sereg("routes")
+    eq(r.returncode, 0, r.stderr)
+    router = set(r.stdout.split("\n")) - {""}
+    described = spec_routes(spec_text())
+    eq(sorted(router - described), [], "routes missing from contrib/openapi.yaml")
+    eq(sorted(described - router), [], "described routes the server does not have")
+    check(len(router) >= 11, router)
+
+
+def test_every_reference_resolves():
+    text = spec_text()
+    check(text.startswith("openapi: 3.1"), "OpenAPI 3.1")
+    defined = set()
+    section = None
+    for line in text.splitlines():
+        m = re.match(r"^  (\w+):\s*$", line)
+        if m:
+            section = m.group(1)
+        m = re.match(r"^    (\w+):\s*$", line)
+        if m and section:
+            defined.add(f"#/components/{section}/{m.group(1)}")
+    refs = set(re.findall(r"\$ref: '([^']+)'", text))
+    check(refs, "the description uses references")
+    eq(sorted(refs - defined), [], "unresolved references")
+
+
+if __name__ == "__main__":
+    run(tests_of(globals()))
