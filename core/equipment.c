@@ -517,6 +517,12 @@ enum sr_err sr_equipment_transition(struct sr_ctx *c, long id, long if_match, co
     return pb->err;
   PGresult *cur = NULL;
   if(fetch(c, id, true, &cur, pb) != SR_OK) {
+    /* Locking needs the right to write (row-level security): a caller who may read the row
+     * but not change it is told so, not that the row is missing. */
+    if(pb->err == SR_NOT_FOUND && fetch(c, id, false, &cur, pb) == SR_OK) {
+      PQclear(cur);
+      sr_problem_set(pb, SR_FORBIDDEN, "Your role may not change equipment %ld.", id);
+    }
     sr_tx_rollback(c);
     return pb->err;
   }
