@@ -1,6 +1,7 @@
 /* db.c -- see db.h. */
 #include "db.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,18 @@
 
 static const char *db_url;
 static _Thread_local PGconn *thread_conn;
+
+/* Closes a worker thread's connection when the thread ends. */
+static pthread_key_t thread_key;
+static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
+
+static void on_thread_exit(void *unused)
+{
+  (void)unused;
+  sr_db_thread_release();
+}
+
+static void make_thread_key(void) { pthread_key_create(&thread_key, on_thread_exit); }
 
 void sr_db_set_url(const char *url) { db_url = url; }
 
@@ -60,6 +73,8 @@ PGconn *sr_db_thread(char *err, size_t errsz)
     return thread_conn;
   sr_db_thread_release();
   thread_conn = sr_db_connect(err, errsz);
+  pthread_once(&thread_key_once, make_thread_key);
+  pthread_setspecific(thread_key, thread_conn);
   return thread_conn;
 }
 

@@ -23,6 +23,19 @@ static long next_generation = 1;
 static _Thread_local struct sr_plugins *thread_set;
 static _Thread_local struct sr_plugin_bundle *thread_bundle;
 
+/* A key whose destructor frees a worker thread's set when the thread ends (the server's
+ * threads belong to libmicrohttpd, which knows nothing of them). */
+static pthread_key_t thread_key;
+static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
+
+static void on_thread_exit(void *unused)
+{
+  (void)unused;
+  sr_plugins_thread_release();
+}
+
+static void make_thread_key(void) { pthread_key_create(&thread_key, on_thread_exit); }
+
 static int name_cmp(const void *a, const void *b)
 {
   return strcmp(((const struct sr_plugin_source *)a)->name, ((const struct sr_plugin_source *)b)->name);
@@ -157,5 +170,7 @@ struct sr_plugins *sr_plugins_thread(char *err, size_t errsz)
   sr_plugins_thread_release();
   thread_set = p;
   thread_bundle = cur;
+  pthread_once(&thread_key_once, make_thread_key);
+  pthread_setspecific(thread_key, p);
   return p;
 }

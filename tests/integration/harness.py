@@ -37,8 +37,9 @@ class Database:
         admin = PG + " dbname=postgres"
         # The server connects as an ordinary role, as in production: a superuser would bypass
         # row-level security, and the tests check that it holds.
-        self._psql(admin, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sereg_app') "
-                          "THEN CREATE ROLE sereg_app LOGIN NOSUPERUSER; END IF; END $$")
+        # Tests run in parallel: two may race to create the role, and both must go on.
+        self._psql(admin, "DO $$ BEGIN CREATE ROLE sereg_app LOGIN NOSUPERUSER; "
+                          "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$")
         self._psql(admin, f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
         self._psql(admin, f"CREATE DATABASE {self.name} OWNER sereg_app")
         self.dsn = re.sub(r"user=\S+", "user=sereg_app", PG) + f" dbname={self.name}"
@@ -175,6 +176,8 @@ class Server:
                 self.proc.kill()
                 raise RuntimeError("server did not stop on SIGTERM")
         rc = self.proc.returncode
+        if rc != 0:  # a sanitizer report or a crash: show it with the failure
+            sys.stderr.write(self.output()[-20000:])
         os.unlink(self.log.name)
         return rc
 

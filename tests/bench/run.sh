@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# tests/bench/run.sh -- registrations over HTTP (wrk, 32 connections) against pgbench running the
+# same SQL transaction on the same database in the same run, plus idle resident memory.
+# Prints each figure next to the machine's limit and the ratio. Not part of the test suite.
+#   usage: tests/bench/run.sh [SECONDS]   (default 20 per measurement)
+set -euo pipefail
+. "$(dirname "$0")/../../scripts/lib/common.sh"
+cd "$SR_ROOT"
+secs=${1:-20}
+command -v wrk >/dev/null || { SR_PACKAGES="wrk" sr_install_deps; }
+sr_install_deps
+sr_build build-bench -DCMAKE_BUILD_TYPE=Release -DSR_BUILD_TESTS=OFF
+pg=$(mktemp -d /tmp/sereg-bench-pg.XXXXXX)
+srv=""
+cleanup() { [ -n "$srv" ] && kill "$srv" 2>/dev/null; wait 2>/dev/null || true; sr_pg_stop "$pg"; rm -rf "$pg"; }
+trap cleanup EXIT
+base=$(sr_pg_start "$pg" 54340 "-c max_connections=200")  # default durability: fsync on
+psql "$base dbname=postgres" -qc "CREATE ROLE sereg_app LOGIN NOSUPERUSER" -c "CREATE DATABASE bench OWNER sereg_app"
+export DATABASE_URL="${base/user=sereg/user=sereg_app} dbname=bench"
+./build-bench/sereg migrate >/dev/null
+./build-bench/sereg demo >/dev/null
+tok=$(./build-bench/sereg token create --role city_supervisor | tail -1)
+hash=$(printf '%s' "$tok" | sha256sum | cut -d' ' -f1)
+unit=$(psql "$DATABASE_URL" -qtAc "SELECT credit_code FROM organization WHERE kind = 'user_unit' ORDER BY id LIMIT 1")
+unit_id=$(psql "$DATABASE_URL" -qtAc "SELECT id FROM organization WHERE credit_code = '$unit'")
+maint=$(psql "$DATABASE_URL" -qtAc "SELECT credit_code FROM organization WHERE kind = 'maintenance_unit' ORDER BY id LIMIT 1")
+
+port=18080
+./build-bench/sereg serve --listen 127.0.0.1:$port --threads 32 2>/dev/null &
+srv=$!
+for _ in $(seq 50); do curl -sf http://127.0.0.1:$port/healthz >/dev/null && break; sleep 0.1; done
+idle_rss=$(awk '/VmRSS/ {print $2}' /proc/$srv/status)
+
+echo "== warm-up"
+SEREG_TOKEN=$tok SEREG_UNIT=$unit SEREG_MAINT=$maint wrk -t2 -c32 -d3s -s tests/bench/register.lua \
+  http://127.0.0.1:$port >/dev/null
+pgbench "$DATABASE_URL" -n -M prepared -c 32 -j 2 -T 3 -f tests/bench/register.sql \
+  -D hash="'$hash'" -D unit="'$unit'" -D unit_id="$unit_id" >/dev/null 2>&1 || true
+
+echo "== pgbench: the registration transaction, 32 clients, ${secs}s"
+pgb=$(pgbench "$DATABASE_URL" -n -M prepared -c 32 -j 2 -T "$secs" -f tests/bench/register.sql \
+  -D hash="'$hash'" -D unit="'$unit'" -D unit_id="$unit_id" 2>&1)
+pg_tps=$(printf '%s\n' "$pgb" | awk '/^tps/ {print int($3); exit}')
+pg_lat=$(printf '%s\n' "$pgb" | awk '/latency average/ {print $4}')
+echo "pgbench: $pg_tps tx/s, average latency $pg_lat ms"
+
+echo "== sereg: POST /api/v1/equipment over HTTP, wrk 32 connections, ${secs}s"
+out=$(SEREG_TOKEN=$tok SEREG_UNIT=$unit SEREG_MAINT=$maint wrk -t2 -c32 -d"${secs}s" --latency \
+  -s tests/bench/register.lua http://127.0.0.1:$port)
+rps=$(printf '%s\n' "$out" | awk '/^Requests\/sec/ {print int($2)}')
+p99=$(printf '%s\n' "$out" | awk '/^p99_ms/ {print $2}')
+errs=$(printf '%s\n' "$out" | awk '/^errors/ {print $2}')
+echo "sereg:   $rps registrations/s, p99 $p99 ms, non-2xx/errors $errs"
+load_rss=$(awk '/VmRSS/ {print $2}' /proc/$srv/status)
+count=$(psql "$DATABASE_URL" -qtAc "SET sereg.role = 'system'; SELECT count(*) FROM equipment")
+
+echo
+echo "== result"
+awk -v r="$rps" -v p="$pg_tps" 'BEGIN { printf "ratio sereg/pgbench: %.2f (goal >= 0.50)\n", r / p }'
+echo "p99: $p99 ms (goal < 50 ms)"
+echo "idle resident memory: $((idle_rss / 1024)) MiB after start (goal < 64 MiB); $((load_rss / 1024)) MiB after the load"
+echo "equipment rows now: $count"
