@@ -67,11 +67,8 @@ static bool assign_regno(struct sr_ctx *c, const struct sr_eqtype *t, const char
   snprintf(prefix, sizeof prefix, "%s%.2s/%04d", t->registration_class, variety + 1, c->today.y);
   const char *p[] = { prefix };
   PGresult *r = sr_db_exec(c->db,
-                           "WITH s AS (INSERT INTO registration_sequence (prefix, last) VALUES ($1, 1) "
-                           "ON CONFLICT (prefix) DO UPDATE SET last = registration_sequence.last + 1 "
-                           "RETURNING last) "
-                           "SELECT s.last, (SELECT plate_prefix FROM jurisdiction WHERE kind = 'city' LIMIT 1) "
-                           "AS plate FROM s",
+                           "SELECT sereg_next_registration_serial($1), "
+                           "(SELECT plate_prefix FROM jurisdiction WHERE kind = 'city' LIMIT 1) AS plate",
                            1, p);
   bool ok = sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1 &&
             sr_regno_format(out, 64, t->registration_class, variety,

@@ -70,12 +70,6 @@ CREATE INDEX equipment_user_unit ON equipment (user_unit_id, id);
 CREATE INDEX equipment_status ON equipment (status, id);
 CREATE INDEX equipment_type ON equipment (type, id);
 
--- Registration-number sequences, one per class, variety digits and year (e.g. 梯11/2026).
-CREATE TABLE registration_sequence (
-  prefix  text PRIMARY KEY,
-  last    integer NOT NULL
-);
-
 CREATE TABLE equipment_event (
   id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   equipment_id   bigint NOT NULL REFERENCES equipment (id),

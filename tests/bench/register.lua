@@ -3,6 +3,7 @@
 local token = os.getenv("SEREG_TOKEN")
 local unit = os.getenv("SEREG_UNIT")
 local maint = os.getenv("SEREG_MAINT")
+local base = tonumber(os.getenv("SEREG_BASE") or "0") -- keeps codes of separate runs apart
 local counter = 0
 local threads = 0
 
@@ -13,7 +14,7 @@ end
 
 function request()
   counter = counter + 1
-  local s = string.format("%010d", tid * 100000000 + counter)
+  local s = string.format("%010d", base + tid * 10000000 + counter)
   local code = "3110" .. s:sub(1, 5) .. "2019" .. s:sub(6, 10)
   local body = string.format('{"type":"elevator","equipment_code":"%s","jurisdiction":"510104",'
     .. '"user_unit":"%s","address":"压测路 %d 号","commissioned_on":"2020-05-01","attributes":'
