@@ -13,6 +13,7 @@
 #include "lifecycle.h"
 #include "org.h"
 #include "plugin.h"
+#include "sql.h"
 #include "sr_limits.h"
 
 static cJSON *parse_body(struct sr_call *call)

@@ -117,16 +117,6 @@ static bool record_change(struct sr_ctx *c, const char *id, const char *action, 
   return ok;
 }
 
-void sr_cursor_encode(long id, char out[32]) { snprintf(out, 32, "e%lx", (unsigned long)id); }
-
-bool sr_cursor_decode(const char *s, long *id)
-{
-  if(!s || s[0] != 'e' || strlen(s) < 2 || strlen(s) > 16 || strspn(s + 1, "0123456789abcdef") != strlen(s + 1))
-    return false;
-  *id = (long)strtoul(s + 1, NULL, 16);
-  return *id >= 0;
-}
-
 /* ==== registration ==== */
 
 static const char *const register_fields[] = { "type", "equipment_code", "jurisdiction", "user_unit",
@@ -285,15 +275,21 @@ static enum sr_err fetch(struct sr_ctx *c, long id, bool lock, PGresult **res, s
   return SR_OK;
 }
 
-enum sr_err sr_equipment_get(struct sr_ctx *c, long id, cJSON **out, struct sr_problem *pb)
+/* Opens a read transaction and fetches <id> if visible; on failure the transaction is closed. */
+static enum sr_err begin_visible(struct sr_ctx *c, long id, PGresult **r, struct sr_problem *pb)
 {
   if(!sr_tx_begin(c, pb))
     return pb->err;
-  PGresult *r = NULL;
-  if(fetch(c, id, false, &r, pb) != SR_OK) {
+  if(fetch(c, id, false, r, pb) != SR_OK)
     sr_tx_rollback(c);
+  return pb->err;
+}
+
+enum sr_err sr_equipment_get(struct sr_ctx *c, long id, cJSON **out, struct sr_problem *pb)
+{
+  PGresult *r = NULL;
+  if(begin_visible(c, id, &r, pb) != SR_OK)
     return pb->err;
-  }
   *out = row_json(r, 0);
   PQclear(r);
   sr_tx_rollback(c); /* read-only */
@@ -331,18 +327,7 @@ enum sr_err sr_equipment_list(struct sr_ctx *c, const struct sr_equipment_filter
     PQclear(r);
     return db_fail(c, pb);
   }
-  cJSON *page = cJSON_CreateObject();
-  cJSON *items = cJSON_AddArrayToObject(page, "items");
-  int n = PQntuples(r);
-  for(int i = 0; i < n && i < f->limit; i++)
-    cJSON_AddItemToArray(items, row_json(r, i));
-  if(n > f->limit) {
-    char cur[32];
-    sr_cursor_encode(atol(PQgetvalue(r, (int)f->limit - 1, 0)), cur);
-    cJSON_AddStringToObject(page, "next_cursor", cur);
-  }
-  else
-    cJSON_AddNullToObject(page, "next_cursor");
+  cJSON *page = sr_page_from_rows(r, f->limit);
   PQclear(r);
   sr_tx_rollback(c);
   *out = page;
@@ -351,13 +336,9 @@ enum sr_err sr_equipment_list(struct sr_ctx *c, const struct sr_equipment_filter
 
 enum sr_err sr_equipment_history(struct sr_ctx *c, long id, cJSON **out, struct sr_problem *pb)
 {
-  if(!sr_tx_begin(c, pb))
-    return pb->err;
   PGresult *r = NULL;
-  if(fetch(c, id, false, &r, pb) != SR_OK) {
-    sr_tx_rollback(c);
+  if(begin_visible(c, id, &r, pb) != SR_OK)
     return pb->err;
-  }
   PQclear(r);
   char ids[32];
   snprintf(ids, sizeof ids, "%ld", id);

@@ -32,8 +32,4 @@ enum sr_err sr_equipment_history(struct sr_ctx *c, long id, cJSON **out, struct 
 enum sr_err sr_equipment_transition(struct sr_ctx *c, long id, long if_match, const cJSON *body,
                                     cJSON **out, struct sr_problem *pb);
 
-/* Encodes and decodes the opaque list cursor. */
-void sr_cursor_encode(long id, char out[32]);
-bool sr_cursor_decode(const char *s, long *id);
-
 #endif

@@ -63,6 +63,17 @@ static int list_dir(const char *dir, struct migration *out, char *err, size_t er
   return n;
 }
 
+/* Reads <dir>/<m> into a malloced buffer (caller frees) and its path into <path>. */
+static bool read_migration(const char *dir, const struct migration *m, char path[4096], char **sql,
+                           size_t *len, char *err, size_t errsz)
+{
+  snprintf(path, 4096, "%s/%s", dir, m->name);
+  if(sr_read_file(path, MAX_MIGRATION_FILE, sql, len))
+    return true;
+  snprintf(err, errsz, "cannot read %s: %s", path, strerror(errno));
+  return false;
+}
+
 static bool exec_ok(PGconn *c, const char *sql, char *err, size_t errsz)
 {
   PGresult *r = PQexec(c, sql);
@@ -132,12 +143,8 @@ bool sr_migrate(PGconn *c, const char *dir, bool verbose, char *err, size_t errs
     }
     char path[4096], *sql = NULL, sum[65];
     size_t len;
-    snprintf(path, sizeof path, "%s/%s", dir, files[k].name);
-    if(!sr_read_file(path, MAX_MIGRATION_FILE, &sql, &len)) {
-      snprintf(err, errsz, "cannot read %s: %s", path, strerror(errno));
-      ok = false;
+    if(!(ok = read_migration(dir, &files[k], path, &sql, &len, err, errsz)))
       break;
-    }
     sr_sha256_hex(sql, len, sum);
     free(sql);
     if(strcmp(sum, PQgetvalue(applied, i, 2)) != 0) {
@@ -160,12 +167,8 @@ bool sr_migrate(PGconn *c, const char *dir, bool verbose, char *err, size_t errs
     }
     char path[4096], *sql = NULL;
     size_t len;
-    snprintf(path, sizeof path, "%s/%s", dir, files[k].name);
-    if(!sr_read_file(path, MAX_MIGRATION_FILE, &sql, &len)) {
-      snprintf(err, errsz, "cannot read %s: %s", path, strerror(errno));
-      ok = false;
+    if(!(ok = read_migration(dir, &files[k], path, &sql, &len, err, errsz)))
       break;
-    }
     ok = apply(c, dir, &files[k], sql, len, err, errsz);
     free(sql);
     if(ok && verbose)

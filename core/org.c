@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "db.h"
-#include "equipment.h"
 #include "ident.h"
 #include "json.h"
 #include "sql.h"
@@ -128,18 +127,7 @@ enum sr_err sr_org_list(struct sr_ctx *c, const struct sr_org_filter *f, cJSON *
     PQclear(r);
     return sr_problem_set(pb, SR_INTERNAL, "database error");
   }
-  cJSON *page = cJSON_CreateObject();
-  cJSON *items = cJSON_AddArrayToObject(page, "items");
-  int n = PQntuples(r);
-  for(int i = 0; i < n && i < f->limit; i++)
-    cJSON_AddItemToArray(items, cJSON_Parse(sr_db_get(r, i, "j")));
-  if(n > f->limit) {
-    char cur[32];
-    sr_cursor_encode(atol(PQgetvalue(r, (int)f->limit - 1, 0)), cur);
-    cJSON_AddStringToObject(page, "next_cursor", cur);
-  }
-  else
-    cJSON_AddNullToObject(page, "next_cursor");
+  cJSON *page = sr_page_from_rows(r, f->limit);
   PQclear(r);
   *out = page;
   return SR_OK;

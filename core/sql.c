@@ -89,3 +89,31 @@ void sr_scope_equipment(struct sr_sql *q, const struct sr_principal *who, const 
   }
   sr_sql_add(q, " AND false");
 }
+
+void sr_cursor_encode(long id, char out[32]) { snprintf(out, 32, "e%lx", (unsigned long)id); }
+
+bool sr_cursor_decode(const char *s, long *id)
+{
+  size_t n = s ? strlen(s) : 0;
+  if(n < 2 || n > 16 || s[0] != 'e' || strspn(s + 1, "0123456789abcdef") != n - 1)
+    return false;
+  *id = (long)strtoul(s + 1, NULL, 16);
+  return *id >= 0;
+}
+
+cJSON *sr_page_from_rows(const PGresult *r, long limit)
+{
+  cJSON *page = cJSON_CreateObject();
+  cJSON *items = cJSON_AddArrayToObject(page, "items");
+  int n = PQntuples(r), idcol = PQfnumber(r, "id"), jcol = PQfnumber(r, "j");
+  for(int i = 0; i < n && i < limit; i++)
+    cJSON_AddItemToArray(items, cJSON_Parse(PQgetvalue(r, i, jcol)));
+  if(n > limit) {
+    char cur[32];
+    sr_cursor_encode(atol(PQgetvalue(r, (int)limit - 1, idcol)), cur);
+    cJSON_AddStringToObject(page, "next_cursor", cur);
+  }
+  else
+    cJSON_AddNullToObject(page, "next_cursor");
+  return page;
+}

@@ -7,6 +7,9 @@
 
 #include <stdbool.h>
 
+#include <cjson/cJSON.h>
+#include <libpq-fe.h>
+
 #include "ctx.h"
 #include "util.h"
 
@@ -37,5 +40,14 @@ void sr_sql_param_long(struct sr_sql *q, long v);
  * <alias> to what <who> may see. Row-level security applies the same rule a second time.
  */
 void sr_scope_equipment(struct sr_sql *q, const struct sr_principal *who, const char *alias);
+
+/* Builds a list page {items, next_cursor} from <r>, which holds up to <limit> + 1 rows with
+ * columns "id" and "j" (the item as JSON text); the extra row only says a next page exists.
+ * Caller owns the result. */
+cJSON *sr_page_from_rows(const PGresult *r, long limit);
+
+/* Encodes and decodes the opaque keyset cursor of lists. */
+void sr_cursor_encode(long id, char out[32]);
+bool sr_cursor_decode(const char *s, long *id);
 
 #endif

@@ -62,11 +62,22 @@ sr_pg_owner() {
 sr_pg_start() {
   local data=$1 port=$2 extra=${3:-} owner
   owner=$(sr_pg_owner)
+  [ -L "$data" ] && data=$(readlink -f "$data")  # moved aside on an earlier run, see below
   mkdir -p "$data"
   if [ "$(id -u)" -eq 0 ]; then
     chown "$owner" "$data"
-    sr_as_pg test -w "$data" ||
-      die "user $owner cannot reach $data; put the checkout where other users may traverse (not under /root)"
+    if ! sr_as_pg test -w "$data"; then
+      # The checkout is where the cluster's owner cannot go (under /root, say). Keep the cluster
+      # in a folder of its own for this checkout and leave a link to it where it was asked for.
+      local real
+      real=/var/lib/sereg/$(printf '%s' "$data" | sha256sum | cut -c1-16)
+      mkdir -p "$real"
+      chown "$owner" "$real"
+      rmdir "$data"
+      ln -sfn "$real" "$data"
+      say "$owner cannot reach $data; the cluster lives in $real (linked from there)" >&2
+      data=$real
+    fi
   fi
   chmod 700 "$data"
   if [ ! -f "$data/PG_VERSION" ]; then

@@ -3,7 +3,7 @@ nothing in the database changes, and the server keeps serving."""
 import json
 import socket
 
-from harness import run, tests_of, check, eq, elevator
+from harness import run, tests_of, check, eq, elevator, uscc
 from world import World, A, B
 
 INJECTIONS = ["'; DROP TABLE equipment; --", "\" OR 1=1 --", "$1", "%s%n", "../../etc/passwd",
@@ -132,6 +132,10 @@ def test_sql_metacharacters_are_data_not_code(w):
                 body[field] = s
                 r = w.server.post("/api/v1/equipment", body, tok=w.city)
                 eq(r[0], 422, f"{field}={s!r}")
+            for field in ("credit_code", "kind", "jurisdiction"):
+                org = {"credit_code": w.unit_a, "name": "x", "kind": "user_unit", "jurisdiction": A}
+                org[field] = s
+                eq(w.server.post("/api/v1/organizations", org, tok=w.city)[0], 422, f"organization {field}={s!r}")
             for q in ("jurisdiction", "type"):
                 r = w.server.get(f"/api/v1/equipment?{q}=%27%3B%20DROP%20TABLE%20equipment%3B--", tok=w.city)
                 eq((r[0], r[2]["items"]), (200, []), "filter value is only a value")
@@ -143,6 +147,11 @@ def test_sql_metacharacters_are_data_not_code(w):
         r = w.transition(rec, "suspend", reason=s)
         eq(r[0], 200, "reason with metacharacters")
         eq(r[2]["status"], "suspended", "suspended")
+    for i, s in enumerate(INJECTIONS):
+        code = uscc(A, f"MA6J{i:04d}")
+        r = w.server.post("/api/v1/organizations", {"credit_code": code, "name": s, "kind": "user_unit",
+                                                    "jurisdiction": A}, tok=w.city)
+        eq((r[0], r[2]["name"]), (201, s), "organization name round trip")
     eq(w.db.count("equipment") >= len(INJECTIONS), True, "equipment table intact")
 
 
