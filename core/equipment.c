@@ -133,8 +133,9 @@ static const struct sr_eqtype *check_register_body(struct sr_ctx *c, const cJSON
   sr_json_string(body, "user_unit", true, 18, pb);
   sr_json_string(body, "address", true, 500, pb);
   sr_json_string(body, "reason", false, SR_MAX_STRING, pb);
-  struct sr_date on;
-  if(sr_json_date(body, "commissioned_on", true, &on, pb) && sr_date_cmp(on, c->today) > 0)
+  struct sr_date on = { 0, 0, 0 };
+  bool on_ok = sr_json_date(body, "commissioned_on", true, &on, pb);
+  if(on_ok && sr_date_cmp(on, c->today) > 0)
     sr_problem_field(pb, "commissioned_on", "is in the future");
   const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(body, "attributes");
   if(!cJSON_IsObject(attrs))
@@ -159,7 +160,7 @@ static const struct sr_eqtype *check_register_body(struct sr_ctx *c, const cJSON
         sr_problem_field(pb, "equipment_code", "must start with the variety %s", v->valuestring);
       if(year > c->today.y)
         sr_problem_field(pb, "equipment_code", "has a manufacturing year after this year");
-      else if(sr_date_cmp(on, c->today) <= 0 && on.y && year > on.y)
+      else if(on_ok && year > on.y)
         sr_problem_field(pb, "commissioned_on", "is before the manufacturing year in the equipment code");
     }
   }
