@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "due.h"
 #include "ident.h"
 #include "json.h"
 #include "lifecycle.h"
@@ -88,12 +89,15 @@ static bool record_change(struct sr_ctx *c, const char *id, const char *action, 
   char account[32] = "";
   if(c->who.account_id > 0)
     snprintf(account, sizeof account, "%ld", c->who.account_id);
+  char today[11];
+  sr_date_format(c->today, today);
   const char *p[] = { id, action, from, to, account[0] ? account : NULL, sr_role_name(c->who.role),
-                      reason, before, after };
+                      reason, before, after, today };
   if(!sr_db_command(c->db,
                     "INSERT INTO equipment_event (equipment_id, action, from_status, to_status, actor_account, "
-                    "actor_role, reason, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb)",
-                    9, p, pb))
+                    "actor_role, reason, before, after, effective_on) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10)",
+                    10, p, pb))
     return false;
   cJSON *detail = cJSON_CreateObject();
   cJSON_AddStringToObject(detail, "action", action);
@@ -115,6 +119,26 @@ static bool record_change(struct sr_ctx *c, const char *id, const char *action, 
   cJSON_Delete(detail);
   cJSON_Delete(payload);
   return ok;
+}
+
+/* Decides the unit's next due date after a change and reads the record as it now stands.
+ * Caller owns *out. */
+static enum sr_err refresh_and_read(struct sr_ctx *c, const char *id, const char *action, cJSON **out,
+                                    char **text, struct sr_problem *pb)
+{
+  struct sr_due_pending pending = { NULL, 0, action };
+  if(sr_due_refresh(c, atol(id), &pending, false, pb) != SR_OK)
+    return pb->err;
+  const char *p[] = { id };
+  PGresult *r = sr_db_exec(c->db, "SELECT " EQ_JSON " FROM equipment e WHERE e.id = $1", 1, p);
+  if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
+    PQclear(r);
+    return sr_problem_set(pb, SR_INTERNAL, "could not read the record back");
+  }
+  *text = strdup(PQgetvalue(r, 0, 0));
+  *out = cJSON_Parse(*text);
+  PQclear(r);
+  return *out && *text ? SR_OK : sr_problem_set(pb, SR_INTERNAL, "out of memory");
 }
 
 /* ==== registration ==== */
@@ -238,11 +262,13 @@ enum sr_err sr_equipment_register(struct sr_ctx *c, const cJSON *body, cJSON **o
   }
   char id[32];
   snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
-  const char *after = sr_db_get(r, 0, "j");
-  bool ok = record_change(c, id, "register", NULL, sr_status_name(status), reason, NULL, after, jur, pb);
-  cJSON *rec = ok ? row_json(r, 0) : NULL;
   PQclear(r);
-  if(!ok || !rec || !sr_tx_commit(c, pb)) {
+  cJSON *rec = NULL;
+  char *after = NULL;
+  bool ok = refresh_and_read(c, id, "register", &rec, &after, pb) == SR_OK &&
+            record_change(c, id, "register", NULL, sr_status_name(status), reason, NULL, after, jur, pb);
+  free(after);
+  if(!ok || !sr_tx_commit(c, pb)) {
     cJSON_Delete(rec);
     return db_fail(c, pb);
   }
@@ -259,7 +285,7 @@ static enum sr_err fetch(struct sr_ctx *c, long id, bool lock, PGresult **res, s
   sr_sql_init(&q, "SELECT e.id, e.status, e.version, e.type, e.jurisdiction, e.registration_number, "
                   "e.variety, e.user_unit_id, " EQ_JSON " FROM equipment e WHERE e.id = ");
   sr_sql_param_long(&q, id);
-  sr_scope_equipment(&q, &c->who, "e");
+  sr_scope_equipment(&q, c, "e");
   if(lock)
     sr_sql_add(&q, " FOR UPDATE OF e");
   PGresult *r = q.overflow ? NULL : sr_db_exec(c->db, q.text.data, q.n, q.params);
@@ -303,7 +329,7 @@ enum sr_err sr_equipment_list(struct sr_ctx *c, const struct sr_equipment_filter
   struct sr_sql q;
   sr_sql_init(&q, "SELECT e.id, " EQ_JSON " FROM equipment e WHERE e.id > ");
   sr_sql_param_long(&q, f->after_id);
-  sr_scope_equipment(&q, &c->who, "e");
+  sr_scope_equipment(&q, c, "e");
   if(f->jurisdiction) {
     sr_sql_add(&q, " AND e.jurisdiction = ");
     sr_sql_param(&q, f->jurisdiction);
@@ -534,11 +560,13 @@ enum sr_err sr_equipment_transition(struct sr_ctx *c, long id, long if_match, co
                           "The change could not be stored.");
   }
   sr_sql_free(&upd);
-  if(rc == SR_OK &&
-     !record_change(c, ids, act->name, sr_status_name(from), sr_status_name(to), reason,
-                    sr_db_get(cur, 0, "j"), sr_db_get(r, 0, "j"), sr_db_get(r, 0, "jurisdiction"), pb))
-    rc = pb->err;
-  cJSON *rec = rc == SR_OK ? row_json(r, 0) : NULL;
+  cJSON *rec = NULL;
+  char *after = NULL;
+  if(rc == SR_OK && (refresh_and_read(c, ids, act->name, &rec, &after, pb) != SR_OK ||
+                     !record_change(c, ids, act->name, sr_status_name(from), sr_status_name(to), reason,
+                                    sr_db_get(cur, 0, "j"), after, sr_db_get(r, 0, "jurisdiction"), pb)))
+    rc = pb->err != SR_OK ? pb->err : SR_INTERNAL;
+  free(after);
   PQclear(cur);
   PQclear(r);
   if(rc != SR_OK || !rec || !sr_tx_commit(c, pb)) {

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "problem.h"
+#include "util.h"
 
 enum sr_attr_kind { SR_ATTR_STRING, SR_ATTR_INTEGER, SR_ATTR_NUMBER, SR_ATTR_BOOLEAN, SR_ATTR_OBJECT };
 
@@ -35,6 +36,23 @@ struct sr_attr {
   int nprops;
 };
 
+/* A conclusion an inspection of some kind may reach, e.g. {"pass", "合格", passed}. */
+struct sr_conclusion {
+  char *code;
+  char *text;
+  bool passed; /* the unit may stay in use */
+};
+
+enum sr_grade_rule { SR_GRADE_FORBIDDEN, SR_GRADE_REQUIRED, SR_GRADE_OPTIONAL };
+
+/* An inspection kind the type takes, with its vocabulary of conclusions. */
+struct sr_inspection_kind {
+  char *kind; /* periodic, supervisory, first, self_test, annual_check, external, internal */
+  struct sr_conclusion *conclusions;
+  int nconclusions;
+  enum sr_grade_rule safety_grade;
+};
+
 struct sr_eqtype {
   char *code;             /* "elevator" */
   char *name;             /* "电梯" */
@@ -44,7 +62,17 @@ struct sr_eqtype {
   struct sr_attr *attrs;
   int nattrs;
   int validate_ref;       /* Lua registry reference to validate(), or -2 when absent */
+  struct sr_inspection_kind *kinds; /* sorted by kind */
+  int nkinds;
+  int next_due_ref;       /* next_due(eq, history, today), or -2 */
+  int check_inspection_ref; /* check_inspection(eq, inspection), or -2 */
 };
+
+/* The kinds every inspection must be one of. */
+extern const char *const sr_inspection_kinds[];
+
+const struct sr_inspection_kind *sr_eqtype_kind(const struct sr_eqtype *t, const char *kind);
+const struct sr_conclusion *sr_kind_conclusion(const struct sr_inspection_kind *k, const char *code);
 
 /* The validated sources of one plugin folder; shared read-only between threads. */
 struct sr_plugin_bundle;
@@ -72,6 +100,16 @@ bool sr_eqtype_has_variety(const struct sr_eqtype *t, const char *variety);
  * in <pb> as SR_INVALID; a plugin that fails or answers nonsense gives SR_PLUGIN. */
 int sr_plugins_validate(struct sr_plugins *p, const struct sr_eqtype *t, const cJSON *eq,
                         struct sr_problem *pb);
+
+/* Asks the type's next_due(eq, history, today). On success *out is {date, kind, reason, basis}
+ * (caller owns it; no date while nothing can fall due, e.g. when suspended), or NULL when the
+ * plugin returns nil or the type has no next_due. A plugin that fails or answers something
+ * malformed gives SR_PLUGIN. */
+int sr_plugins_next_due(struct sr_plugins *p, const struct sr_eqtype *t, const cJSON *eq, const cJSON *history,
+                        struct sr_date today, cJSON **out, struct sr_problem *pb);
+/* Runs the type's optional check_inspection(eq, inspection); its errors land in <pb> as fields. */
+int sr_plugins_check_inspection(struct sr_plugins *p, const struct sr_eqtype *t, const cJSON *eq,
+                                const cJSON *inspection, struct sr_problem *pb);
 
 /* The attribute schema as JSON Schema (2020-12). Caller owns the result. */
 cJSON *sr_eqtype_schema_json(const struct sr_eqtype *t);

@@ -5,7 +5,7 @@
  * without string.dump and math.random, no io, os, package, debug or load. Each plugin file runs
  * in its own strict _ENV (reading or writing an undeclared global is an error) holding private
  * copies of the library tables, so one plugin cannot change another's. Every entry into Lua goes
- * through host_pcall(), which arms an instruction budget (a count hook that re-arms itself on
+ * through sr_lua_pcall(), which arms an instruction budget (a count hook that re-arms itself on
  * every instruction once spent, so a plugin's own pcall cannot swallow the kill) and a memory cap
  * enforced by the allocator. C objects built while Lua may raise are parked in 'pending' fields
  * and freed by the caller if the protected call fails, so an error never leaks them.
@@ -20,25 +20,12 @@
 
 #include "ident.h"
 #include "log.h"
-#include "plugin_int.h"
+#include "plugin_lua_int.h"
 #include "util.h"
 
 #define HOOK_STRIDE 1000
 #define KINDS_KEY "sereg.kinds"       /* registry: weak set of tables made by sereg.* builders */
 #define TEMPLATE_KEY "sereg.template" /* registry: the globals every plugin _ENV starts from */
-
-struct sr_plugins {
-  lua_State *L;
-  size_t mem_used, mem_cap;
-  bool mem_exceeded;
-  long budget, used;
-  bool killed;
-  struct sr_eqtype *types;
-  int ntypes;
-  /* Owned by the protected call in progress; the caller frees them if it raises. */
-  struct sr_eqtype *pending_type;
-  cJSON *pending_json;
-};
 
 /* ==== allocator, hook, message handler ==== */
 
@@ -61,12 +48,12 @@ static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
   return n;
 }
 
-static struct sr_plugins *host_of(lua_State *L) { return *(struct sr_plugins **)lua_getextraspace(L); }
+struct sr_plugins *sr_lua_host(lua_State *L) { return *(struct sr_plugins **)lua_getextraspace(L); }
 
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
   (void)ar;
-  struct sr_plugins *p = host_of(L);
+  struct sr_plugins *p = sr_lua_host(L);
   p->used += HOOK_STRIDE;
   if(p->killed || p->used > p->budget) {
     p->killed = true;
@@ -90,13 +77,7 @@ static int panic(lua_State *L)
   abort();
 }
 
-/*
- * Runs <fn>(<ud>) in protected mode under the budget <budget>. Returns true on success; on
- * failure writes the reason into <err>. A call that spent its budget or hit the memory cap fails
- * even if the plugin caught the error itself.
- */
-static bool host_pcall(struct sr_plugins *p, lua_CFunction fn, void *ud, long budget, char *err,
-                       size_t errsz)
+bool sr_lua_pcall(struct sr_plugins *p, lua_CFunction fn, void *ud, long budget, char *err, size_t errsz)
 {
   lua_State *L = p->L;
   if(!lua_checkstack(L, 8)) {
@@ -207,10 +188,71 @@ static int l_parse_date(lua_State *L)
   return 3;
 }
 
+static struct sr_date check_date(lua_State *L, int arg)
+{
+  struct sr_date d;
+  const char *s = luaL_checkstring(L, arg);
+  if(!sr_date_parse(s, &d))
+    luaL_argerror(L, arg, "not a date YYYY-MM-DD");
+  return d;
+}
+
+static int push_date(lua_State *L, struct sr_date d)
+{
+  char buf[11];
+  if(d.y < 1900 || d.y > 9999)
+    return luaL_error(L, "date out of range");
+  sr_date_format(d, buf);
+  lua_pushstring(L, buf);
+  return 1;
+}
+
+static long check_count(lua_State *L, int arg)
+{
+  lua_Integer n = luaL_checkinteger(L, arg);
+  luaL_argcheck(L, n > -1000000 && n < 1000000, arg, "out of range");
+  return (long)n;
+}
+
+/* [-2, +1, e] sereg.add_days("YYYY-MM-DD", n) -> "YYYY-MM-DD" */
+static int l_add_days(lua_State *L) { return push_date(L, sr_date_add_days(check_date(L, 1), check_count(L, 2))); }
+
+/* [-2, +1, e] sereg.add_months(date, n): the same day n months on, or that month's last day */
+static int l_add_months(lua_State *L)
+{
+  return push_date(L, sr_date_add_months(check_date(L, 1), check_count(L, 2)));
+}
+
+/* [-2, +1, e] sereg.add_years(date, n): as add_months(date, 12 * n); 02-29 becomes 02-28 */
+static int l_add_years(lua_State *L)
+{
+  return push_date(L, sr_date_add_months(check_date(L, 1), 12 * check_count(L, 2)));
+}
+
+/* [-2, +1, e] sereg.days_between(a, b) -> b - a in days */
+static int l_days_between(lua_State *L)
+{
+  lua_pushinteger(L, sr_date_to_days(check_date(L, 2)) - sr_date_to_days(check_date(L, 1)));
+  return 1;
+}
+
+/* [-1, +1, e] sereg.end_of_month(date) -> the last day of its month */
+static int l_end_of_month(lua_State *L)
+{
+  struct sr_date d = check_date(L, 1);
+  d.d = sr_date_days_in_month(d.y, d.m);
+  return push_date(L, d);
+}
+
 static const luaL_Reg sereg_funcs[] = {
   { "equipment_type", l_equipment_type },
   { "uscc_valid", l_uscc_valid },
   { "parse_date", l_parse_date },
+  { "add_days", l_add_days },
+  { "add_months", l_add_months },
+  { "add_years", l_add_years },
+  { "days_between", l_days_between },
+  { "end_of_month", l_end_of_month },
   { NULL, NULL },
 };
 
@@ -528,12 +570,97 @@ static const struct sr_attr *find_attr(const struct sr_eqtype *t, const char *na
   return NULL;
 }
 
+/* A registry reference to optional function field <key>, or LUA_NOREF. */
+static int opt_function_ref(lua_State *L, int idx, const char *key, const char *file)
+{
+  lua_getfield(L, idx, key);
+  if(lua_isfunction(L, -1))
+    return luaL_ref(L, LUA_REGISTRYINDEX);
+  if(!lua_isnil(L, -1))
+    luaL_error(L, "%s: '%s' must be a function", file, key);
+  lua_pop(L, 1);
+  return LUA_NOREF;
+}
+
+const char *const sr_inspection_kinds[] = { "periodic", "supervisory", "first", "self_test",
+                                            "annual_check", "external", "internal", NULL };
+
+static int kind_cmp(const void *a, const void *b)
+{
+  return strcmp(((const struct sr_inspection_kind *)a)->kind, ((const struct sr_inspection_kind *)b)->kind);
+}
+
+/* inspections = { periodic = { conclusions = { {code=, text=, passed=}, ... }, safety_grade = ... } } */
+static void read_kinds(lua_State *L, int idx, struct sr_eqtype *t, const char *file)
+{
+  if(!lua_istable(L, idx))
+    luaL_error(L, "%s: 'inspections' must be a table", file);
+  t->kinds = calloc(8, sizeof *t->kinds);
+  if(!t->kinds)
+    luaL_error(L, "out of memory");
+  lua_pushnil(L);
+  while(lua_next(L, idx)) {
+    const char *kind = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+    const char *const *known;
+    for(known = sr_inspection_kinds; *known && strcmp(*known, kind) != 0; known++)
+      ;
+    if(!*known)
+      luaL_error(L, "%s: inspection kind '%s' is not one of periodic, supervisory, first, self_test, "
+                    "annual_check, external, internal", file, kind);
+    if(!lua_istable(L, -1))
+      luaL_error(L, "%s: inspections.%s must be a table", file, kind);
+    struct sr_inspection_kind *k = &t->kinds[t->nkinds];
+    k->kind = dup_or_raise(L, kind);
+    t->nkinds++;
+    int kt = lua_gettop(L);
+    char what[96];
+    snprintf(what, sizeof what, "%s: inspections.%s", file, kind);
+    static const char *const kkeys[] = { "conclusions", "safety_grade", NULL };
+    check_keys(L, kt, kkeys, what);
+    const char *grade = opt_string(L, kt, "safety_grade", what);
+    k->safety_grade = !grade || strcmp(grade, "forbidden") == 0 ? SR_GRADE_FORBIDDEN
+                      : strcmp(grade, "required") == 0      ? SR_GRADE_REQUIRED
+                      : strcmp(grade, "optional") == 0      ? SR_GRADE_OPTIONAL
+                                                            : (luaL_error(L, "%s: safety_grade must be "
+                                                                             "forbidden, required or optional", what),
+                                                               SR_GRADE_FORBIDDEN);
+    lua_getfield(L, kt, "conclusions");
+    int ct = lua_gettop(L);
+    lua_Unsigned n = lua_istable(L, ct) ? lua_rawlen(L, ct) : 0;
+    if(n == 0 || n > 20)
+      luaL_error(L, "%s: 'conclusions' must list 1..20 {code=, text=, passed=}", what);
+    k->conclusions = calloc(n, sizeof *k->conclusions);
+    if(!k->conclusions)
+      luaL_error(L, "out of memory");
+    for(lua_Unsigned i = 1; i <= n; i++) {
+      if(lua_rawgeti(L, ct, (lua_Integer)i) != LUA_TTABLE)
+        luaL_error(L, "%s: conclusion #%d must be a table", what, (int)i);
+      int e = lua_gettop(L);
+      static const char *const ckeys[] = { "code", "text", "passed", NULL };
+      check_keys(L, e, ckeys, what);
+      const char *code = opt_string(L, e, "code", what);
+      const char *text = opt_string(L, e, "text", what);
+      lua_getfield(L, e, "passed");
+      if(!code || !name_ok(code, 32) || !text || !*text || !lua_isboolean(L, -1))
+        luaL_error(L, "%s: conclusion #%d needs code ([a-z_]), text and passed (boolean)", what, (int)i);
+      struct sr_conclusion *c = &k->conclusions[k->nconclusions];
+      c->passed = lua_toboolean(L, -1);
+      c->code = dup_or_raise(L, code);
+      c->text = dup_or_raise(L, text);
+      k->nconclusions++;
+      lua_pop(L, 2);
+    }
+    lua_pop(L, 2); /* conclusions, the kind's table */
+  }
+  qsort(t->kinds, (size_t)t->nkinds, sizeof *t->kinds, kind_cmp);
+}
+
 /* Fills p->pending_type from the manifest at <idx>. */
 static void read_type(lua_State *L, int idx, const char *file)
 {
-  static const char *const keys[] = { "code", "name", "version", "registration_class",
-                                      "attributes", "validate", NULL };
-  struct sr_plugins *p = host_of(L);
+  static const char *const keys[] = { "code", "name", "version", "registration_class", "attributes",
+                                      "validate", "inspections", "next_due", "check_inspection", NULL };
+  struct sr_plugins *p = sr_lua_host(L);
   struct sr_eqtype *t = p->pending_type;
   check_keys(L, idx, keys, file);
   const char *code = opt_string(L, idx, "code", file);
@@ -566,13 +693,15 @@ static void read_type(lua_State *L, int idx, const char *file)
     if(strlen(e) != 4 || strspn(e, "0123456789") != 4)
       luaL_error(L, "%s: variety '%s' is not a 4-digit 品种 code", file, e);
   }
-  lua_getfield(L, idx, "validate");
-  if(lua_isfunction(L, -1))
-    t->validate_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  else if(lua_isnil(L, -1))
-    lua_pop(L, 1);
-  else
-    luaL_error(L, "%s: 'validate' must be a function", file);
+  t->validate_ref = opt_function_ref(L, idx, "validate", file);
+  t->next_due_ref = opt_function_ref(L, idx, "next_due", file);
+  t->check_inspection_ref = opt_function_ref(L, idx, "check_inspection", file);
+  lua_getfield(L, idx, "inspections");
+  if(!lua_isnil(L, -1))
+    read_kinds(L, lua_gettop(L), t, file);
+  lua_pop(L, 1);
+  if(t->next_due_ref != LUA_NOREF && t->nkinds == 0)
+    luaL_error(L, "%s: 'next_due' needs 'inspections' to name the kinds it schedules", file);
 }
 
 struct load_job {
@@ -601,121 +730,6 @@ static int load_tramp(lua_State *L)
   return 0;
 }
 
-/* ==== calling validate() ==== */
-
-static void push_json(lua_State *L, const cJSON *j, int depth)
-{
-  if(depth > SR_MAX_JSON_DEPTH)
-    luaL_error(L, "input nests too deeply");
-  luaL_checkstack(L, 4, "input nests too deeply");
-  if(cJSON_IsString(j))
-    lua_pushstring(L, j->valuestring);
-  else if(cJSON_IsNumber(j)) {
-    double d = j->valuedouble;
-    if(d == floor(d) && fabs(d) < 9007199254740992.0)
-      lua_pushinteger(L, (lua_Integer)d);
-    else
-      lua_pushnumber(L, d);
-  }
-  else if(cJSON_IsBool(j))
-    lua_pushboolean(L, cJSON_IsTrue(j));
-  else if(cJSON_IsArray(j)) {
-    lua_createtable(L, cJSON_GetArraySize(j), 0);
-    lua_Integer i = 1;
-    for(const cJSON *c = j->child; c; c = c->next) {
-      push_json(L, c, depth + 1);
-      lua_rawseti(L, -2, i++);
-    }
-  }
-  else if(cJSON_IsObject(j)) {
-    lua_newtable(L);
-    for(const cJSON *c = j->child; c; c = c->next) {
-      push_json(L, c, depth + 1);
-      lua_setfield(L, -2, c->string);
-    }
-  }
-  else
-    lua_pushnil(L);
-}
-
-struct validate_job {
-  const struct sr_eqtype *t;
-  const cJSON *eq;
-};
-
-static int validate_tramp(lua_State *L)
-{
-  struct validate_job *job = lua_touserdata(L, 1);
-  struct sr_plugins *p = host_of(L);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, job->t->validate_ref);
-  push_json(L, job->eq, 0);
-  lua_call(L, 1, 1);
-  int r = lua_gettop(L);
-  if(lua_isnil(L, r))
-    return 0;
-  if(!lua_istable(L, r))
-    return luaL_error(L, "validate() must return nil or a list of {field=, message=}, not a %s",
-                      luaL_typename(L, r));
-  lua_Unsigned n = lua_rawlen(L, r);
-  if(n > SR_PLUGIN_MAX_ERRORS)
-    return luaL_error(L, "validate() returned more than %d errors", SR_PLUGIN_MAX_ERRORS);
-  p->pending_json = cJSON_CreateArray();
-  if(!p->pending_json)
-    return luaL_error(L, "out of memory");
-  for(lua_Unsigned i = 1; i <= n; i++) {
-    if(lua_rawgeti(L, r, (lua_Integer)i) != LUA_TTABLE)
-      return luaL_error(L, "validate() error #%d is not a table", (int)i);
-    const char *fm[2] = { "field", "message" };
-    const char *val[2];
-    for(int k = 0; k < 2; k++) {
-      lua_pushstring(L, fm[k]);
-      if(lua_rawget(L, -2) != LUA_TSTRING)
-        return luaL_error(L, "validate() error #%d: '%s' must be a string", (int)i, fm[k]);
-      size_t len;
-      val[k] = lua_tolstring(L, -1, &len);
-      if(len == 0 || len > 500 || !sr_utf8_valid(val[k], len))
-        return luaL_error(L, "validate() error #%d: '%s' must be 1..500 bytes of UTF-8", (int)i, fm[k]);
-      lua_pop(L, 1); /* still referenced by the error table, which the result list holds */
-    }
-    cJSON *e = cJSON_CreateObject();
-    if(!e)
-      return luaL_error(L, "out of memory");
-    cJSON_AddItemToArray(p->pending_json, e);
-    if(!cJSON_AddStringToObject(e, "field", val[0]) || !cJSON_AddStringToObject(e, "message", val[1]))
-      return luaL_error(L, "out of memory");
-    lua_pop(L, 1);
-  }
-  return 0;
-}
-
-int sr_plugins_validate(struct sr_plugins *p, const struct sr_eqtype *t, const cJSON *eq,
-                        struct sr_problem *pb)
-{
-  int before = sr_problem_nfields(pb);
-  sr_attrs_check(t->attrs, t->nattrs, cJSON_GetObjectItemCaseSensitive(eq, "attributes"),
-                 "attributes", pb);
-  /* Cross-field rules only make sense on attributes of the declared shape. */
-  if(sr_problem_nfields(pb) > before || t->validate_ref == LUA_NOREF)
-    return pb->err;
-  struct validate_job job = { t, eq };
-  char err[512];
-  p->pending_json = NULL;
-  bool ok = host_pcall(p, validate_tramp, &job, SR_PLUGIN_CALL_BUDGET, err, sizeof err);
-  cJSON *errors = p->pending_json;
-  p->pending_json = NULL;
-  if(!ok) {
-    cJSON_Delete(errors);
-    sr_warn("plugin %s@%s validate() failed: %s", t->file, t->version, err);
-    return sr_problem_set(pb, SR_PLUGIN, "plugin %s@%s failed in validate(): %s", t->file,
-                          t->version, err);
-  }
-  for(const cJSON *e = errors ? errors->child : NULL; e; e = e->next)
-    sr_problem_field(pb, cJSON_GetObjectItem(e, "field")->valuestring, "%s",
-                     cJSON_GetObjectItem(e, "message")->valuestring);
-  cJSON_Delete(errors);
-  return pb->err;
-}
-
 /* ==== opening and closing a plugin set ==== */
 
 void sr_eqtype_free_fields(struct sr_eqtype *t)
@@ -726,6 +740,16 @@ void sr_eqtype_free_fields(struct sr_eqtype *t)
   free(t->file);
   free(t->registration_class);
   sr_attrs_free(t->attrs, t->nattrs);
+  for(int i = 0; t->kinds && i < t->nkinds; i++) {
+    struct sr_inspection_kind *k = &t->kinds[i];
+    free(k->kind);
+    for(int c = 0; k->conclusions && c < k->nconclusions; c++) {
+      free(k->conclusions[c].code);
+      free(k->conclusions[c].text);
+    }
+    free(k->conclusions);
+  }
+  free(t->kinds);
   memset(t, 0, sizeof *t);
 }
 
@@ -779,7 +803,7 @@ struct sr_plugins *sr_plugins_open(const struct sr_plugin_bundle *b, char *err, 
   *(struct sr_plugins **)lua_getextraspace(p->L) = p;
   lua_atpanic(p->L, panic);
   char why[400];
-  if(!host_pcall(p, setup_sandbox, NULL, SR_PLUGIN_LOAD_BUDGET, why, sizeof why)) {
+  if(!sr_lua_pcall(p, setup_sandbox, NULL, SR_PLUGIN_LOAD_BUDGET, why, sizeof why)) {
     snprintf(err, errsz, "plugin host: %s", why);
     sr_plugins_close(p);
     return NULL;
@@ -788,7 +812,9 @@ struct sr_plugins *sr_plugins_open(const struct sr_plugin_bundle *b, char *err, 
     struct load_job job = { &b->files[i] };
     p->pending_type = &p->types[p->ntypes];
     p->pending_type->validate_ref = LUA_NOREF;
-    bool ok = host_pcall(p, load_tramp, &job, SR_PLUGIN_LOAD_BUDGET, why, sizeof why);
+    p->pending_type->next_due_ref = LUA_NOREF;
+    p->pending_type->check_inspection_ref = LUA_NOREF;
+    bool ok = sr_lua_pcall(p, load_tramp, &job, SR_PLUGIN_LOAD_BUDGET, why, sizeof why);
     p->pending_type = NULL;
     if(!ok) {
       sr_eqtype_free_fields(&p->types[p->ntypes]);
@@ -838,5 +864,21 @@ const struct sr_eqtype *sr_plugins_type_for_variety(const struct sr_plugins *p, 
   for(int i = 0; i < p->ntypes; i++)
     if(sr_eqtype_has_variety(&p->types[i], variety))
       return &p->types[i];
+  return NULL;
+}
+
+const struct sr_inspection_kind *sr_eqtype_kind(const struct sr_eqtype *t, const char *kind)
+{
+  for(int i = 0; kind && i < t->nkinds; i++)
+    if(strcmp(t->kinds[i].kind, kind) == 0)
+      return &t->kinds[i];
+  return NULL;
+}
+
+const struct sr_conclusion *sr_kind_conclusion(const struct sr_inspection_kind *k, const char *code)
+{
+  for(int i = 0; code && i < k->nconclusions; i++)
+    if(strcmp(k->conclusions[i].code, code) == 0)
+      return &k->conclusions[i];
   return NULL;
 }

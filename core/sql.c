@@ -63,29 +63,41 @@ void sr_sql_param_long(struct sr_sql *q, long v)
   sr_sql_param(q, q->own[q->n]);
 }
 
-void sr_scope_equipment(struct sr_sql *q, const struct sr_principal *who, const char *alias)
+void sr_scope_equipment(struct sr_sql *q, const struct sr_ctx *c, const char *alias)
 {
-  char col[64];
-  switch(who->role) {
+  char text[320];
+  switch(c->who.role) {
   case SR_ROLE_SYSTEM:
   case SR_ROLE_CITY:
   case SR_ROLE_ADMIN:
     return;
   case SR_ROLE_DISTRICT:
   case SR_ROLE_COORDINATOR:
-    snprintf(col, sizeof col, " AND %s.jurisdiction = ", alias);
-    sr_sql_add(q, col);
-    sr_sql_param(q, who->jurisdiction);
+    snprintf(text, sizeof text, " AND %s.jurisdiction = ", alias);
+    sr_sql_add(q, text);
+    sr_sql_param(q, c->who.jurisdiction);
     return;
   case SR_ROLE_USER_UNIT:
-    snprintf(col, sizeof col, " AND %s.user_unit_id = ", alias);
-    sr_sql_add(q, col);
-    sr_sql_param_long(q, who->org_id);
+    snprintf(text, sizeof text, " AND %s.user_unit_id = ", alias);
+    sr_sql_add(q, text);
+    sr_sql_param_long(q, c->who.org_id);
     return;
-  case SR_ROLE_AGENCY: /* sees equipment through accreditations, which come with inspection intake */
+  case SR_ROLE_AGENCY: { /* the types (and varieties) it is accredited for today */
+    char today[11];
+    sr_date_format(c->today, today);
+    snprintf(text, sizeof text,
+             " AND EXISTS (SELECT 1 FROM accreditation acc WHERE acc.equipment_type = %s.type "
+             "AND (acc.varieties IS NULL OR %s.variety = ANY (acc.varieties)) AND acc.agency_id = ",
+             alias, alias);
+    sr_sql_add(q, text);
+    sr_sql_param_long(q, c->who.org_id);
+    sr_sql_add(q, " AND ");
+    sr_sql_param_copy(q, today);
+    sr_sql_add(q, "::date BETWEEN acc.valid_from AND acc.valid_to)");
+    return;
+  }
   case SR_ROLE_NONE:
-    sr_sql_add(q, " AND false");
-    return;
+    break;
   }
   sr_sql_add(q, " AND false");
 }

@@ -37,9 +37,9 @@ void sr_sql_param_long(struct sr_sql *q, long v);
 
 /*
  * The one jurisdiction/role filter for equipment: appends " AND (...)" restricting table alias
- * <alias> to what <who> may see. Row-level security applies the same rule a second time.
+ * <alias> to what the caller of <c> may see on <c>'s today. Row-level security applies the same rule a second time.
  */
-void sr_scope_equipment(struct sr_sql *q, const struct sr_principal *who, const char *alias);
+void sr_scope_equipment(struct sr_sql *q, const struct sr_ctx *c, const char *alias);
 
 /* Builds a list page {items, next_cursor} from <r>, which holds up to <limit> + 1 rows with
  * columns "id" and "j" (the item as JSON text); the extra row only says a next page exists.

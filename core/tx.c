@@ -32,13 +32,15 @@ bool sr_tx_begin(struct sr_ctx *c, struct sr_problem *pb)
   char org[32] = "";
   if(c->who.org_id > 0)
     snprintf(org, sizeof org, "%ld", c->who.org_id);
-  const char *params[] = { sr_role_name(c->who.role), c->who.jurisdiction, org };
+  char today[11];
+  sr_date_format(c->today, today);
+  const char *params[] = { sr_role_name(c->who.role), c->who.jurisdiction, org, today };
   if(!sr_db_command(c->db, "BEGIN", 0, NULL, pb))
     return false;
   if(!sr_db_command(c->db,
                     "SELECT set_config('sereg.role', $1, true), set_config('sereg.jurisdiction', $2, true), "
-                    "set_config('sereg.org', $3, true)",
-                    3, params, pb)) {
+                    "set_config('sereg.org', $3, true), set_config('sereg.today', $4, true)",
+                    4, params, pb)) {
     sr_tx_rollback(c);
     return false;
   }

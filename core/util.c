@@ -21,6 +21,47 @@ static int days_in_month(int y, int m)
   return m == 2 && is_leap(y) ? 29 : dm[m - 1];
 }
 
+int sr_date_days_in_month(int y, int m) { return days_in_month(y, m); }
+
+/* Howard Hinnant's days_from_civil / civil_from_days: exact for any year, no tables. */
+long sr_date_to_days(struct sr_date d)
+{
+  long y = d.y - (d.m <= 2);
+  long era = (y >= 0 ? y : y - 399) / 400;
+  long yoe = y - era * 400;
+  long doy = (153 * (d.m + (d.m > 2 ? -3 : 9)) + 2) / 5 + d.d - 1;
+  long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+struct sr_date sr_date_from_days(long z)
+{
+  z += 719468;
+  long era = (z >= 0 ? z : z - 146096) / 146097;
+  long doe = z - era * 146097;
+  long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  long mp = (5 * doy + 2) / 153;
+  struct sr_date d;
+  d.d = (int)(doy - (153 * mp + 2) / 5 + 1);
+  d.m = (int)(mp < 10 ? mp + 3 : mp - 9);
+  d.y = (int)(yoe + era * 400 + (d.m <= 2));
+  return d;
+}
+
+struct sr_date sr_date_add_days(struct sr_date d, long n) { return sr_date_from_days(sr_date_to_days(d) + n); }
+
+struct sr_date sr_date_add_months(struct sr_date d, long n)
+{
+  long months = (long)d.y * 12 + (d.m - 1) + n;
+  struct sr_date r;
+  r.y = (int)(months >= 0 ? months / 12 : (months - 11) / 12);
+  r.m = (int)(months - (long)r.y * 12) + 1;
+  int last = days_in_month(r.y, r.m);
+  r.d = d.d > last ? last : d.d;
+  return r;
+}
+
 bool sr_date_parse(const char *s, struct sr_date *out)
 {
   if(!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')

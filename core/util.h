@@ -19,6 +19,13 @@ bool sr_date_parse(const char *s, struct sr_date *out);
 /* Writes "YYYY-MM-DD" and a NUL into <buf>, which holds at least 11 bytes. */
 void sr_date_format(struct sr_date d, char buf[11]);
 int sr_date_cmp(struct sr_date a, struct sr_date b);
+/* Day arithmetic on the proleptic Gregorian calendar. */
+long sr_date_to_days(struct sr_date d);   /* days since 1970-01-01 */
+struct sr_date sr_date_from_days(long days);
+struct sr_date sr_date_add_days(struct sr_date d, long n);
+/* Adds <n> months; a day past the end of the target month becomes its last day (01-31 + 1 = 02-28/29). */
+struct sr_date sr_date_add_months(struct sr_date d, long n);
+int sr_date_days_in_month(int y, int m);
 /* Today in Asia/Shanghai, or SEREG_NOW (YYYY-MM-DD) when it is set and valid. */
 struct sr_date sr_today(void);
 /* Validates SEREG_NOW once; returns false with a message when it is set but malformed. */

@@ -1,9 +1,54 @@
 -- boiler.lua -- 锅炉 (TSG 11-2020). Scope thresholds are those of the 特种设备目录: steam boilers
 -- from 0.1 MPa, hot-water boilers from 0.1 MPa and 0.1 MW, organic heat carrier boilers from 0.1 MW.
+local MEETS = {
+  { code = "meets", text = "符合要求", passed = true },
+  { code = "basically_meets", text = "基本符合要求", passed = true },
+  { code = "does_not_meet", text = "不符合要求", passed = false },
+}
+local SUPERVISORY = {
+  { code = "pass", text = "合格", passed = true },
+  { code = "fail", text = "不合格", passed = false },
+}
+
+-- TSG 11-2020: external inspection every year, internal every two years with the first one a
+-- year after commissioning, and an internal inspection before reuse after a stop of a year.
+local function last_passed(history, kind)
+  local found
+  for _, h in ipairs(history) do
+    if h.kind == kind and h.passed then found = h end
+  end
+  return found
+end
+
+local function next_due(eq, history, today)
+  local ext, int = last_passed(history, "external"), last_passed(history, "internal")
+  local ext_due = ext and sereg.add_years(ext.inspected_on, 1) or sereg.add_years(eq.commissioned_on, 1)
+  local int_due = int and sereg.add_years(int.inspected_on, 2) or sereg.add_years(eq.commissioned_on, 1)
+  local basis = { regime = eq.regime or "tsg_11_2020", external_due = ext_due, internal_due = int_due,
+                  last_external = ext and ext.inspected_on or nil, last_internal = int and int.inspected_on or nil }
+  local s = eq.suspensions and eq.suspensions[#eq.suspensions]
+  if eq.status == "suspended" then
+    return { kind = "internal", basis = basis, reason = "suspended since " .. s.from
+      .. ": nothing falls due while out of use; a stop of a year or more needs an internal inspection before reuse" }
+  end
+  if s and s.to and sereg.days_between(s.from, s.to) >= 365 and not (int and int.inspected_on >= s.from) then
+    return { date = s.to, kind = "internal", basis = basis,
+             reason = "stopped a year or more (" .. s.from .. " to " .. s.to .. "): internal inspection before reuse" }
+  end
+  if int_due <= ext_due then
+    return { date = int_due, kind = "internal", basis = basis, reason = int
+      and ("internal inspection every 2 years, last on " .. int.inspected_on)
+      or ("first internal inspection 1 year after commissioning on " .. eq.commissioned_on) }
+  end
+  return { date = ext_due, kind = "external", basis = basis, reason = ext
+    and ("external inspection every year, last on " .. ext.inspected_on)
+    or ("first external inspection 1 year after commissioning on " .. eq.commissioned_on) }
+end
+
 return sereg.equipment_type {
   code = "boiler",
   name = "锅炉",
-  version = "1.0.0",
+  version = "1.1.0",
   registration_class = "锅",
   attributes = {
     variety = {
@@ -26,6 +71,13 @@ return sereg.equipment_type {
     manufacturer = { type = "string", max_length = 200, title = "制造单位" },
     model = { type = "string", max_length = 100, title = "型号" },
   },
+
+  inspections = {
+    supervisory = { conclusions = SUPERVISORY },
+    external = { conclusions = MEETS },
+    internal = { conclusions = MEETS },
+  },
+  next_due = next_due,
 
   validate = function(eq)
     local a, errors = eq.attributes, {}

@@ -3,10 +3,107 @@
 -- other attributes and belong in a plugin of their own.
 local passenger = { ["3110"] = true, ["3210"] = true, ["3410"] = true, ["3420"] = true }
 
+local CONCLUSIONS = {
+  { code = "pass", text = "合格", passed = true },
+  { code = "pass_on_recheck", text = "复检合格", passed = true },
+  { code = "fail", text = "不合格", passed = false },
+  { code = "fail_on_recheck", text = "复检不合格", passed = false },
+}
+
+-- TSG T7001-2023: periodic inspections in service years 1, 4, 7, 9, 11, 13 and 15 counted from
+-- the month of the installation (or modification) supervisory inspection, every year after 15,
+-- and a self-test (TSG T7008-2023) in the other years. The older regime inspects every year.
+local PERIODIC_YEAR = { [1] = true, [4] = true, [7] = true, [9] = true, [11] = true, [13] = true, [15] = true }
+local EARLY_MONTHS = { periodic = 2, self_test = 1 } -- may be done this early; the schedule stays
+
+local function obligation_kind(regime, n)
+  if regime == "yearly" or n > 15 or PERIODIC_YEAR[n] then return "periodic" end
+  return "self_test"
+end
+
+-- The N-th year falls due at the end of the N-th anniversary month of the base date.
+local function due_of(base, n)
+  return sereg.end_of_month(sereg.add_years(base, n))
+end
+
+local function satisfies(inspection, kind)
+  return inspection.passed and (inspection.kind == kind or inspection.kind == "periodic")
+end
+
+-- The latest suspension, and whether it lasted a year or more.
+local function last_suspension(eq, today)
+  local s = eq.suspensions and eq.suspensions[#eq.suspensions]
+  if not s then return nil end
+  local to = s.to or today
+  return s, sereg.days_between(s.from, to) >= 365
+end
+
+local function next_due(eq, history, today)
+  local regime = eq.regime or "tsg_t7001_2023"
+  -- The base: the latest passed supervisory inspection, else the commissioning date.
+  local base, base_why = eq.commissioned_on, "commissioned_on"
+  for _, h in ipairs(history) do
+    if h.kind == "supervisory" and h.passed and h.inspected_on > base then
+      base, base_why = h.inspected_on, "supervisory inspection " .. h.report_number
+    end
+  end
+  local susp, long_stop = last_suspension(eq, today)
+  -- After a stop of a year or more, the periodic inspection before restart becomes the base.
+  if susp and long_stop then
+    for _, h in ipairs(history) do
+      if h.kind == "periodic" and h.passed and h.inspected_on >= susp.from and h.inspected_on > base then
+        base, base_why = h.inspected_on, "restart inspection " .. h.report_number
+      end
+    end
+  end
+
+  local n, last_fail = 1, nil
+  for _, h in ipairs(history) do
+    if h.inspected_on > base and h.kind ~= "supervisory" then
+      local kind = obligation_kind(regime, n)
+      local opens = sereg.add_months(due_of(base, n), -EARLY_MONTHS[kind])
+      if satisfies(h, kind) and h.inspected_on >= opens then
+        n = n + 1
+      elseif not h.passed then
+        last_fail = h
+      end
+    end
+  end
+  local kind = obligation_kind(regime, n)
+  local due = due_of(base, n)
+  local basis = { regime = regime, base_date = base, base = base_why, service_year = n,
+                  early_window_months = EARLY_MONTHS[kind], statutory_latest = due,
+                  request_by = sereg.add_months(due, -1) }
+  local reason = string.format("%s due in service year %d, counted from %s (%s)",
+    kind == "periodic" and "periodic inspection" or "self-test", n, base, regime)
+  if last_fail then
+    reason = reason .. string.format("; %s on %s concluded %s", last_fail.report_number,
+      last_fail.inspected_on, last_fail.conclusion_text or last_fail.conclusion)
+  end
+
+  if eq.status == "suspended" then
+    return { kind = kind, reason = "suspended since " .. susp.from .. ": nothing falls due while out of use; "
+      .. "a stop of a year or more needs a periodic inspection before restart", basis = basis }
+  end
+  if susp and susp.to then
+    if long_stop and base < susp.from then
+      basis.statutory_latest = susp.to
+      return { date = susp.to, kind = "periodic", basis = basis,
+               reason = "stopped a year or more (" .. susp.from .. " to " .. susp.to
+                 .. "): periodic inspection before restart" }
+    elseif due < susp.to then
+      basis.originally_due = due
+      return { date = susp.to, kind = kind, basis = basis,
+               reason = reason .. "; it fell due on " .. due .. " while stopped and is due before use" }
+    end
+  end
+  return { date = due, kind = kind, reason = reason, basis = basis }
+end
+
 return sereg.equipment_type {
   code = "elevator",
   name = "电梯",
-  version = "1.0.0",
+  version = "1.1.0",
   registration_class = "梯",
   attributes = {
     variety = {
@@ -24,6 +121,13 @@ return sereg.equipment_type {
     manufacturer = { type = "string", max_length = 200, title = "制造单位" },
     model = { type = "string", max_length = 100, title = "产品型号" },
   },
+
+  inspections = {
+    supervisory = { conclusions = CONCLUSIONS },
+    periodic = { conclusions = CONCLUSIONS },
+    self_test = { conclusions = CONCLUSIONS },
+  },
+  next_due = next_due,
 
   -- Rules across attributes; the schema has already checked each one alone.
   validate = function(eq)

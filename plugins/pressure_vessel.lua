@@ -1,9 +1,71 @@
 -- pressure_vessel.lua -- 固定式压力容器 (TSG 21-2016). In scope from 0.1 MPa working pressure and
 -- 0.03 m³ volume; 超高压容器 (2110) are those designed for 100 MPa and above.
+local PERIODIC = {
+  { code = "permitted", text = "允许使用", passed = true },
+  { code = "monitored", text = "监控使用", passed = true },
+  { code = "not_permitted", text = "不允许使用", passed = false },
+}
+local MEETS = {
+  { code = "meets", text = "符合要求", passed = true },
+  { code = "basically_meets", text = "基本符合要求", passed = true },
+  { code = "does_not_meet", text = "不符合要求", passed = false },
+}
+local SUPERVISORY = {
+  { code = "pass", text = "合格", passed = true },
+  { code = "fail", text = "不合格", passed = false },
+}
+local CONCLUSION_OF_GRADE = { "permitted", "permitted", "permitted", "monitored", "not_permitted" }
+
+-- TSG 21-2016: the first periodic inspection within 3 years of commissioning, then by safety
+-- grade: 1-2 every 6 years, 3 every 3 to 6 years (3 here, the safe end), 4 monitored use for at
+-- most 3 years in all (yearly here), 5 not to be used. An annual check every year besides.
+local function periodic_due(eq, history)
+  local last, monitored_since
+  for _, h in ipairs(history) do
+    if h.kind == "periodic" then
+      last = h
+      if h.safety_grade == 4 then monitored_since = monitored_since or h.inspected_on
+      else monitored_since = nil end
+    end
+  end
+  if not last then
+    return sereg.add_years(eq.commissioned_on, 3), "first periodic inspection within 3 years of commissioning"
+  end
+  local g, on = last.safety_grade, last.inspected_on
+  if g <= 2 then return sereg.add_years(on, 6), "safety grade " .. g .. ": every 6 years" end
+  if g == 3 then return sereg.add_years(on, 3), "safety grade 3: every 3 to 6 years (the shorter applies)" end
+  if g == 4 then
+    local yearly, limit = sereg.add_years(on, 1), sereg.add_years(monitored_since, 3)
+    if limit < yearly then
+      return limit, "safety grade 4: monitored use ends 3 years after " .. monitored_since
+    end
+    return yearly, "safety grade 4: monitored use, inspected yearly, at most 3 years from " .. monitored_since
+  end
+  return on, "safety grade 5 on " .. on .. ": not to be used until the defects are treated and it is inspected again"
+end
+
+local function next_due(eq, history, today)
+  local p_due, p_why = periodic_due(eq, history)
+  local last_check
+  for _, h in ipairs(history) do
+    if h.passed and (h.kind == "annual_check" or h.kind == "periodic") then last_check = h.inspected_on end
+  end
+  local a_due = sereg.add_years(last_check or eq.commissioned_on, 1)
+  local basis = { regime = eq.regime or "tsg_21_2016", periodic_due = p_due, annual_check_due = a_due }
+  if eq.status == "suspended" then
+    return { kind = "periodic", basis = basis, reason = "suspended: nothing falls due while out of use" }
+  end
+  if p_due <= a_due then
+    return { date = p_due, kind = "periodic", reason = p_why, basis = basis }
+  end
+  return { date = a_due, kind = "annual_check", basis = basis,
+           reason = "annual check every year, last " .. (last_check or ("commissioning on " .. eq.commissioned_on)) }
+end
+
 return sereg.equipment_type {
   code = "pressure_vessel",
   name = "固定式压力容器",
-  version = "1.0.0",
+  version = "1.1.0",
   registration_class = "容",
   attributes = {
     variety = {
@@ -17,6 +79,21 @@ return sereg.equipment_type {
     design_temperature_c = { type = "number", min = -273, max = 1500, title = "设计温度 (°C)" },
     manufacturer = { type = "string", max_length = 200, title = "制造单位" },
   },
+
+  inspections = {
+    supervisory = { conclusions = SUPERVISORY },
+    periodic = { conclusions = PERIODIC, safety_grade = "required" },
+    annual_check = { conclusions = MEETS },
+  },
+  next_due = next_due,
+
+  -- The use decision follows from the grade: 1-3 允许使用, 4 监控使用, 5 不允许使用.
+  check_inspection = function(eq, inspection)
+    if inspection.kind == "periodic" and inspection.conclusion ~= CONCLUSION_OF_GRADE[inspection.safety_grade] then
+      return { { field = "conclusion", message = "safety grade " .. inspection.safety_grade
+        .. " means " .. CONCLUSION_OF_GRADE[inspection.safety_grade] } }
+    end
+  end,
 
   validate = function(eq)
     local a, errors = eq.attributes, {}

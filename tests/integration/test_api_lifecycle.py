@@ -8,7 +8,8 @@ REGNO = re.compile(r"^梯11川A\d{5}\(\d\d\)$")
 
 
 def test_city_registers_directly_into_service(w):
-    before = (w.db.count("equipment_event"), w.db.count("audit_log"), w.db.count("outbox"))
+    lifecycle = "event_type IN ('equipment.registered', 'equipment.transitioned')"
+    before = (w.db.count("equipment_event"), w.db.count("audit_log"), w.db.count("outbox", lifecycle))
     body = elevator(w.code(), A, w.unit_a, w.maint)
     s, h, rec = w.server.post("/api/v1/equipment", body, tok=w.city)
     eq(s, 201, "status")
@@ -18,10 +19,12 @@ def test_city_registers_directly_into_service(w):
     eq(h.get("etag"), '"1"', "etag")
     eq(h.get("location"), f"/api/v1/equipment/{rec['id']}", "location")
     eq(rec["equipment_code"], body["equipment_code"], "code")
-    eq(rec["rule"], "elevator.lua@1.0.0", "rule")
-    after = (w.db.count("equipment_event"), w.db.count("audit_log"), w.db.count("outbox"))
+    eq(rec["rule"], "elevator.lua@1.1.0", "rule")
+    after = (w.db.count("equipment_event"), w.db.count("audit_log"), w.db.count("outbox", lifecycle))
     eq(tuple(a - b for a, b in zip(after, before)), (1, 1, 1), "history, audit, outbox rows added")
-    eq(w.db.sql(f"SELECT event_type FROM outbox ORDER BY id DESC LIMIT 1"), "equipment.registered", "event")
+    eq(w.db.sql(f"SELECT string_agg(event_type, ',' ORDER BY id) FROM outbox WHERE subject_type = 'equipment' AND subject_id = '{rec['id']}'"),
+       "equipment.due_changed,equipment.registered", "events of the registration")
+    check(rec["next_due"] and rec["next_due_kind"] == "periodic", "a first due date is set on registration")
 
 
 def test_registration_numbers_are_unique_and_sequential(w):
@@ -84,7 +87,9 @@ def test_full_lifecycle_is_recorded_in_order(w):
     eq(last["after"]["status"], "cancelled", "after image")
     check(last["actor_role"] == "city_supervisor" and last["reason"] == "测试", last)
     eq(w.db.count("audit_log", f"target_type = 'equipment' AND target_id = '{rec['id']}'"), 9, "audit rows")
-    eq(w.db.count("outbox", f"subject_type = 'equipment' AND subject_id = '{rec['id']}'"), 9, "outbox rows")
+    eq(w.db.count("outbox", f"subject_type = 'equipment' AND subject_id = '{rec['id']}' AND event_type <> "
+                            "'equipment.due_changed'"), 9, "outbox rows")
+    eq(r["next_due"], None, "nothing falls due once cancelled")
 
 
 def test_stale_version_is_refused_and_changes_nothing(w):
@@ -196,7 +201,7 @@ def test_equipment_types_describe_their_schema(w):
     types = {t["code"]: t for t in r["items"]}
     eq(sorted(types), ["boiler", "elevator", "pressure_vessel"], "types")
     el = types["elevator"]
-    eq(el["version"], "1.0.0", "plugin version")
+    eq(el["version"], "1.1.0", "plugin version")
     schema = el["attributes_schema"]
     eq(schema["additionalProperties"], False, "closed schema")
     check(set(["variety", "rated_load_kg", "rated_speed_mps", "stops", "maintenance_unit"]) <= set(schema["required"]),

@@ -26,6 +26,7 @@ def setup():
     d = copy_dir(os.path.join(SRC, "plugins"))
     w = World("plugins_live", plugin_dir=d)
     w.plugin_dir = d
+    w.initial_types = types(w)
     return w
 
 
@@ -54,7 +55,7 @@ def test_bad_reload_keeps_the_loaded_set(w):
         time.sleep(0.1)
     check("plugin reload refused" in w.server.output() and "zz_broken.lua" in w.server.output(),
           "the refusal is logged with the file")
-    eq(types(w), {"boiler": "1.0.0", "elevator": "1.0.0", "pressure_vessel": "1.0.0"}, "old set kept")
+    eq(types(w), w.initial_types, "old set kept")
     eq(w.server.get("/readyz")[0], 200, "still ready")
     os.unlink(os.path.join(w.plugin_dir, "zz_broken.lua"))
 
@@ -64,10 +65,10 @@ def test_good_reload_is_picked_up_by_every_thread(w):
     with open(path) as f:
         src = f.read()
     with open(path, "w") as f:
-        f.write(re.sub(r'version = "1\.0\.0"', 'version = "1.1.0"', src, count=1))
-    check(reload_and_wait(w, lambda t: t.get("elevator") == "1.1.0"), "new version served")
+        f.write(re.sub(r'version = "[0-9.]+"', 'version = "9.9.9"', src, count=1))
+    check(reload_and_wait(w, lambda t: t.get("elevator") == "9.9.9"), "new version served")
     rec = w.register()
-    eq(rec["rule"], "elevator.lua@1.1.0", "new registrations record the new rule version")
+    eq(rec["rule"], "elevator.lua@9.9.9", "new registrations record the new rule version")
 
 
 def test_runaway_plugin_costs_one_request(w):

@@ -1,0 +1,203 @@
+/* due.c -- see due.h. */
+#include "due.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "plugin.h"
+
+void sr_due_free(struct sr_due *d)
+{
+  cJSON_Delete(d->explain);
+  memset(d, 0, sizeof *d);
+}
+
+/* What a due decision reads: the unit, the regime of the day, its results and its stops. */
+static const char facts_sql[] =
+    "SELECT e.type, e.status, coalesce(to_char(e.next_due, 'YYYY-MM-DD'), '') AS next_due, "
+    "coalesce(e.next_due_kind, '') AS next_due_kind, sereg_equipment_json(e)::text AS j, "
+    "(SELECT r.regime FROM inspection_regime r WHERE r.equipment_type = e.type "
+    "  AND (r.jurisdiction = e.jurisdiction OR r.jurisdiction IS NULL) AND r.valid_from <= $2::date "
+    "  AND (r.valid_to IS NULL OR r.valid_to >= $2::date) "
+    "  ORDER BY r.jurisdiction IS NULL, r.valid_from DESC LIMIT 1) AS regime, "
+    "(SELECT coalesce(jsonb_agg(jsonb_build_object('kind', i.kind, "
+    "  'inspected_on', to_char(i.inspected_on, 'YYYY-MM-DD'), 'conclusion', i.conclusion, "
+    "  'conclusion_text', i.conclusion_text, 'passed', i.passed, 'safety_grade', i.safety_grade, "
+    "  'report_number', i.report_number) ORDER BY i.inspected_on, i.id), '[]') "
+    "  FROM inspection i WHERE i.equipment_id = e.id AND i.superseded_by IS NULL AND i.id <> $3)::text AS history, "
+    "(SELECT coalesce(jsonb_agg(jsonb_build_object('action', ev.action, "
+    "  'on', to_char(coalesce(ev.effective_on, ev.at::date), 'YYYY-MM-DD')) ORDER BY ev.id), '[]') "
+    "  FROM equipment_event ev WHERE ev.equipment_id = e.id AND ev.action IN ('suspend', 'resume'))::text AS stops "
+    "FROM equipment e WHERE e.id = $1";
+
+/* Suspend/resume events into periods [{from, to?}], the open one last. */
+static cJSON *suspensions(const cJSON *stops)
+{
+  cJSON *out = cJSON_CreateArray();
+  cJSON *open = NULL;
+  for(const cJSON *ev = stops ? stops->child : NULL; ev; ev = ev->next) {
+    const char *action = cJSON_GetObjectItem(ev, "action")->valuestring;
+    const char *on = cJSON_GetObjectItem(ev, "on")->valuestring;
+    if(strcmp(action, "suspend") == 0 && !open) {
+      open = cJSON_CreateObject();
+      cJSON_AddStringToObject(open, "from", on);
+      cJSON_AddItemToArray(out, open);
+    }
+    else if(strcmp(action, "resume") == 0 && open) {
+      cJSON_AddStringToObject(open, "to", on);
+      open = NULL;
+    }
+  }
+  return out;
+}
+
+/* Inserts <extra> into <history> after every result dated on or before it. */
+static void add_to_history(cJSON *history, const cJSON *extra)
+{
+  const char *on = cJSON_GetObjectItem(extra, "inspected_on")->valuestring;
+  cJSON *copy = cJSON_Duplicate(extra, 1);
+  int at = 0;
+  for(const cJSON *h = history->child; h; h = h->next, at++)
+    if(strcmp(cJSON_GetObjectItem(h, "inspected_on")->valuestring, on) > 0)
+      break;
+  cJSON_InsertItemInArray(history, at, copy); /* appends when <at> is past the end */
+}
+
+static cJSON *explain(const char *reason, const cJSON *basis, const char *rule, struct sr_date today,
+                      const char *date)
+{
+  char day[11];
+  cJSON *x = cJSON_CreateObject();
+  cJSON_AddStringToObject(x, "reason", reason);
+  cJSON_AddItemToObject(x, "basis", basis ? cJSON_Duplicate(basis, 1) : cJSON_CreateObject());
+  if(rule)
+    cJSON_AddStringToObject(x, "rule", rule);
+  sr_date_format(today, day);
+  cJSON_AddStringToObject(x, "computed_on", day);
+  struct sr_date d;
+  if(date && sr_date_parse(date, &d)) {
+    /* The unit must ask for its inspection a month before it falls due (REGULATIONS §1.6). */
+    sr_date_format(sr_date_add_months(d, -1), day);
+    cJSON_AddStringToObject(x, "request_by", day);
+    cJSON_AddStringToObject(x, "statutory_latest", date);
+  }
+  return x;
+}
+
+enum sr_err sr_due_decide(struct sr_ctx *c, long id, const struct sr_due_pending *pending, struct sr_due *out,
+                          struct sr_problem *pb)
+{
+  static const struct sr_due_pending nothing = { NULL, 0, NULL };
+  if(!pending)
+    pending = &nothing;
+  memset(out, 0, sizeof *out);
+  char ids[32], today[11], drop[32];
+  snprintf(ids, sizeof ids, "%ld", id);
+  snprintf(drop, sizeof drop, "%ld", pending->superseded_id);
+  sr_date_format(c->today, today);
+  const char *p[] = { ids, today, drop };
+  PGresult *r = sr_db_exec(c->db, facts_sql, 3, p);
+  if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
+    PQclear(r);
+    return sr_problem_set(pb, SR_INTERNAL, "could not read the equipment's history");
+  }
+  const char *type = sr_db_get(r, 0, "type"), *status = sr_db_get(r, 0, "status");
+  const char *regime = sr_db_get(r, 0, "regime");
+  const struct sr_eqtype *t = sr_plugins_type(c->plugins, type);
+  bool active = strcmp(status, "in_service") == 0 || strcmp(status, "suspended") == 0;
+  cJSON *answer = NULL;
+  char rule[96] = "";
+  enum sr_err rc = SR_OK;
+  if(active && t) {
+    cJSON *eq = cJSON_Parse(sr_db_get(r, 0, "j"));
+    cJSON *history = cJSON_Parse(sr_db_get(r, 0, "history"));
+    cJSON *stops = cJSON_Parse(sr_db_get(r, 0, "stops"));
+    if(pending->inspection)
+      add_to_history(history, pending->inspection);
+    if(pending->action && (strcmp(pending->action, "suspend") == 0 || strcmp(pending->action, "resume") == 0)) {
+      cJSON *ev = cJSON_CreateObject();
+      cJSON_AddStringToObject(ev, "action", pending->action);
+      cJSON_AddStringToObject(ev, "on", today);
+      cJSON_AddItemToArray(stops, ev);
+    }
+    if(regime)
+      cJSON_AddStringToObject(eq, "regime", regime);
+    cJSON_AddItemToObject(eq, "suspensions", suspensions(stops));
+    rc = sr_plugins_next_due(c->plugins, t, eq, history, c->today, &answer, pb);
+    snprintf(rule, sizeof rule, "%s@%s", t->file, t->version);
+    cJSON_Delete(eq);
+    cJSON_Delete(history);
+    cJSON_Delete(stops);
+  }
+  if(rc == SR_OK) {
+    const cJSON *date = cJSON_GetObjectItem(answer, "date"), *kind = cJSON_GetObjectItem(answer, "kind");
+    if(cJSON_IsString(date))
+      snprintf(out->date, sizeof out->date, "%s", date->valuestring);
+    if(cJSON_IsString(kind))
+      snprintf(out->kind, sizeof out->kind, "%s", kind->valuestring);
+    char why[160];
+    if(!active)
+      snprintf(why, sizeof why, "the equipment is %s: nothing falls due", status);
+    else if(!t)
+      snprintf(why, sizeof why, "no plugin for type '%s' is loaded", type);
+    else if(!answer)
+      snprintf(why, sizeof why, "%s schedules no inspection for this unit", rule);
+    out->explain = explain(answer ? cJSON_GetObjectItem(answer, "reason")->valuestring : why,
+                           cJSON_GetObjectItem(answer, "basis"), rule[0] ? rule : NULL, c->today,
+                           out->date[0] ? out->date : NULL);
+    out->changed = strcmp(out->date, sr_db_get(r, 0, "next_due")) != 0 ||
+                   strcmp(out->kind, sr_db_get(r, 0, "next_due_kind")) != 0;
+  }
+  cJSON_Delete(answer);
+  PQclear(r);
+  return rc;
+}
+
+enum sr_err sr_due_store(struct sr_ctx *c, long id, const struct sr_due *d, bool bump, struct sr_problem *pb)
+{
+  char ids[32];
+  snprintf(ids, sizeof ids, "%ld", id);
+  char *basis = cJSON_PrintUnformatted(d->explain);
+  const cJSON *rule = cJSON_GetObjectItem(d->explain, "rule");
+  const char *p[] = { ids, d->date[0] ? d->date : NULL, d->kind[0] ? d->kind : NULL,
+                      cJSON_IsString(rule) ? rule->valuestring : NULL, basis };
+  /* The core writes a derived field here after it has checked the caller's right to the change
+   * (an agency's result moves a due date on equipment it may not otherwise write). */
+  bool ok = sr_db_command(c->db, "SELECT set_config('sereg.role', 'system', true)", 0, NULL, pb) &&
+            sr_db_command(c->db,
+                          bump ? "UPDATE equipment SET next_due = $2, next_due_kind = $3, next_due_rule = $4, "
+                                 "next_due_basis = $5::jsonb, version = version + 1, updated_at = now() WHERE id = $1"
+                               : "UPDATE equipment SET next_due = $2, next_due_kind = $3, next_due_rule = $4, "
+                                 "next_due_basis = $5::jsonb WHERE id = $1",
+                          5, p, pb);
+  const char *back[] = { sr_role_name(c->who.role) };
+  ok = sr_db_command(c->db, "SELECT set_config('sereg.role', $1, true)", 1, back, pb) && ok;
+  free(basis);
+  if(ok && d->changed) {
+    cJSON *payload = cJSON_CreateObject();
+    cJSON_AddNumberToObject(payload, "equipment_id", (double)id);
+    if(d->date[0])
+      cJSON_AddStringToObject(payload, "next_due", d->date);
+    else
+      cJSON_AddNullToObject(payload, "next_due");
+    cJSON_AddStringToObject(payload, "next_due_kind", d->kind);
+    cJSON_AddItemToObject(payload, "explain", cJSON_Duplicate(d->explain, 1));
+    ok = sr_outbox(c, "equipment.due_changed", "equipment", ids, NULL, payload, pb);
+    cJSON_Delete(payload);
+  }
+  return ok ? SR_OK : (pb->err != SR_OK ? pb->err : SR_INTERNAL);
+}
+
+enum sr_err sr_due_refresh(struct sr_ctx *c, long id, const struct sr_due_pending *pending, bool bump,
+                           struct sr_problem *pb)
+{
+  struct sr_due d;
+  enum sr_err rc = sr_due_decide(c, id, pending, &d, pb);
+  if(rc == SR_OK)
+    rc = sr_due_store(c, id, &d, bump, pb);
+  sr_due_free(&d);
+  return rc;
+}
