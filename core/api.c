@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accreditation.h"
 #include "db.h"
 #include "equipment.h"
 #include "http.h"
+#include "inspection.h"
 #include "json.h"
 #include "lifecycle.h"
 #include "org.h"
@@ -28,20 +30,32 @@ static void set_etag(struct sr_call *call, const cJSON *rec)
     snprintf(call->etag, sizeof call->etag, "\"%d\"", v->valueint);
 }
 
-/* limit and cursor, shared by every list. */
-static bool page_params(struct sr_call *call, long *limit, long *after)
+/* limit, shared by every list. */
+static bool limit_param(struct sr_call *call, long *limit)
 {
   const char *l = sr_call_query(call, "limit");
-  const char *cur = sr_call_query(call, "cursor");
   *limit = SR_LIST_DEFAULT;
-  *after = 0;
-  if(l && !sr_parse_long(l, 1, SR_LIST_MAX, limit))
+  if(l && !sr_parse_long(l, 1, SR_LIST_MAX, limit)) {
+    sr_problem_set(&call->pb, SR_BAD_REQUEST, "Bad limit.");
     sr_problem_field(&call->pb, "limit", "must be a whole number from 1 to %d", SR_LIST_MAX);
-  if(cur && !sr_cursor_decode(cur, after))
+    return false;
+  }
+  return true;
+}
+
+/* limit and cursor of a list in id order. */
+static bool page_params(struct sr_call *call, long *limit, long *after)
+{
+  const char *cur = sr_call_query(call, "cursor");
+  *after = 0;
+  if(!limit_param(call, limit))
+    return false;
+  if(cur && !sr_cursor_decode(cur, after)) {
+    sr_problem_set(&call->pb, SR_BAD_REQUEST, "Bad cursor.");
     sr_problem_field(&call->pb, "cursor", "is not a cursor this server handed out");
-  if(call->pb.err == SR_INVALID)
-    call->pb.err = SR_BAD_REQUEST;
-  return call->pb.err == SR_OK;
+    return false;
+  }
+  return true;
 }
 
 /* ==== health ==== */
@@ -137,12 +151,65 @@ static void h_eq_create(struct sr_call *call)
   cJSON_Delete(body);
 }
 
+/* Due filters: due_before=DATE, overdue=true|false, due_within_days=N (from today). */
+static bool due_params(struct sr_call *call, struct sr_equipment_filter *f)
+{
+  const char *before = sr_call_query(call, "due_before"), *overdue = sr_call_query(call, "overdue");
+  const char *within = sr_call_query(call, "due_within_days");
+  struct sr_date d, today = call->ctx.today;
+  long n;
+  if(before) {
+    if(!sr_date_parse(before, &d))
+      sr_problem_field(&call->pb, "due_before", "must be a date YYYY-MM-DD");
+    else
+      sr_date_format(d, f->due_until);
+  }
+  if(overdue) {
+    if(strcmp(overdue, "true") == 0) {
+      /* Due before today; with due_before as well, the earlier bound holds. */
+      if(!f->due_until[0] || (sr_date_parse(f->due_until, &d) && sr_date_cmp(today, d) < 0))
+        sr_date_format(today, f->due_until);
+    }
+    else if(strcmp(overdue, "false") == 0)
+      sr_date_format(today, f->due_from);
+    else
+      sr_problem_field(&call->pb, "overdue", "must be true or false");
+  }
+  if(within) {
+    if(!sr_parse_long(within, 0, 3650, &n))
+      sr_problem_field(&call->pb, "due_within_days", "must be a whole number from 0 to 3650");
+    else {
+      sr_date_format(today, f->due_from);
+      sr_date_format(sr_date_add_days(today, n + 1), f->due_until);
+    }
+  }
+  if(call->pb.err == SR_INVALID)
+    call->pb.err = SR_BAD_REQUEST;
+  return call->pb.err == SR_OK;
+}
+
 static void h_eq_list(struct sr_call *call)
 {
-  static const char *const q[] = { "jurisdiction", "type", "status", "limit", "cursor", NULL };
-  struct sr_equipment_filter f = { sr_call_query(call, "jurisdiction"), sr_call_query(call, "type"),
-                                   sr_call_query(call, "status"), 0, 0 };
-  if(!sr_call_query_only(call, q) || !page_params(call, &f.limit, &f.after_id))
+  static const char *const q[] = { "jurisdiction", "type", "status", "limit", "cursor", "due_before",
+                                   "overdue", "due_within_days", NULL };
+  struct sr_equipment_filter f;
+  memset(&f, 0, sizeof f);
+  f.jurisdiction = sr_call_query(call, "jurisdiction");
+  f.type = sr_call_query(call, "type");
+  f.status = sr_call_query(call, "status");
+  if(!sr_call_query_only(call, q) || !due_params(call, &f))
+    return;
+  const char *cur = sr_call_query(call, "cursor");
+  if(f.due_from[0] || f.due_until[0]) { /* a list in due order has cursors of its own */
+    if(!limit_param(call, &f.limit))
+      return;
+    if(cur && !sr_cursor_decode_due(cur, f.after_due, &f.after_id)) {
+      sr_problem_set(&call->pb, SR_BAD_REQUEST, "Bad cursor.");
+      sr_problem_field(&call->pb, "cursor", "is not a cursor this server handed out for this list");
+      return;
+    }
+  }
+  else if(!page_params(call, &f.limit, &f.after_id))
     return;
   if(f.status && sr_status_parse(f.status) < 0) {
     sr_problem_set(&call->pb, SR_BAD_REQUEST, "Unknown status.");
@@ -207,17 +274,144 @@ static void h_eq_transition(struct sr_call *call)
   cJSON_Delete(body);
 }
 
+static void h_eq_due(struct sr_call *call)
+{
+  static const char *const q[] = { NULL };
+  if(sr_call_query_only(call, q))
+    sr_equipment_due(&call->ctx, call->id, &call->json, &call->pb);
+}
+
+/* ==== accreditations ==== */
+
+static void h_acc_create(struct sr_call *call)
+{
+  cJSON *body = parse_body(call);
+  if(!body)
+    return;
+  if(sr_accreditation_create(&call->ctx, call->id, body, &call->json, &call->pb) == SR_OK)
+    call->status = 201;
+  cJSON_Delete(body);
+}
+
+static void h_acc_list(struct sr_call *call)
+{
+  static const char *const q[] = { NULL };
+  if(sr_call_query_only(call, q))
+    sr_accreditation_list(&call->ctx, call->id, &call->json, &call->pb);
+}
+
+/* ==== inspections ==== */
+
+static void h_insp_create(struct sr_call *call)
+{
+  cJSON *body = parse_body(call);
+  if(!body)
+    return;
+  sr_inspection_record(&call->ctx, body, &call->json, &call->status, &call->pb);
+  cJSON_Delete(body);
+}
+
+/*
+ * A batch body as a list of items: a JSON array, or NDJSON with one object per line. An NDJSON
+ * line that does not parse becomes a string item holding the reason, which the batch refuses on
+ * its own line; a JSON body that does not parse is refused whole.
+ */
+static cJSON *batch_items(struct sr_call *call)
+{
+  if(!call->ndjson) {
+    if(!call->body || !sr_utf8_valid(call->body, call->body_len)) {
+      sr_problem_set(&call->pb, SR_BAD_REQUEST, "The body must be a JSON array (UTF-8) or NDJSON.");
+      return NULL;
+    }
+    cJSON *a = cJSON_ParseWithLength(call->body, call->body_len);
+    if(!cJSON_IsArray(a)) {
+      cJSON_Delete(a);
+      sr_problem_set(&call->pb, SR_BAD_REQUEST, "The body must be a JSON array of results, or NDJSON.");
+      return NULL;
+    }
+    return a;
+  }
+  cJSON *items = cJSON_CreateArray();
+  const char *p = call->body ? call->body : "", *end = p + call->body_len;
+  int line = 0;
+  while(p < end && cJSON_GetArraySize(items) <= SR_BATCH_MAX) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t len = (size_t)((nl ? nl : end) - p);
+    line++;
+    if(len > 0 && p[len - 1] == '\r')
+      len--;
+    bool blank = true;
+    for(size_t i = 0; i < len && blank; i++)
+      blank = p[i] == ' ' || p[i] == '\t';
+    if(!blank) {
+      struct sr_problem lpb;
+      sr_problem_init(&lpb);
+      cJSON *o = sr_json_parse_object(p, len, &lpb);
+      if(!o) {
+        char why[600];
+        snprintf(why, sizeof why, "line %d: %s", line, lpb.detail);
+        o = cJSON_CreateString(why);
+      }
+      cJSON_AddItemToArray(items, o);
+      sr_problem_free(&lpb);
+    }
+    p = nl ? nl + 1 : end;
+  }
+  return items;
+}
+
+static void h_insp_batch(struct sr_call *call)
+{
+  static const char *const q[] = { NULL };
+  if(!sr_call_query_only(call, q))
+    return;
+  cJSON *items = batch_items(call);
+  if(!items)
+    return;
+  sr_inspection_batch(&call->ctx, items, &call->json, &call->pb);
+  cJSON_Delete(items);
+}
+
+static void h_insp_list(struct sr_call *call)
+{
+  static const char *const q[] = { "equipment_id", "agency", "since", "limit", "cursor", NULL };
+  struct sr_inspection_filter f;
+  memset(&f, 0, sizeof f);
+  if(!sr_call_query_only(call, q) || !page_params(call, &f.limit, &f.after_id))
+    return;
+  const char *eid = sr_call_query(call, "equipment_id");
+  struct sr_date d;
+  if(eid && !sr_parse_long(eid, 1, 1L << 50, &f.equipment_id))
+    sr_problem_field(&call->pb, "equipment_id", "must be a positive whole number");
+  f.agency = sr_call_query(call, "agency");
+  f.since = sr_call_query(call, "since");
+  if(f.since && !sr_date_parse(f.since, &d))
+    sr_problem_field(&call->pb, "since", "must be a date YYYY-MM-DD");
+  if(call->pb.err != SR_OK) {
+    call->pb.err = SR_BAD_REQUEST;
+    return;
+  }
+  sr_inspection_list(&call->ctx, &f, &call->json, &call->pb);
+}
+
 const struct sr_route sr_routes[] = {
-  { "GET", "/healthz", h_healthz, true, false, "liveness" },
-  { "GET", "/readyz", h_readyz, true, true, "readiness: database, schema and plugins" },
-  { "GET", "/api/v1/jurisdictions", h_jurisdictions, false, true, "list jurisdictions" },
-  { "GET", "/api/v1/equipment-types", h_types, false, true, "list loaded equipment types" },
-  { "GET", "/api/v1/organizations", h_org_list, false, true, "list organizations" },
-  { "POST", "/api/v1/organizations", h_org_create, false, true, "register an organization" },
-  { "GET", "/api/v1/equipment", h_eq_list, false, true, "list equipment" },
-  { "POST", "/api/v1/equipment", h_eq_create, false, true, "register equipment" },
-  { "GET", "/api/v1/equipment/{id}", h_eq_get, false, true, "read equipment" },
-  { "GET", "/api/v1/equipment/{id}/history", h_eq_history, false, true, "equipment history" },
-  { "POST", "/api/v1/equipment/{id}/transitions", h_eq_transition, false, true, "apply a lifecycle action" },
-  { NULL, NULL, NULL, false, false, NULL },
+  { .method = "GET", .pattern = "/healthz", .handler = h_healthz, .public = true, .needs_db = false, .summary = "liveness" },
+  { .method = "GET", .pattern = "/readyz", .handler = h_readyz, .public = true, .needs_db = true, .summary = "readiness: database, schema and plugins" },
+  { .method = "GET", .pattern = "/api/v1/jurisdictions", .handler = h_jurisdictions, .public = false, .needs_db = true, .summary = "list jurisdictions" },
+  { .method = "GET", .pattern = "/api/v1/equipment-types", .handler = h_types, .public = false, .needs_db = true, .summary = "list loaded equipment types" },
+  { .method = "GET", .pattern = "/api/v1/organizations", .handler = h_org_list, .public = false, .needs_db = true, .summary = "list organizations" },
+  { .method = "POST", .pattern = "/api/v1/organizations", .handler = h_org_create, .public = false, .needs_db = true, .summary = "register an organization" },
+  { .method = "GET", .pattern = "/api/v1/equipment", .handler = h_eq_list, .public = false, .needs_db = true, .summary = "list equipment" },
+  { .method = "POST", .pattern = "/api/v1/equipment", .handler = h_eq_create, .public = false, .needs_db = true, .summary = "register equipment" },
+  { .method = "GET", .pattern = "/api/v1/equipment/{id}", .handler = h_eq_get, .public = false, .needs_db = true, .summary = "read equipment" },
+  { .method = "GET", .pattern = "/api/v1/equipment/{id}/history", .handler = h_eq_history, .public = false, .needs_db = true, .summary = "equipment history" },
+  { .method = "POST", .pattern = "/api/v1/equipment/{id}/transitions", .handler = h_eq_transition, .public = false, .needs_db = true, .summary = "apply a lifecycle action" },
+  { .method = "GET", .pattern = "/api/v1/equipment/{id}/due", .handler = h_eq_due, .public = false, .needs_db = true, .summary = "why and when the unit falls due" },
+  { .method = "GET", .pattern = "/api/v1/organizations/{id}/accreditations", .handler = h_acc_list, .public = false, .needs_db = true, .summary = "an agency's accreditations" },
+  { .method = "POST", .pattern = "/api/v1/organizations/{id}/accreditations", .handler = h_acc_create, .public = false, .needs_db = true, .summary = "accredit an agency" },
+  { .method = "GET", .pattern = "/api/v1/inspections", .handler = h_insp_list, .public = false, .needs_db = true, .summary = "list inspection results" },
+  { .method = "POST", .pattern = "/api/v1/inspections", .handler = h_insp_create, .public = false, .needs_db = true, .summary = "upload an inspection result" },
+  { .method = "POST", .pattern = "/api/v1/inspections:batch", .handler = h_insp_batch, .public = false, .needs_db = true, .summary = "upload up to 10,000 results",
+    .max_body = SR_MAX_BATCH_BODY, .ndjson = true },
+  { .method = NULL },
 };

@@ -49,6 +49,11 @@ bool sr_tx_begin(struct sr_ctx *c, struct sr_problem *pb);
 bool sr_tx_commit(struct sr_ctx *c, struct sr_problem *pb);
 void sr_tx_rollback(struct sr_ctx *c);
 
+/* Within the current transaction, lets the core write as the system (on) or as the caller again
+ * (off). Only for writes the core has already authorized, e.g. the due date an agency's result
+ * moves on equipment the agency may not otherwise change. */
+bool sr_tx_as_system(struct sr_ctx *c, bool on, struct sr_problem *pb);
+
 /* Appends to the audit log inside the current transaction. */
 bool sr_audit(struct sr_ctx *c, const char *action, const char *target_type, const char *target_id,
               const cJSON *detail, struct sr_problem *pb);

@@ -166,15 +166,14 @@ enum sr_err sr_due_store(struct sr_ctx *c, long id, const struct sr_due *d, bool
                       cJSON_IsString(rule) ? rule->valuestring : NULL, basis };
   /* The core writes a derived field here after it has checked the caller's right to the change
    * (an agency's result moves a due date on equipment it may not otherwise write). */
-  bool ok = sr_db_command(c->db, "SELECT set_config('sereg.role', 'system', true)", 0, NULL, pb) &&
+  bool ok = sr_tx_as_system(c, true, pb) &&
             sr_db_command(c->db,
                           bump ? "UPDATE equipment SET next_due = $2, next_due_kind = $3, next_due_rule = $4, "
                                  "next_due_basis = $5::jsonb, version = version + 1, updated_at = now() WHERE id = $1"
                                : "UPDATE equipment SET next_due = $2, next_due_kind = $3, next_due_rule = $4, "
                                  "next_due_basis = $5::jsonb WHERE id = $1",
                           5, p, pb);
-  const char *back[] = { sr_role_name(c->who.role) };
-  ok = sr_db_command(c->db, "SELECT set_config('sereg.role', $1, true)", 1, back, pb) && ok;
+  ok = sr_tx_as_system(c, false, pb) && ok;
   free(basis);
   if(ok && d->changed) {
     cJSON *payload = cJSON_CreateObject();

@@ -326,9 +326,34 @@ enum sr_err sr_equipment_get(struct sr_ctx *c, long id, cJSON **out, struct sr_p
 enum sr_err sr_equipment_list(struct sr_ctx *c, const struct sr_equipment_filter *f, cJSON **out,
                               struct sr_problem *pb)
 {
+  bool by_due = f->due_from[0] || f->due_until[0];
   struct sr_sql q;
-  sr_sql_init(&q, "SELECT e.id, " EQ_JSON " FROM equipment e WHERE e.id > ");
-  sr_sql_param_long(&q, f->after_id);
+  if(by_due) {
+    /* Due order, so that the next_due index serves the range and the page. */
+    sr_sql_init(&q, "SELECT e.id, " EQ_JSON ", 'd' || to_char(e.next_due, 'YYYY-MM-DD') || '.' || to_hex(e.id) "
+                    "AS cursor FROM equipment e WHERE e.next_due IS NOT NULL");
+    if(f->after_due[0]) {
+      sr_sql_add(&q, " AND (e.next_due, e.id) > (");
+      sr_sql_param(&q, f->after_due);
+      sr_sql_add(&q, "::date, ");
+      sr_sql_param_long(&q, f->after_id);
+      sr_sql_add(&q, ")");
+    }
+    if(f->due_from[0]) {
+      sr_sql_add(&q, " AND e.next_due >= ");
+      sr_sql_param(&q, f->due_from);
+      sr_sql_add(&q, "::date");
+    }
+    if(f->due_until[0]) {
+      sr_sql_add(&q, " AND e.next_due < ");
+      sr_sql_param(&q, f->due_until);
+      sr_sql_add(&q, "::date");
+    }
+  }
+  else {
+    sr_sql_init(&q, "SELECT e.id, " EQ_JSON " FROM equipment e WHERE e.id > ");
+    sr_sql_param_long(&q, f->after_id);
+  }
   sr_scope_equipment(&q, c, "e");
   if(f->jurisdiction) {
     sr_sql_add(&q, " AND e.jurisdiction = ");
@@ -342,7 +367,7 @@ enum sr_err sr_equipment_list(struct sr_ctx *c, const struct sr_equipment_filter
     sr_sql_add(&q, " AND e.status = ");
     sr_sql_param(&q, f->status);
   }
-  sr_sql_add(&q, " ORDER BY e.id LIMIT ");
+  sr_sql_add(&q, by_due ? " ORDER BY e.next_due, e.id LIMIT " : " ORDER BY e.id LIMIT ");
   sr_sql_param_long(&q, f->limit + 1); /* one more tells whether there is a next page */
   if(!sr_tx_begin(c, pb)) {
     sr_sql_free(&q);
@@ -358,6 +383,33 @@ enum sr_err sr_equipment_list(struct sr_ctx *c, const struct sr_equipment_filter
   PQclear(r);
   sr_tx_rollback(c);
   *out = page;
+  return SR_OK;
+}
+
+enum sr_err sr_equipment_due(struct sr_ctx *c, long id, cJSON **out, struct sr_problem *pb)
+{
+  PGresult *r = NULL;
+  if(begin_visible(c, id, &r, pb) != SR_OK)
+    return pb->err;
+  PQclear(r);
+  char ids[32], today[11];
+  snprintf(ids, sizeof ids, "%ld", id);
+  sr_date_format(c->today, today);
+  const char *p[] = { ids, today };
+  r = sr_db_exec(c->db,
+                 "SELECT jsonb_build_object('equipment_id', e.id, 'status', e.status, "
+                 "'next_due', to_char(e.next_due, 'YYYY-MM-DD'), 'next_due_kind', e.next_due_kind, "
+                 "'overdue', coalesce(e.next_due < $2::date, false), 'days_left', e.next_due - $2::date, "
+                 "'rule', e.next_due_rule) || coalesce(e.next_due_basis, '{}')::jsonb AS j "
+                 "FROM equipment e WHERE e.id = $1",
+                 2, p);
+  sr_tx_rollback(c);
+  if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
+    PQclear(r);
+    return sr_problem_set(pb, SR_INTERNAL, "database error");
+  }
+  *out = row_json(r, 0);
+  PQclear(r);
   return SR_OK;
 }
 

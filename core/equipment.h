@@ -14,7 +14,11 @@ struct sr_equipment_filter {
   const char *jurisdiction;
   const char *type;
   const char *status;
-  long after_id; /* keyset cursor: only ids greater than this */
+  /* Due-date bounds, YYYY-MM-DD: due_from <= next_due < due_until. Either one makes the list
+   * run in due order (earliest first) through the next_due index. */
+  char due_from[11], due_until[11];
+  long after_id;        /* keyset cursor: past this id ... */
+  char after_due[11];   /* ... and, in due order, this due date */
   long limit;
 };
 
@@ -26,6 +30,8 @@ enum sr_err sr_equipment_get(struct sr_ctx *c, long id, cJSON **out, struct sr_p
 /* A page of records: *out is {items, next_cursor}. */
 enum sr_err sr_equipment_list(struct sr_ctx *c, const struct sr_equipment_filter *f, cJSON **out,
                               struct sr_problem *pb);
+/* Why <id> falls due when it does: the stored decision with its rule and reasons. */
+enum sr_err sr_equipment_due(struct sr_ctx *c, long id, cJSON **out, struct sr_problem *pb);
 /* The history of <id>, oldest first: *out is {items}. */
 enum sr_err sr_equipment_history(struct sr_ctx *c, long id, cJSON **out, struct sr_problem *pb);
 /* Applies the transition in <body> to <id> if its version is still <if_match>. */

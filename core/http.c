@@ -22,6 +22,10 @@
 
 struct sr_request {
   struct MHD_Connection *conn;
+  const struct sr_route *route; /* found from the headers, before the body */
+  long path_id;
+  bool path_known;
+  char allow[64];
   struct sr_buf body;
   bool too_large;
   bool answered;
@@ -184,14 +188,15 @@ static enum MHD_Result simple_problem(struct sr_request *rq, enum sr_err e, cons
   return ret;
 }
 
-static bool is_json(const char *ct)
+/* True when the Content-Type <ct> is <type>, with or without parameters. */
+static bool is_type(const char *ct, const char *type)
 {
   if(!ct)
     return false;
   while(*ct == ' ')
     ct++;
-  size_t n = strlen("application/json");
-  return strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+  size_t n = strlen(type);
+  return strncasecmp(ct, type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
 /* Runs the route's handler with the caller's identity, database and plugins. */
@@ -210,8 +215,13 @@ static enum MHD_Result dispatch(struct sr_request *rq, const struct sr_route *ro
   sr_problem_init(&call.pb);
   char err[512];
 
-  if(strcmp(method, "POST") == 0 && !is_json(MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Content-Type")))
-    return simple_problem(rq, SR_UNSUPPORTED_MEDIA, url, "Send the body as application/json.", NULL);
+  const char *ctype = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Content-Type");
+  if(strcmp(method, "POST") == 0 && !is_type(ctype, "application/json") &&
+     !(route->ndjson && is_type(ctype, "application/x-ndjson")))
+    return simple_problem(rq, SR_UNSUPPORTED_MEDIA, url,
+                          route->ndjson ? "Send the body as application/json or application/x-ndjson."
+                                        : "Send the body as application/json.", NULL);
+  call.ndjson = is_type(ctype, "application/x-ndjson");
   if(route->needs_db || !route->public) {
     call.ctx.db = sr_db_thread(err, sizeof err);
     if(!call.ctx.db) {
@@ -247,7 +257,7 @@ static enum MHD_Result dispatch(struct sr_request *rq, const struct sr_route *ro
 static enum MHD_Result too_large(struct sr_request *rq, const char *url)
 {
   char detail[96];
-  snprintf(detail, sizeof detail, "The body is larger than %d bytes.", SR_MAX_BODY);
+  snprintf(detail, sizeof detail, "The body is larger than %zu bytes.", rq->body.max);
   return simple_problem(rq, SR_TOO_LARGE, url, detail, NULL);
 }
 
@@ -269,7 +279,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     for(char *c = rq->path; *c; c++) /* the path goes into the log: no control characters */
       if((unsigned char)*c < 0x20 || *c == 0x7f)
         *c = '?';
-    sr_buf_init(&rq->body, SR_MAX_BODY);
+    rq->route = route_find(method, url, &rq->path_id, &rq->path_known, rq->allow, sizeof rq->allow);
+    sr_buf_init(&rq->body, rq->route && rq->route->max_body ? rq->route->max_body : SR_MAX_BODY);
     clock_gettime(CLOCK_MONOTONIC, &rq->start);
     snprintf(rq->id, sizeof rq->id, "%lx-%lx", (long)time(NULL) & 0xffffff, atomic_fetch_add(&request_seq, 1) + 1);
     *con_cls = rq;
@@ -277,7 +288,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
      * accepts a response only here or after the whole body, and closes the connection after it. */
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     long len;
-    if(cl && sr_parse_long(cl, 0, 1L << 60, &len) && len > SR_MAX_BODY)
+    if(cl && sr_parse_long(cl, 0, 1L << 60, &len) && (size_t)len > rq->body.max)
       return too_large(rq, url);
     return MHD_YES;
   }
@@ -295,16 +306,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   }
   if(rq->too_large)
     return too_large(rq, url);
-  long id = 0;
-  bool path_known;
-  char allow[64];
-  const struct sr_route *route = route_find(method, url, &id, &path_known, allow, sizeof allow);
-  if(!route) {
-    if(path_known)
-      return simple_problem(rq, SR_METHOD, url, "This resource does not take that method.", allow);
+  if(!rq->route) {
+    if(rq->path_known)
+      return simple_problem(rq, SR_METHOD, url, "This resource does not take that method.", rq->allow);
     return simple_problem(rq, SR_NOT_FOUND, url, "There is no such resource.", NULL);
   }
-  return dispatch(rq, route, id, method, url);
+  return dispatch(rq, rq->route, rq->path_id, method, url);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)

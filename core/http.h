@@ -21,6 +21,7 @@ struct sr_call {
   long id;               /* the {id} path segment, when the route has one */
   const char *body;      /* request body (NUL-terminated), may be NULL */
   size_t body_len;
+  bool ndjson;           /* the body is newline-delimited JSON */
   struct sr_problem pb;  /* set it to answer with a problem */
   int status;            /* success status, 200 unless set */
   cJSON *json;           /* success body; owned by the call */
@@ -37,6 +38,8 @@ struct sr_route {
   bool public;           /* no token needed */
   bool needs_db;
   const char *summary;
+  size_t max_body;       /* body ceiling; 0 for SR_MAX_BODY */
+  bool ndjson;           /* also takes application/x-ndjson */
 };
 
 extern const struct sr_route sr_routes[];

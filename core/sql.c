@@ -104,6 +104,22 @@ void sr_scope_equipment(struct sr_sql *q, const struct sr_ctx *c, const char *al
 
 void sr_cursor_encode(long id, char out[32]) { snprintf(out, 32, "e%lx", (unsigned long)id); }
 
+bool sr_cursor_decode_due(const char *s, char due[11], long *id)
+{
+  struct sr_date d;
+  char date[11];
+  size_t n = s ? strlen(s) : 0;
+  if(n < 13 || n > 27 || s[0] != 'd' || s[11] != '.')
+    return false;
+  memcpy(date, s + 1, 10);
+  date[10] = '\0';
+  if(!sr_date_parse(date, &d) || strspn(s + 12, "0123456789abcdef") != n - 12)
+    return false;
+  memcpy(due, date, 11);
+  *id = (long)strtoul(s + 12, NULL, 16);
+  return true;
+}
+
 bool sr_cursor_decode(const char *s, long *id)
 {
   size_t n = s ? strlen(s) : 0;
@@ -122,7 +138,11 @@ cJSON *sr_page_from_rows(const PGresult *r, long limit)
     cJSON_AddItemToArray(items, cJSON_Parse(PQgetvalue(r, i, jcol)));
   if(n > limit) {
     char cur[32];
-    sr_cursor_encode(atol(PQgetvalue(r, (int)limit - 1, idcol)), cur);
+    int ccol = PQfnumber(r, "cursor"); /* a list in another order names its own cursor */
+    if(ccol >= 0)
+      snprintf(cur, sizeof cur, "%s", PQgetvalue(r, (int)limit - 1, ccol));
+    else
+      sr_cursor_encode(atol(PQgetvalue(r, (int)limit - 1, idcol)), cur);
     cJSON_AddStringToObject(page, "next_cursor", cur);
   }
   else

@@ -49,5 +49,7 @@ cJSON *sr_page_from_rows(const PGresult *r, long limit);
 /* Encodes and decodes the opaque keyset cursor of lists. */
 void sr_cursor_encode(long id, char out[32]);
 bool sr_cursor_decode(const char *s, long *id);
+/* The cursor of a list in due order: "d<YYYY-MM-DD>.<hex id>". */
+bool sr_cursor_decode_due(const char *s, char due[11], long *id);
 
 #endif

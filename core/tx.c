@@ -61,6 +61,12 @@ void sr_tx_rollback(struct sr_ctx *c)
   PQclear(r);
 }
 
+bool sr_tx_as_system(struct sr_ctx *c, bool on, struct sr_problem *pb)
+{
+  const char *p[] = { on ? "system" : sr_role_name(c->who.role) };
+  return sr_db_command(c->db, "SELECT set_config('sereg.role', $1, true)", 1, p, pb);
+}
+
 static char *json_text(const cJSON *j)
 {
   return j ? cJSON_PrintUnformatted(j) : strdup("{}");

@@ -122,3 +122,26 @@ $$;
 -- the instant in 'at' is when it was recorded, which replays and tests do not control.
 ALTER TABLE equipment_event ADD COLUMN effective_on date;
 ALTER TABLE inspection ADD COLUMN due_after jsonb; -- the equipment's next due as this result left it
+
+-- The one JSON shape of an inspection result.
+CREATE FUNCTION sereg_inspection_json(i inspection) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object(
+    'id', i.id,
+    'agency', o.credit_code,
+    'agency_name', o.name,
+    'report_number', i.report_number,
+    'equipment_id', i.equipment_id,
+    'kind', i.kind,
+    'inspected_on', to_char(i.inspected_on, 'YYYY-MM-DD'),
+    'conclusion', i.conclusion,
+    'conclusion_text', i.conclusion_text,
+    'passed', i.passed,
+    'safety_grade', i.safety_grade,
+    'defects', i.defects,
+    'inspector', i.inspector,
+    'amends', (SELECT a.report_number FROM inspection a WHERE a.id = i.amends_id),
+    'superseded_by', (SELECT s.report_number FROM inspection s WHERE s.id = i.superseded_by),
+    'recorded_at', to_char(i.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+  FROM organization o WHERE o.id = i.agency_id
+$$;

@@ -1,0 +1,129 @@
+/*
+ * test_due_rules.c -- golden table for the shipped plugins' next_due rules: each case in
+ * tests/plugins/due_golden.json gives a unit, its history and today, and the date and kind the
+ * rules must answer (elevator regimes, boiler and pressure-vessel intervals, 15-year elevators,
+ * leap days, month ends, early windows, suspensions around the due date).
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "plugin.h"
+#include "util.h"
+
+#ifndef SR_SOURCE_DIR
+#error "SR_SOURCE_DIR must name the source tree"
+#endif
+
+static void every_golden_case(void)
+{
+  char err[1024], *text = NULL;
+  struct sr_plugin_bundle *b;
+  CHECK(sr_plugin_bundle_load(SR_SOURCE_DIR "/plugins", &b, err, sizeof err));
+  struct sr_plugins *p = sr_plugins_open(b, err, sizeof err);
+  CHECK(p != NULL);
+  CHECK(sr_read_file(SR_SOURCE_DIR "/tests/plugins/due_golden.json", 1 << 20, &text, NULL));
+  cJSON *cases = cJSON_Parse(text);
+  CHECK(cJSON_GetArraySize(cases) >= 30);
+  for(const cJSON *c = cases ? cases->child : NULL; p && c; c = c->next) {
+    const char *name = cJSON_GetObjectItem(c, "name")->valuestring;
+    const cJSON *eq = cJSON_GetObjectItem(c, "eq"), *expect = cJSON_GetObjectItem(c, "expect");
+    const struct sr_eqtype *t = sr_plugins_type(p, cJSON_GetObjectItem(eq, "type")->valuestring);
+    struct sr_date today;
+    CHECK(sr_date_parse(cJSON_GetObjectItem(c, "today")->valuestring, &today));
+    struct sr_problem pb;
+    sr_problem_init(&pb);
+    cJSON *answer = NULL;
+    CHECK_INT(sr_plugins_next_due(p, t, eq, cJSON_GetObjectItem(c, "history"), today, &answer, &pb), SR_OK);
+    const cJSON *want_date = cJSON_GetObjectItem(expect, "date");
+    const cJSON *got_date = cJSON_GetObjectItem(answer, "date");
+    const char *want = cJSON_IsString(want_date) ? want_date->valuestring : "(none)";
+    const char *got = cJSON_IsString(got_date) ? got_date->valuestring : "(none)";
+    const char *want_kind = cJSON_GetObjectItem(expect, "kind")->valuestring;
+    const cJSON *got_kind = cJSON_GetObjectItem(answer, "kind");
+    bool same = strcmp(want, got) == 0 && cJSON_IsString(got_kind) && strcmp(want_kind, got_kind->valuestring) == 0;
+    if(!same)
+      fprintf(stderr, "  %s: got %s %s, want %s %s (%s)\n", name, got,
+              cJSON_IsString(got_kind) ? got_kind->valuestring : "?", want, want_kind,
+              pb.detail[0] ? pb.detail : cJSON_GetObjectItem(answer, "reason") ?
+              cJSON_GetObjectItem(answer, "reason")->valuestring : "");
+    CHECK(same);
+    const cJSON *reason = cJSON_GetObjectItem(answer, "reason");
+    CHECK(cJSON_IsString(reason) && reason->valuestring[0]); /* every decision says why */
+    cJSON_Delete(answer);
+    sr_problem_free(&pb);
+  }
+  cJSON_Delete(cases);
+  free(text);
+  sr_plugins_close(p);
+  sr_plugin_bundle_release(b);
+}
+
+static void date_arithmetic(void)
+{
+  struct sr_date d = { 2024, 1, 31 };
+  struct sr_date m = sr_date_add_months(d, 1);
+  CHECK(m.y == 2024 && m.m == 2 && m.d == 29);
+  m = sr_date_add_months((struct sr_date){ 2024, 2, 29 }, 12);
+  CHECK(m.y == 2025 && m.m == 2 && m.d == 28);
+  m = sr_date_add_months((struct sr_date){ 2024, 3, 31 }, -2);
+  CHECK(m.y == 2024 && m.m == 1 && m.d == 31);
+  m = sr_date_add_months((struct sr_date){ 2024, 1, 15 }, -13);
+  CHECK(m.y == 2022 && m.m == 12 && m.d == 15);
+  CHECK_INT(sr_date_to_days((struct sr_date){ 1970, 1, 1 }), 0);
+  CHECK_INT(sr_date_to_days((struct sr_date){ 2000, 3, 1 }) - sr_date_to_days((struct sr_date){ 2000, 2, 28 }), 2);
+  struct sr_date back = sr_date_from_days(sr_date_to_days((struct sr_date){ 2096, 12, 31 }));
+  CHECK(back.y == 2096 && back.m == 12 && back.d == 31);
+  struct sr_date a = sr_date_add_days((struct sr_date){ 2023, 12, 31 }, 1);
+  CHECK(a.y == 2024 && a.m == 1 && a.d == 1);
+}
+
+static void malformed_answers_are_refused(void)
+{
+  const char *srcs[] = {
+    "return { date = '2024-02-30', kind = 'periodic', reason = 'x' }",
+    "return { date = '2024-02-01', kind = 'internal', reason = 'x' }",
+    "return { date = '2024-02-01', kind = 'periodic' }",
+    "return { date = '2024-02-01', kind = 'periodic', reason = 'x', extra = 1 }",
+    "return { date = '2024-02-01', kind = 'periodic', reason = 'x', basis = { f = function() end } }",
+    "return { date = '2024-02-01', kind = 'periodic', reason = 'x', basis = { n = 0/0 } }",
+    "return 7",
+  };
+  for(size_t i = 0; i < sizeof srcs / sizeof *srcs; i++) {
+    char src[1024], path[] = "/tmp/sereg-due-test-XXXXXX", file[64], err[512];
+    snprintf(src, sizeof src,
+             "return sereg.equipment_type { code = 't', name = 'T', version = '1.0.0', registration_class = '梯', "
+             "attributes = { variety = { type = 'string', required = true, enum = { '3110' } } }, "
+             "inspections = { periodic = { conclusions = { { code = 'pass', text = '合格', passed = true } } } }, "
+             "next_due = function(eq, history, today) %s end }", srcs[i]);
+    CHECK(mkdtemp(path) != NULL);
+    snprintf(file, sizeof file, "%s/t.lua", path);
+    FILE *f = fopen(file, "w");
+    fputs(src, f);
+    fclose(f);
+    struct sr_plugin_bundle *b;
+    CHECK(sr_plugin_bundle_load(path, &b, err, sizeof err));
+    struct sr_plugins *p = sr_plugins_open(b, err, sizeof err);
+    struct sr_problem pb;
+    sr_problem_init(&pb);
+    cJSON *eq = cJSON_Parse("{\"type\":\"t\"}"), *hist = cJSON_CreateArray(), *answer = NULL;
+    CHECK_INT(sr_plugins_next_due(p, sr_plugins_type_at(p, 0), eq, hist, (struct sr_date){ 2024, 1, 1 }, &answer, &pb),
+              SR_PLUGIN);
+    CHECK(answer == NULL);
+    cJSON_Delete(eq);
+    cJSON_Delete(hist);
+    sr_problem_free(&pb);
+    sr_plugins_close(p);
+    sr_plugin_bundle_release(b);
+    unlink(file);
+    rmdir(path);
+  }
+}
+
+int main(void)
+{
+  RUN(date_arithmetic);
+  RUN(every_golden_case);
+  RUN(malformed_answers_are_refused);
+  return CHECK_DONE();
+}
