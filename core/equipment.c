@@ -191,16 +191,22 @@ static const struct sr_eqtype *check_register_body(struct sr_ctx *c, const cJSON
   return t;
 }
 
+const struct sr_eqtype *sr_equipment_check(struct sr_ctx *c, const cJSON *body, struct sr_problem *pb)
+{
+  const struct sr_eqtype *t = check_register_body(c, body, pb);
+  if(t && sr_plugins_validate(c->plugins, t, body, pb) == SR_PLUGIN)
+    return NULL;
+  return pb->err == SR_OK ? t : NULL;
+}
+
 enum sr_err sr_equipment_register(struct sr_ctx *c, const cJSON *body, cJSON **out,
                                   struct sr_problem *pb)
 {
   enum sr_role role = c->who.role;
   if(!sr_role_is_supervisor(role) && role != SR_ROLE_USER_UNIT && role != SR_ROLE_SYSTEM)
     return sr_problem_set(pb, SR_FORBIDDEN, "Only supervisors and user units register equipment.");
-  const struct sr_eqtype *t = check_register_body(c, body, pb);
-  if(t && sr_plugins_validate(c->plugins, t, body, pb) == SR_PLUGIN)
-    return pb->err;
-  if(pb->err != SR_OK)
+  const struct sr_eqtype *t = sr_equipment_check(c, body, pb);
+  if(!t)
     return pb->err;
 
   const char *code = cJSON_GetObjectItem(body, "equipment_code")->valuestring;

@@ -22,6 +22,12 @@ struct sr_equipment_filter {
   long limit;
 };
 
+struct sr_eqtype;
+/* Checks a registration body without the database: its fields, the equipment code against the
+ * variety and dates, and the type plugin's schema and rules. Returns the type, or NULL with
+ * <pb> filled. */
+const struct sr_eqtype *sr_equipment_check(struct sr_ctx *c, const cJSON *body, struct sr_problem *pb);
+
 /* Registers equipment from <body>. On success *out is the new record (caller owns it). */
 enum sr_err sr_equipment_register(struct sr_ctx *c, const cJSON *body, cJSON **out,
                                   struct sr_problem *pb);

@@ -3,11 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "db.h"
 #include "demo.h"
 #include "http.h"
+#include "import.h"
 #include "log.h"
 #include "migrate.h"
 #include "plugin.h"
@@ -26,6 +28,8 @@ static const char usage[] =
     "  migrate [--sql DIR] apply new SQL migrations\n"
     "  demo [--plugins DIR]\n"
     "                      load the demo city (idempotent)\n"
+    "  import equipment|organizations FILE.csv [--skip-invalid] [--plugins DIR]\n"
+    "                      load a register from CSV (UTF-8 or GB18030; see docs/import.md)\n"
     "  token create --role ROLE [--jurisdiction CODE] [--org CREDIT_CODE] [--name NAME]\n"
     "                      create an account and its API token; the token is the last line printed\n"
     "  plugins check [DIR] load and validate a plugin folder; non-zero exit on a bad plugin\n"
@@ -215,6 +219,57 @@ static int cmd_token(int argc, char **argv)
   return ok ? 0 : 1;
 }
 
+static int cmd_import(int argc, char **argv)
+{
+  static const char *const names[] = { "--plugins", NULL };
+  bool skip = false;
+  int kept = 0;
+  for(int i = 0; i < argc; i++) /* --skip-invalid is a flag; take it out before the options check */
+    if(strcmp(argv[i], "--skip-invalid") == 0)
+      skip = true;
+    else
+      argv[kept++] = argv[i];
+  argc = kept;
+  if(argc < 4 || (strcmp(argv[2], "equipment") != 0 && strcmp(argv[2], "organizations") != 0)) {
+    fprintf(stderr, "sereg: usage: sereg import equipment|organizations FILE.csv [--skip-invalid]\n");
+    return 2;
+  }
+  if(!opts_known(argc, argv, 4, names, 0))
+    return 2;
+  char err[1024];
+  if(!sr_plugins_publish_dir(plugin_dir(argc, argv), err, sizeof err)) {
+    fprintf(stderr, "sereg import: %s\n", err);
+    return 1;
+  }
+  struct sr_ctx ctx = { 0 };
+  ctx.who.role = SR_ROLE_SYSTEM;
+  ctx.today = sr_today();
+  ctx.request_id = "import";
+  ctx.plugins = sr_plugins_thread(err, sizeof err);
+  ctx.db = connect_or_say();
+  if(!ctx.db || !ctx.plugins)
+    return 1;
+  struct sr_import_options o = { argv[3], skip, isatty(STDERR_FILENO) == 1 };
+  struct sr_import_result res;
+  struct sr_problem pb;
+  sr_problem_init(&pb);
+  enum sr_err e = strcmp(argv[2], "equipment") == 0 ? sr_import_equipment(&ctx, &o, &res, &pb)
+                                                   : sr_import_organizations(&ctx, &o, &res, &pb);
+  if(e == SR_OK) {
+    printf("imported %ld of %ld rows (%s)", res.imported, res.rows, res.encoding);
+    if(res.rejected)
+      printf("; %ld rejected, see %s", res.rejected, res.rejects_path);
+    printf("\n");
+  }
+  else
+    print_problem(&pb);
+  sr_problem_free(&pb);
+  PQfinish(ctx.db);
+  sr_plugins_thread_release();
+  sr_plugins_unpublish();
+  return e == SR_OK ? 0 : 1;
+}
+
 static int cmd_plugins(int argc, char **argv)
 {
   if(argc < 3 || strcmp(argv[2], "check") != 0 || argc > 4) {
@@ -265,6 +320,8 @@ int main(int argc, char **argv)
     return cmd_demo(argc, argv);
   if(strcmp(cmd, "token") == 0)
     return cmd_token(argc, argv);
+  if(strcmp(cmd, "import") == 0)
+    return cmd_import(argc, argv);
   if(strcmp(cmd, "plugins") == 0)
     return cmd_plugins(argc, argv);
   if(strcmp(cmd, "routes") == 0)

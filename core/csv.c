@@ -1,0 +1,246 @@
+/* csv.c -- see csv.h. */
+#include "csv.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+#define CHUNK (64 * 1024)
+
+struct sr_csv {
+  FILE *f;
+  iconv_t cd;              /* GB18030 -> UTF-8, or (iconv_t)-1 for UTF-8 input */
+  char raw[CHUNK + 8];     /* bytes read from the file, not yet decoded */
+  size_t raw_len;
+  char text[CHUNK * 4 + 16]; /* decoded UTF-8 */
+  size_t pos, len;
+  bool eof;
+  long line, row_line;
+  long long consumed, size;
+  struct sr_buf row;       /* the current row's fields, NUL-separated */
+  char *fields[SR_CSV_MAX_FIELDS];
+  size_t offsets[SR_CSV_MAX_FIELDS];
+};
+
+/* Valid UTF-8, except that the last few bytes may be a character cut by the sample's end. */
+static bool looks_utf8(const char *s, size_t n)
+{
+  for(size_t cut = 0; cut < 4 && cut <= n; cut++)
+    if(sr_utf8_valid(s, n - cut))
+      return true;
+  return false;
+}
+
+struct sr_csv *sr_csv_open(const char *path, char *err, size_t errsz)
+{
+  struct sr_csv *c = calloc(1, sizeof *c);
+  if(!c) {
+    snprintf(err, errsz, "out of memory");
+    return NULL;
+  }
+  c->cd = (iconv_t)-1;
+  c->line = 1;
+  sr_buf_init(&c->row, SR_CSV_MAX_ROW);
+  c->f = fopen(path, "rb");
+  if(!c->f) {
+    snprintf(err, errsz, "cannot open %s: %s", path, strerror(errno));
+    sr_csv_close(c);
+    return NULL;
+  }
+  struct stat st;
+  c->size = fstat(fileno(c->f), &st) == 0 ? st.st_size : 0;
+  c->raw_len = fread(c->raw, 1, CHUNK, c->f);
+  size_t skip = 0;
+  if(c->raw_len >= 3 && memcmp(c->raw, "\xEF\xBB\xBF", 3) == 0)
+    skip = 3; /* a UTF-8 BOM, as spreadsheets write it */
+  else if(!looks_utf8(c->raw, c->raw_len)) {
+    c->cd = iconv_open("UTF-8", "GB18030");
+    if(c->cd == (iconv_t)-1) {
+      snprintf(err, errsz, "%s is not UTF-8 and GB18030 conversion is unavailable", path);
+      sr_csv_close(c);
+      return NULL;
+    }
+  }
+  memmove(c->raw, c->raw + skip, c->raw_len - skip);
+  c->raw_len -= skip;
+  c->consumed = (long long)skip;
+  return c;
+}
+
+void sr_csv_close(struct sr_csv *c)
+{
+  if(!c)
+    return;
+  if(c->f)
+    fclose(c->f);
+  if(c->cd != (iconv_t)-1)
+    iconv_close(c->cd);
+  sr_buf_free(&c->row);
+  free(c);
+}
+
+const char *sr_csv_encoding(const struct sr_csv *c) { return c->cd == (iconv_t)-1 ? "UTF-8" : "GB18030"; }
+long sr_csv_line(const struct sr_csv *c) { return c->row_line; }
+
+double sr_csv_progress(const struct sr_csv *c)
+{
+  return c->size > 0 ? (double)c->consumed / (double)c->size : 0;
+}
+
+/* Refills the decoded text. Returns false at the end of the input or on undecodable bytes. */
+static bool refill(struct sr_csv *c, char *err, size_t errsz, bool *fatal)
+{
+  if(c->raw_len == 0 && !c->eof) {
+    c->raw_len = fread(c->raw, 1, CHUNK, c->f);
+    if(c->raw_len == 0)
+      c->eof = true;
+  }
+  if(c->raw_len == 0)
+    return false;
+  c->pos = 0;
+  if(c->cd == (iconv_t)-1) {
+    memcpy(c->text, c->raw, c->raw_len);
+    c->len = c->raw_len;
+    c->consumed += (long long)c->raw_len;
+    c->raw_len = 0;
+    return true;
+  }
+  char *in = c->raw, *out = c->text;
+  size_t inleft = c->raw_len, outleft = sizeof c->text;
+  size_t rc = iconv(c->cd, &in, &inleft, &out, &outleft);
+  if(rc == (size_t)-1 && errno == EILSEQ) {
+    snprintf(err, errsz, "line %ld: bytes that are neither UTF-8 nor GB18030", c->line);
+    *fatal = true;
+    return false;
+  }
+  /* EINVAL: a character cut by the chunk's end; keep its bytes for the next read. */
+  c->len = (size_t)(out - c->text);
+  c->consumed += (long long)(c->raw_len - inleft);
+  memmove(c->raw, in, inleft);
+  c->raw_len = inleft;
+  if(c->len == 0 && inleft > 0) {
+    size_t more = fread(c->raw + c->raw_len, 1, 4, c->f);
+    if(more == 0) {
+      snprintf(err, errsz, "line %ld: the file ends inside a GB18030 character", c->line);
+      *fatal = true;
+      return false;
+    }
+    c->raw_len += more;
+    return refill(c, err, errsz, fatal);
+  }
+  return true;
+}
+
+enum sr_csv_status sr_csv_next(struct sr_csv *c, char ***fields, int *n, char *err, size_t errsz)
+{
+  enum { START, UNQUOTED, QUOTED, QUOTE_IN_QUOTED } st = START;
+  int nf = 0;
+  bool fatal = false, bad = false, any = false;
+  c->row.len = 0;
+  c->offsets[0] = 0;
+  c->row_line = c->line;
+  for(;;) {
+    if(c->pos == c->len && !refill(c, err, errsz, &fatal)) {
+      if(fatal)
+        return SR_CSV_FATAL;
+      if(st == QUOTED) {
+        snprintf(err, errsz, "line %ld: a quoted field is never closed", c->row_line);
+        return SR_CSV_FATAL;
+      }
+      if(!any)
+        return SR_CSV_EOF;
+      break; /* the last line had no newline */
+    }
+    char ch = c->text[c->pos++];
+    any = true;
+    if(ch == '\n')
+      c->line++;
+    if(st == QUOTED) {
+      if(ch == '"')
+        st = QUOTE_IN_QUOTED;
+      else if(!sr_buf_append(&c->row, &ch, 1))
+        bad = true;
+      continue;
+    }
+    if(st == QUOTE_IN_QUOTED) {
+      if(ch == '"') { /* "" is a quote */
+        if(!sr_buf_append(&c->row, &ch, 1))
+          bad = true;
+        st = QUOTED;
+        continue;
+      }
+      st = UNQUOTED;
+      if(ch != ',' && ch != '\n' && ch != '\r') {
+        if(!bad)
+          snprintf(err, errsz, "line %ld: characters after a closing quote", c->row_line);
+        bad = true;
+        continue;
+      }
+    }
+    if(ch == '"' && st == START) {
+      st = QUOTED;
+      continue;
+    }
+    if(ch == '"') {
+      if(!bad)
+        snprintf(err, errsz, "line %ld: a quote inside an unquoted field", c->row_line);
+      bad = true;
+      continue;
+    }
+    if(ch == '\r')
+      continue;
+    if(ch == ',' || ch == '\n') {
+      if(!sr_buf_append(&c->row, "", 1) || nf + 1 >= SR_CSV_MAX_FIELDS) {
+        if(!bad)
+          snprintf(err, errsz, "line %ld: too many fields or too long a row", c->row_line);
+        bad = true;
+      }
+      else
+        c->offsets[++nf] = c->row.len;
+      st = START;
+      if(ch == '\n')
+        break;
+      continue;
+    }
+    st = UNQUOTED;
+    if(!sr_buf_append(&c->row, &ch, 1)) {
+      if(!bad)
+        snprintf(err, errsz, "line %ld: a row longer than %d bytes", c->row_line, SR_CSV_MAX_ROW);
+      bad = true;
+    }
+  }
+  if(st != START || c->offsets[nf] != c->row.len || (nf == 0 && c->row.len == 0)) {
+    /* the last field of a row that ended at the end of the file, without a newline */
+    if(!sr_buf_append(&c->row, "", 1))
+      bad = true;
+    else
+      c->offsets[++nf] = c->row.len;
+  }
+  if(bad)
+    return SR_CSV_BAD_ROW;
+  for(int i = 0; i < nf; i++) {
+    c->fields[i] = c->row.data + c->offsets[i];
+    if(!sr_utf8_valid(c->fields[i], strlen(c->fields[i]))) {
+      snprintf(err, errsz, "line %ld: field %d is not valid UTF-8", c->row_line, i + 1);
+      return SR_CSV_BAD_ROW;
+    }
+  }
+  *fields = c->fields;
+  *n = nf;
+  return SR_CSV_ROW;
+}
+
+bool sr_csv_field(struct sr_buf *out, const char *s)
+{
+  if(!strpbrk(s, ",\"\r\n"))
+    return sr_buf_append(out, s, strlen(s));
+  bool ok = sr_buf_append(out, "\"", 1);
+  for(; ok && *s; s++)
+    ok = *s == '"' ? sr_buf_append(out, "\"\"", 2) : sr_buf_append(out, s, 1);
+  return ok && sr_buf_append(out, "\"", 1);
+}

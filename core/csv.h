@@ -1,0 +1,38 @@
+/*
+ * csv.h -- a streaming RFC 4180 reader for the import files: UTF-8 (with or without a BOM) or
+ * GB18030 (detected and converted, as government spreadsheets are often saved), quoted fields
+ * with commas, quotes and newlines inside, CRLF or LF. Memory stays bounded by the longest row.
+ */
+#ifndef sr_csv_h
+#define sr_csv_h
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SR_CSV_MAX_ROW (1024 * 1024)
+#define SR_CSV_MAX_FIELDS 256
+
+struct sr_csv;
+
+/* Opens <path> and decides its encoding. NULL with a message in <err> on failure. */
+struct sr_csv *sr_csv_open(const char *path, char *err, size_t errsz);
+void sr_csv_close(struct sr_csv *c);
+
+enum sr_csv_status { SR_CSV_ROW, SR_CSV_EOF, SR_CSV_BAD_ROW, SR_CSV_FATAL };
+
+/*
+ * Reads the next row. SR_CSV_ROW: <fields> and <n> hold it (borrowed until the next call).
+ * SR_CSV_BAD_ROW: this row is broken (the reason in <err>); reading goes on with the next line.
+ * SR_CSV_FATAL: the rest of the file cannot be read (the reason in <err>).
+ */
+enum sr_csv_status sr_csv_next(struct sr_csv *c, char ***fields, int *n, char *err, size_t errsz);
+
+long sr_csv_line(const struct sr_csv *c);       /* line on which the last row started */
+double sr_csv_progress(const struct sr_csv *c); /* 0..1 of the file's bytes read */
+const char *sr_csv_encoding(const struct sr_csv *c);
+
+/* Writes <s> as one CSV field (quoted when it needs to be) to <out>. */
+struct sr_buf;
+bool sr_csv_field(struct sr_buf *out, const char *s);
+
+#endif

@@ -1,0 +1,788 @@
+/* import.c -- see import.h. */
+#include "import.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "csv.h"
+#include "db.h"
+#include "equipment.h"
+#include "ident.h"
+#include "json.h"
+#include "plugin.h"
+
+#define COPY_CHUNK (256 * 1024)
+
+/* ==== what both imports share ==== */
+
+struct importer {
+  struct sr_ctx *c;
+  const struct sr_import_options *o;
+  struct sr_import_result *res;
+  struct sr_csv *csv;
+  FILE *rejects;
+  struct sr_buf copy;     /* COPY rows waiting to be sent */
+  struct sr_buf line;     /* scratch for one rejects row or one raw row */
+  double started, last_draw;
+};
+
+static double now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void draw(struct importer *im, bool last)
+{
+  if(!im->o->progress)
+    return;
+  double t = now_s();
+  if(!last && t - im->last_draw < 0.2)
+    return;
+  im->last_draw = t;
+  double p = sr_csv_progress(im->csv);
+  int filled = (int)(p * 30);
+  char bar[31];
+  for(int i = 0; i < 30; i++)
+    bar[i] = i < filled ? '#' : ' ';
+  bar[30] = '\0';
+  fprintf(stderr, "\r[%s] %3.0f%%  %ld rows  %ld rejected  %.0f rows/s%s", bar, p * 100, im->res->rows,
+          im->res->rejected, (double)im->res->rows / (t - im->started + 1e-9), last ? "\n" : "");
+  fflush(stderr);
+}
+
+/* The raw row as CSV, for the rejects file and the staging table. */
+static const char *raw_row(struct importer *im, char **fields, int n)
+{
+  im->line.len = 0;
+  for(int i = 0; i < n; i++) {
+    if(i)
+      sr_buf_append(&im->line, ",", 1);
+    sr_csv_field(&im->line, fields[i]);
+  }
+  sr_buf_append(&im->line, "", 0);
+  return im->line.data ? im->line.data : "";
+}
+
+static bool open_rejects(struct importer *im, const char *header)
+{
+  if(im->rejects)
+    return true;
+  snprintf(im->res->rejects_path, sizeof im->res->rejects_path, "%s.rejected.csv", im->o->path);
+  im->rejects = fopen(im->res->rejects_path, "w");
+  if(!im->rejects)
+    return false;
+  fprintf(im->rejects, "line,reason,%s\n", header);
+  return true;
+}
+
+/* Writes one rejected row with its reason. <raw> is the row as CSV text. */
+static void reject(struct importer *im, long line, const char *reason, const char *raw, const char *header)
+{
+  im->res->rejected++;
+  if(!open_rejects(im, header))
+    return;
+  struct sr_buf b;
+  sr_buf_init(&b, SR_CSV_MAX_ROW * 2);
+  sr_buf_printf(&b, "%ld,", line);
+  sr_csv_field(&b, reason);
+  sr_buf_printf(&b, ",%s\n", raw);
+  if(b.data)
+    fputs(b.data, im->rejects);
+  sr_buf_free(&b);
+}
+
+/* One field in COPY's text format; NULL as \N. */
+static void copy_field(struct sr_buf *b, const char *s, bool last)
+{
+  if(!s)
+    sr_buf_append(b, "\\N", 2);
+  else
+    for(const char *p = s; *p; p++) {
+      const char *esc = *p == '\\' ? "\\\\" : *p == '\t' ? "\\t" : *p == '\n' ? "\\n" : *p == '\r' ? "\\r" : NULL;
+      if(esc)
+        sr_buf_append(b, esc, 2);
+      else
+        sr_buf_append(b, p, 1);
+    }
+  sr_buf_append(b, last ? "\n" : "\t", 1);
+}
+
+static bool flush_copy(struct importer *im, bool force, struct sr_problem *pb)
+{
+  if(im->copy.len == 0 || (!force && im->copy.len < COPY_CHUNK))
+    return true;
+  if(PQputCopyData(im->c->db, im->copy.data, (int)im->copy.len) != 1) {
+    sr_problem_set(pb, SR_INTERNAL, "COPY failed: %s", PQerrorMessage(im->c->db));
+    return false;
+  }
+  im->copy.len = 0;
+  return true;
+}
+
+static bool end_copy(struct importer *im, struct sr_problem *pb)
+{
+  if(!flush_copy(im, true, pb))
+    return false;
+  bool ok = PQputCopyEnd(im->c->db, NULL) == 1;
+  PGresult *r;
+  while((r = PQgetResult(im->c->db))) { /* drain to NULL before the connection is used again */
+    if(PQresultStatus(r) != PGRES_COMMAND_OK) {
+      ok = false;
+      sr_problem_set(pb, SR_INTERNAL, "COPY failed: %s", PQresultErrorMessage(r));
+    }
+    PQclear(r);
+  }
+  return ok || (pb->err != SR_OK ? false : (sr_problem_set(pb, SR_INTERNAL, "COPY failed"), false));
+}
+
+static bool start_copy(struct importer *im, const char *sql, struct sr_problem *pb)
+{
+  PGresult *r = PQexec(im->c->db, sql);
+  bool ok = r && PQresultStatus(r) == PGRES_COPY_IN;
+  if(!ok)
+    sr_problem_set(pb, SR_INTERNAL, "cannot start COPY: %s", PQerrorMessage(im->c->db));
+  PQclear(r);
+  return ok;
+}
+
+static bool init(struct importer *im, struct sr_ctx *c, const struct sr_import_options *o,
+                 struct sr_import_result *res, struct sr_problem *pb)
+{
+  memset(im, 0, sizeof *im);
+  memset(res, 0, sizeof *res);
+  im->c = c;
+  im->o = o;
+  im->res = res;
+  sr_buf_init(&im->copy, COPY_CHUNK * 8);
+  sr_buf_init(&im->line, SR_CSV_MAX_ROW * 2);
+  char err[512];
+  im->csv = sr_csv_open(o->path, err, sizeof err);
+  if(!im->csv) {
+    sr_problem_set(pb, SR_BAD_REQUEST, "%s", err);
+    return false;
+  }
+  snprintf(res->encoding, sizeof res->encoding, "%s", sr_csv_encoding(im->csv));
+  /* A rejects file from an earlier run would mislead: this run writes its own or none. */
+  char old[4200];
+  snprintf(old, sizeof old, "%s.rejected.csv", o->path);
+  unlink(old);
+  im->started = now_s();
+  return true;
+}
+
+static void finish(struct importer *im)
+{
+  draw(im, true);
+  if(im->rejects)
+    fclose(im->rejects);
+  sr_csv_close(im->csv);
+  sr_buf_free(&im->copy);
+  sr_buf_free(&im->line);
+}
+
+/* Finds each wanted column in the header, by English or Chinese name. */
+struct column {
+  const char *en, *zh;
+  bool required;
+  int at;
+};
+
+static bool map_header(char **h, int n, struct column *cols, int ncols, bool *used, struct sr_problem *pb)
+{
+  for(int k = 0; k < ncols; k++) {
+    cols[k].at = -1;
+    for(int i = 0; i < n; i++) {
+      const char *name = h[i];
+      while(*name == ' ')
+        name++;
+      if(strcmp(name, cols[k].en) == 0 || strcmp(name, cols[k].zh) == 0) {
+        cols[k].at = i;
+        used[i] = true;
+      }
+    }
+    if(cols[k].required && cols[k].at < 0)
+      sr_problem_field(pb, cols[k].en, "the header has no '%s' (or '%s') column", cols[k].en, cols[k].zh);
+  }
+  return pb->err == SR_OK;
+}
+
+static const char *cell(char **f, int n, const struct column *col)
+{
+  return col->at >= 0 && col->at < n && f[col->at][0] ? f[col->at] : NULL;
+}
+
+/* The field errors of <pb> in one sentence, for the rejects file. */
+static void reasons(const struct sr_problem *pb, char *out, size_t n)
+{
+  out[0] = '\0';
+  for(const cJSON *e = pb->errors ? pb->errors->child : NULL; e && strlen(out) + 10 < n; e = e->next)
+    snprintf(out + strlen(out), n - strlen(out), "%s%s: %s", out[0] ? "; " : "",
+             cJSON_GetObjectItem(e, "field")->valuestring, cJSON_GetObjectItem(e, "message")->valuestring);
+  if(!out[0])
+    snprintf(out, n, "%s", pb->detail);
+}
+
+/* Reads the DB-level refusals (line, reason) of the staged rows into the rejects file. */
+static bool reject_staged(struct importer *im, const char *sql, const char *header, struct sr_problem *pb)
+{
+  PGresult *r = PQexec(im->c->db, sql);
+  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
+    PQclear(r);
+    sr_problem_set(pb, SR_INTERNAL, "database error while checking the rows");
+    return false;
+  }
+  for(int i = 0; i < PQntuples(r); i++)
+    reject(im, atol(PQgetvalue(r, i, 0)), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), header);
+  PQclear(r);
+  return true;
+}
+
+/* After the rows are staged: refuse, or load what is good, and record the run. */
+static enum sr_err conclude(struct importer *im, const char *what, const char *checks_sql, const char *load_sql,
+                            const char *header, struct sr_problem *pb)
+{
+  if(!reject_staged(im, checks_sql, header, pb))
+    return pb->err;
+  if(im->res->rejected > 0 && !im->o->skip_invalid) {
+    sr_problem_set(pb, SR_INVALID, "%ld of %ld rows rejected, so nothing was imported; the reasons are in %s "
+                                   "(--skip-invalid imports the other rows)",
+                   im->res->rejected, im->res->rows, im->res->rejects_path);
+    return pb->err;
+  }
+  PGresult *r = PQexec(im->c->db, load_sql);
+  if(!sr_db_ok(r, PGRES_COMMAND_OK) && !sr_db_ok(r, PGRES_TUPLES_OK)) {
+    PQclear(r);
+    return sr_problem_set(pb, SR_INTERNAL, "loading the rows failed");
+  }
+  im->res->imported = atol(PQcmdTuples(r));
+  PQclear(r);
+  cJSON *detail = cJSON_CreateObject();
+  cJSON_AddStringToObject(detail, "file", im->o->path);
+  cJSON_AddStringToObject(detail, "encoding", im->res->encoding);
+  cJSON_AddNumberToObject(detail, "rows", (double)im->res->rows);
+  cJSON_AddNumberToObject(detail, "imported", (double)im->res->imported);
+  cJSON_AddNumberToObject(detail, "rejected", (double)im->res->rejected);
+  char event[64], action[64];
+  snprintf(event, sizeof event, "%s.imported", what);
+  snprintf(action, sizeof action, "%s.import", what);
+  bool ok = sr_audit(im->c, action, what, im->o->path, detail, pb) &&
+            sr_outbox(im->c, event, what, im->o->path, NULL, detail, pb);
+  cJSON_Delete(detail);
+  return ok ? SR_OK : pb->err;
+}
+
+/* ==== equipment ==== */
+
+enum { E_CODE, E_TYPE, E_JUR, E_UNIT, E_ADDR, E_ON, E_REGNO, E_STATUS, E_ATTRS, E_VARIETY, E__N };
+
+static const char stage_equipment[] =
+    "CREATE TEMP TABLE import_stage (line bigint, raw text, equipment_code text, type text, variety text, "
+    "registration_number text, reg_head text, reg_series text, jurisdiction text, user_unit text, address text, "
+    "commissioned_on date, attributes jsonb, status text, rule text, next_due date, next_due_kind text, "
+    "next_due_rule text, next_due_basis jsonb) ON COMMIT DROP";
+
+static const char checks_equipment[] =
+    "SELECT line, reason, raw FROM ("
+    " SELECT line, raw, 'user_unit: no user unit is registered with credit code ' || user_unit AS reason "
+    "  FROM import_stage s WHERE NOT EXISTS (SELECT 1 FROM organization o WHERE o.credit_code = s.user_unit "
+    "  AND o.kind = 'user_unit')"
+    " UNION ALL SELECT line, raw, 'jurisdiction: ' || jurisdiction || ' is not a current district-level jurisdiction' "
+    "  FROM import_stage s WHERE NOT EXISTS (SELECT 1 FROM jurisdiction j WHERE j.code = s.jurisdiction "
+    "  AND j.kind <> 'city' AND j.valid_to IS NULL)"
+    " UNION ALL SELECT line, raw, 'equipment_code: ' || equipment_code || ' is already registered' "
+    "  FROM import_stage s WHERE EXISTS (SELECT 1 FROM equipment e WHERE e.equipment_code = s.equipment_code)"
+    " UNION ALL SELECT line, raw, 'equipment_code: repeats line ' || first || ' of the file' FROM ("
+    "  SELECT line, raw, min(line) OVER (PARTITION BY equipment_code) AS first FROM import_stage) d WHERE line > first"
+    " UNION ALL SELECT line, raw, 'registration_number: ' || registration_number || ' is already registered' "
+    "  FROM import_stage s WHERE registration_number IS NOT NULL AND EXISTS (SELECT 1 FROM equipment e "
+    "  WHERE e.registration_number = s.registration_number)"
+    " UNION ALL SELECT line, raw, 'registration_number: repeats line ' || first || ' of the file' FROM ("
+    "  SELECT line, raw, min(line) OVER (PARTITION BY registration_number) AS first FROM import_stage "
+    "  WHERE registration_number IS NOT NULL) d WHERE line > first"
+    ") x ORDER BY line";
+
+/* Loads the staged rows that passed every check, with their history events. */
+static const char load_equipment[] =
+    "WITH good AS (SELECT s.* FROM import_stage s WHERE "
+    " EXISTS (SELECT 1 FROM organization o WHERE o.credit_code = s.user_unit AND o.kind = 'user_unit')"
+    " AND EXISTS (SELECT 1 FROM jurisdiction j WHERE j.code = s.jurisdiction AND j.kind <> 'city' AND j.valid_to IS NULL)"
+    " AND NOT EXISTS (SELECT 1 FROM equipment e WHERE e.equipment_code = s.equipment_code)"
+    " AND NOT EXISTS (SELECT 1 FROM import_stage d WHERE d.equipment_code = s.equipment_code AND d.line < s.line)"
+    " AND (s.registration_number IS NULL OR (NOT EXISTS (SELECT 1 FROM equipment e WHERE e.registration_number = "
+    "   s.registration_number) AND NOT EXISTS (SELECT 1 FROM import_stage d WHERE d.registration_number = "
+    "   s.registration_number AND d.line < s.line)))), "
+    "ins AS (INSERT INTO equipment (equipment_code, type, variety, registration_number, jurisdiction, user_unit_id, "
+    "  address, commissioned_on, attributes, status, rule, next_due, next_due_kind, next_due_rule, next_due_basis) "
+    "  SELECT g.equipment_code, g.type, g.variety, coalesce(g.registration_number, g.reg_head "
+    "   || (SELECT plate_prefix FROM jurisdiction WHERE kind = 'city' LIMIT 1) "
+    "   || lpad(sereg_next_registration_serial(g.reg_series)::text, 5, '0') || '(' || right(g.reg_series, 2) || ')'), "
+    "  g.jurisdiction, o.id, g.address, g.commissioned_on, g.attributes, g.status, g.rule, g.next_due, g.next_due_kind, "
+    "  g.next_due_rule, g.next_due_basis FROM good g JOIN organization o ON o.credit_code = g.user_unit "
+    "  AND o.kind = 'user_unit' ORDER BY g.line RETURNING id, status) "
+    "INSERT INTO equipment_event (equipment_id, action, from_status, to_status, actor_role, reason, after, effective_on) "
+    "SELECT id, 'import', NULL, status, 'system', '批量导入', jsonb_build_object('status', status), "
+    "current_setting('sereg.today')::date FROM ins";
+
+/* Converts a cell to the attribute's JSON type; NULL with <why> when it does not convert. */
+static cJSON *attr_value(const struct sr_attr *a, const char *s, char *why, size_t n)
+{
+  char *end;
+  switch(a->kind) {
+  case SR_ATTR_STRING:
+    return cJSON_CreateString(s);
+  case SR_ATTR_INTEGER: {
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if(!errno && !*end)
+      return cJSON_CreateNumber((double)v);
+    break;
+  }
+  case SR_ATTR_NUMBER: {
+    errno = 0;
+    double v = strtod(s, &end);
+    if(!errno && !*end && end != s)
+      return cJSON_CreateNumber(v);
+    break;
+  }
+  case SR_ATTR_BOOLEAN:
+    if(strcmp(s, "true") == 0 || strcmp(s, "是") == 0)
+      return cJSON_CreateTrue();
+    if(strcmp(s, "false") == 0 || strcmp(s, "否") == 0)
+      return cJSON_CreateFalse();
+    break;
+  case SR_ATTR_OBJECT: {
+    cJSON *j = cJSON_Parse(s);
+    if(cJSON_IsObject(j))
+      return j;
+    cJSON_Delete(j);
+    break;
+  }
+  }
+  snprintf(why, n, "attributes.%s: '%.40s' is not a valid %s", a->name, s,
+           a->kind == SR_ATTR_OBJECT ? "JSON object" : a->kind == SR_ATTR_BOOLEAN ? "true/false" : "number");
+  return NULL;
+}
+
+static const struct sr_attr *attr_by_header(const struct sr_eqtype *t, const char *h)
+{
+  for(int i = 0; i < t->nattrs; i++)
+    if(strcmp(t->attrs[i].name, h) == 0 || (t->attrs[i].title && strcmp(t->attrs[i].title, h) == 0))
+      return &t->attrs[i];
+  return NULL;
+}
+
+static const struct sr_eqtype *type_by_cell(struct sr_plugins *p, const char *s)
+{
+  for(int i = 0; s && i < sr_plugins_ntypes(p); i++) {
+    const struct sr_eqtype *t = sr_plugins_type_at(p, i);
+    if(strcmp(t->code, s) == 0 || strcmp(t->name, s) == 0)
+      return t;
+  }
+  return NULL;
+}
+
+/* Builds the registration body of one row; NULL with <why> when a cell cannot be read. */
+static cJSON *row_body(struct sr_ctx *c, char **f, int n, char **h, const struct column *cols, const bool *used,
+                       const struct sr_eqtype **type, char *why, size_t whyn)
+{
+  *type = type_by_cell(c->plugins, cell(f, n, &cols[E_TYPE]));
+  cJSON *b = cJSON_CreateObject();
+  static const char *const keys[] = { "equipment_code", "type", "jurisdiction", "user_unit", "address", "commissioned_on" };
+  for(int k = 0; k < 6; k++) {
+    const char *v = cell(f, n, &cols[k]);
+    if(k == E_TYPE && *type)
+      v = (*type)->code;
+    if(v)
+      cJSON_AddStringToObject(b, keys[k], v);
+  }
+  cJSON *attrs = NULL;
+  const char *aj = cell(f, n, &cols[E_ATTRS]);
+  if(aj) {
+    attrs = cJSON_Parse(aj);
+    if(!cJSON_IsObject(attrs)) {
+      snprintf(why, whyn, "attributes: the 技术参数/attributes column must hold a JSON object");
+      cJSON_Delete(attrs);
+      cJSON_Delete(b);
+      return NULL;
+    }
+  }
+  else
+    attrs = cJSON_CreateObject();
+  const char *variety = cell(f, n, &cols[E_VARIETY]);
+  if(variety) {
+    cJSON_DeleteItemFromObjectCaseSensitive(attrs, "variety");
+    cJSON_AddStringToObject(attrs, "variety", variety);
+  }
+  for(int i = 0; i < n && *type; i++) { /* columns named after an attribute or its title */
+    if(used[i] || !f[i][0])
+      continue;
+    const struct sr_attr *a = attr_by_header(*type, h[i]);
+    if(!a) {
+      snprintf(why, whyn, "column '%s' is not an attribute of %s", h[i], (*type)->code);
+      cJSON_Delete(attrs);
+      cJSON_Delete(b);
+      return NULL;
+    }
+    cJSON *v = attr_value(a, f[i], why, whyn);
+    if(!v) {
+      cJSON_Delete(attrs);
+      cJSON_Delete(b);
+      return NULL;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(attrs, a->name);
+    cJSON_AddItemToObject(attrs, a->name, v);
+  }
+  cJSON_AddItemToObject(b, "attributes", attrs);
+  return b;
+}
+
+/* The regime for <type> in <jurisdiction> on today, from the rows read once at the start. */
+static const char *regime_for(const PGresult *regimes, const char *type, const char *jurisdiction)
+{
+  const char *found = NULL;
+  for(int i = 0; i < PQntuples(regimes); i++) {
+    if(strcmp(PQgetvalue(regimes, i, 0), type) != 0)
+      continue;
+    if(!PQgetisnull(regimes, i, 1) && strcmp(PQgetvalue(regimes, i, 1), jurisdiction) != 0)
+      continue;
+    if(!found || !PQgetisnull(regimes, i, 1))
+      found = PQgetvalue(regimes, i, 2);
+  }
+  return found;
+}
+
+/* Checks one row and stages it, or writes it to the rejects file. */
+static bool stage_row(struct importer *im, char **f, int n, char **h, int nh, const struct column *cols,
+                      const bool *used, const PGresult *regimes, const char *header, struct sr_problem *pb)
+{
+  struct sr_ctx *c = im->c;
+  long line = sr_csv_line(im->csv);
+  const char *raw = raw_row(im, f, n);
+  char why[600] = "";
+  if(n != nh) {
+    snprintf(why, sizeof why, "the row has %d fields, the header %d", n, nh);
+    reject(im, line, why, raw, header);
+    return true;
+  }
+  const struct sr_eqtype *t;
+  cJSON *body = row_body(c, f, n, h, cols, used, &t, why, sizeof why);
+  if(!body) {
+    reject(im, line, why, raw, header);
+    return true;
+  }
+  struct sr_problem rpb;
+  sr_problem_init(&rpb);
+  const char *status = cell(f, n, &cols[E_STATUS]);
+  if(!status || strcmp(status, "在用") == 0)
+    status = "in_service";
+  else if(strcmp(status, "停用") == 0)
+    status = "suspended";
+  if(strcmp(status, "in_service") != 0 && strcmp(status, "suspended") != 0)
+    sr_problem_field(&rpb, "status", "must be in_service (在用) or suspended (停用)");
+  const char *regno = cell(f, n, &cols[E_REGNO]);
+  if(regno && strlen(regno) > 64)
+    sr_problem_field(&rpb, "registration_number", "is longer than 64 bytes");
+  if(rpb.err == SR_OK)
+    t = sr_equipment_check(c, body, &rpb);
+  cJSON *answer = NULL;
+  if(t && rpb.err == SR_OK) {
+    /* The due date a new unit gets, decided as a registration would decide it. */
+    cJSON *eq = cJSON_Duplicate(body, 1);
+    cJSON_AddStringToObject(eq, "status", status);
+    cJSON_AddStringToObject(eq, "variety", cJSON_GetObjectItem(cJSON_GetObjectItem(body, "attributes"), "variety")->valuestring);
+    const char *regime = regime_for(regimes, t->code, cJSON_GetObjectItem(body, "jurisdiction")->valuestring);
+    if(regime)
+      cJSON_AddStringToObject(eq, "regime", regime);
+    cJSON *susp = cJSON_AddArrayToObject(eq, "suspensions");
+    if(strcmp(status, "suspended") == 0) {
+      char today[11];
+      sr_date_format(c->today, today);
+      cJSON *s = cJSON_CreateObject();
+      cJSON_AddStringToObject(s, "from", today);
+      cJSON_AddItemToArray(susp, s);
+    }
+    cJSON *history = cJSON_CreateArray();
+    sr_plugins_next_due(c->plugins, t, eq, history, c->today, &answer, &rpb);
+    cJSON_Delete(eq);
+    cJSON_Delete(history);
+  }
+  if(rpb.err != SR_OK) {
+    reasons(&rpb, why, sizeof why);
+    reject(im, line, why, raw, header);
+    cJSON_Delete(body);
+    cJSON_Delete(answer);
+    sr_problem_free(&rpb);
+    return true; /* the row is rejected; the import goes on */
+  }
+  const char *variety = cJSON_GetObjectItem(cJSON_GetObjectItem(body, "attributes"), "variety")->valuestring;
+  char lines[32], head[64], series[96], rule[96], *attrs = cJSON_PrintUnformatted(cJSON_GetObjectItem(body, "attributes"));
+  snprintf(lines, sizeof lines, "%ld", line);
+  snprintf(head, sizeof head, "%s%.2s", t->registration_class, variety + 1);
+  snprintf(series, sizeof series, "%s/%04d", head, c->today.y % 10000);
+  snprintf(rule, sizeof rule, "%s@%s", t->file, t->version);
+  const cJSON *date = cJSON_GetObjectItem(answer, "date"), *kind = cJSON_GetObjectItem(answer, "kind");
+  cJSON *basis = NULL;
+  if(answer) {
+    basis = cJSON_CreateObject();
+    cJSON_AddItemToObject(basis, "reason", cJSON_Duplicate(cJSON_GetObjectItem(answer, "reason"), 1));
+    cJSON_AddItemToObject(basis, "basis", cJSON_Duplicate(cJSON_GetObjectItem(answer, "basis"), 1));
+    cJSON_AddStringToObject(basis, "rule", rule);
+  }
+  char *basis_text = basis ? cJSON_PrintUnformatted(basis) : NULL;
+  struct sr_buf *b = &im->copy;
+  copy_field(b, lines, false);
+  copy_field(b, raw, false);
+  copy_field(b, cJSON_GetObjectItem(body, "equipment_code")->valuestring, false);
+  copy_field(b, t->code, false);
+  copy_field(b, variety, false);
+  copy_field(b, regno, false);
+  copy_field(b, head, false);
+  copy_field(b, series, false);
+  copy_field(b, cJSON_GetObjectItem(body, "jurisdiction")->valuestring, false);
+  copy_field(b, cJSON_GetObjectItem(body, "user_unit")->valuestring, false);
+  copy_field(b, cJSON_GetObjectItem(body, "address")->valuestring, false);
+  copy_field(b, cJSON_GetObjectItem(body, "commissioned_on")->valuestring, false);
+  copy_field(b, attrs, false);
+  copy_field(b, status, false);
+  copy_field(b, rule, false);
+  copy_field(b, cJSON_IsString(date) ? date->valuestring : NULL, false);
+  copy_field(b, cJSON_IsString(kind) ? kind->valuestring : NULL, false);
+  copy_field(b, answer ? rule : NULL, false);
+  copy_field(b, basis_text, true);
+  free(attrs);
+  free(basis_text);
+  cJSON_Delete(basis);
+  cJSON_Delete(body);
+  cJSON_Delete(answer);
+  sr_problem_free(&rpb);
+  return flush_copy(im, false, pb);
+}
+
+enum sr_err sr_import_equipment(struct sr_ctx *c, const struct sr_import_options *o, struct sr_import_result *res,
+                                struct sr_problem *pb)
+{
+  struct importer im;
+  if(!init(&im, c, o, res, pb))
+    return pb->err;
+  struct column cols[E__N] = {
+    [E_CODE] = { "equipment_code", "设备代码", true, -1 }, [E_TYPE] = { "type", "设备类别", true, -1 },
+    [E_JUR] = { "jurisdiction", "管辖区域", true, -1 }, [E_UNIT] = { "user_unit", "使用单位统一社会信用代码", true, -1 },
+    [E_ADDR] = { "address", "使用地点", true, -1 }, [E_ON] = { "commissioned_on", "投用日期", true, -1 },
+    [E_REGNO] = { "registration_number", "使用登记证编号", false, -1 }, [E_STATUS] = { "status", "状态", false, -1 },
+    [E_ATTRS] = { "attributes", "技术参数", false, -1 }, [E_VARIETY] = { "variety", "品种", false, -1 },
+  };
+  char err[512], **f;
+  int n;
+  enum sr_csv_status st = sr_csv_next(im.csv, &f, &n, err, sizeof err);
+  if(st != SR_CSV_ROW) {
+    sr_problem_set(pb, SR_BAD_REQUEST, "%s", st == SR_CSV_EOF ? "the file is empty" : err);
+    finish(&im);
+    return pb->err;
+  }
+  /* Keep the header: rows borrow the reader's buffer. */
+  int nh = n;
+  char *h[SR_CSV_MAX_FIELDS];
+  bool used[SR_CSV_MAX_FIELDS] = { false };
+  for(int i = 0; i < n; i++)
+    h[i] = strdup(f[i]);
+  char *header = strdup(raw_row(&im, h, nh));
+  PGresult *regimes = NULL;
+  enum sr_err rc = SR_OK;
+  if(!map_header(h, nh, cols, E__N, used, pb)) {
+    sr_problem_set(pb, SR_INVALID, "The header of %s lacks required columns; see errors and docs/import.md.", o->path);
+    goto out;
+  }
+  if(!sr_tx_begin(c, pb))
+    goto out;
+  char today[11];
+  sr_date_format(c->today, today);
+  const char *rp[] = { today };
+  regimes = sr_db_exec(c->db, "SELECT equipment_type, jurisdiction, regime FROM inspection_regime "
+                              "WHERE valid_from <= $1::date AND (valid_to IS NULL OR valid_to >= $1::date)", 1, rp);
+  if(!sr_db_ok(regimes, PGRES_TUPLES_OK) || !sr_db_command(c->db, stage_equipment, 0, NULL, pb) ||
+     !start_copy(&im, "COPY import_stage FROM STDIN", pb)) {
+    if(pb->err == SR_OK)
+      sr_problem_set(pb, SR_INTERNAL, "database error");
+    sr_tx_rollback(c);
+    goto out;
+  }
+  while((st = sr_csv_next(im.csv, &f, &n, err, sizeof err)) != SR_CSV_EOF) {
+    if(st == SR_CSV_FATAL) {
+      sr_problem_set(pb, SR_BAD_REQUEST, "%s", err);
+      break;
+    }
+    if(st == SR_CSV_ROW && n == 1 && !f[0][0])
+      continue; /* a blank line */
+    res->rows++;
+    if(st == SR_CSV_BAD_ROW)
+      reject(&im, sr_csv_line(im.csv), err, "", header);
+    else if(!stage_row(&im, f, n, h, nh, cols, used, regimes, header, pb))
+      break;
+    draw(&im, false);
+  }
+  if(pb->err != SR_OK) {
+    PQputCopyEnd(c->db, "import stopped");
+    PGresult *r;
+    while((r = PQgetResult(c->db)))
+      PQclear(r);
+    sr_tx_rollback(c);
+    goto out;
+  }
+  if(!end_copy(&im, pb) || conclude(&im, "equipment", checks_equipment, load_equipment, header, pb) != SR_OK ||
+     !sr_tx_commit(c, pb)) {
+    sr_tx_rollback(c);
+    goto out;
+  }
+out:
+  rc = pb->err;
+  PQclear(regimes);
+  finish(&im);
+  for(int i = 0; i < nh; i++)
+    free(h[i]);
+  free(header);
+  return rc;
+}
+
+/* ==== organizations ==== */
+
+enum { O_CODE, O_NAME, O_KIND, O_JUR, O__N };
+
+static const char stage_orgs[] =
+    "CREATE TEMP TABLE import_stage (line bigint, raw text, credit_code text, name text, kind text, "
+    "jurisdiction text) ON COMMIT DROP";
+
+static const char checks_orgs[] =
+    "SELECT line, reason, raw FROM ("
+    " SELECT line, raw, 'jurisdiction: ' || jurisdiction || ' is not a current jurisdiction' AS reason "
+    "  FROM import_stage s WHERE NOT EXISTS (SELECT 1 FROM jurisdiction j WHERE j.code = s.jurisdiction "
+    "  AND j.valid_to IS NULL)"
+    " UNION ALL SELECT line, raw, 'credit_code: ' || credit_code || ' is already registered' "
+    "  FROM import_stage s WHERE EXISTS (SELECT 1 FROM organization o WHERE o.credit_code = s.credit_code)"
+    " UNION ALL SELECT line, raw, 'credit_code: repeats line ' || first || ' of the file' FROM ("
+    "  SELECT line, raw, min(line) OVER (PARTITION BY credit_code) AS first FROM import_stage) d WHERE line > first"
+    ") x ORDER BY line";
+
+static const char load_orgs[] =
+    "INSERT INTO organization (credit_code, name, kind, jurisdiction) "
+    "SELECT s.credit_code, s.name, s.kind, s.jurisdiction FROM import_stage s "
+    "WHERE EXISTS (SELECT 1 FROM jurisdiction j WHERE j.code = s.jurisdiction AND j.valid_to IS NULL) "
+    "AND NOT EXISTS (SELECT 1 FROM organization o WHERE o.credit_code = s.credit_code) "
+    "AND NOT EXISTS (SELECT 1 FROM import_stage d WHERE d.credit_code = s.credit_code AND d.line < s.line) "
+    "ORDER BY s.line";
+
+static const char *org_kind(const char *s)
+{
+  if(!s)
+    return NULL;
+  if(strcmp(s, "user_unit") == 0 || strcmp(s, "使用单位") == 0)
+    return "user_unit";
+  if(strcmp(s, "agency") == 0 || strcmp(s, "检验机构") == 0)
+    return "agency";
+  if(strcmp(s, "maintenance_unit") == 0 || strcmp(s, "维保单位") == 0)
+    return "maintenance_unit";
+  return NULL;
+}
+
+enum sr_err sr_import_organizations(struct sr_ctx *c, const struct sr_import_options *o,
+                                    struct sr_import_result *res, struct sr_problem *pb)
+{
+  struct importer im;
+  if(!init(&im, c, o, res, pb))
+    return pb->err;
+  struct column cols[O__N] = {
+    [O_CODE] = { "credit_code", "统一社会信用代码", true, -1 }, [O_NAME] = { "name", "名称", true, -1 },
+    [O_KIND] = { "kind", "类型", true, -1 }, [O_JUR] = { "jurisdiction", "所在区域", true, -1 },
+  };
+  char err[512], **f;
+  int n;
+  enum sr_csv_status st = sr_csv_next(im.csv, &f, &n, err, sizeof err);
+  if(st != SR_CSV_ROW) {
+    sr_problem_set(pb, SR_BAD_REQUEST, "%s", st == SR_CSV_EOF ? "the file is empty" : err);
+    finish(&im);
+    return pb->err;
+  }
+  int nh = n;
+  char *h[SR_CSV_MAX_FIELDS];
+  bool used[SR_CSV_MAX_FIELDS] = { false };
+  for(int i = 0; i < n; i++)
+    h[i] = strdup(f[i]);
+  char *header = strdup(raw_row(&im, h, nh));
+  enum sr_err rc;
+  if(!map_header(h, nh, cols, O__N, used, pb)) {
+    sr_problem_set(pb, SR_INVALID, "The header of %s lacks required columns; see errors and docs/import.md.", o->path);
+    goto out;
+  }
+  if(!sr_tx_begin(c, pb) || !sr_db_command(c->db, stage_orgs, 0, NULL, pb) ||
+     !start_copy(&im, "COPY import_stage FROM STDIN", pb)) {
+    sr_tx_rollback(c);
+    goto out;
+  }
+  while((st = sr_csv_next(im.csv, &f, &n, err, sizeof err)) != SR_CSV_EOF) {
+    if(st == SR_CSV_FATAL) {
+      sr_problem_set(pb, SR_BAD_REQUEST, "%s", err);
+      break;
+    }
+    if(st == SR_CSV_ROW && n == 1 && !f[0][0])
+      continue;
+    res->rows++;
+    long line = sr_csv_line(im.csv);
+    if(st == SR_CSV_BAD_ROW) {
+      reject(&im, line, err, "", header);
+      continue;
+    }
+    const char *raw = raw_row(&im, f, n);
+    const char *code = cell(f, n, &cols[O_CODE]), *name = cell(f, n, &cols[O_NAME]);
+    const char *kind = org_kind(cell(f, n, &cols[O_KIND])), *jur = cell(f, n, &cols[O_JUR]);
+    char why[300] = "";
+    enum sr_uscc_result ur = sr_uscc_check(code);
+    if(n != nh)
+      snprintf(why, sizeof why, "the row has %d fields, the header %d", n, nh);
+    else if(ur != SR_USCC_OK)
+      snprintf(why, sizeof why, "credit_code: %s", sr_uscc_explain(ur));
+    else if(!name || strlen(name) > 200)
+      snprintf(why, sizeof why, "name: must be 1 to 200 bytes");
+    else if(!kind)
+      snprintf(why, sizeof why, "kind: must be user_unit (使用单位), agency (检验机构) or maintenance_unit (维保单位)");
+    else if(!jur || strlen(jur) > 16)
+      snprintf(why, sizeof why, "jurisdiction: is required");
+    if(why[0]) {
+      reject(&im, line, why, raw, header);
+      continue;
+    }
+    char lines[32];
+    snprintf(lines, sizeof lines, "%ld", line);
+    copy_field(&im.copy, lines, false);
+    copy_field(&im.copy, raw, false);
+    copy_field(&im.copy, code, false);
+    copy_field(&im.copy, name, false);
+    copy_field(&im.copy, kind, false);
+    copy_field(&im.copy, jur, true);
+    if(!flush_copy(&im, false, pb))
+      break;
+    draw(&im, false);
+  }
+  if(pb->err != SR_OK) {
+    PQputCopyEnd(c->db, "import stopped");
+    PGresult *r;
+    while((r = PQgetResult(c->db)))
+      PQclear(r);
+    sr_tx_rollback(c);
+    goto out;
+  }
+  if(!end_copy(&im, pb) || conclude(&im, "organization", checks_orgs, load_orgs, header, pb) != SR_OK ||
+     !sr_tx_commit(c, pb))
+    sr_tx_rollback(c);
+out:
+  rc = pb->err;
+  finish(&im);
+  for(int i = 0; i < nh; i++)
+    free(h[i]);
+  free(header);
+  return rc;
+}

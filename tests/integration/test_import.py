@@ -1,0 +1,166 @@
+"""`sereg import`: CSV with English or Chinese headers, UTF-8 or GB18030, every row checked by the
+type plugins, all or nothing unless --skip-invalid, rejected rows with reasons beside the input."""
+import csv
+import io
+import json
+import os
+import tempfile
+
+from harness import run, tests_of, check, eq, Database, sereg, uscc
+
+A = "510104"
+
+
+def setup():
+    db = Database("import")
+    eq(db.migrate().returncode, 0, "migrate")
+    d = tempfile.mkdtemp(prefix="sereg-import-")
+    orgs = os.path.join(d, "orgs.csv")
+    unit, maint = uscc(A, "MA6K0001"), uscc(A, "MA6K0002")
+    with open(orgs, "w", encoding="utf-8") as f:
+        f.write("credit_code,name,kind,jurisdiction\n")
+        f.write(f"{unit},导入测试使用单位,user_unit,{A}\n{maint},导入测试维保单位,maintenance_unit,{A}\n")
+    r = sereg("import", "organizations", orgs, db=db)
+    eq(r.returncode, 0, r.stderr)
+    return {"db": db, "dir": d, "unit": unit, "maint": maint, "n": 0}
+
+
+def write(ctx, name, rows, encoding="utf-8"):
+    path = os.path.join(ctx["dir"], name)
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    with open(path, "wb") as f:
+        f.write(buf.getvalue().encode(encoding))
+    return path
+
+
+def code(ctx, variety="3110"):
+    ctx["n"] += 1
+    return f"{variety}51124{2018:04d}{ctx['n']:05d}"
+
+
+def lift_attrs(ctx, **over):
+    a = {"variety": "3110", "rated_load_kg": 1000, "rated_speed_mps": 1.75, "stops": 10,
+         "maintenance_unit": ctx["maint"]}
+    a.update(over)
+    return json.dumps(a, ensure_ascii=False)
+
+
+HEADER = ["equipment_code", "type", "jurisdiction", "user_unit", "address", "commissioned_on", "attributes"]
+
+
+def test_all_or_nothing_with_reasons(ctx):
+    db = ctx["db"]
+    good = [code(ctx), "elevator", A, ctx["unit"], "导入路 1 号", "2019-05-01", lift_attrs(ctx)]
+    dup = list(good)
+    rows = [HEADER, good,
+            [code(ctx), "elevator", A, ctx["unit"], "2 号", "2019-05-01", lift_attrs(ctx, rated_load_kg=-1)],
+            [code(ctx), "elevator", A, uscc(A, "MA6N9999"), "3 号", "2019-05-01", lift_attrs(ctx)],
+            dup,
+            [code(ctx), "elevator", A, ctx["unit"], "5 号", "2999-01-01", lift_attrs(ctx)],
+            [code(ctx), "elevator", A, ctx["unit"], "too few"]]
+    path = write(ctx, "mixed.csv", rows)
+    before = db.snapshot()
+    r = sereg("import", "equipment", path, db=db)
+    eq(r.returncode, 1, "refused")
+    check("5 of 6 rows rejected, so nothing was imported" in r.stderr, r.stderr)
+    eq(db.snapshot(), before, "nothing imported")
+    with open(path + ".rejected.csv", encoding="utf-8") as f:
+        rej = list(csv.reader(f))
+    eq(rej[0][:2], ["line", "reason"], "rejects header")
+    by_line = {int(row[0]): row[1] for row in rej[1:]}
+    eq(sorted(by_line), [3, 4, 5, 6, 7], "every bad line, by line number")
+    check("rated_load_kg" in by_line[3], by_line[3])
+    check("no user unit" in by_line[4], by_line[4])
+    check("repeats line 2" in by_line[5], by_line[5])
+    check("commissioned_on" in by_line[6], by_line[6])
+    check("fields" in by_line[7], by_line[7])
+    r = sereg("import", "equipment", path, "--skip-invalid", db=db)
+    eq(r.returncode, 0, r.stderr)
+    check("imported 1 of 6 rows" in r.stdout, r.stdout)
+    eq(db.count("equipment", f"equipment_code = '{good[0]}'"), 1, "the good row")
+    row = db.sql(f"SELECT status || ' ' || registration_number || ' ' || next_due || ' ' || next_due_kind "
+                 f"FROM equipment WHERE equipment_code = '{good[0]}'")
+    check(row.startswith("in_service 梯11川A") and row.endswith("2020-05-31 periodic"), row)
+    eq(db.count("equipment_event", "action = 'import'"), 1, "history")
+    eq(db.count("audit_log", "action = 'equipment.import'"), 1, "audit")
+    eq(db.count("outbox", "event_type = 'equipment.imported'"), 1, "notice")
+
+
+def test_chinese_headers_attribute_columns_and_gb18030(ctx):
+    db = ctx["db"]
+    header = ["设备代码", "设备类别", "管辖区域", "使用单位统一社会信用代码", "使用地点", "投用日期", "品种",
+              "额定载重量 (kg)", "额定速度 (m/s)", "层站数", "维护保养单位统一社会信用代码", "状态"]
+    rows = [header]
+    codes = []
+    for i in range(3):
+        c = code(ctx)
+        codes.append(c)
+        rows.append([c, "电梯", A, ctx["unit"], f"锦江区红星路{i}号", "2020-03-01", "3110", "1000", "1.5", "8",
+                     ctx["maint"], "在用" if i else "停用"])
+    path = write(ctx, "gb.csv", rows, encoding="gb18030")
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        raw.decode("utf-8")
+        check(False, "the file really is not UTF-8")
+    except UnicodeDecodeError:
+        pass
+    r = sereg("import", "equipment", path, db=db)
+    eq(r.returncode, 0, r.stderr)
+    check("GB18030" in r.stdout, r.stdout)
+    eq(db.sql(f"SELECT address FROM equipment WHERE equipment_code = '{codes[1]}'"), "锦江区红星路1号", "converted")
+    eq(db.sql(f"SELECT attributes->>'rated_speed_mps' FROM equipment WHERE equipment_code = '{codes[1]}'"), "1.5",
+       "typed attribute")
+    eq(db.sql(f"SELECT status || ':' || coalesce(next_due::text, 'none') FROM equipment WHERE equipment_code = "
+              f"'{codes[0]}'"), "suspended:none", "停用 imports as suspended with nothing due")
+
+
+def test_broken_files(ctx):
+    db = ctx["db"]
+    before = db.snapshot()
+    cases = [
+        ("empty.csv", b"", "empty"),
+        ("header.csv", "equipment_code,type\n1,2\n".encode(), "jurisdiction"),
+        ("quote.csv", ",".join(HEADER).encode() + b"\n\"unterminated,x\n", "never closed"),
+        ("bytes.csv", ",".join(HEADER).encode() + b"\n\xff\xfe\xfd\x80,x\n", "neither UTF-8 nor GB18030"),
+    ]
+    for name, data, needle in cases:
+        path = os.path.join(ctx["dir"], name)
+        with open(path, "wb") as f:
+            f.write(data)
+        r = sereg("import", "equipment", path, db=db)
+        eq(r.returncode, 1, name)
+        check(needle in r.stderr, f"{name}: {r.stderr}")
+    path = write(ctx, "badquote.csv", [HEADER])
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(f'{code(ctx)},ele"vator,{A},x,y,2019-01-01,{{}}\n')
+    r = sereg("import", "equipment", path, db=db)
+    eq(r.returncode, 1, "a stray quote")
+    with open(path + ".rejected.csv", encoding="utf-8") as f:
+        check("quote inside an unquoted field" in f.read(), "reason recorded")
+    eq(db.snapshot(), before, "nothing changed")
+    r = sereg("import", "equipment", "/nonexistent.csv", db=db)
+    eq(r.returncode, 1, "missing file")
+    r = sereg("import", "ropeways", path, db=db)
+    eq(r.returncode, 2, "unknown kind of import")
+
+
+def test_organizations_import_checks_codes(ctx):
+    db = ctx["db"]
+    path = write(ctx, "orgs2.csv", [["统一社会信用代码", "名称", "类型", "所在区域"],
+                                    [uscc(A, "MA6J0001"), "甲", "使用单位", A],
+                                    ["91350100M000100Y44", "乙", "使用单位", A],
+                                    [uscc(A, "MA6J0003"), "丙", "工厂", A],
+                                    [uscc(A, "MA6J0004"), "丁", "检验机构", "999999"]])
+    r = sereg("import", "organizations", path, "--skip-invalid", db=db)
+    eq(r.returncode, 0, r.stderr)
+    check("imported 1 of 4 rows" in r.stdout, r.stdout)
+    with open(path + ".rejected.csv", encoding="utf-8") as f:
+        text = f.read()
+    for needle in ("check character", "kind:", "jurisdiction: 999999"):
+        check(needle in text, needle)
+
+
+if __name__ == "__main__":
+    run(tests_of(globals()), setup=setup)
