@@ -15,7 +15,12 @@
 #include "json.h"
 #include "plugin.h"
 
-#define COPY_CHUNK (256 * 1024)
+/*
+ * Rows go to the server in chunks: while the server checks and loads one chunk, this process
+ * reads and validates the next, so the two cores work at once and memory stays bounded by a chunk.
+ */
+#define CHUNK_ROWS 20000
+#define CHUNK_BYTES (16 * 1024 * 1024)
 
 /* ==== what both imports share ==== */
 
@@ -25,9 +30,12 @@ struct importer {
   struct sr_import_result *res;
   struct sr_csv *csv;
   FILE *rejects;
-  struct sr_buf copy;     /* COPY rows waiting to be sent */
+  struct sr_buf copy;     /* COPY rows of the chunk being filled */
   struct sr_buf line;     /* scratch for one rejects row or one raw row */
   double started, last_draw;
+  char *chunk_sql;        /* checks and loads one staged chunk */
+  long staged;            /* rows in <copy> */
+  bool in_flight;         /* a chunk is being checked and loaded by the server */
 };
 
 static double now_s(void)
@@ -103,52 +111,135 @@ static void copy_field(struct sr_buf *b, const char *s, bool last)
   if(!s)
     sr_buf_append(b, "\\N", 2);
   else
-    for(const char *p = s; *p; p++) {
-      const char *esc = *p == '\\' ? "\\\\" : *p == '\t' ? "\\t" : *p == '\n' ? "\\n" : *p == '\r' ? "\\r" : NULL;
-      if(esc)
-        sr_buf_append(b, esc, 2);
-      else
-        sr_buf_append(b, p, 1);
+    while(*s) {
+      size_t run = strcspn(s, "\\\t\n\r");
+      sr_buf_append(b, s, run);
+      s += run;
+      if(!*s)
+        break;
+      const char *esc = *s == '\\' ? "\\\\" : *s == '\t' ? "\\t" : *s == '\n' ? "\\n" : "\\r";
+      sr_buf_append(b, esc, 2);
+      s++;
     }
   sr_buf_append(b, last ? "\n" : "\t", 1);
 }
 
-static bool flush_copy(struct importer *im, bool force, struct sr_problem *pb)
+/* Collects the results of the chunk in flight; counts what it refused and loaded. */
+static bool wait_chunk(struct importer *im, struct sr_problem *pb)
 {
-  if(im->copy.len == 0 || (!force && im->copy.len < COPY_CHUNK))
+  if(!im->in_flight)
     return true;
-  if(PQputCopyData(im->c->db, im->copy.data, (int)im->copy.len) != 1) {
-    sr_problem_set(pb, SR_INTERNAL, "COPY failed: %s", PQerrorMessage(im->c->db));
-    return false;
+  im->in_flight = false;
+  PGresult *r;
+  int i = 0;
+  bool ok = true;
+  while((r = PQgetResult(im->c->db))) { /* drain to NULL: the connection is used again next */
+    ExecStatusType st = PQresultStatus(r);
+    if(st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+      if(ok)
+        sr_problem_set(pb, SR_INTERNAL, "loading a chunk failed: %s", PQresultErrorMessage(r));
+      ok = false;
+    }
+    else if(i == 3) /* the statement that loads the good rows: see chunk_sql */
+      im->res->imported += atol(PQcmdTuples(r));
+    i++;
+    PQclear(r);
   }
+  return ok;
+}
+
+/* Sends the staged rows with COPY, then starts the chunk's checks and load without waiting. */
+static bool ship_chunk(struct importer *im, struct sr_problem *pb)
+{
+  if(!wait_chunk(im, pb))
+    return false;
+  if(im->staged == 0)
+    return true;
+  PGresult *r = PQexec(im->c->db, "COPY import_stage FROM STDIN");
+  bool ok = r && PQresultStatus(r) == PGRES_COPY_IN;
+  PQclear(r);
+  for(size_t off = 0; ok && off < im->copy.len; off += 1 << 20) {
+    size_t n = im->copy.len - off < (1 << 20) ? im->copy.len - off : (1 << 20);
+    ok = PQputCopyData(im->c->db, im->copy.data + off, (int)n) == 1;
+  }
+  ok = PQputCopyEnd(im->c->db, ok ? NULL : "import stopped") == 1 && ok;
+  while((r = PQgetResult(im->c->db))) {
+    ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+  }
+  if(!ok)
+    return sr_problem_set(pb, SR_INTERNAL, "COPY failed: %s", PQerrorMessage(im->c->db)), false;
   im->copy.len = 0;
+  im->staged = 0;
+  if(!PQsendQuery(im->c->db, im->chunk_sql))
+    return sr_problem_set(pb, SR_INTERNAL, "cannot send a chunk: %s", PQerrorMessage(im->c->db)), false;
+  im->in_flight = true;
   return true;
 }
 
-static bool end_copy(struct importer *im, struct sr_problem *pb)
+/* One more row is in <copy>; ships the chunk when it is full. */
+static bool staged(struct importer *im, struct sr_problem *pb)
 {
-  if(!flush_copy(im, true, pb))
-    return false;
-  bool ok = PQputCopyEnd(im->c->db, NULL) == 1;
-  PGresult *r;
-  while((r = PQgetResult(im->c->db))) { /* drain to NULL before the connection is used again */
-    if(PQresultStatus(r) != PGRES_COMMAND_OK) {
-      ok = false;
-      sr_problem_set(pb, SR_INTERNAL, "COPY failed: %s", PQresultErrorMessage(r));
-    }
-    PQclear(r);
-  }
-  return ok || (pb->err != SR_OK ? false : (sr_problem_set(pb, SR_INTERNAL, "COPY failed"), false));
+  im->staged++;
+  return im->staged < CHUNK_ROWS && im->copy.len < CHUNK_BYTES ? true : ship_chunk(im, pb);
 }
 
-static bool start_copy(struct importer *im, const char *sql, struct sr_problem *pb)
+/* Creates the staging tables and composes the per-chunk statements (checks, then load). */
+static bool pipeline_begin(struct importer *im, const char *stage_sql, const char *checks, const char *load,
+                           struct sr_problem *pb)
 {
-  PGresult *r = PQexec(im->c->db, sql);
-  bool ok = r && PQresultStatus(r) == PGRES_COPY_IN;
-  if(!ok)
-    sr_problem_set(pb, SR_INTERNAL, "cannot start COPY: %s", PQerrorMessage(im->c->db));
+  static const char refused[] = "CREATE TEMP TABLE import_refused (line bigint, reason text, raw text) ON COMMIT DROP; "
+                                "CREATE TEMP TABLE chunk_refused (line bigint, reason text, raw text) ON COMMIT DROP";
+  /* A bulk load runs as long as it must; the service's statement timeout is for requests. */
+  if(!sr_db_command(im->c->db, "SET LOCAL statement_timeout = 0", 0, NULL, pb) ||
+     !sr_db_command(im->c->db, stage_sql, 0, NULL, pb))
+    return false;
+  PGresult *r = PQexec(im->c->db, refused);
+  bool ok = sr_db_ok(r, PGRES_COMMAND_OK);
   PQclear(r);
-  return ok;
+  if(!ok)
+    return sr_problem_set(pb, SR_INTERNAL, "cannot create the staging tables"), false;
+  struct sr_buf b;
+  sr_buf_init(&b, 64 * 1024);
+  /* Statement 3 (from 0) is the load; wait_chunk counts its rows. */
+  sr_buf_printf(&b, "TRUNCATE chunk_refused; INSERT INTO chunk_refused %s; "
+                    "INSERT INTO import_refused SELECT * FROM chunk_refused; %s; TRUNCATE import_stage",
+                checks, load);
+  im->chunk_sql = b.data;
+  return b.data != NULL || (sr_problem_set(pb, SR_INTERNAL, "out of memory"), false);
+}
+
+/* Ships the last chunk, waits for it, and writes every refused row to the rejects file. */
+static bool pipeline_end(struct importer *im, const char *header, struct sr_problem *pb)
+{
+  if(!ship_chunk(im, pb) || !wait_chunk(im, pb))
+    return false;
+  /* Row by row: the refusals of a large file need not fit in memory. */
+  if(!PQsendQuery(im->c->db, "SELECT line, reason, raw FROM import_refused ORDER BY line") ||
+     !PQsetSingleRowMode(im->c->db))
+    return sr_problem_set(pb, SR_INTERNAL, "cannot read the refused rows"), false;
+  PGresult *r;
+  bool ok = true;
+  while((r = PQgetResult(im->c->db))) {
+    if(PQresultStatus(r) == PGRES_SINGLE_TUPLE)
+      reject(im, atol(PQgetvalue(r, 0, 0)), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2), header);
+    else if(PQresultStatus(r) != PGRES_TUPLES_OK)
+      ok = false;
+    PQclear(r);
+  }
+  return ok || (sr_problem_set(pb, SR_INTERNAL, "cannot read the refused rows"), false);
+}
+
+/* Stops a run that failed half way: ends a COPY or chunk in flight and drains the connection. */
+static void pipeline_abort(struct importer *im)
+{
+  PGresult *r;
+  if(PQtransactionStatus(im->c->db) == PQTRANS_ACTIVE) {
+    PQputCopyEnd(im->c->db, "import stopped");
+    while((r = PQgetResult(im->c->db)))
+      PQclear(r);
+  }
+  im->in_flight = false;
 }
 
 static bool init(struct importer *im, struct sr_ctx *c, const struct sr_import_options *o,
@@ -159,7 +250,7 @@ static bool init(struct importer *im, struct sr_ctx *c, const struct sr_import_o
   im->c = c;
   im->o = o;
   im->res = res;
-  sr_buf_init(&im->copy, COPY_CHUNK * 8);
+  sr_buf_init(&im->copy, CHUNK_BYTES + SR_CSV_MAX_ROW * 4);
   sr_buf_init(&im->line, SR_CSV_MAX_ROW * 2);
   char err[512];
   im->csv = sr_csv_open(o->path, err, sizeof err);
@@ -178,6 +269,7 @@ static bool init(struct importer *im, struct sr_ctx *c, const struct sr_import_o
 
 static void finish(struct importer *im)
 {
+  free(im->chunk_sql);
   draw(im, true);
   if(im->rejects)
     fclose(im->rejects);
@@ -228,40 +320,16 @@ static void reasons(const struct sr_problem *pb, char *out, size_t n)
     snprintf(out, n, "%s", pb->detail);
 }
 
-/* Reads the DB-level refusals (line, reason) of the staged rows into the rejects file. */
-static bool reject_staged(struct importer *im, const char *sql, const char *header, struct sr_problem *pb)
+/* After every chunk is in: refuse the whole run, or keep what loaded, and record the run. */
+static enum sr_err conclude(struct importer *im, const char *what, struct sr_problem *pb)
 {
-  PGresult *r = PQexec(im->c->db, sql);
-  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
-    PQclear(r);
-    sr_problem_set(pb, SR_INTERNAL, "database error while checking the rows");
-    return false;
-  }
-  for(int i = 0; i < PQntuples(r); i++)
-    reject(im, atol(PQgetvalue(r, i, 0)), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), header);
-  PQclear(r);
-  return true;
-}
-
-/* After the rows are staged: refuse, or load what is good, and record the run. */
-static enum sr_err conclude(struct importer *im, const char *what, const char *checks_sql, const char *load_sql,
-                            const char *header, struct sr_problem *pb)
-{
-  if(!reject_staged(im, checks_sql, header, pb))
-    return pb->err;
   if(im->res->rejected > 0 && !im->o->skip_invalid) {
+    im->res->imported = 0;
     sr_problem_set(pb, SR_INVALID, "%ld of %ld rows rejected, so nothing was imported; the reasons are in %s "
                                    "(--skip-invalid imports the other rows)",
                    im->res->rejected, im->res->rows, im->res->rejects_path);
     return pb->err;
   }
-  PGresult *r = PQexec(im->c->db, load_sql);
-  if(!sr_db_ok(r, PGRES_COMMAND_OK) && !sr_db_ok(r, PGRES_TUPLES_OK)) {
-    PQclear(r);
-    return sr_problem_set(pb, SR_INTERNAL, "loading the rows failed");
-  }
-  im->res->imported = atol(PQcmdTuples(r));
-  PQclear(r);
   cJSON *detail = cJSON_CreateObject();
   cJSON_AddStringToObject(detail, "file", im->o->path);
   cJSON_AddStringToObject(detail, "encoding", im->res->encoding);
@@ -305,26 +373,23 @@ static const char checks_equipment[] =
     " UNION ALL SELECT line, raw, 'registration_number: repeats line ' || first || ' of the file' FROM ("
     "  SELECT line, raw, min(line) OVER (PARTITION BY registration_number) AS first FROM import_stage "
     "  WHERE registration_number IS NOT NULL) d WHERE line > first"
-    ") x ORDER BY line";
+    ") x";
 
 /* Loads the staged rows that passed every check, with their history events. */
 static const char load_equipment[] =
-    "WITH good AS (SELECT s.* FROM import_stage s WHERE "
-    " EXISTS (SELECT 1 FROM organization o WHERE o.credit_code = s.user_unit AND o.kind = 'user_unit')"
-    " AND EXISTS (SELECT 1 FROM jurisdiction j WHERE j.code = s.jurisdiction AND j.kind <> 'city' AND j.valid_to IS NULL)"
-    " AND NOT EXISTS (SELECT 1 FROM equipment e WHERE e.equipment_code = s.equipment_code)"
-    " AND NOT EXISTS (SELECT 1 FROM import_stage d WHERE d.equipment_code = s.equipment_code AND d.line < s.line)"
-    " AND (s.registration_number IS NULL OR (NOT EXISTS (SELECT 1 FROM equipment e WHERE e.registration_number = "
-    "   s.registration_number) AND NOT EXISTS (SELECT 1 FROM import_stage d WHERE d.registration_number = "
-    "   s.registration_number AND d.line < s.line)))), "
-    "ins AS (INSERT INTO equipment (equipment_code, type, variety, registration_number, jurisdiction, user_unit_id, "
-    "  address, commissioned_on, attributes, status, rule, next_due, next_due_kind, next_due_rule, next_due_basis) "
+    "WITH ins AS (INSERT INTO equipment (equipment_code, type, variety, registration_number, jurisdiction, "
+    "  user_unit_id, address, commissioned_on, attributes, status, rule, next_due, next_due_kind, next_due_rule, "
+    "  next_due_basis) "
     "  SELECT g.equipment_code, g.type, g.variety, coalesce(g.registration_number, g.reg_head "
     "   || (SELECT plate_prefix FROM jurisdiction WHERE kind = 'city' LIMIT 1) "
-    "   || lpad(sereg_next_registration_serial(g.reg_series)::text, 5, '0') || '(' || right(g.reg_series, 2) || ')'), "
+    "   || (SELECT lpad(v::text, greatest(5, length(v::text)), '0') FROM nextval(sq.seq) v) "
+    "   || '(' || right(g.reg_series, 2) || ')'), "
     "  g.jurisdiction, o.id, g.address, g.commissioned_on, g.attributes, g.status, g.rule, g.next_due, g.next_due_kind, "
-    "  g.next_due_rule, g.next_due_basis FROM good g JOIN organization o ON o.credit_code = g.user_unit "
-    "  AND o.kind = 'user_unit' ORDER BY g.line RETURNING id, status) "
+    "  g.next_due_rule, g.next_due_basis FROM import_stage g JOIN organization o ON o.credit_code = g.user_unit "
+    "  AND o.kind = 'user_unit' JOIN (SELECT reg_series, sereg_registration_sequence(reg_series) AS seq "
+    "  FROM (SELECT DISTINCT reg_series FROM import_stage) d) sq USING (reg_series) "
+    "  WHERE NOT EXISTS (SELECT 1 FROM chunk_refused r WHERE r.line = g.line) "
+    "  ORDER BY g.line RETURNING id, status) "
     "INSERT INTO equipment_event (equipment_id, action, from_status, to_status, actor_role, reason, after, effective_on) "
     "SELECT id, 'import', NULL, status, 'system', '批量导入', jsonb_build_object('status', status), "
     "current_setting('sereg.today')::date FROM ins";
@@ -561,7 +626,7 @@ static bool stage_row(struct importer *im, char **f, int n, char **h, int nh, co
   cJSON_Delete(body);
   cJSON_Delete(answer);
   sr_problem_free(&rpb);
-  return flush_copy(im, false, pb);
+  return staged(im, pb);
 }
 
 enum sr_err sr_import_equipment(struct sr_ctx *c, const struct sr_import_options *o, struct sr_import_result *res,
@@ -605,8 +670,8 @@ enum sr_err sr_import_equipment(struct sr_ctx *c, const struct sr_import_options
   const char *rp[] = { today };
   regimes = sr_db_exec(c->db, "SELECT equipment_type, jurisdiction, regime FROM inspection_regime "
                               "WHERE valid_from <= $1::date AND (valid_to IS NULL OR valid_to >= $1::date)", 1, rp);
-  if(!sr_db_ok(regimes, PGRES_TUPLES_OK) || !sr_db_command(c->db, stage_equipment, 0, NULL, pb) ||
-     !start_copy(&im, "COPY import_stage FROM STDIN", pb)) {
+  if(!sr_db_ok(regimes, PGRES_TUPLES_OK) ||
+     !pipeline_begin(&im, stage_equipment, checks_equipment, load_equipment, pb)) {
     if(pb->err == SR_OK)
       sr_problem_set(pb, SR_INTERNAL, "database error");
     sr_tx_rollback(c);
@@ -626,16 +691,9 @@ enum sr_err sr_import_equipment(struct sr_ctx *c, const struct sr_import_options
       break;
     draw(&im, false);
   }
-  if(pb->err != SR_OK) {
-    PQputCopyEnd(c->db, "import stopped");
-    PGresult *r;
-    while((r = PQgetResult(c->db)))
-      PQclear(r);
-    sr_tx_rollback(c);
-    goto out;
-  }
-  if(!end_copy(&im, pb) || conclude(&im, "equipment", checks_equipment, load_equipment, header, pb) != SR_OK ||
+  if(pb->err != SR_OK || !pipeline_end(&im, header, pb) || conclude(&im, "equipment", pb) != SR_OK ||
      !sr_tx_commit(c, pb)) {
+    pipeline_abort(&im);
     sr_tx_rollback(c);
     goto out;
   }
@@ -666,15 +724,12 @@ static const char checks_orgs[] =
     "  FROM import_stage s WHERE EXISTS (SELECT 1 FROM organization o WHERE o.credit_code = s.credit_code)"
     " UNION ALL SELECT line, raw, 'credit_code: repeats line ' || first || ' of the file' FROM ("
     "  SELECT line, raw, min(line) OVER (PARTITION BY credit_code) AS first FROM import_stage) d WHERE line > first"
-    ") x ORDER BY line";
+    ") x";
 
 static const char load_orgs[] =
     "INSERT INTO organization (credit_code, name, kind, jurisdiction) "
     "SELECT s.credit_code, s.name, s.kind, s.jurisdiction FROM import_stage s "
-    "WHERE EXISTS (SELECT 1 FROM jurisdiction j WHERE j.code = s.jurisdiction AND j.valid_to IS NULL) "
-    "AND NOT EXISTS (SELECT 1 FROM organization o WHERE o.credit_code = s.credit_code) "
-    "AND NOT EXISTS (SELECT 1 FROM import_stage d WHERE d.credit_code = s.credit_code AND d.line < s.line) "
-    "ORDER BY s.line";
+    "WHERE NOT EXISTS (SELECT 1 FROM chunk_refused r WHERE r.line = s.line) ORDER BY s.line";
 
 static const char *org_kind(const char *s)
 {
@@ -718,8 +773,7 @@ enum sr_err sr_import_organizations(struct sr_ctx *c, const struct sr_import_opt
     sr_problem_set(pb, SR_INVALID, "The header of %s lacks required columns; see errors and docs/import.md.", o->path);
     goto out;
   }
-  if(!sr_tx_begin(c, pb) || !sr_db_command(c->db, stage_orgs, 0, NULL, pb) ||
-     !start_copy(&im, "COPY import_stage FROM STDIN", pb)) {
+  if(!sr_tx_begin(c, pb) || !pipeline_begin(&im, stage_orgs, checks_orgs, load_orgs, pb)) {
     sr_tx_rollback(c);
     goto out;
   }
@@ -763,21 +817,15 @@ enum sr_err sr_import_organizations(struct sr_ctx *c, const struct sr_import_opt
     copy_field(&im.copy, name, false);
     copy_field(&im.copy, kind, false);
     copy_field(&im.copy, jur, true);
-    if(!flush_copy(&im, false, pb))
+    if(!staged(&im, pb))
       break;
     draw(&im, false);
   }
-  if(pb->err != SR_OK) {
-    PQputCopyEnd(c->db, "import stopped");
-    PGresult *r;
-    while((r = PQgetResult(c->db)))
-      PQclear(r);
+  if(pb->err != SR_OK || !pipeline_end(&im, header, pb) || conclude(&im, "organization", pb) != SR_OK ||
+     !sr_tx_commit(c, pb)) {
+    pipeline_abort(&im);
     sr_tx_rollback(c);
-    goto out;
   }
-  if(!end_copy(&im, pb) || conclude(&im, "organization", checks_orgs, load_orgs, header, pb) != SR_OK ||
-     !sr_tx_commit(c, pb))
-    sr_tx_rollback(c);
 out:
   rc = pb->err;
   finish(&im);
