@@ -34,7 +34,7 @@ static const char facts_sql[] =
     "FROM equipment e WHERE e.id = $1";
 
 /* Suspend/resume events into periods [{from, to?}], the open one last. */
-static cJSON *suspensions(const cJSON *stops)
+cJSON *sr_due_suspensions(const cJSON *stops)
 {
   cJSON *out = cJSON_CreateArray();
   cJSON *open = NULL;
@@ -55,7 +55,7 @@ static cJSON *suspensions(const cJSON *stops)
 }
 
 /* Inserts <extra> into <history> after every result dated on or before it. */
-static void add_to_history(cJSON *history, const cJSON *extra)
+void sr_due_add_to_history(cJSON *history, const cJSON *extra)
 {
   const char *on = cJSON_GetObjectItem(extra, "inspected_on")->valuestring;
   cJSON *copy = cJSON_Duplicate(extra, 1);
@@ -87,50 +87,18 @@ static cJSON *explain(const char *reason, const cJSON *basis, const char *rule, 
   return x;
 }
 
-enum sr_err sr_due_decide(struct sr_ctx *c, long id, const struct sr_due_pending *pending, struct sr_due *out,
-                          struct sr_problem *pb)
+enum sr_err sr_due_from_facts(struct sr_ctx *c, const struct sr_eqtype *t, const char *type, const char *status,
+                              const cJSON *eq, const cJSON *history, const char *prev_date, const char *prev_kind,
+                              struct sr_due *out, struct sr_problem *pb)
 {
-  static const struct sr_due_pending nothing = { NULL, 0, NULL };
-  if(!pending)
-    pending = &nothing;
   memset(out, 0, sizeof *out);
-  char ids[32], today[11], drop[32];
-  snprintf(ids, sizeof ids, "%ld", id);
-  snprintf(drop, sizeof drop, "%ld", pending->superseded_id);
-  sr_date_format(c->today, today);
-  const char *p[] = { ids, today, drop };
-  PGresult *r = sr_db_exec(c->db, facts_sql, 3, p);
-  if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
-    PQclear(r);
-    return sr_problem_set(pb, SR_INTERNAL, "could not read the equipment's history");
-  }
-  const char *type = sr_db_get(r, 0, "type"), *status = sr_db_get(r, 0, "status");
-  const char *regime = sr_db_get(r, 0, "regime");
-  const struct sr_eqtype *t = sr_plugins_type(c->plugins, type);
   bool active = strcmp(status, "in_service") == 0 || strcmp(status, "suspended") == 0;
   cJSON *answer = NULL;
   char rule[96] = "";
   enum sr_err rc = SR_OK;
   if(active && t) {
-    cJSON *eq = cJSON_Parse(sr_db_get(r, 0, "j"));
-    cJSON *history = cJSON_Parse(sr_db_get(r, 0, "history"));
-    cJSON *stops = cJSON_Parse(sr_db_get(r, 0, "stops"));
-    if(pending->inspection)
-      add_to_history(history, pending->inspection);
-    if(pending->action && (strcmp(pending->action, "suspend") == 0 || strcmp(pending->action, "resume") == 0)) {
-      cJSON *ev = cJSON_CreateObject();
-      cJSON_AddStringToObject(ev, "action", pending->action);
-      cJSON_AddStringToObject(ev, "on", today);
-      cJSON_AddItemToArray(stops, ev);
-    }
-    if(regime)
-      cJSON_AddStringToObject(eq, "regime", regime);
-    cJSON_AddItemToObject(eq, "suspensions", suspensions(stops));
     rc = sr_plugins_next_due(c->plugins, t, eq, history, c->today, &answer, pb);
     snprintf(rule, sizeof rule, "%s@%s", t->file, t->version);
-    cJSON_Delete(eq);
-    cJSON_Delete(history);
-    cJSON_Delete(stops);
   }
   if(rc == SR_OK) {
     const cJSON *date = cJSON_GetObjectItem(answer, "date"), *kind = cJSON_GetObjectItem(answer, "kind");
@@ -148,10 +116,50 @@ enum sr_err sr_due_decide(struct sr_ctx *c, long id, const struct sr_due_pending
     out->explain = explain(answer ? cJSON_GetObjectItem(answer, "reason")->valuestring : why,
                            cJSON_GetObjectItem(answer, "basis"), rule[0] ? rule : NULL, c->today,
                            out->date[0] ? out->date : NULL);
-    out->changed = strcmp(out->date, sr_db_get(r, 0, "next_due")) != 0 ||
-                   strcmp(out->kind, sr_db_get(r, 0, "next_due_kind")) != 0;
+    out->changed = strcmp(out->date, prev_date ? prev_date : "") != 0 || strcmp(out->kind, prev_kind ? prev_kind : "") != 0;
   }
   cJSON_Delete(answer);
+  return rc;
+}
+
+enum sr_err sr_due_decide(struct sr_ctx *c, long id, const struct sr_due_pending *pending, struct sr_due *out,
+                          struct sr_problem *pb)
+{
+  static const struct sr_due_pending nothing = { NULL, 0, NULL };
+  if(!pending)
+    pending = &nothing;
+  memset(out, 0, sizeof *out);
+  char ids[32], today[11], drop[32];
+  snprintf(ids, sizeof ids, "%ld", id);
+  snprintf(drop, sizeof drop, "%ld", pending->superseded_id);
+  sr_date_format(c->today, today);
+  const char *p[] = { ids, today, drop };
+  PGresult *r = sr_db_exec(c->db, facts_sql, 3, p);
+  if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
+    PQclear(r);
+    return sr_problem_set(pb, SR_INTERNAL, "could not read the equipment's history");
+  }
+  const char *status = sr_db_get(r, 0, "status"), *regime = sr_db_get(r, 0, "regime");
+  const struct sr_eqtype *t = sr_plugins_type(c->plugins, sr_db_get(r, 0, "type"));
+  cJSON *eq = cJSON_Parse(sr_db_get(r, 0, "j"));
+  cJSON *history = cJSON_Parse(sr_db_get(r, 0, "history"));
+  cJSON *stops = cJSON_Parse(sr_db_get(r, 0, "stops"));
+  if(pending->inspection)
+    sr_due_add_to_history(history, pending->inspection);
+  if(pending->action && (strcmp(pending->action, "suspend") == 0 || strcmp(pending->action, "resume") == 0)) {
+    cJSON *ev = cJSON_CreateObject();
+    cJSON_AddStringToObject(ev, "action", pending->action);
+    cJSON_AddStringToObject(ev, "on", today);
+    cJSON_AddItemToArray(stops, ev);
+  }
+  if(regime)
+    cJSON_AddStringToObject(eq, "regime", regime);
+  cJSON_AddItemToObject(eq, "suspensions", sr_due_suspensions(stops));
+  enum sr_err rc = sr_due_from_facts(c, t, sr_db_get(r, 0, "type"), status, eq, history,
+                                     sr_db_get(r, 0, "next_due"), sr_db_get(r, 0, "next_due_kind"), out, pb);
+  cJSON_Delete(eq);
+  cJSON_Delete(history);
+  cJSON_Delete(stops);
   PQclear(r);
   return rc;
 }

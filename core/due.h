@@ -32,6 +32,17 @@ struct sr_due_pending {
 enum sr_err sr_due_decide(struct sr_ctx *c, long id, const struct sr_due_pending *pending, struct sr_due *out,
                           struct sr_problem *pb);
 
+/* The decision from facts already read: <eq> carries regime and suspensions, <history> the
+ * results oldest first; <prev_date>/<prev_kind> what the unit had, to tell whether it changed. */
+struct sr_eqtype;
+enum sr_err sr_due_from_facts(struct sr_ctx *c, const struct sr_eqtype *t, const char *type, const char *status,
+                              const cJSON *eq, const cJSON *history, const char *prev_date, const char *prev_kind,
+                              struct sr_due *out, struct sr_problem *pb);
+/* Suspend/resume events [{action, on}] into periods [{from, to?}]. Caller owns the result. */
+cJSON *sr_due_suspensions(const cJSON *stops);
+/* Inserts a copy of <extra> into <history> after every result dated on or before it. */
+void sr_due_add_to_history(cJSON *history, const cJSON *extra);
+
 /* Stores <d> on equipment <id>; bumps its version when <bump> (a change of its own, not part of
  * a transition that already did) and queues equipment.due_changed when the date moved. */
 enum sr_err sr_due_store(struct sr_ctx *c, long id, const struct sr_due *d, bool bump, struct sr_problem *pb);

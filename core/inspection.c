@@ -1,5 +1,6 @@
 /* inspection.c -- see inspection.h. */
 #include "inspection.h"
+#include "inspection_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,15 +23,6 @@ static const char *const upload_fields[] = { "equipment_id", "equipment_code", "
 static const char *const defect_fields[] = { "code", "item", "description", "severity", NULL };
 static const char *const severities[] = { "major", "general", "minor", NULL };
 
-/* A result as checked and normalized before it meets the database. */
-struct upload {
-  long equipment_id;
-  const char *equipment_code;
-  const char *report_number, *kind, *conclusion, *inspector, *amends;
-  char inspected_on[11];
-  int safety_grade; /* 0: none */
-  const cJSON *defects; /* borrowed from the body */
-};
 
 static bool printable(const char *s)
 {
@@ -41,7 +33,7 @@ static bool printable(const char *s)
 }
 
 /* Checks the body's own shape; names every failing field. */
-static void parse_upload(struct sr_ctx *c, const cJSON *body, struct upload *u, struct sr_problem *pb)
+void sr_insp_parse(struct sr_ctx *c, const cJSON *body, struct upload *u, struct sr_problem *pb)
 {
   memset(u, 0, sizeof *u);
   sr_json_only(body, upload_fields, pb);
@@ -123,7 +115,7 @@ static void parse_upload(struct sr_ctx *c, const cJSON *body, struct upload *u, 
 }
 
 /* The normalized result whose hash makes uploads idempotent: same fields, same order. */
-static void request_hash(const struct upload *u, long equipment_id, char hash[65])
+void sr_insp_hash(const struct upload *u, long equipment_id, char hash[65])
 {
   cJSON *n = cJSON_CreateObject();
   cJSON_AddNumberToObject(n, "equipment_id", (double)equipment_id);
@@ -175,19 +167,17 @@ static enum sr_err find_equipment(struct sr_ctx *c, const struct upload *u, PGre
 }
 
 /* The type's rules for the result: kind, vocabulary, safety grade, status and dates. */
-static const struct sr_conclusion *check_against_type(struct sr_ctx *c, const struct upload *u, const PGresult *eq,
-                                                      const struct sr_eqtype *t, struct sr_problem *pb)
+const struct sr_conclusion *sr_insp_check_type(const struct upload *u, const char *status, const char *commissioned_on,
+                                               const struct sr_eqtype *t, struct sr_problem *pb)
 {
-  const char *status = sr_db_get(eq, 0, "status");
   if(strcmp(status, "cancelled") == 0 || strcmp(status, "scrapped") == 0)
     sr_problem_field(pb, u->equipment_code ? "equipment_code" : "equipment_id",
                      "the equipment is %s; results are no longer accepted", status);
   bool before_use = strcmp(u->kind, "supervisory") == 0 || strcmp(u->kind, "first") == 0;
   if(strcmp(status, "pending") == 0 && !before_use)
     sr_problem_field(pb, "kind", "the equipment is not registered yet; only supervisory or first inspections");
-  if(!before_use && strcmp(u->inspected_on, sr_db_get(eq, 0, "commissioned_on")) < 0)
-    sr_problem_field(pb, "inspected_on", "is before the equipment was commissioned (%s)",
-                     sr_db_get(eq, 0, "commissioned_on"));
+  if(!before_use && strcmp(u->inspected_on, commissioned_on) < 0)
+    sr_problem_field(pb, "inspected_on", "is before the equipment was commissioned (%s)", commissioned_on);
   const struct sr_inspection_kind *k = sr_eqtype_kind(t, u->kind);
   if(!k) {
     char list[200] = "";
@@ -210,7 +200,6 @@ static const struct sr_conclusion *check_against_type(struct sr_ctx *c, const st
     sr_problem_field(pb, "safety_grade", "does not apply to a %s %s inspection", t->code, u->kind);
   if(k->safety_grade == SR_GRADE_REQUIRED && !u->safety_grade)
     sr_problem_field(pb, "safety_grade", "is required for a %s %s inspection", t->code, u->kind);
-  (void)c;
   return concl;
 }
 
@@ -226,7 +215,7 @@ static PGresult *stored(struct sr_ctx *c, const char *report)
                     2, p);
 }
 
-static cJSON *answer_of(const char *inspection_json, const char *due_json)
+cJSON *sr_insp_answer(const char *inspection_json, const char *due_json)
 {
   cJSON *a = cJSON_CreateObject();
   cJSON_AddItemToObject(a, "inspection", cJSON_Parse(inspection_json));
@@ -238,7 +227,7 @@ static cJSON *answer_of(const char *inspection_json, const char *due_json)
 }
 
 /* The due fields of an answer: {next_due, next_due_kind, reason, explain}. */
-static cJSON *due_fields(const struct sr_due *d)
+cJSON *sr_insp_due_fields(const struct sr_due *d)
 {
   cJSON *x = cJSON_CreateObject();
   if(d->date[0])
@@ -256,12 +245,12 @@ static cJSON *due_fields(const struct sr_due *d)
 }
 
 /* Records one result inside the caller's transaction. */
-static enum sr_err record_one(struct sr_ctx *c, const cJSON *body, cJSON **out, int *status, struct sr_problem *pb)
+enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out, int *status, struct sr_problem *pb)
 {
   if(c->who.role != SR_ROLE_AGENCY)
     return sr_problem_set(pb, SR_FORBIDDEN, "Inspection results are uploaded by inspection agencies.");
   struct upload u;
-  parse_upload(c, body, &u, pb);
+  sr_insp_parse(c, body, &u, pb);
   if(pb->err != SR_OK)
     return pb->err;
   PGresult *eq = NULL, *prev = NULL, *amended = NULL, *ins = NULL;
@@ -272,7 +261,7 @@ static enum sr_err record_one(struct sr_ctx *c, const cJSON *body, cJSON **out, 
     goto done;
   long eid = atol(sr_db_get(eq, 0, "id"));
   char hash[65];
-  request_hash(&u, eid, hash);
+  sr_insp_hash(&u, eid, hash);
   /* Idempotency first: a repeat of a recorded report gets its original answer. */
   prev = stored(c, u.report_number);
   if(!sr_db_ok(prev, PGRES_TUPLES_OK)) {
@@ -281,7 +270,7 @@ static enum sr_err record_one(struct sr_ctx *c, const cJSON *body, cJSON **out, 
   }
   if(PQntuples(prev) == 1) {
     if(strcmp(sr_db_get(prev, 0, "request_hash"), hash) == 0) {
-      *out = answer_of(sr_db_get(prev, 0, "j"), sr_db_get(prev, 0, "due"));
+      *out = sr_insp_answer(sr_db_get(prev, 0, "j"), sr_db_get(prev, 0, "due"));
       *status = 200;
     }
     else {
@@ -296,7 +285,7 @@ static enum sr_err record_one(struct sr_ctx *c, const cJSON *body, cJSON **out, 
     sr_problem_set(pb, SR_CONFLICT, "The plugin for type '%s' is not loaded.", sr_db_get(eq, 0, "type"));
     goto done;
   }
-  const struct sr_conclusion *concl = check_against_type(c, &u, eq, t, pb);
+  const struct sr_conclusion *concl = sr_insp_check_type(&u, sr_db_get(eq, 0, "status"), sr_db_get(eq, 0, "commissioned_on"), t, pb);
   long superseded = 0;
   if(u.amends) {
     amended = stored(c, u.amends);
@@ -335,7 +324,7 @@ static enum sr_err record_one(struct sr_ctx *c, const cJSON *body, cJSON **out, 
   struct sr_due_pending change = { pending, superseded, NULL };
   if(sr_due_decide(c, eid, &change, &due, pb) != SR_OK)
     goto done;
-  dues = due_fields(&due);
+  dues = sr_insp_due_fields(&due);
   dues_text = cJSON_PrintUnformatted(dues);
   defects_text = u.defects ? cJSON_PrintUnformatted(u.defects) : strdup("[]");
   char agency[32], eids[32], grade[8], amends_id[32];
@@ -378,7 +367,7 @@ static enum sr_err record_one(struct sr_ctx *c, const cJSON *body, cJSON **out, 
                     "reason, after, effective_on) VALUES ($1, 'inspect', $2, $2, $3, $4, $5, $6::jsonb, $7)",
                     7, ep, pb))
     goto done;
-  cJSON *answer = answer_of(sr_db_get(ins, 0, "j"), dues_text);
+  cJSON *answer = sr_insp_answer(sr_db_get(ins, 0, "j"), dues_text);
   cJSON *detail = cJSON_CreateObject();
   cJSON_AddStringToObject(detail, "report_number", u.report_number);
   cJSON_AddNumberToObject(detail, "equipment_id", (double)eid);
@@ -411,7 +400,7 @@ enum sr_err sr_inspection_record(struct sr_ctx *c, const cJSON *body, cJSON **ou
 {
   if(!sr_tx_begin(c, pb))
     return pb->err;
-  if(record_one(c, body, out, status, pb) != SR_OK || !sr_tx_commit(c, pb)) {
+  if(sr_insp_record_one(c, body, out, status, pb) != SR_OK || !sr_tx_commit(c, pb)) {
     sr_tx_rollback(c);
     cJSON_Delete(*out);
     *out = NULL;
@@ -420,18 +409,8 @@ enum sr_err sr_inspection_record(struct sr_ctx *c, const cJSON *body, cJSON **ou
   return SR_OK;
 }
 
-enum sr_err sr_inspection_batch(struct sr_ctx *c, const cJSON *items, cJSON **out, struct sr_problem *pb)
+enum sr_err sr_insp_batch_one_by_one(struct sr_ctx *c, const cJSON *items, cJSON **out, struct sr_problem *pb)
 {
-  if(c->who.role != SR_ROLE_AGENCY)
-    return sr_problem_set(pb, SR_FORBIDDEN, "Inspection results are uploaded by inspection agencies.");
-  int n = cJSON_GetArraySize(items);
-  if(n == 0 || n > SR_BATCH_MAX) {
-    sr_problem_set(pb, SR_INVALID, "A batch holds 1 to %d results.", SR_BATCH_MAX);
-    sr_problem_field(pb, "items", "must hold 1 to %d results", SR_BATCH_MAX);
-    return pb->err;
-  }
-  if(!sr_tx_begin(c, pb))
-    return pb->err;
   cJSON *result = cJSON_CreateObject();
   cJSON *list = cJSON_CreateArray();
   int accepted = 0, refused = 0, index = 0;
@@ -448,7 +427,7 @@ enum sr_err sr_inspection_batch(struct sr_ctx *c, const cJSON *items, cJSON **ou
     else if(!cJSON_IsObject(item))
       sr_problem_set(&ipb, SR_BAD_REQUEST, "Item %d is not a JSON object.", index);
     else
-      record_one(c, item, &answer, &status, &ipb);
+      sr_insp_record_one(c, item, &answer, &status, &ipb);
     bool ok = ipb.err == SR_OK;
     if(!sr_db_command(c->db, ok ? "RELEASE SAVEPOINT item" : "ROLLBACK TO SAVEPOINT item", 0, NULL, pb)) {
       cJSON_Delete(answer);
@@ -471,11 +450,10 @@ enum sr_err sr_inspection_batch(struct sr_ctx *c, const cJSON *items, cJSON **ou
     cJSON_AddItemToArray(list, o);
     sr_problem_free(&ipb);
   }
-  if(pb->err != SR_OK || !sr_tx_commit(c, pb)) {
-    sr_tx_rollback(c);
+  if(pb->err != SR_OK) { /* the caller rolls the transaction back */
     cJSON_Delete(result);
     cJSON_Delete(list);
-    return pb->err != SR_OK ? pb->err : SR_INTERNAL;
+    return pb->err;
   }
   cJSON_AddNumberToObject(result, "accepted", accepted);
   cJSON_AddNumberToObject(result, "refused", refused);

@@ -1,5 +1,6 @@
 /* problem.c -- see problem.h. */
 #include "problem.h"
+#include "util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@ enum sr_err sr_problem_set(struct sr_problem *pb, enum sr_err err, const char *f
   va_start(ap, fmt);
   vsnprintf(pb->detail, sizeof pb->detail, fmt, ap);
   va_end(ap);
+  sr_utf8_trim(pb->detail); /* a long detail may have been cut inside a character */
   pb->err = err;
   return err;
 }
@@ -34,6 +36,7 @@ void sr_problem_field(struct sr_problem *pb, const char *field, const char *fmt,
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  sr_utf8_trim(msg);
   if(pb->err == SR_OK) {
     pb->err = SR_INVALID;
     if(!pb->detail[0])

@@ -167,6 +167,13 @@ bool sr_utf8_valid(const char *str, size_t len)
   return true;
 }
 
+void sr_utf8_trim(char *s)
+{
+  size_t n = strlen(s);
+  for(int i = 0; i < 4 && n > 0 && !sr_utf8_valid(s, n); i++)
+    s[--n] = '\0';
+}
+
 /* ==== hashing and tokens ==== */
 
 void sr_sha256_hex(const void *data, size_t len, char hex[65])

@@ -34,6 +34,9 @@ bool sr_today_check_env(const char **why);
 /* True when <s>[0..len) is well-formed UTF-8 without NUL bytes, overlongs or surrogates. */
 bool sr_utf8_valid(const char *s, size_t len);
 
+/* Cuts a character that a fixed-size snprintf split in two off the end of <s>. */
+void sr_utf8_trim(char *s);
+
 /* Lower-case hex SHA-256 of <data> into <hex> (65 bytes with the NUL). */
 void sr_sha256_hex(const void *data, size_t len, char hex[65]);
 /* A new random API token "sr_" + 43 base64url characters into <out> (at least 48 bytes).

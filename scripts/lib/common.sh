@@ -93,5 +93,7 @@ sr_pg_start() {
 }
 
 sr_pg_stop() {
-  sr_as_pg "$SR_PG_BIN/pg_ctl" -D "$1" -m fast stop >/dev/null 2>&1 || true
+  local data=$1
+  [ -L "$data" ] && data=$(readlink -f "$data")
+  sr_as_pg "$SR_PG_BIN/pg_ctl" -D "$data" -m fast stop >/dev/null 2>&1 || true
 }

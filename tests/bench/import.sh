@@ -10,6 +10,7 @@ rows=${1:-1000000}
 sr_install_deps
 sr_build build-bench -DCMAKE_BUILD_TYPE=Release -DSR_BUILD_TESTS=OFF
 work=$(mktemp -d /tmp/sereg-bench-import.XXXXXX)
+chmod 755 "$work" # the cluster's owner must reach $work/pg
 pg=$work/pg
 trap 'sr_pg_stop "$pg"; rm -rf "$work"' EXIT
 base=$(sr_pg_start "$pg" 54343 "-c max_wal_size=8GB")
@@ -32,11 +33,8 @@ psql "$base dbname=baseline" -qc "\\copy equipment (equipment_code, type, variet
 copy_s=$(echo "$(date +%s.%N) - $start" | bc)
 
 start=$(date +%s.%N)
-peak_kb=$(DATABASE_URL="${base/user=sereg/user=sereg_app} dbname=sereg" python3 -c '
-import resource, subprocess, sys
-r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-if r.returncode: sys.exit(r.stderr)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' ./build-bench/sereg import equipment "$work/register.csv")
+peak_kb=$(DATABASE_URL="${base/user=sereg/user=sereg_app} dbname=sereg" \
+  python3 tests/bench/peak_rss.py ./build-bench/sereg import equipment "$work/register.csv")
 import_s=$(echo "$(date +%s.%N) - $start" | bc)
 loaded=$(psql "$base dbname=sereg" -qtAc "SET sereg.role = 'system'; SELECT count(*) FROM equipment WHERE equipment_code LIKE '3110_____2019%'")
 

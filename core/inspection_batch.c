@@ -1,0 +1,564 @@
+/*
+ * inspection_batch.c -- a batch of results in a few set-based statements. Everything a result
+ * needs from the database (its equipment with history, earlier reports under the same numbers,
+ * the agency's accreditations) is read once for the whole batch; each result is then checked and
+ * its due date decided here in order, results for the same unit seeing the ones before them;
+ * and the accepted ones are written with one statement per table. A result that amends another
+ * takes the one-at-a-time path after the rest.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "inspection_int.h"
+#include "json.h"
+#include "log.h"
+#include "sql.h"
+
+/* One unit of equipment the batch names, with the facts its results need. */
+struct unit {
+  long id;
+  const char *code, *type, *variety, *status, *commissioned_on, *prev_date, *prev_kind;
+  cJSON *eq;       /* the unit as plugins see it, with regime and suspensions */
+  cJSON *history;  /* accepted results, oldest first; grows as the batch is checked */
+  struct sr_due due;
+  int accepted;    /* results of this batch accepted for it */
+};
+
+enum item_state { ITEM_REFUSED, ITEM_NEW, ITEM_REPLAY, ITEM_SAME_AS, ITEM_LATER };
+
+struct item {
+  enum item_state state;
+  struct sr_problem pb;
+  struct upload u;
+  struct unit *unit;
+  char hash[65];
+  int same_as;        /* ITEM_SAME_AS: the earlier item of this batch with the same report */
+  cJSON *answer;      /* ITEM_REPLAY: the stored answer */
+  cJSON *due_fields;  /* ITEM_NEW: the due date this result leaves */
+};
+
+struct batch {
+  struct sr_ctx *c;
+  int n;
+  struct item *items;
+  struct unit *units;
+  int nunits;
+  PGresult *facts, *stored, *accreditations;
+};
+
+/* ==== reading what the batch needs, once ==== */
+
+static cJSON *str_array(void)
+{
+  return cJSON_CreateArray();
+}
+
+static enum sr_err read_facts(struct batch *b, struct sr_problem *pb)
+{
+  cJSON *ids = str_array(), *codes = str_array(), *reports = str_array();
+  for(int i = 0; i < b->n; i++) {
+    struct item *it = &b->items[i];
+    if(it->state != ITEM_NEW)
+      continue;
+    if(it->u.equipment_id)
+      cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)it->u.equipment_id));
+    else
+      cJSON_AddItemToArray(codes, cJSON_CreateString(it->u.equipment_code));
+    cJSON_AddItemToArray(reports, cJSON_CreateString(it->u.report_number));
+  }
+  char *idt = cJSON_PrintUnformatted(ids), *codet = cJSON_PrintUnformatted(codes), *rept = cJSON_PrintUnformatted(reports);
+  cJSON_Delete(ids);
+  cJSON_Delete(codes);
+  cJSON_Delete(reports);
+  char today[11], agency[32];
+  sr_date_format(b->c->today, today);
+  snprintf(agency, sizeof agency, "%ld", b->c->who.org_id);
+  struct sr_sql q;
+  sr_sql_init(&q, "SELECT e.id, e.equipment_code, e.type, e.variety, e.status, "
+                  "to_char(e.commissioned_on, 'YYYY-MM-DD') AS commissioned_on, "
+                  "coalesce(to_char(e.next_due, 'YYYY-MM-DD'), '') AS next_due, coalesce(e.next_due_kind, '') AS next_due_kind, "
+                  "sereg_equipment_json(e)::text AS j, "
+                  "(SELECT r.regime FROM inspection_regime r WHERE r.equipment_type = e.type "
+                  "  AND (r.jurisdiction = e.jurisdiction OR r.jurisdiction IS NULL) AND r.valid_from <= ");
+  sr_sql_param(&q, today);
+  sr_sql_add(&q, "::date AND (r.valid_to IS NULL OR r.valid_to >= $1::date) "
+                 "  ORDER BY r.jurisdiction IS NULL, r.valid_from DESC LIMIT 1) AS regime, "
+                 "(SELECT coalesce(jsonb_agg(jsonb_build_object('kind', i.kind, "
+                 "  'inspected_on', to_char(i.inspected_on, 'YYYY-MM-DD'), 'conclusion', i.conclusion, "
+                 "  'conclusion_text', i.conclusion_text, 'passed', i.passed, 'safety_grade', i.safety_grade, "
+                 "  'report_number', i.report_number) ORDER BY i.inspected_on, i.id), '[]') "
+                 "  FROM inspection i WHERE i.equipment_id = e.id AND i.superseded_by IS NULL)::text AS history, "
+                 "(SELECT coalesce(jsonb_agg(jsonb_build_object('action', ev.action, "
+                 "  'on', to_char(coalesce(ev.effective_on, ev.at::date), 'YYYY-MM-DD')) ORDER BY ev.id), '[]') "
+                 "  FROM equipment_event ev WHERE ev.equipment_id = e.id AND ev.action IN ('suspend', 'resume'))::text AS stops "
+                 "FROM equipment e WHERE (e.id IN (SELECT jsonb_array_elements_text(");
+  sr_sql_param(&q, idt);
+  sr_sql_add(&q, "::jsonb)::bigint) OR e.equipment_code IN (SELECT jsonb_array_elements_text(");
+  sr_sql_param(&q, codet);
+  sr_sql_add(&q, "::jsonb)))");
+  sr_scope_equipment(&q, b->c, "e");
+  b->facts = q.overflow ? NULL : sr_db_exec(b->c->db, q.text.data, q.n, q.params);
+  sr_sql_free(&q);
+  const char *sp[] = { agency, rept };
+  if(sr_db_ok(b->facts, PGRES_TUPLES_OK))
+    b->stored = sr_db_exec(b->c->db,
+                           "SELECT i.report_number, i.request_hash, sereg_inspection_json(i)::text AS j, "
+                           "i.due_after::text AS due FROM inspection i WHERE i.agency_id = $1 AND i.report_number IN "
+                           "(SELECT jsonb_array_elements_text($2::jsonb))",
+                           2, sp);
+  if(sr_db_ok(b->stored, PGRES_TUPLES_OK))
+    b->accreditations = sr_db_exec(b->c->db,
+                                   "SELECT equipment_type, coalesce(array_to_string(varieties, ','), '') AS varieties, "
+                                   "to_char(valid_from, 'YYYY-MM-DD') AS valid_from, to_char(valid_to, 'YYYY-MM-DD') AS valid_to "
+                                   "FROM accreditation WHERE agency_id = $1",
+                                   1, sp);
+  free(idt);
+  free(codet);
+  free(rept);
+  if(!sr_db_ok(b->accreditations, PGRES_TUPLES_OK))
+    return sr_problem_set(pb, SR_INTERNAL, "database error");
+  /* The units, with the plugins' view of each. */
+  int nf = PQntuples(b->facts);
+  b->units = calloc((size_t)(nf ? nf : 1), sizeof *b->units);
+  if(!b->units)
+    return sr_problem_set(pb, SR_INTERNAL, "out of memory");
+  for(int r = 0; r < nf; r++) {
+    struct unit *u = &b->units[b->nunits++];
+    u->id = atol(sr_db_get(b->facts, r, "id"));
+    u->code = sr_db_get(b->facts, r, "equipment_code");
+    u->type = sr_db_get(b->facts, r, "type");
+    u->variety = sr_db_get(b->facts, r, "variety");
+    u->status = sr_db_get(b->facts, r, "status");
+    u->commissioned_on = sr_db_get(b->facts, r, "commissioned_on");
+    u->prev_date = sr_db_get(b->facts, r, "next_due");
+    u->prev_kind = sr_db_get(b->facts, r, "next_due_kind");
+    u->eq = cJSON_Parse(sr_db_get(b->facts, r, "j"));
+    u->history = cJSON_Parse(sr_db_get(b->facts, r, "history"));
+    cJSON *stops = cJSON_Parse(sr_db_get(b->facts, r, "stops"));
+    const char *regime = sr_db_get(b->facts, r, "regime");
+    if(regime)
+      cJSON_AddStringToObject(u->eq, "regime", regime);
+    cJSON_AddItemToObject(u->eq, "suspensions", sr_due_suspensions(stops));
+    cJSON_Delete(stops);
+  }
+  return SR_OK;
+}
+
+static struct unit *unit_of(struct batch *b, const struct upload *u)
+{
+  for(int i = 0; i < b->nunits; i++) /* a batch names at most 10,000 units; found once per item */
+    if(u->equipment_id ? b->units[i].id == u->equipment_id : strcmp(b->units[i].code, u->equipment_code) == 0)
+      return &b->units[i];
+  return NULL;
+}
+
+static int stored_row(const struct batch *b, const char *report)
+{
+  for(int r = 0; r < PQntuples(b->stored); r++)
+    if(strcmp(PQgetvalue(b->stored, r, 0), report) == 0)
+      return r;
+  return -1;
+}
+
+static bool accredited(const struct batch *b, const struct unit *u, const char *on)
+{
+  for(int r = 0; r < PQntuples(b->accreditations); r++) {
+    const char *vars = PQgetvalue(b->accreditations, r, 1);
+    if(strcmp(PQgetvalue(b->accreditations, r, 0), u->type) == 0 && (!vars[0] || strstr(vars, u->variety)) &&
+       strcmp(on, PQgetvalue(b->accreditations, r, 2)) >= 0 && strcmp(on, PQgetvalue(b->accreditations, r, 3)) <= 0)
+      return true;
+  }
+  return false;
+}
+
+/* ==== checking each result in order ==== */
+
+static void check_item(struct batch *b, int index)
+{
+  struct item *it = &b->items[index];
+  struct sr_problem *pb = &it->pb;
+  struct upload *u = &it->u;
+  it->unit = unit_of(b, u);
+  if(!it->unit) {
+    sr_problem_set(pb, SR_NOT_FOUND, "No equipment %s that you may see.", u->equipment_code ? u->equipment_code : "with that id");
+    it->state = ITEM_REFUSED;
+    return;
+  }
+  struct unit *un = it->unit;
+  sr_insp_hash(u, un->id, it->hash);
+  /* The same report twice in one batch, or one already stored. */
+  for(int j = 0; j < index; j++)
+    if((b->items[j].state == ITEM_NEW || b->items[j].state == ITEM_SAME_AS) &&
+       strcmp(b->items[j].u.report_number, u->report_number) == 0) {
+      int first = b->items[j].state == ITEM_SAME_AS ? b->items[j].same_as : j;
+      if(strcmp(b->items[first].hash, it->hash) == 0) {
+        it->state = ITEM_SAME_AS;
+        it->same_as = first;
+      }
+      else {
+        sr_problem_set(pb, SR_CONFLICT, "Report %s appears earlier in this batch with different content.",
+                       u->report_number);
+        sr_problem_field(pb, "report_number", "is already used in this batch for a different result");
+        it->state = ITEM_REFUSED;
+      }
+      return;
+    }
+  int r = stored_row(b, u->report_number);
+  if(r >= 0) {
+    if(strcmp(PQgetvalue(b->stored, r, 1), it->hash) == 0) {
+      it->answer = sr_insp_answer(PQgetvalue(b->stored, r, 2), PQgetisnull(b->stored, r, 3) ? NULL : PQgetvalue(b->stored, r, 3));
+      it->state = ITEM_REPLAY;
+    }
+    else {
+      sr_problem_set(pb, SR_CONFLICT, "Report %s was already recorded with different content.", u->report_number);
+      sr_problem_field(pb, "report_number", "is already recorded with different content");
+      it->state = ITEM_REFUSED;
+    }
+    return;
+  }
+  const struct sr_eqtype *t = sr_plugins_type(b->c->plugins, un->type);
+  if(!t) {
+    sr_problem_set(pb, SR_CONFLICT, "The plugin for type '%s' is not loaded.", un->type);
+    it->state = ITEM_REFUSED;
+    return;
+  }
+  const struct sr_conclusion *concl = sr_insp_check_type(u, un->status, un->commissioned_on, t, pb);
+  cJSON *pending = NULL;
+  if(pb->err == SR_OK) {
+    pending = cJSON_CreateObject();
+    cJSON_AddStringToObject(pending, "kind", u->kind);
+    cJSON_AddStringToObject(pending, "inspected_on", u->inspected_on);
+    cJSON_AddStringToObject(pending, "conclusion", u->conclusion);
+    cJSON_AddStringToObject(pending, "conclusion_text", concl->text);
+    cJSON_AddBoolToObject(pending, "passed", concl->passed);
+    if(u->safety_grade)
+      cJSON_AddNumberToObject(pending, "safety_grade", u->safety_grade);
+    cJSON_AddStringToObject(pending, "report_number", u->report_number);
+    cJSON_AddItemToObject(pending, "defects", u->defects ? cJSON_Duplicate(u->defects, 1) : cJSON_CreateArray());
+    sr_plugins_check_inspection(b->c->plugins, t, un->eq, pending, pb);
+  }
+  if(pb->err == SR_OK && !accredited(b, un, u->inspected_on)) {
+    sr_problem_set(pb, SR_FORBIDDEN, "Your agency is not accredited for %s (variety %s) on %s.", un->type, un->variety,
+                   u->inspected_on);
+    sr_problem_field(pb, "inspected_on", "no accreditation for %s %s covers this date", un->type, un->variety);
+    pb->err = SR_FORBIDDEN;
+  }
+  struct sr_due due;
+  memset(&due, 0, sizeof due);
+  if(pb->err == SR_OK) {
+    /* Decide with this result added; keep it only if the decision succeeds. */
+    cJSON *history = cJSON_Duplicate(un->history, 1);
+    sr_due_add_to_history(history, pending);
+    if(sr_due_from_facts(b->c, t, un->type, un->status, un->eq, history, un->prev_date, un->prev_kind, &due, pb) == SR_OK) {
+      cJSON_Delete(un->history);
+      un->history = history;
+      sr_due_free(&un->due);
+      un->due = due;
+      un->accepted++;
+      it->due_fields = sr_insp_due_fields(&due);
+      it->state = ITEM_NEW;
+      it->unit = un;
+      /* conclusion text and pass for the write */
+      cJSON_AddStringToObject(it->due_fields, "_conclusion_text", concl->text);
+      cJSON_AddBoolToObject(it->due_fields, "_passed", concl->passed);
+    }
+    else
+      cJSON_Delete(history);
+  }
+  if(pb->err != SR_OK)
+    it->state = ITEM_REFUSED;
+  cJSON_Delete(pending);
+}
+
+/* ==== writing the accepted results with one statement per table ==== */
+
+static const char insert_results[] =
+    "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(idx int, report_number text, equipment_id bigint, "
+    " kind text, inspected_on date, conclusion text, conclusion_text text, passed boolean, safety_grade smallint, "
+    " defects jsonb, inspector text, request_hash text, due_after jsonb)) "
+    "INSERT INTO inspection AS i (agency_id, report_number, equipment_id, kind, inspected_on, conclusion, "
+    " conclusion_text, passed, safety_grade, defects, inspector, request_hash, due_after) "
+    "SELECT $2::bigint, report_number, equipment_id, kind, inspected_on, conclusion, conclusion_text, passed, "
+    " safety_grade, defects, inspector, request_hash, due_after FROM x ORDER BY idx "
+    "RETURNING i.id, i.report_number, sereg_inspection_json(i)::text AS j";
+
+static const char update_units[] =
+    "UPDATE equipment e SET next_due = x.next_due, next_due_kind = x.next_due_kind, next_due_rule = x.rule, "
+    " next_due_basis = x.basis, version = e.version + x.n, updated_at = now() "
+    "FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, next_due date, next_due_kind text, rule text, basis jsonb, n int) "
+    "WHERE e.id = x.id";
+
+static const char insert_events[] =
+    "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(equipment_id bigint, status text, reason text, "
+    " after jsonb, inspected_on date, report_number text)), "
+    "ev AS (INSERT INTO equipment_event (equipment_id, action, from_status, to_status, actor_account, actor_role, "
+    " reason, after, effective_on) SELECT equipment_id, 'inspect', status, status, nullif($2, '')::bigint, 'agency', "
+    " reason, after, inspected_on FROM x), "
+    "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
+    " SELECT nullif($2, '')::bigint, 'agency', 'inspection.record', 'inspection', i.id::text, $4, "
+    " jsonb_build_object('report_number', x.report_number, 'equipment_id', x.equipment_id) "
+    " FROM x JOIN inspection i ON i.agency_id = $3::bigint AND i.report_number = x.report_number) "
+    "INSERT INTO outbox (event_type, subject_type, subject_id, payload) "
+    "SELECT 'inspection.recorded', 'inspection', i.id::text, jsonb_build_object('inspection', "
+    " sereg_inspection_json(i)) || i.due_after FROM x JOIN inspection i ON i.agency_id = $3::bigint "
+    " AND i.report_number = x.report_number";
+
+static const char insert_due_notices[] =
+    "INSERT INTO outbox (event_type, subject_type, subject_id, payload) "
+    "SELECT 'equipment.due_changed', 'equipment', x.equipment_id::text, x.payload "
+    "FROM jsonb_to_recordset($1::jsonb) AS x(equipment_id bigint, payload jsonb)";
+
+static bool exec_json(struct sr_ctx *c, const char *sql, cJSON *rows, int nextra, const char *const *extra,
+                      ExecStatusType want, PGresult **keep, struct sr_problem *pb)
+{
+  char *text = cJSON_PrintUnformatted(rows);
+  const char *p[4] = { text, nextra > 0 ? extra[0] : NULL, nextra > 1 ? extra[1] : NULL, nextra > 2 ? extra[2] : NULL };
+  PGresult *r = text ? sr_db_exec(c->db, sql, 1 + nextra, p) : NULL;
+  free(text);
+  bool ok = sr_db_ok(r, want);
+  if(!ok)
+    sr_problem_set(pb, sr_db_classify(r) == SR_DB_UNIQUE ? SR_CONFLICT : SR_INTERNAL,
+                   "The batch could not be stored%s.", sr_db_classify(r) == SR_DB_UNIQUE
+                       ? ": a report number was recorded by another request meanwhile; send the batch again" : "");
+  if(keep && ok)
+    *keep = r;
+  else
+    PQclear(r);
+  return ok;
+}
+
+static enum sr_err write_accepted(struct batch *b, struct sr_problem *pb)
+{
+  struct sr_ctx *c = b->c;
+  cJSON *results = cJSON_CreateArray(), *events = cJSON_CreateArray(), *units = cJSON_CreateArray(),
+        *notices = cJSON_CreateArray();
+  int accepted = 0;
+  for(int i = 0; i < b->n; i++) {
+    struct item *it = &b->items[i];
+    if(it->state != ITEM_NEW)
+      continue;
+    accepted++;
+    const struct upload *u = &it->u;
+    cJSON *due_after = cJSON_Duplicate(it->due_fields, 1);
+    const char *text = cJSON_GetObjectItem(due_after, "_conclusion_text")->valuestring;
+    bool passed = cJSON_IsTrue(cJSON_GetObjectItem(due_after, "_passed"));
+    char reason[256]; /* before the scratch fields, and <text> with them, are removed below */
+    snprintf(reason, sizeof reason, "recorded %s inspection %s: %s", u->kind, u->report_number, text);
+    cJSON *row = cJSON_CreateObject();
+    cJSON_AddNumberToObject(row, "idx", i);
+    cJSON_AddStringToObject(row, "report_number", u->report_number);
+    cJSON_AddNumberToObject(row, "equipment_id", (double)it->unit->id);
+    cJSON_AddStringToObject(row, "kind", u->kind);
+    cJSON_AddStringToObject(row, "inspected_on", u->inspected_on);
+    cJSON_AddStringToObject(row, "conclusion", u->conclusion);
+    cJSON_AddStringToObject(row, "conclusion_text", text);
+    cJSON_AddBoolToObject(row, "passed", passed);
+    if(u->safety_grade)
+      cJSON_AddNumberToObject(row, "safety_grade", u->safety_grade);
+    cJSON_AddItemToObject(row, "defects", u->defects ? cJSON_Duplicate(u->defects, 1) : cJSON_CreateArray());
+    if(u->inspector)
+      cJSON_AddStringToObject(row, "inspector", u->inspector);
+    cJSON_AddStringToObject(row, "request_hash", it->hash);
+    cJSON_DeleteItemFromObject(due_after, "_conclusion_text");
+    cJSON_DeleteItemFromObject(due_after, "_passed");
+    cJSON *ev = cJSON_CreateObject();
+    cJSON_AddNumberToObject(ev, "equipment_id", (double)it->unit->id);
+    cJSON_AddStringToObject(ev, "status", it->unit->status);
+    cJSON_AddStringToObject(ev, "reason", reason);
+    cJSON_AddItemToObject(ev, "after", cJSON_Duplicate(due_after, 1));
+    cJSON_AddStringToObject(ev, "inspected_on", u->inspected_on);
+    cJSON_AddStringToObject(ev, "report_number", u->report_number);
+    cJSON_AddItemToArray(events, ev);
+    cJSON_AddItemToObject(row, "due_after", due_after);
+    cJSON_AddItemToArray(results, row);
+  }
+  for(int k = 0; k < b->nunits; k++) {
+    struct unit *un = &b->units[k];
+    if(!un->accepted)
+      continue;
+    const cJSON *rule = cJSON_GetObjectItem(un->due.explain, "rule");
+    cJSON *row = cJSON_CreateObject();
+    cJSON_AddNumberToObject(row, "id", (double)un->id);
+    if(un->due.date[0])
+      cJSON_AddStringToObject(row, "next_due", un->due.date);
+    if(un->due.kind[0])
+      cJSON_AddStringToObject(row, "next_due_kind", un->due.kind);
+    if(cJSON_IsString(rule))
+      cJSON_AddStringToObject(row, "rule", rule->valuestring);
+    cJSON_AddItemToObject(row, "basis", cJSON_Duplicate(un->due.explain, 1));
+    cJSON_AddNumberToObject(row, "n", un->accepted);
+    cJSON_AddItemToArray(units, row);
+    if(strcmp(un->due.date, un->prev_date) != 0 || strcmp(un->due.kind, un->prev_kind) != 0) {
+      cJSON *note = cJSON_CreateObject();
+      cJSON_AddNumberToObject(note, "equipment_id", (double)un->id);
+      cJSON *payload = cJSON_AddObjectToObject(note, "payload");
+      cJSON_AddNumberToObject(payload, "equipment_id", (double)un->id);
+      if(un->due.date[0])
+        cJSON_AddStringToObject(payload, "next_due", un->due.date);
+      else
+        cJSON_AddNullToObject(payload, "next_due");
+      cJSON_AddStringToObject(payload, "next_due_kind", un->due.kind);
+      cJSON_AddItemToObject(payload, "explain", cJSON_Duplicate(un->due.explain, 1));
+      cJSON_AddItemToArray(notices, note);
+    }
+  }
+  char agency[32], account[32];
+  snprintf(agency, sizeof agency, "%ld", c->who.org_id);
+  snprintf(account, sizeof account, "%ld", c->who.account_id > 0 ? c->who.account_id : 0);
+  PGresult *stored = NULL;
+  const char *ins_extra[] = { agency };
+  const char *ev_extra[] = { c->who.account_id > 0 ? account : "", agency, c->request_id ? c->request_id : "" };
+  bool ok = accepted == 0 ||
+            (exec_json(c, insert_results, results, 1, ins_extra, PGRES_TUPLES_OK, &stored, pb) &&
+             sr_tx_as_system(c, true, pb) && exec_json(c, update_units, units, 0, NULL, PGRES_COMMAND_OK, NULL, pb) &&
+             sr_tx_as_system(c, false, pb) &&
+             exec_json(c, insert_events, events, 3, ev_extra, PGRES_COMMAND_OK, NULL, pb) &&
+             exec_json(c, insert_due_notices, notices, 0, NULL, PGRES_COMMAND_OK, NULL, pb));
+  /* The answers of the new results, in order (RETURNING keeps the insert's order by idx). */
+  for(int i = 0, row = 0; ok && stored && i < b->n; i++) {
+    struct item *it = &b->items[i];
+    if(it->state != ITEM_NEW)
+      continue;
+    if(row >= PQntuples(stored) || strcmp(PQgetvalue(stored, row, 1), it->u.report_number) != 0)
+      for(row = 0; row < PQntuples(stored) && strcmp(PQgetvalue(stored, row, 1), it->u.report_number) != 0; row++)
+        ; /* RETURNING came back in another order: find the row by its report number */
+    cJSON *due = cJSON_Duplicate(it->due_fields, 1);
+    cJSON_DeleteItemFromObject(due, "_conclusion_text");
+    cJSON_DeleteItemFromObject(due, "_passed");
+    char *dt = cJSON_PrintUnformatted(due);
+    it->answer = sr_insp_answer(PQgetvalue(stored, row++, 2), dt);
+    free(dt);
+    cJSON_Delete(due);
+  }
+  PQclear(stored);
+  cJSON_Delete(results);
+  cJSON_Delete(events);
+  cJSON_Delete(units);
+  cJSON_Delete(notices);
+  return ok ? SR_OK : pb->err;
+}
+
+/* ==== the batch ==== */
+
+static void free_batch(struct batch *b)
+{
+  for(int i = 0; b->items && i < b->n; i++) {
+    sr_problem_free(&b->items[i].pb);
+    cJSON_Delete(b->items[i].answer);
+    cJSON_Delete(b->items[i].due_fields);
+  }
+  for(int k = 0; k < b->nunits; k++) {
+    cJSON_Delete(b->units[k].eq);
+    cJSON_Delete(b->units[k].history);
+    sr_due_free(&b->units[k].due);
+  }
+  free(b->items);
+  free(b->units);
+  PQclear(b->facts);
+  PQclear(b->stored);
+  PQclear(b->accreditations);
+}
+
+enum sr_err sr_inspection_batch(struct sr_ctx *c, const cJSON *items, cJSON **out, struct sr_problem *pb)
+{
+  if(c->who.role != SR_ROLE_AGENCY)
+    return sr_problem_set(pb, SR_FORBIDDEN, "Inspection results are uploaded by inspection agencies.");
+  int n = cJSON_GetArraySize(items);
+  if(n == 0 || n > SR_BATCH_MAX) {
+    sr_problem_set(pb, SR_INVALID, "A batch holds 1 to %d results.", SR_BATCH_MAX);
+    sr_problem_field(pb, "items", "must hold 1 to %d results", SR_BATCH_MAX);
+    return pb->err;
+  }
+  struct batch b;
+  memset(&b, 0, sizeof b);
+  b.c = c;
+  b.n = n;
+  b.items = calloc((size_t)n, sizeof *b.items);
+  if(!b.items)
+    return sr_problem_set(pb, SR_INTERNAL, "out of memory");
+  cJSON *later = cJSON_CreateArray(); /* amendments, for the one-at-a-time path */
+  int index = 0;
+  for(const cJSON *item = items->child; item; item = item->next, index++) {
+    struct item *it = &b.items[index];
+    sr_problem_init(&it->pb);
+    it->state = ITEM_REFUSED;
+    if(cJSON_IsString(item)) /* an NDJSON line that did not parse, with its reason */
+      sr_problem_set(&it->pb, SR_BAD_REQUEST, "%s", item->valuestring);
+    else if(!cJSON_IsObject(item))
+      sr_problem_set(&it->pb, SR_BAD_REQUEST, "Item %d is not a JSON object.", index);
+    else {
+      sr_insp_parse(c, item, &it->u, &it->pb);
+      if(it->pb.err == SR_OK && it->u.amends) {
+        it->state = ITEM_LATER;
+        cJSON_AddItemReferenceToArray(later, (cJSON *)(uintptr_t)item);
+      }
+      else if(it->pb.err == SR_OK)
+        it->state = ITEM_NEW;
+    }
+  }
+  cJSON *later_out = NULL;
+  enum sr_err rc = SR_OK;
+  if(!sr_tx_begin(c, pb)) {
+    rc = pb->err;
+    goto out;
+  }
+  if(read_facts(&b, pb) != SR_OK)
+    goto fail;
+  for(int i = 0; i < n; i++)
+    if(b.items[i].state == ITEM_NEW)
+      check_item(&b, i);
+  if(write_accepted(&b, pb) != SR_OK)
+    goto fail;
+  if(cJSON_GetArraySize(later) > 0 && sr_insp_batch_one_by_one(c, later, &later_out, pb) != SR_OK)
+    goto fail;
+  if(!sr_tx_commit(c, pb))
+    goto fail;
+  /* The answer, item by item in the order sent. */
+  cJSON *result = cJSON_CreateObject(), *list = cJSON_CreateArray();
+  int accepted = 0, refused = 0;
+  const cJSON *later_item = later_out ? cJSON_GetObjectItem(later_out, "items")->child : NULL;
+  for(int i = 0; i < n; i++) {
+    struct item *it = &b.items[i];
+    cJSON *o;
+    if(it->state == ITEM_LATER) {
+      o = cJSON_Duplicate(later_item, 1);
+      later_item = later_item->next;
+      cJSON_ReplaceItemInObject(o, "index", cJSON_CreateNumber(i));
+      if(cJSON_GetObjectItem(o, "result"))
+        accepted++;
+      else
+        refused++;
+    }
+    else {
+      o = cJSON_CreateObject();
+      cJSON_AddNumberToObject(o, "index", i);
+      if(it->state == ITEM_REFUSED) {
+        cJSON_AddNumberToObject(o, "status", sr_err_status(it->pb.err));
+        cJSON_AddItemToObject(o, "problem", sr_problem_json(&it->pb, NULL));
+        refused++;
+      }
+      else {
+        const struct item *src = it->state == ITEM_SAME_AS ? &b.items[it->same_as] : it;
+        cJSON_AddNumberToObject(o, "status", it->state == ITEM_NEW ? 201 : 200);
+        cJSON_AddItemToObject(o, "result", cJSON_Duplicate(src->answer, 1));
+        accepted++;
+      }
+    }
+    cJSON_AddItemToArray(list, o);
+  }
+  cJSON_AddNumberToObject(result, "accepted", accepted);
+  cJSON_AddNumberToObject(result, "refused", refused);
+  cJSON_AddItemToObject(result, "items", list);
+  *out = result;
+  goto out;
+fail:
+  sr_tx_rollback(c);
+  rc = pb->err != SR_OK ? pb->err : SR_INTERNAL;
+out:
+  cJSON_Delete(later);
+  cJSON_Delete(later_out);
+  free_batch(&b);
+  return rc == SR_OK ? pb->err : rc;
+}

@@ -1,0 +1,39 @@
+/*
+ * inspection_int.h -- what inspection.c (one result at a time) and inspection_batch.c (many in a
+ * few set-based statements) share: the parsed form of an upload and the checks on it.
+ */
+#ifndef sr_inspection_int_h
+#define sr_inspection_int_h
+
+#include "due.h"
+#include "inspection.h"
+#include "plugin.h"
+
+/* A result as checked and normalized before it meets the database. */
+struct upload {
+  long equipment_id;
+  const char *equipment_code;
+  const char *report_number, *kind, *conclusion, *inspector, *amends;
+  char inspected_on[11];
+  int safety_grade;     /* 0: none */
+  const cJSON *defects; /* borrowed from the body */
+};
+
+/* Checks the body's own shape into <u> (which borrows from <body>); names every failing field. */
+void sr_insp_parse(struct sr_ctx *c, const cJSON *body, struct upload *u, struct sr_problem *pb);
+/* SHA-256 of the normalized result: the same result hashes the same however it was sent. */
+void sr_insp_hash(const struct upload *u, long equipment_id, char hash[65]);
+/* The type's rules: kind, vocabulary, grade, status and dates. The conclusion, or NULL. */
+const struct sr_conclusion *sr_insp_check_type(const struct upload *u, const char *status, const char *commissioned_on,
+                                               const struct sr_eqtype *t, struct sr_problem *pb);
+/* {next_due, next_due_kind, reason, explain}. Caller owns it. */
+cJSON *sr_insp_due_fields(const struct sr_due *d);
+/* {inspection, next_due, ...} from the stored JSON texts. Caller owns it. */
+cJSON *sr_insp_answer(const char *inspection_json, const char *due_json);
+/* Records one result inside the caller's transaction (the single-upload path). */
+enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out, int *status, struct sr_problem *pb);
+/* A batch result by result, each in a savepoint, inside the caller's transaction; for the items
+ * the set-based path leaves to it. *out is {accepted, refused, items}. */
+enum sr_err sr_insp_batch_one_by_one(struct sr_ctx *c, const cJSON *items, cJSON **out, struct sr_problem *pb);
+
+#endif
