@@ -45,8 +45,54 @@ struct batch {
   struct item *items;
   struct unit *units;
   int nunits;
+  struct unit **by_code; /* units sorted by equipment code; units[] itself is sorted by id */
+  int *first;            /* per item: the first item of the batch with the same report number */
   PGresult *facts, *stored, *accreditations;
 };
+
+static int unit_id_cmp(const void *a, const void *b)
+{
+  long x = ((const struct unit *)a)->id, y = ((const struct unit *)b)->id;
+  return x < y ? -1 : x > y;
+}
+
+static int unit_code_cmp(const void *a, const void *b)
+{
+  return strcmp((*(struct unit *const *)a)->code, (*(struct unit *const *)b)->code);
+}
+
+static const struct item *sort_items; /* qsort has no context argument in C11 */
+
+static int report_cmp(const void *a, const void *b)
+{
+  int x = *(const int *)a, y = *(const int *)b;
+  int c = strcmp(sort_items[x].u.report_number, sort_items[y].u.report_number);
+  return c ? c : x - y;
+}
+
+/* For each parsed item, the first item with its report number: sorting, not n squared. */
+static bool index_reports(struct batch *b)
+{
+  int *order = malloc(sizeof *order * (size_t)b->n);
+  b->first = malloc(sizeof *b->first * (size_t)b->n);
+  if(!order || !b->first) {
+    free(order);
+    return false;
+  }
+  int m = 0;
+  for(int i = 0; i < b->n; i++) {
+    b->first[i] = i;
+    if(b->items[i].state == ITEM_NEW)
+      order[m++] = i;
+  }
+  sort_items = b->items;
+  qsort(order, (size_t)m, sizeof *order, report_cmp);
+  for(int k = 1; k < m; k++)
+    if(strcmp(b->items[order[k]].u.report_number, b->items[order[k - 1]].u.report_number) == 0)
+      b->first[order[k]] = b->first[order[k - 1]];
+  free(order);
+  return true;
+}
 
 /* ==== reading what the batch needs, once ==== */
 
@@ -143,15 +189,25 @@ static enum sr_err read_facts(struct batch *b, struct sr_problem *pb)
     cJSON_AddItemToObject(u->eq, "suspensions", sr_due_suspensions(stops));
     cJSON_Delete(stops);
   }
+  qsort(b->units, (size_t)b->nunits, sizeof *b->units, unit_id_cmp);
+  b->by_code = malloc(sizeof *b->by_code * (size_t)(b->nunits ? b->nunits : 1));
+  if(!b->by_code)
+    return sr_problem_set(pb, SR_INTERNAL, "out of memory");
+  for(int k = 0; k < b->nunits; k++)
+    b->by_code[k] = &b->units[k];
+  qsort(b->by_code, (size_t)b->nunits, sizeof *b->by_code, unit_code_cmp);
   return SR_OK;
 }
 
 static struct unit *unit_of(struct batch *b, const struct upload *u)
 {
-  for(int i = 0; i < b->nunits; i++) /* a batch names at most 10,000 units; found once per item */
-    if(u->equipment_id ? b->units[i].id == u->equipment_id : strcmp(b->units[i].code, u->equipment_code) == 0)
-      return &b->units[i];
-  return NULL;
+  if(u->equipment_id) {
+    struct unit key = { .id = u->equipment_id };
+    return bsearch(&key, b->units, (size_t)b->nunits, sizeof *b->units, unit_id_cmp);
+  }
+  struct unit key = { .code = u->equipment_code }, *kp = &key;
+  struct unit **found = bsearch(&kp, b->by_code, (size_t)b->nunits, sizeof *b->by_code, unit_code_cmp);
+  return found ? *found : NULL;
 }
 
 static int stored_row(const struct batch *b, const char *report)
@@ -188,23 +244,20 @@ static void check_item(struct batch *b, int index)
   }
   struct unit *un = it->unit;
   sr_insp_hash(u, un->id, it->hash);
-  /* The same report twice in one batch, or one already stored. */
-  for(int j = 0; j < index; j++)
-    if((b->items[j].state == ITEM_NEW || b->items[j].state == ITEM_SAME_AS) &&
-       strcmp(b->items[j].u.report_number, u->report_number) == 0) {
-      int first = b->items[j].state == ITEM_SAME_AS ? b->items[j].same_as : j;
-      if(strcmp(b->items[first].hash, it->hash) == 0) {
-        it->state = ITEM_SAME_AS;
-        it->same_as = first;
-      }
-      else {
-        sr_problem_set(pb, SR_CONFLICT, "Report %s appears earlier in this batch with different content.",
-                       u->report_number);
-        sr_problem_field(pb, "report_number", "is already used in this batch for a different result");
-        it->state = ITEM_REFUSED;
-      }
-      return;
+  /* The same report twice in one batch (it counts if the first was accepted), or one stored. */
+  int first = b->first[index];
+  if(first != index && b->items[first].state == ITEM_NEW) {
+    if(strcmp(b->items[first].hash, it->hash) == 0) {
+      it->state = ITEM_SAME_AS;
+      it->same_as = first;
     }
+    else {
+      sr_problem_set(pb, SR_CONFLICT, "Report %s appears earlier in this batch with different content.", u->report_number);
+      sr_problem_field(pb, "report_number", "is already used in this batch for a different result");
+      it->state = ITEM_REFUSED;
+    }
+    return;
+  }
   int r = stored_row(b, u->report_number);
   if(r >= 0) {
     if(strcmp(PQgetvalue(b->stored, r, 1), it->hash) == 0) {
@@ -456,6 +509,8 @@ static void free_batch(struct batch *b)
   }
   free(b->items);
   free(b->units);
+  free(b->by_code);
+  free(b->first);
   PQclear(b->facts);
   PQclear(b->stored);
   PQclear(b->accreditations);
@@ -506,6 +561,10 @@ enum sr_err sr_inspection_batch(struct sr_ctx *c, const cJSON *items, cJSON **ou
   }
   if(read_facts(&b, pb) != SR_OK)
     goto fail;
+  if(!index_reports(&b)) {
+    sr_problem_set(pb, SR_INTERNAL, "out of memory");
+    goto fail;
+  }
   for(int i = 0; i < n; i++)
     if(b.items[i].state == ITEM_NEW)
       check_item(&b, i);
