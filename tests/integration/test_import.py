@@ -116,6 +116,21 @@ def test_chinese_headers_attribute_columns_and_gb18030(ctx):
               f"'{codes[0]}'"), "suspended:none", "停用 imports as suspended with nothing due")
 
 
+def test_bom_crlf_and_quoted_line_breaks(ctx):
+    db = ctx["db"]
+    c = code(ctx)
+    attrs = lift_attrs(ctx).replace('"', '""')
+    text = ("\ufeff" + ",".join(HEADER) + "\r\n" +
+            f'{c},elevator,{A},{ctx["unit"]},"锦江区, 红星路\r\n2 号",2019-05-01,"{attrs}"\r\n')
+    path = os.path.join(ctx["dir"], "crlf.csv")
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    r = sereg("import", "equipment", path, db=db)
+    eq(r.returncode, 0, r.stderr)
+    eq(db.sql(f"SELECT address = E'锦江区, 红星路\\r\\n2 号' FROM equipment WHERE equipment_code = '{c}'"), "t",
+       "a quoted field keeps its comma and its line break as written")
+
+
 def test_broken_files(ctx):
     db = ctx["db"]
     before = db.snapshot()
