@@ -34,6 +34,10 @@ struct importer {
   struct sr_buf line;     /* scratch for one rejects row or one raw row */
   double started, last_draw;
   char *chunk_sql;        /* checks and loads one staged chunk */
+  char *h[SR_CSV_MAX_FIELDS]; /* the header, kept: rows borrow the reader's buffer */
+  int nh;
+  bool used[SR_CSV_MAX_FIELDS]; /* header columns taken by a known column */
+  char *header;           /* the header line as CSV, for the rejects file */
   long staged;            /* rows in <copy> */
   bool in_flight;         /* a chunk is being checked and loaded by the server */
 };
@@ -270,6 +274,9 @@ static bool init(struct importer *im, struct sr_ctx *c, const struct sr_import_o
 static void finish(struct importer *im)
 {
   free(im->chunk_sql);
+  for(int i = 0; i < im->nh; i++)
+    free(im->h[i]);
+  free(im->header);
   draw(im, true);
   if(im->rejects)
     fclose(im->rejects);
@@ -302,6 +309,48 @@ static bool map_header(char **h, int n, struct column *cols, int ncols, bool *us
       sr_problem_field(pb, cols[k].en, "the header has no '%s' (or '%s') column", cols[k].en, cols[k].zh);
   }
   return pb->err == SR_OK;
+}
+
+/* Reads and maps the header line. False with <pb> filled when the file is empty or lacks columns. */
+static bool read_header(struct importer *im, struct column *cols, int ncols, struct sr_problem *pb)
+{
+  char err[512], **f;
+  int n;
+  enum sr_csv_status st = sr_csv_next(im->csv, &f, &n, err, sizeof err);
+  if(st != SR_CSV_ROW) {
+    sr_problem_set(pb, SR_BAD_REQUEST, "%s", st == SR_CSV_EOF ? "the file is empty" : err);
+    return false;
+  }
+  for(int i = 0; i < n; i++)
+    im->h[im->nh++] = strdup(f[i]);
+  im->header = strdup(raw_row(im, im->h, im->nh));
+  if(!map_header(im->h, im->nh, cols, ncols, im->used, pb)) {
+    sr_problem_set(pb, SR_INVALID, "The header of %s lacks required columns; see errors and docs/import.md.",
+                   im->o->path);
+    return false;
+  }
+  return true;
+}
+
+/* The next data row, skipping blank lines and rejecting broken ones. SR_CSV_ROW or SR_CSV_EOF;
+ * SR_CSV_FATAL with <pb> filled. */
+static enum sr_csv_status next_row(struct importer *im, char ***f, int *n, struct sr_problem *pb)
+{
+  char err[512];
+  for(;;) {
+    enum sr_csv_status st = sr_csv_next(im->csv, f, n, err, sizeof err);
+    if(st == SR_CSV_FATAL)
+      sr_problem_set(pb, SR_BAD_REQUEST, "%s", err);
+    if(st == SR_CSV_FATAL || st == SR_CSV_EOF)
+      return st;
+    if(st == SR_CSV_ROW && *n == 1 && !(*f)[0][0])
+      continue; /* a blank line */
+    im->res->rows++;
+    draw(im, false);
+    if(st == SR_CSV_ROW)
+      return st;
+    reject(im, sr_csv_line(im->csv), err, "", im->header);
+  }
 }
 
 static const char *cell(char **f, int n, const struct column *col)
@@ -343,6 +392,16 @@ static enum sr_err conclude(struct importer *im, const char *what, struct sr_pro
             sr_outbox(im->c, event, what, im->o->path, NULL, detail, pb);
   cJSON_Delete(detail);
   return ok ? SR_OK : pb->err;
+}
+
+/* Loads the last chunk and either keeps the run or takes it all back. */
+static void end_run(struct importer *im, const char *what, struct sr_problem *pb)
+{
+  if(pb->err != SR_OK || !pipeline_end(im, im->header, pb) || conclude(im, what, pb) != SR_OK ||
+     !sr_tx_commit(im->c, pb)) {
+    pipeline_abort(im);
+    sr_tx_rollback(im->c);
+  }
 }
 
 /* ==== equipment ==== */
@@ -642,28 +701,8 @@ enum sr_err sr_import_equipment(struct sr_ctx *c, const struct sr_import_options
     [E_REGNO] = { "registration_number", "使用登记证编号", false, -1 }, [E_STATUS] = { "status", "状态", false, -1 },
     [E_ATTRS] = { "attributes", "技术参数", false, -1 }, [E_VARIETY] = { "variety", "品种", false, -1 },
   };
-  char err[512], **f;
-  int n;
-  enum sr_csv_status st = sr_csv_next(im.csv, &f, &n, err, sizeof err);
-  if(st != SR_CSV_ROW) {
-    sr_problem_set(pb, SR_BAD_REQUEST, "%s", st == SR_CSV_EOF ? "the file is empty" : err);
-    finish(&im);
-    return pb->err;
-  }
-  /* Keep the header: rows borrow the reader's buffer. */
-  int nh = n;
-  char *h[SR_CSV_MAX_FIELDS];
-  bool used[SR_CSV_MAX_FIELDS] = { false };
-  for(int i = 0; i < n; i++)
-    h[i] = strdup(f[i]);
-  char *header = strdup(raw_row(&im, h, nh));
   PGresult *regimes = NULL;
-  enum sr_err rc = SR_OK;
-  if(!map_header(h, nh, cols, E__N, used, pb)) {
-    sr_problem_set(pb, SR_INVALID, "The header of %s lacks required columns; see errors and docs/import.md.", o->path);
-    goto out;
-  }
-  if(!sr_tx_begin(c, pb))
+  if(!read_header(&im, cols, E__N, pb) || !sr_tx_begin(c, pb))
     goto out;
   char today[11];
   sr_date_format(c->today, today);
@@ -677,34 +716,16 @@ enum sr_err sr_import_equipment(struct sr_ctx *c, const struct sr_import_options
     sr_tx_rollback(c);
     goto out;
   }
-  while((st = sr_csv_next(im.csv, &f, &n, err, sizeof err)) != SR_CSV_EOF) {
-    if(st == SR_CSV_FATAL) {
-      sr_problem_set(pb, SR_BAD_REQUEST, "%s", err);
-      break;
-    }
-    if(st == SR_CSV_ROW && n == 1 && !f[0][0])
-      continue; /* a blank line */
-    res->rows++;
-    if(st == SR_CSV_BAD_ROW)
-      reject(&im, sr_csv_line(im.csv), err, "", header);
-    else if(!stage_row(&im, f, n, h, nh, cols, used, regimes, header, pb))
-      break;
-    draw(&im, false);
-  }
-  if(pb->err != SR_OK || !pipeline_end(&im, header, pb) || conclude(&im, "equipment", pb) != SR_OK ||
-     !sr_tx_commit(c, pb)) {
-    pipeline_abort(&im);
-    sr_tx_rollback(c);
-    goto out;
-  }
+  char **f;
+  int n;
+  while(next_row(&im, &f, &n, pb) == SR_CSV_ROW &&
+        stage_row(&im, f, n, im.h, im.nh, cols, im.used, regimes, im.header, pb))
+    ;
+  end_run(&im, "equipment", pb);
 out:
-  rc = pb->err;
   PQclear(regimes);
   finish(&im);
-  for(int i = 0; i < nh; i++)
-    free(h[i]);
-  free(header);
-  return rc;
+  return pb->err;
 }
 
 /* ==== organizations ==== */
@@ -754,49 +775,23 @@ enum sr_err sr_import_organizations(struct sr_ctx *c, const struct sr_import_opt
     [O_CODE] = { "credit_code", "统一社会信用代码", true, -1 }, [O_NAME] = { "name", "名称", true, -1 },
     [O_KIND] = { "kind", "类型", true, -1 }, [O_JUR] = { "jurisdiction", "所在区域", true, -1 },
   };
-  char err[512], **f;
-  int n;
-  enum sr_csv_status st = sr_csv_next(im.csv, &f, &n, err, sizeof err);
-  if(st != SR_CSV_ROW) {
-    sr_problem_set(pb, SR_BAD_REQUEST, "%s", st == SR_CSV_EOF ? "the file is empty" : err);
-    finish(&im);
-    return pb->err;
-  }
-  int nh = n;
-  char *h[SR_CSV_MAX_FIELDS];
-  bool used[SR_CSV_MAX_FIELDS] = { false };
-  for(int i = 0; i < n; i++)
-    h[i] = strdup(f[i]);
-  char *header = strdup(raw_row(&im, h, nh));
-  enum sr_err rc;
-  if(!map_header(h, nh, cols, O__N, used, pb)) {
-    sr_problem_set(pb, SR_INVALID, "The header of %s lacks required columns; see errors and docs/import.md.", o->path);
+  if(!read_header(&im, cols, O__N, pb) || !sr_tx_begin(c, pb))
     goto out;
-  }
-  if(!sr_tx_begin(c, pb) || !pipeline_begin(&im, stage_orgs, checks_orgs, load_orgs, pb)) {
+  if(!pipeline_begin(&im, stage_orgs, checks_orgs, load_orgs, pb)) {
     sr_tx_rollback(c);
     goto out;
   }
-  while((st = sr_csv_next(im.csv, &f, &n, err, sizeof err)) != SR_CSV_EOF) {
-    if(st == SR_CSV_FATAL) {
-      sr_problem_set(pb, SR_BAD_REQUEST, "%s", err);
-      break;
-    }
-    if(st == SR_CSV_ROW && n == 1 && !f[0][0])
-      continue;
-    res->rows++;
+  char **f;
+  int n;
+  while(next_row(&im, &f, &n, pb) == SR_CSV_ROW) {
     long line = sr_csv_line(im.csv);
-    if(st == SR_CSV_BAD_ROW) {
-      reject(&im, line, err, "", header);
-      continue;
-    }
     const char *raw = raw_row(&im, f, n);
     const char *code = cell(f, n, &cols[O_CODE]), *name = cell(f, n, &cols[O_NAME]);
     const char *kind = org_kind(cell(f, n, &cols[O_KIND])), *jur = cell(f, n, &cols[O_JUR]);
     char why[300] = "";
     enum sr_uscc_result ur = sr_uscc_check(code);
-    if(n != nh)
-      snprintf(why, sizeof why, "the row has %d fields, the header %d", n, nh);
+    if(n != im.nh)
+      snprintf(why, sizeof why, "the row has %d fields, the header %d", n, im.nh);
     else if(ur != SR_USCC_OK)
       snprintf(why, sizeof why, "credit_code: %s", sr_uscc_explain(ur));
     else if(!name || strlen(name) > 200)
@@ -806,7 +801,7 @@ enum sr_err sr_import_organizations(struct sr_ctx *c, const struct sr_import_opt
     else if(!jur || strlen(jur) > 16)
       snprintf(why, sizeof why, "jurisdiction: is required");
     if(why[0]) {
-      reject(&im, line, why, raw, header);
+      reject(&im, line, why, raw, im.header);
       continue;
     }
     char lines[32];
@@ -819,18 +814,9 @@ enum sr_err sr_import_organizations(struct sr_ctx *c, const struct sr_import_opt
     copy_field(&im.copy, jur, true);
     if(!staged(&im, pb))
       break;
-    draw(&im, false);
   }
-  if(pb->err != SR_OK || !pipeline_end(&im, header, pb) || conclude(&im, "organization", pb) != SR_OK ||
-     !sr_tx_commit(c, pb)) {
-    pipeline_abort(&im);
-    sr_tx_rollback(c);
-  }
+  end_run(&im, "organization", pb);
 out:
-  rc = pb->err;
   finish(&im);
-  for(int i = 0; i < nh; i++)
-    free(h[i]);
-  free(header);
-  return rc;
+  return pb->err;
 }

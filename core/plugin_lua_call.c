@@ -107,6 +107,28 @@ static int validate_tramp(lua_State *L)
   return errors_from(L, lua_gettop(L), "validate()");
 }
 
+/* Runs <tramp> (which leaves a list of {field, message} in p->pending_json) and turns the list
+ * into field errors of <pb>, or a failure of the plugin into SR_PLUGIN. */
+static int errors_call(struct sr_plugins *p, const struct sr_eqtype *t, lua_CFunction tramp, void *job,
+                       const char *fn, struct sr_problem *pb)
+{
+  char err[512];
+  p->pending_json = NULL;
+  bool ok = sr_lua_pcall(p, tramp, job, SR_PLUGIN_CALL_BUDGET, err, sizeof err);
+  cJSON *errors = p->pending_json;
+  p->pending_json = NULL;
+  if(!ok) {
+    cJSON_Delete(errors);
+    sr_warn("plugin %s@%s %s failed: %s", t->file, t->version, fn, err);
+    return sr_problem_set(pb, SR_PLUGIN, "plugin %s@%s failed in %s: %s", t->file, t->version, fn, err);
+  }
+  for(const cJSON *e = errors ? errors->child : NULL; e; e = e->next)
+    sr_problem_field(pb, cJSON_GetObjectItem(e, "field")->valuestring, "%s",
+                     cJSON_GetObjectItem(e, "message")->valuestring);
+  cJSON_Delete(errors);
+  return pb->err;
+}
+
 int sr_plugins_validate(struct sr_plugins *p, const struct sr_eqtype *t, const cJSON *eq,
                         struct sr_problem *pb)
 {
@@ -117,22 +139,7 @@ int sr_plugins_validate(struct sr_plugins *p, const struct sr_eqtype *t, const c
   if(sr_problem_nfields(pb) > before || t->validate_ref == LUA_NOREF)
     return pb->err;
   struct validate_job job = { t, eq };
-  char err[512];
-  p->pending_json = NULL;
-  bool ok = sr_lua_pcall(p, validate_tramp, &job, SR_PLUGIN_CALL_BUDGET, err, sizeof err);
-  cJSON *errors = p->pending_json;
-  p->pending_json = NULL;
-  if(!ok) {
-    cJSON_Delete(errors);
-    sr_warn("plugin %s@%s validate() failed: %s", t->file, t->version, err);
-    return sr_problem_set(pb, SR_PLUGIN, "plugin %s@%s failed in validate(): %s", t->file,
-                          t->version, err);
-  }
-  for(const cJSON *e = errors ? errors->child : NULL; e; e = e->next)
-    sr_problem_field(pb, cJSON_GetObjectItem(e, "field")->valuestring, "%s",
-                     cJSON_GetObjectItem(e, "message")->valuestring);
-  cJSON_Delete(errors);
-  return pb->err;
+  return errors_call(p, t, validate_tramp, &job, "validate()", pb);
 }
 
 
@@ -308,20 +315,5 @@ int sr_plugins_check_inspection(struct sr_plugins *p, const struct sr_eqtype *t,
   if(t->check_inspection_ref == LUA_NOREF)
     return pb->err;
   struct check_job job = { t, eq, inspection };
-  char err[512];
-  p->pending_json = NULL;
-  bool ok = sr_lua_pcall(p, check_tramp, &job, SR_PLUGIN_CALL_BUDGET, err, sizeof err);
-  cJSON *errors = p->pending_json;
-  p->pending_json = NULL;
-  if(!ok) {
-    cJSON_Delete(errors);
-    sr_warn("plugin %s@%s check_inspection() failed: %s", t->file, t->version, err);
-    return sr_problem_set(pb, SR_PLUGIN, "plugin %s@%s failed in check_inspection(): %s", t->file,
-                          t->version, err);
-  }
-  for(const cJSON *e = errors ? errors->child : NULL; e; e = e->next)
-    sr_problem_field(pb, cJSON_GetObjectItem(e, "field")->valuestring, "%s",
-                     cJSON_GetObjectItem(e, "message")->valuestring);
-  cJSON_Delete(errors);
-  return pb->err;
+  return errors_call(p, t, check_tramp, &job, "check_inspection()", pb);
 }

@@ -14,3 +14,7 @@ BEGIN
   END IF;
   RETURN seq::regclass;
 END $$;
+
+-- One definition of how a series finds its sequence: the per-registration function uses it too.
+CREATE OR REPLACE FUNCTION sereg_next_registration_serial(p_prefix text) RETURNS bigint
+LANGUAGE sql AS $$ SELECT nextval(sereg_registration_sequence(p_prefix)) $$;
