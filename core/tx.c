@@ -8,6 +8,7 @@
 
 #include "ctx.h"
 #include "db.h"
+#include "log.h"
 
 static const char *const role_names[] = { "", "city_supervisor", "district_supervisor", "agency",
                                           "user_unit", "coordinator", "admin", "system" };
@@ -49,10 +50,18 @@ bool sr_tx_begin(struct sr_ctx *c, struct sr_problem *pb)
 
 bool sr_tx_commit(struct sr_ctx *c, struct sr_problem *pb)
 {
-  if(sr_db_command(c->db, "COMMIT", 0, NULL, pb))
-    return true;
-  sr_tx_rollback(c);
-  return false;
+  /* COMMIT of a transaction that an error aborted succeeds as a command and answers ROLLBACK:
+   * the tag, not the status, says whether anything was kept. */
+  PGresult *r = PQexec(c->db, "COMMIT");
+  bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0;
+  if(!ok) {
+    sr_error("database: COMMIT failed: %s", r && PQresultStatus(r) == PGRES_COMMAND_OK
+                                                ? "the transaction had been aborted" : PQerrorMessage(c->db));
+    sr_problem_set(pb, SR_INTERNAL, "database error");
+    sr_tx_rollback(c);
+  }
+  PQclear(r);
+  return ok;
 }
 
 void sr_tx_rollback(struct sr_ctx *c)
