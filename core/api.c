@@ -318,19 +318,8 @@ static void h_insp_create(struct sr_call *call)
  */
 static cJSON *batch_items(struct sr_call *call)
 {
-  if(!call->ndjson) {
-    if(!call->body || !sr_utf8_valid(call->body, call->body_len)) {
-      sr_problem_set(&call->pb, SR_BAD_REQUEST, "The body must be a JSON array (UTF-8) or NDJSON.");
-      return NULL;
-    }
-    cJSON *a = cJSON_ParseWithLength(call->body, call->body_len);
-    if(!cJSON_IsArray(a)) {
-      cJSON_Delete(a);
-      sr_problem_set(&call->pb, SR_BAD_REQUEST, "The body must be a JSON array of results, or NDJSON.");
-      return NULL;
-    }
-    return a;
-  }
+  if(!call->ndjson)
+    return sr_json_parse_array(call->body, call->body_len, &call->pb);
   cJSON *items = cJSON_CreateArray();
   const char *p = call->body ? call->body : "", *end = p + call->body_len;
   int line = 0;

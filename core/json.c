@@ -13,7 +13,7 @@ static const char *shape_error(const cJSON *j, int depth)
     return "nests too deeply";
   int n = 0;
   for(const cJSON *c = j->child; c; c = c->next) {
-    if(++n > 10000)
+    if(++n > 100000) /* a batch holds 10,000; nothing sereg reads is larger */
       return "has too many members";
     if(cJSON_IsObject(j))
       for(const cJSON *d = j->child; d != c; d = d->next)
@@ -39,10 +39,22 @@ static bool has_nul_escape(const char *body, size_t len)
   return false;
 }
 
+static cJSON *parse_checked(const char *body, size_t len, bool array, struct sr_problem *pb);
+
 cJSON *sr_json_parse_object(const char *body, size_t len, struct sr_problem *pb)
 {
+  return parse_checked(body, len, false, pb);
+}
+
+cJSON *sr_json_parse_array(const char *body, size_t len, struct sr_problem *pb)
+{
+  return parse_checked(body, len, true, pb);
+}
+
+static cJSON *parse_checked(const char *body, size_t len, bool array, struct sr_problem *pb)
+{
   if(!body || len == 0) {
-    sr_problem_set(pb, SR_BAD_REQUEST, "The request body is empty; send a JSON object.");
+    sr_problem_set(pb, SR_BAD_REQUEST, "The request body is empty; send a JSON %s.", array ? "array" : "object");
     return NULL;
   }
   if(!sr_utf8_valid(body, len)) {
@@ -65,8 +77,8 @@ cJSON *sr_json_parse_object(const char *body, size_t len, struct sr_problem *pb)
   const char *shape = NULL;
   if(end && (size_t)(end - body) < len)
     shape = "has trailing characters after the JSON value";
-  else if(!cJSON_IsObject(j))
-    shape = "must be a JSON object";
+  else if(array ? !cJSON_IsArray(j) : !cJSON_IsObject(j))
+    shape = array ? "must be a JSON array" : "must be a JSON object";
   else
     shape = shape_error(j, 0);
   if(shape) {

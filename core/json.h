@@ -15,6 +15,8 @@
 /* Parses <body> into a JSON object. On failure returns NULL with SR_BAD_REQUEST in <pb>.
  * Caller owns the result; free with cJSON_Delete(). */
 cJSON *sr_json_parse_object(const char *body, size_t len, struct sr_problem *pb);
+/* Parses <body> as a JSON array with the same checks (UTF-8, depth, duplicate keys). */
+cJSON *sr_json_parse_array(const char *body, size_t len, struct sr_problem *pb);
 /* Adds a field error for every key of <obj> not in the NULL-terminated <allowed>. */
 void sr_json_only(const cJSON *obj, const char *const *allowed, struct sr_problem *pb);
 /* A string field of 1..<maxlen> bytes; NULL (with a field error when <required> or mistyped). */

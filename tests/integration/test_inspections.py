@@ -247,6 +247,9 @@ def test_batch_limits(w):
     eq(s, 422, "empty batch")
     s, _, r = w.server.post("/api/v1/inspections:batch", {"items": []}, tok=w.agency)
     eq(s, 400, "not an array")
+    for raw in (b'[{"report_number": "a", "report_number": "b"}]', b"[" * 40 + b"]" * 40, b'[{"x": "\xff"}]'):
+        s, _, r = w.server.request("POST", "/api/v1/inspections:batch", raw=raw, tok=w.agency)
+        eq(s, 400, f"{raw[:30]!r}: duplicate keys, deep nesting and bad UTF-8 are refused whole")
     s, _, r = w.server.request("POST", "/api/v1/inspections:batch", raw=b"[{}]", tok=w.agency,
                                headers={"Content-Type": "text/csv"})
     eq(s, 415, "content type")
