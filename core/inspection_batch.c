@@ -35,6 +35,7 @@ struct item {
   struct unit *unit;
   char hash[65];
   int same_as;        /* ITEM_SAME_AS: the earlier item of this batch with the same report */
+  bool referenced;    /* a later ITEM_SAME_AS answers with this item's answer */
   cJSON *answer;      /* ITEM_REPLAY: the stored answer */
   cJSON *due_fields;  /* ITEM_NEW: the due date this result leaves */
 };
@@ -250,6 +251,7 @@ static void check_item(struct batch *b, int index)
     if(strcmp(b->items[first].hash, it->hash) == 0) {
       it->state = ITEM_SAME_AS;
       it->same_as = first;
+      b->items[first].referenced = true;
     }
     else {
       sr_problem_set(pb, SR_CONFLICT, "Report %s appears earlier in this batch with different content.", u->report_number);
@@ -477,13 +479,16 @@ static enum sr_err write_accepted(struct batch *b, struct sr_problem *pb)
     if(row >= PQntuples(stored) || strcmp(PQgetvalue(stored, row, 1), it->u.report_number) != 0)
       for(row = 0; row < PQntuples(stored) && strcmp(PQgetvalue(stored, row, 1), it->u.report_number) != 0; row++)
         ; /* RETURNING came back in another order: find the row by its report number */
-    cJSON *due = cJSON_Duplicate(it->due_fields, 1);
-    cJSON_DeleteItemFromObject(due, "_conclusion_text");
-    cJSON_DeleteItemFromObject(due, "_passed");
-    char *dt = cJSON_PrintUnformatted(due);
-    it->answer = sr_insp_answer(PQgetvalue(stored, row++, 2), dt);
-    free(dt);
-    cJSON_Delete(due);
+    /* The answer takes the due fields over: no copy, no print and parse again. */
+    cJSON *answer = cJSON_CreateObject();
+    cJSON_AddItemToObject(answer, "inspection", cJSON_Parse(PQgetvalue(stored, row++, 2)));
+    cJSON_DeleteItemFromObject(it->due_fields, "_conclusion_text");
+    cJSON_DeleteItemFromObject(it->due_fields, "_passed");
+    while(it->due_fields->child) {
+      cJSON *f = cJSON_DetachItemViaPointer(it->due_fields, it->due_fields->child);
+      cJSON_AddItemToObject(answer, f->string, f);
+    }
+    it->answer = answer;
   }
   PQclear(stored);
   cJSON_Delete(results);
@@ -599,9 +604,15 @@ enum sr_err sr_inspection_batch(struct sr_ctx *c, const cJSON *items, cJSON **ou
         refused++;
       }
       else {
-        const struct item *src = it->state == ITEM_SAME_AS ? &b.items[it->same_as] : it;
         cJSON_AddNumberToObject(o, "status", it->state == ITEM_NEW ? 201 : 200);
-        cJSON_AddItemToObject(o, "result", cJSON_Duplicate(src->answer, 1));
+        if(it->state == ITEM_SAME_AS) /* its first item's answer may still be needed by others */
+          cJSON_AddItemToObject(o, "result", cJSON_Duplicate(b.items[it->same_as].answer, 1));
+        else if(it->referenced)
+          cJSON_AddItemToObject(o, "result", cJSON_Duplicate(it->answer, 1));
+        else {
+          cJSON_AddItemToObject(o, "result", it->answer); /* moved: the item gives it up */
+          it->answer = NULL;
+        }
         accepted++;
       }
     }

@@ -230,6 +230,15 @@ def test_batch_keeps_the_good_items(w):
     eq([i["status"] for i in r2["items"]], [200, 422, 200, 200, 400], "a repeated batch is idempotent")
 
 
+def test_the_same_report_twice_in_one_batch(w):
+    a = lift(w)
+    items = [result(a, "TWICE-1"), result(a, "TWICE-1"), result(a, "TWICE-1", conclusion="fail")]
+    s, _, r = w.server.post("/api/v1/inspections:batch", items, tok=w.agency)
+    eq([i["status"] for i in r["items"]], [201, 200, 409], "recorded once, repeated, contradicted")
+    eq(r["items"][1]["result"], r["items"][0]["result"], "the repeat answers with the first's answer")
+    eq(w.db.count("inspection", "report_number = 'TWICE-1'"), 1, "stored once")
+
+
 def test_batch_as_ndjson_refuses_bad_lines_alone(w):
     a = lift(w)
     lines = [json.dumps(result(a, "ND-1")), "{not json", "", json.dumps(result(a, "ND-2", kind="self_test",
