@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "util.h"
 
 static const char *db_url;
 static _Thread_local PGconn *thread_conn;
@@ -135,4 +136,49 @@ const char *sr_db_get(const PGresult *r, int row, const char *name)
   if(col < 0 || row >= PQntuples(r) || PQgetisnull(r, row, col))
     return NULL;
   return PQgetvalue(r, row, col);
+}
+
+void sr_db_copy_field(struct sr_buf *b, const char *s, bool last)
+{
+  if(!s)
+    sr_buf_append(b, "\\N", 2);
+  else
+    while(*s) {
+      size_t run = strcspn(s, "\\\t\n\r");
+      sr_buf_append(b, s, run);
+      s += run;
+      if(!*s)
+        break;
+      const char *esc = *s == '\\' ? "\\\\" : *s == '\t' ? "\\t" : *s == '\n' ? "\\n" : "\\r";
+      sr_buf_append(b, esc, 2);
+      s++;
+    }
+  sr_buf_append(b, last ? "\n" : "\t", 1);
+}
+
+bool sr_db_copy_in(PGconn *c, const char *sql, const char *data, size_t len, struct sr_problem *pb)
+{
+  PGresult *r = PQexec(c, sql);
+  bool ok = r && PQresultStatus(r) == PGRES_COPY_IN;
+  PQclear(r);
+  for(size_t off = 0; ok && off < len; off += 1 << 20) {
+    size_t n = len - off < (1 << 20) ? len - off : (1 << 20);
+    ok = PQputCopyData(c, data + off, (int)n) == 1;
+  }
+  ok = PQputCopyEnd(c, ok ? NULL : "stopped") == 1 && ok;
+  enum sr_db_class cls = SR_DB_OTHER;
+  while((r = PQgetResult(c))) { /* drain to NULL before the connection is used again */
+    if(PQresultStatus(r) != PGRES_COMMAND_OK) {
+      cls = sr_db_classify(r);
+      if(ok && cls != SR_DB_UNIQUE)
+        sr_error("database: %s", PQresultErrorMessage(r));
+      ok = false;
+    }
+    PQclear(r);
+  }
+  if(!ok)
+    sr_problem_set(pb, cls == SR_DB_UNIQUE ? SR_CONFLICT : SR_INTERNAL,
+                   cls == SR_DB_UNIQUE ? "Another request wrote the same record meanwhile; send it again."
+                                       : "database error");
+  return ok;
 }

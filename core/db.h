@@ -32,6 +32,12 @@ enum sr_db_class sr_db_classify(const PGresult *r);
 bool sr_db_command(PGconn *c, const char *sql, int nparams, const char *const *params,
                    struct sr_problem *pb);
 
+/* One field in COPY's text format into <b>, then a tab (or a newline when <last>); NULL as \N. */
+struct sr_buf;
+void sr_db_copy_field(struct sr_buf *b, const char *s, bool last);
+/* Runs <sql> (a COPY ... FROM STDIN) with <len> bytes of rows, and waits for its result. */
+bool sr_db_copy_in(PGconn *c, const char *sql, const char *data, size_t len, struct sr_problem *pb);
+
 /* Reads column <name> of row <row>; NULL when the column is missing or the value is SQL NULL. */
 const char *sr_db_get(const PGresult *r, int row, const char *name);
 

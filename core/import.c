@@ -109,25 +109,6 @@ static void reject(struct importer *im, long line, const char *reason, const cha
   sr_buf_free(&b);
 }
 
-/* One field in COPY's text format; NULL as \N. */
-static void copy_field(struct sr_buf *b, const char *s, bool last)
-{
-  if(!s)
-    sr_buf_append(b, "\\N", 2);
-  else
-    while(*s) {
-      size_t run = strcspn(s, "\\\t\n\r");
-      sr_buf_append(b, s, run);
-      s += run;
-      if(!*s)
-        break;
-      const char *esc = *s == '\\' ? "\\\\" : *s == '\t' ? "\\t" : *s == '\n' ? "\\n" : "\\r";
-      sr_buf_append(b, esc, 2);
-      s++;
-    }
-  sr_buf_append(b, last ? "\n" : "\t", 1);
-}
-
 /* Collects the results of the chunk in flight; counts what it refused and loaded. */
 static bool wait_chunk(struct importer *im, struct sr_problem *pb)
 {
@@ -159,20 +140,8 @@ static bool ship_chunk(struct importer *im, struct sr_problem *pb)
     return false;
   if(im->staged == 0)
     return true;
-  PGresult *r = PQexec(im->c->db, "COPY import_stage FROM STDIN");
-  bool ok = r && PQresultStatus(r) == PGRES_COPY_IN;
-  PQclear(r);
-  for(size_t off = 0; ok && off < im->copy.len; off += 1 << 20) {
-    size_t n = im->copy.len - off < (1 << 20) ? im->copy.len - off : (1 << 20);
-    ok = PQputCopyData(im->c->db, im->copy.data + off, (int)n) == 1;
-  }
-  ok = PQputCopyEnd(im->c->db, ok ? NULL : "import stopped") == 1 && ok;
-  while((r = PQgetResult(im->c->db))) {
-    ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-  }
-  if(!ok)
-    return sr_problem_set(pb, SR_INTERNAL, "COPY failed: %s", PQerrorMessage(im->c->db)), false;
+  if(!sr_db_copy_in(im->c->db, "COPY import_stage FROM STDIN", im->copy.data, im->copy.len, pb))
+    return false;
   im->copy.len = 0;
   im->staged = 0;
   if(!PQsendQuery(im->c->db, im->chunk_sql))
@@ -660,25 +629,25 @@ static bool stage_row(struct importer *im, char **f, int n, char **h, int nh, co
   }
   char *basis_text = basis ? cJSON_PrintUnformatted(basis) : NULL;
   struct sr_buf *b = &im->copy;
-  copy_field(b, lines, false);
-  copy_field(b, raw, false);
-  copy_field(b, cJSON_GetObjectItem(body, "equipment_code")->valuestring, false);
-  copy_field(b, t->code, false);
-  copy_field(b, variety, false);
-  copy_field(b, regno, false);
-  copy_field(b, head, false);
-  copy_field(b, series, false);
-  copy_field(b, cJSON_GetObjectItem(body, "jurisdiction")->valuestring, false);
-  copy_field(b, cJSON_GetObjectItem(body, "user_unit")->valuestring, false);
-  copy_field(b, cJSON_GetObjectItem(body, "address")->valuestring, false);
-  copy_field(b, cJSON_GetObjectItem(body, "commissioned_on")->valuestring, false);
-  copy_field(b, attrs, false);
-  copy_field(b, status, false);
-  copy_field(b, rule, false);
-  copy_field(b, cJSON_IsString(date) ? date->valuestring : NULL, false);
-  copy_field(b, cJSON_IsString(kind) ? kind->valuestring : NULL, false);
-  copy_field(b, answer ? rule : NULL, false);
-  copy_field(b, basis_text, true);
+  sr_db_copy_field(b, lines, false);
+  sr_db_copy_field(b, raw, false);
+  sr_db_copy_field(b, cJSON_GetObjectItem(body, "equipment_code")->valuestring, false);
+  sr_db_copy_field(b, t->code, false);
+  sr_db_copy_field(b, variety, false);
+  sr_db_copy_field(b, regno, false);
+  sr_db_copy_field(b, head, false);
+  sr_db_copy_field(b, series, false);
+  sr_db_copy_field(b, cJSON_GetObjectItem(body, "jurisdiction")->valuestring, false);
+  sr_db_copy_field(b, cJSON_GetObjectItem(body, "user_unit")->valuestring, false);
+  sr_db_copy_field(b, cJSON_GetObjectItem(body, "address")->valuestring, false);
+  sr_db_copy_field(b, cJSON_GetObjectItem(body, "commissioned_on")->valuestring, false);
+  sr_db_copy_field(b, attrs, false);
+  sr_db_copy_field(b, status, false);
+  sr_db_copy_field(b, rule, false);
+  sr_db_copy_field(b, cJSON_IsString(date) ? date->valuestring : NULL, false);
+  sr_db_copy_field(b, cJSON_IsString(kind) ? kind->valuestring : NULL, false);
+  sr_db_copy_field(b, answer ? rule : NULL, false);
+  sr_db_copy_field(b, basis_text, true);
   free(attrs);
   free(basis_text);
   cJSON_Delete(basis);
@@ -806,12 +775,12 @@ enum sr_err sr_import_organizations(struct sr_ctx *c, const struct sr_import_opt
     }
     char lines[32];
     snprintf(lines, sizeof lines, "%ld", line);
-    copy_field(&im.copy, lines, false);
-    copy_field(&im.copy, raw, false);
-    copy_field(&im.copy, code, false);
-    copy_field(&im.copy, name, false);
-    copy_field(&im.copy, kind, false);
-    copy_field(&im.copy, jur, true);
+    sr_db_copy_field(&im.copy, lines, false);
+    sr_db_copy_field(&im.copy, raw, false);
+    sr_db_copy_field(&im.copy, code, false);
+    sr_db_copy_field(&im.copy, name, false);
+    sr_db_copy_field(&im.copy, kind, false);
+    sr_db_copy_field(&im.copy, jur, true);
     if(!staged(&im, pb))
       break;
   }

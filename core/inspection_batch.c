@@ -15,6 +15,7 @@
 #include "json.h"
 #include "log.h"
 #include "sql.h"
+#include "sr_limits.h"
 
 /* One unit of equipment the batch names, with the facts its results need. */
 struct unit {
@@ -329,106 +330,152 @@ static void check_item(struct batch *b, int index)
 
 /* ==== writing the accepted results with one statement per table ==== */
 
-static const char insert_results[] =
-    "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(idx int, report_number text, equipment_id bigint, "
-    " kind text, inspected_on date, conclusion text, conclusion_text text, passed boolean, safety_grade smallint, "
-    " defects jsonb, inspector text, request_hash text, due_after jsonb)) "
-    "INSERT INTO inspection AS i (agency_id, report_number, equipment_id, kind, inspected_on, conclusion, "
-    " conclusion_text, passed, safety_grade, defects, inspector, request_hash, due_after) "
-    "SELECT $2::bigint, report_number, equipment_id, kind, inspected_on, conclusion, conclusion_text, passed, "
-    " safety_grade, defects, inspector, request_hash, due_after FROM x ORDER BY idx "
-    "RETURNING i.id, i.report_number, sereg_inspection_json(i)::text AS j";
-
 static const char update_units[] =
     "UPDATE equipment e SET next_due = x.next_due, next_due_kind = x.next_due_kind, next_due_rule = x.rule, "
     " next_due_basis = x.basis, version = e.version + x.n, updated_at = now() "
     "FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, next_due date, next_due_kind text, rule text, basis jsonb, n int) "
     "WHERE e.id = x.id";
 
-static const char insert_events[] =
-    "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(equipment_id bigint, status text, reason text, "
-    " after jsonb, inspected_on date, report_number text)), "
-    "ev AS (INSERT INTO equipment_event (equipment_id, action, from_status, to_status, actor_account, actor_role, "
-    " reason, after, effective_on) SELECT equipment_id, 'inspect', status, status, nullif($2, '')::bigint, 'agency', "
-    " reason, after, inspected_on FROM x), "
-    "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
-    " SELECT nullif($2, '')::bigint, 'agency', 'inspection.record', 'inspection', i.id::text, $4, "
-    " jsonb_build_object('report_number', x.report_number, 'equipment_id', x.equipment_id) "
-    " FROM x JOIN inspection i ON i.agency_id = $3::bigint AND i.report_number = x.report_number) "
-    "INSERT INTO outbox (event_type, subject_type, subject_id, payload) "
-    "SELECT 'inspection.recorded', 'inspection', i.id::text, jsonb_build_object('inspection', "
-    " sereg_inspection_json(i)) || i.due_after FROM x JOIN inspection i ON i.agency_id = $3::bigint "
-    " AND i.report_number = x.report_number";
-
-static const char insert_due_notices[] =
-    "INSERT INTO outbox (event_type, subject_type, subject_id, payload) "
-    "SELECT 'equipment.due_changed', 'equipment', x.equipment_id::text, x.payload "
-    "FROM jsonb_to_recordset($1::jsonb) AS x(equipment_id bigint, payload jsonb)";
-
-static bool exec_json(struct sr_ctx *c, const char *sql, cJSON *rows, int nextra, const char *const *extra,
-                      ExecStatusType want, PGresult **keep, struct sr_problem *pb)
+/* The agency, the transaction's timestamp (every recorded_at of the batch), and <n> result ids. */
+static PGresult *batch_context(struct batch *b, int n, struct sr_problem *pb)
 {
-  char *text = cJSON_PrintUnformatted(rows);
-  const char *p[4] = { text, nextra > 0 ? extra[0] : NULL, nextra > 1 ? extra[1] : NULL, nextra > 2 ? extra[2] : NULL };
-  PGresult *r = text ? sr_db_exec(c->db, sql, 1 + nextra, p) : NULL;
-  free(text);
-  bool ok = sr_db_ok(r, want);
-  if(!ok)
-    sr_problem_set(pb, sr_db_classify(r) == SR_DB_UNIQUE ? SR_CONFLICT : SR_INTERNAL,
-                   "The batch could not be stored%s.", sr_db_classify(r) == SR_DB_UNIQUE
-                       ? ": a report number was recorded by another request meanwhile; send the batch again" : "");
-  if(keep && ok)
-    *keep = r;
-  else
-    PQclear(r);
-  return ok;
+  char agency[32], count[16];
+  snprintf(agency, sizeof agency, "%ld", b->c->who.org_id);
+  snprintf(count, sizeof count, "%d", n);
+  const char *p[] = { agency, count };
+  PGresult *r = sr_db_exec(b->c->db,
+                           "SELECT o.credit_code, o.name, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
+                           "nextval(pg_get_serial_sequence('inspection', 'id')) FROM organization o, "
+                           "generate_series(1, $2::int) WHERE o.id = $1",
+                           2, p);
+  if(sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == n)
+    return r;
+  PQclear(r);
+  sr_problem_set(pb, SR_INTERNAL, "database error");
+  return NULL;
 }
 
+/* The result as sereg_inspection_json() shows a stored one: the answer needs no read-back. */
+static cJSON *result_json(const struct item *it, const PGresult *ctx, int row, const char *text, bool passed)
+{
+  const struct upload *u = &it->u;
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddNumberToObject(j, "id", (double)atol(PQgetvalue(ctx, row, 3)));
+  cJSON_AddStringToObject(j, "agency", PQgetvalue(ctx, row, 0));
+  cJSON_AddStringToObject(j, "agency_name", PQgetvalue(ctx, row, 1));
+  cJSON_AddStringToObject(j, "report_number", u->report_number);
+  cJSON_AddNumberToObject(j, "equipment_id", (double)it->unit->id);
+  cJSON_AddStringToObject(j, "kind", u->kind);
+  cJSON_AddStringToObject(j, "inspected_on", u->inspected_on);
+  cJSON_AddStringToObject(j, "conclusion", u->conclusion);
+  cJSON_AddStringToObject(j, "conclusion_text", text);
+  cJSON_AddBoolToObject(j, "passed", passed);
+  if(u->safety_grade)
+    cJSON_AddNumberToObject(j, "safety_grade", u->safety_grade);
+  else
+    cJSON_AddNullToObject(j, "safety_grade");
+  cJSON_AddItemToObject(j, "defects", u->defects ? cJSON_Duplicate(u->defects, 1) : cJSON_CreateArray());
+  if(u->inspector)
+    cJSON_AddStringToObject(j, "inspector", u->inspector);
+  else
+    cJSON_AddNullToObject(j, "inspector");
+  cJSON_AddNullToObject(j, "amends");
+  cJSON_AddNullToObject(j, "superseded_by");
+  cJSON_AddStringToObject(j, "recorded_at", PQgetvalue(ctx, row, 2));
+  return j;
+}
+
+static void put_json(struct sr_buf *b, const cJSON *j, bool last)
+{
+  char *t = cJSON_PrintUnformatted(j);
+  sr_db_copy_field(b, t, last);
+  free(t);
+}
+
+/*
+ * Writes the accepted results: the results, their history, audit records and notices by COPY
+ * (ids drawn beforehand, so nothing needs to be read back), the units' due dates by one UPDATE.
+ */
 static enum sr_err write_accepted(struct batch *b, struct sr_problem *pb)
 {
   struct sr_ctx *c = b->c;
-  cJSON *results = cJSON_CreateArray(), *events = cJSON_CreateArray(), *units = cJSON_CreateArray(),
-        *notices = cJSON_CreateArray();
   int accepted = 0;
-  for(int i = 0; i < b->n; i++) {
+  for(int i = 0; i < b->n; i++)
+    accepted += b->items[i].state == ITEM_NEW;
+  if(accepted == 0)
+    return SR_OK;
+  PGresult *ctx = batch_context(b, accepted, pb);
+  if(!ctx)
+    return pb->err;
+  struct sr_buf results, events, audits, notices;
+  sr_buf_init(&results, SR_MAX_BATCH_BODY * 4);
+  sr_buf_init(&events, SR_MAX_BATCH_BODY * 4);
+  sr_buf_init(&audits, SR_MAX_BATCH_BODY * 4);
+  sr_buf_init(&notices, SR_MAX_BATCH_BODY * 8);
+  char agency[32], account[32], today[11];
+  snprintf(agency, sizeof agency, "%ld", c->who.org_id);
+  snprintf(account, sizeof account, "%ld", c->who.account_id);
+  sr_date_format(c->today, today);
+  const char *actor = c->who.account_id > 0 ? account : NULL;
+  for(int i = 0, row = 0; i < b->n; i++) {
     struct item *it = &b->items[i];
     if(it->state != ITEM_NEW)
       continue;
-    accepted++;
     const struct upload *u = &it->u;
-    cJSON *due_after = cJSON_Duplicate(it->due_fields, 1);
-    const char *text = cJSON_GetObjectItem(due_after, "_conclusion_text")->valuestring;
-    bool passed = cJSON_IsTrue(cJSON_GetObjectItem(due_after, "_passed"));
-    char reason[256]; /* before the scratch fields, and <text> with them, are removed below */
+    char *text = strdup(cJSON_GetObjectItem(it->due_fields, "_conclusion_text")->valuestring);
+    bool passed = cJSON_IsTrue(cJSON_GetObjectItem(it->due_fields, "_passed"));
+    cJSON_DeleteItemFromObject(it->due_fields, "_conclusion_text");
+    cJSON_DeleteItemFromObject(it->due_fields, "_passed");
+    const char *id = PQgetvalue(ctx, row, 3);
+    char eid[32], grade[8], reason[256];
+    snprintf(eid, sizeof eid, "%ld", it->unit->id);
+    snprintf(grade, sizeof grade, "%d", u->safety_grade);
     snprintf(reason, sizeof reason, "recorded %s inspection %s: %s", u->kind, u->report_number, text);
-    cJSON *row = cJSON_CreateObject();
-    cJSON_AddNumberToObject(row, "idx", i);
-    cJSON_AddStringToObject(row, "report_number", u->report_number);
-    cJSON_AddNumberToObject(row, "equipment_id", (double)it->unit->id);
-    cJSON_AddStringToObject(row, "kind", u->kind);
-    cJSON_AddStringToObject(row, "inspected_on", u->inspected_on);
-    cJSON_AddStringToObject(row, "conclusion", u->conclusion);
-    cJSON_AddStringToObject(row, "conclusion_text", text);
-    cJSON_AddBoolToObject(row, "passed", passed);
-    if(u->safety_grade)
-      cJSON_AddNumberToObject(row, "safety_grade", u->safety_grade);
-    cJSON_AddItemToObject(row, "defects", u->defects ? cJSON_Duplicate(u->defects, 1) : cJSON_CreateArray());
-    if(u->inspector)
-      cJSON_AddStringToObject(row, "inspector", u->inspector);
-    cJSON_AddStringToObject(row, "request_hash", it->hash);
-    cJSON_DeleteItemFromObject(due_after, "_conclusion_text");
-    cJSON_DeleteItemFromObject(due_after, "_passed");
-    cJSON *ev = cJSON_CreateObject();
-    cJSON_AddNumberToObject(ev, "equipment_id", (double)it->unit->id);
-    cJSON_AddStringToObject(ev, "status", it->unit->status);
-    cJSON_AddStringToObject(ev, "reason", reason);
-    cJSON_AddItemToObject(ev, "after", cJSON_Duplicate(due_after, 1));
-    cJSON_AddStringToObject(ev, "inspected_on", u->inspected_on);
-    cJSON_AddStringToObject(ev, "report_number", u->report_number);
-    cJSON_AddItemToArray(events, ev);
-    cJSON_AddItemToObject(row, "due_after", due_after);
-    cJSON_AddItemToArray(results, row);
+    /* inspection (id, agency_id, report_number, equipment_id, kind, inspected_on, conclusion,
+     *   conclusion_text, passed, safety_grade, defects, inspector, request_hash, due_after) */
+    const char *f1[] = { id, agency, u->report_number, eid, u->kind, u->inspected_on, u->conclusion, text,
+                         passed ? "t" : "f", u->safety_grade ? grade : NULL };
+    for(size_t k = 0; k < sizeof f1 / sizeof *f1; k++)
+      sr_db_copy_field(&results, f1[k], false);
+    if(u->defects)
+      put_json(&results, u->defects, false);
+    else
+      sr_db_copy_field(&results, "[]", false);
+    sr_db_copy_field(&results, u->inspector, false);
+    sr_db_copy_field(&results, it->hash, false);
+    put_json(&results, it->due_fields, true);
+    /* equipment_event (equipment_id, action, from_status, to_status, actor_account, actor_role,
+     *   reason, after, effective_on) */
+    const char *f2[] = { eid, "inspect", it->unit->status, it->unit->status, actor, "agency", reason };
+    for(size_t k = 0; k < sizeof f2 / sizeof *f2; k++)
+      sr_db_copy_field(&events, f2[k], false);
+    put_json(&events, it->due_fields, false);
+    sr_db_copy_field(&events, u->inspected_on, true);
+    /* audit_log (account_id, role, action, target_type, target_id, request_id, detail) */
+    cJSON *detail = cJSON_CreateObject();
+    cJSON_AddStringToObject(detail, "report_number", u->report_number);
+    cJSON_AddNumberToObject(detail, "equipment_id", (double)it->unit->id);
+    const char *f3[] = { actor, "agency", "inspection.record", "inspection", id, c->request_id };
+    for(size_t k = 0; k < sizeof f3 / sizeof *f3; k++)
+      sr_db_copy_field(&audits, f3[k], false);
+    put_json(&audits, detail, true);
+    cJSON_Delete(detail);
+    /* The answer, which is also the notice's payload; it takes the due fields over. */
+    cJSON *answer = cJSON_CreateObject();
+    cJSON_AddItemToObject(answer, "inspection", result_json(it, ctx, row++, text, passed));
+    while(it->due_fields->child) {
+      cJSON *f = cJSON_DetachItemViaPointer(it->due_fields, it->due_fields->child);
+      cJSON_AddItemToObject(answer, f->string, f);
+    }
+    it->answer = answer;
+    /* outbox (event_type, subject_type, subject_id, jurisdiction, payload) */
+    const char *f4[] = { "inspection.recorded", "inspection", id, NULL };
+    for(size_t k = 0; k < sizeof f4 / sizeof *f4; k++)
+      sr_db_copy_field(&notices, f4[k], false);
+    put_json(&notices, answer, true);
+    free(text);
   }
+  cJSON *units = cJSON_CreateArray();
   for(int k = 0; k < b->nunits; k++) {
     struct unit *un = &b->units[k];
     if(!un->accepted)
@@ -446,9 +493,9 @@ static enum sr_err write_accepted(struct batch *b, struct sr_problem *pb)
     cJSON_AddNumberToObject(row, "n", un->accepted);
     cJSON_AddItemToArray(units, row);
     if(strcmp(un->due.date, un->prev_date) != 0 || strcmp(un->due.kind, un->prev_kind) != 0) {
-      cJSON *note = cJSON_CreateObject();
-      cJSON_AddNumberToObject(note, "equipment_id", (double)un->id);
-      cJSON *payload = cJSON_AddObjectToObject(note, "payload");
+      char eid[32];
+      snprintf(eid, sizeof eid, "%ld", un->id);
+      cJSON *payload = cJSON_CreateObject();
       cJSON_AddNumberToObject(payload, "equipment_id", (double)un->id);
       if(un->due.date[0])
         cJSON_AddStringToObject(payload, "next_due", un->due.date);
@@ -456,45 +503,37 @@ static enum sr_err write_accepted(struct batch *b, struct sr_problem *pb)
         cJSON_AddNullToObject(payload, "next_due");
       cJSON_AddStringToObject(payload, "next_due_kind", un->due.kind);
       cJSON_AddItemToObject(payload, "explain", cJSON_Duplicate(un->due.explain, 1));
-      cJSON_AddItemToArray(notices, note);
+      const char *f4[] = { "equipment.due_changed", "equipment", eid, NULL };
+      for(size_t k2 = 0; k2 < sizeof f4 / sizeof *f4; k2++)
+        sr_db_copy_field(&notices, f4[k2], false);
+      put_json(&notices, payload, true);
+      cJSON_Delete(payload);
     }
   }
-  char agency[32], account[32];
-  snprintf(agency, sizeof agency, "%ld", c->who.org_id);
-  snprintf(account, sizeof account, "%ld", c->who.account_id > 0 ? c->who.account_id : 0);
-  PGresult *stored = NULL;
-  const char *ins_extra[] = { agency };
-  const char *ev_extra[] = { c->who.account_id > 0 ? account : "", agency, c->request_id ? c->request_id : "" };
-  bool ok = accepted == 0 ||
-            (exec_json(c, insert_results, results, 1, ins_extra, PGRES_TUPLES_OK, &stored, pb) &&
-             sr_tx_as_system(c, true, pb) && exec_json(c, update_units, units, 0, NULL, PGRES_COMMAND_OK, NULL, pb) &&
-             sr_tx_as_system(c, false, pb) &&
-             exec_json(c, insert_events, events, 3, ev_extra, PGRES_COMMAND_OK, NULL, pb) &&
-             exec_json(c, insert_due_notices, notices, 0, NULL, PGRES_COMMAND_OK, NULL, pb));
-  /* The answers of the new results, in order (RETURNING keeps the insert's order by idx). */
-  for(int i = 0, row = 0; ok && stored && i < b->n; i++) {
-    struct item *it = &b->items[i];
-    if(it->state != ITEM_NEW)
-      continue;
-    if(row >= PQntuples(stored) || strcmp(PQgetvalue(stored, row, 1), it->u.report_number) != 0)
-      for(row = 0; row < PQntuples(stored) && strcmp(PQgetvalue(stored, row, 1), it->u.report_number) != 0; row++)
-        ; /* RETURNING came back in another order: find the row by its report number */
-    /* The answer takes the due fields over: no copy, no print and parse again. */
-    cJSON *answer = cJSON_CreateObject();
-    cJSON_AddItemToObject(answer, "inspection", cJSON_Parse(PQgetvalue(stored, row++, 2)));
-    cJSON_DeleteItemFromObject(it->due_fields, "_conclusion_text");
-    cJSON_DeleteItemFromObject(it->due_fields, "_passed");
-    while(it->due_fields->child) {
-      cJSON *f = cJSON_DetachItemViaPointer(it->due_fields, it->due_fields->child);
-      cJSON_AddItemToObject(answer, f->string, f);
-    }
-    it->answer = answer;
-  }
-  PQclear(stored);
-  cJSON_Delete(results);
-  cJSON_Delete(events);
+  char *units_text = cJSON_PrintUnformatted(units);
   cJSON_Delete(units);
-  cJSON_Delete(notices);
+  const char *up[] = { units_text };
+  PGconn *db = c->db;
+  bool ok = results.data && events.data && audits.data && notices.data && units_text &&
+            sr_db_copy_in(db, "COPY inspection (id, agency_id, report_number, equipment_id, kind, inspected_on, "
+                              "conclusion, conclusion_text, passed, safety_grade, defects, inspector, request_hash, "
+                              "due_after) FROM STDIN", results.data, results.len, pb) &&
+            sr_tx_as_system(c, true, pb) && sr_db_command(db, update_units, 1, up, pb) &&
+            sr_tx_as_system(c, false, pb) &&
+            sr_db_copy_in(db, "COPY equipment_event (equipment_id, action, from_status, to_status, actor_account, "
+                              "actor_role, reason, after, effective_on) FROM STDIN", events.data, events.len, pb) &&
+            sr_db_copy_in(db, "COPY audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
+                              "FROM STDIN", audits.data, audits.len, pb) &&
+            sr_db_copy_in(db, "COPY outbox (event_type, subject_type, subject_id, jurisdiction, payload) FROM STDIN",
+                          notices.data, notices.len, pb);
+  if(!ok && pb->err == SR_OK)
+    sr_problem_set(pb, SR_INTERNAL, "out of memory");
+  free(units_text);
+  sr_buf_free(&results);
+  sr_buf_free(&events);
+  sr_buf_free(&audits);
+  sr_buf_free(&notices);
+  PQclear(ctx);
   return ok ? SR_OK : pb->err;
 }
 

@@ -228,6 +228,11 @@ def test_batch_keeps_the_good_items(w):
     eq(w.db.count("inspection", "report_number LIKE 'BAT-%'"), 3, "stored")
     s, _, r2 = w.server.post("/api/v1/inspections:batch", items, tok=w.agency)
     eq([i["status"] for i in r2["items"]], [200, 422, 200, 200, 400], "a repeated batch is idempotent")
+    for k in (0, 2, 3):
+        eq(r2["items"][k]["result"], r["items"][k]["result"], f"item {k}: the stored answer is the one given")
+    s, _, lst = w.server.get(f"/api/v1/inspections?equipment_id={a['id']}", tok=w.agency)
+    stored = {i["report_number"]: i for i in lst["items"]}
+    eq(stored["BAT-1"], r["items"][0]["result"]["inspection"], "the result as stored")
 
 
 def test_the_same_report_twice_in_one_batch(w):
