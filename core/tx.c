@@ -30,22 +30,35 @@ bool sr_role_is_supervisor(enum sr_role r) { return r == SR_ROLE_CITY || r == SR
 
 bool sr_tx_begin(struct sr_ctx *c, struct sr_problem *pb)
 {
-  char org[32] = "";
+  char org[32] = "", today[11];
   if(c->who.org_id > 0)
     snprintf(org, sizeof org, "%ld", c->who.org_id);
-  char today[11];
   sr_date_format(c->today, today);
-  const char *params[] = { sr_role_name(c->who.role), c->who.jurisdiction, org, today };
-  if(!sr_db_command(c->db, "BEGIN", 0, NULL, pb))
-    return false;
-  if(!sr_db_command(c->db,
-                    "SELECT set_config('sereg.role', $1, true), set_config('sereg.jurisdiction', $2, true), "
-                    "set_config('sereg.org', $3, true), set_config('sereg.today', $4, true)",
-                    4, params, pb)) {
-    sr_tx_rollback(c);
-    return false;
+  /* One round trip for BEGIN and the caller's identity: a simple query may hold both, and the
+   * values (a role name, a jurisdiction code, a number, a date) go in quoted by libpq. */
+  const char *vals[] = { sr_role_name(c->who.role), c->who.jurisdiction, org, today };
+  char *q[4] = { NULL, NULL, NULL, NULL };
+  bool ok = true;
+  for(int i = 0; i < 4 && ok; i++)
+    ok = (q[i] = PQescapeLiteral(c->db, vals[i], strlen(vals[i]))) != NULL;
+  char sql[512];
+  if(ok)
+    snprintf(sql, sizeof sql,
+             "BEGIN; SELECT set_config('sereg.role', %s, true), set_config('sereg.jurisdiction', %s, true), "
+             "set_config('sereg.org', %s, true), set_config('sereg.today', %s, true)",
+             q[0], q[1], q[2], q[3]);
+  for(int i = 0; i < 4; i++)
+    PQfreemem(q[i]);
+  PGresult *r = ok ? PQexec(c->db, sql) : NULL;
+  ok = r && PQresultStatus(r) == PGRES_TUPLES_OK;
+  if(!ok) {
+    sr_error("database: cannot begin: %s", PQerrorMessage(c->db));
+    sr_problem_set(pb, SR_INTERNAL, "database error");
   }
-  return true;
+  PQclear(r);
+  if(!ok && PQtransactionStatus(c->db) != PQTRANS_IDLE)
+    sr_tx_rollback(c);
+  return ok;
 }
 
 bool sr_tx_commit(struct sr_ctx *c, struct sr_problem *pb)
