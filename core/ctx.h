@@ -54,6 +54,19 @@ void sr_tx_rollback(struct sr_ctx *c);
  * moves on equipment the agency may not otherwise change. */
 bool sr_tx_as_system(struct sr_ctx *c, bool on, struct sr_problem *pb);
 
+/* One entry of an equipment's history. */
+struct sr_history {
+  const char *equipment_id, *action, *from, *to, *reason, *before, *after; /* before may be NULL */
+};
+
+/*
+ * Writes the records of one change in a single statement (one round trip): the history entry
+ * (when <h> is not NULL), the audit record and the outbox event.
+ */
+bool sr_record(struct sr_ctx *c, const struct sr_history *h, const char *audit_action, const char *target_type,
+               const char *target_id, const cJSON *detail, const char *event_type, const char *jurisdiction,
+               const cJSON *payload, struct sr_problem *pb);
+
 /* Appends to the audit log inside the current transaction. */
 bool sr_audit(struct sr_ctx *c, const char *action, const char *target_type, const char *target_id,
               const cJSON *detail, struct sr_problem *pb);

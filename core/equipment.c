@@ -86,27 +86,12 @@ static bool record_change(struct sr_ctx *c, const char *id, const char *action, 
                           const char *to, const char *reason, const char *before, const char *after,
                           const char *jurisdiction, struct sr_problem *pb)
 {
-  char account[32] = "";
-  if(c->who.account_id > 0)
-    snprintf(account, sizeof account, "%ld", c->who.account_id);
-  char today[11];
-  sr_date_format(c->today, today);
-  const char *p[] = { id, action, from, to, account[0] ? account : NULL, sr_role_name(c->who.role),
-                      reason, before, after, today };
-  if(!sr_db_command(c->db,
-                    "INSERT INTO equipment_event (equipment_id, action, from_status, to_status, actor_account, "
-                    "actor_role, reason, before, after, effective_on) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10)",
-                    10, p, pb))
-    return false;
   cJSON *detail = cJSON_CreateObject();
   cJSON_AddStringToObject(detail, "action", action);
   if(from)
     cJSON_AddStringToObject(detail, "from", from);
   cJSON_AddStringToObject(detail, "to", to);
   cJSON_AddStringToObject(detail, "reason", reason);
-  bool ok = sr_audit(c, strcmp(action, "register") == 0 ? "equipment.register" : "equipment.transition",
-                     "equipment", id, detail, pb);
   cJSON *payload = cJSON_CreateObject();
   cJSON_AddStringToObject(payload, "action", action);
   cJSON_AddStringToObject(payload, "reason", reason);
@@ -114,8 +99,10 @@ static bool record_change(struct sr_ctx *c, const char *id, const char *action, 
     cJSON_AddStringToObject(payload, "from_status", from);
   cJSON_AddStringToObject(payload, "to_status", to);
   cJSON_AddItemToObject(payload, "equipment", cJSON_Parse(after));
-  ok = ok && sr_outbox(c, strcmp(action, "register") == 0 ? "equipment.registered" : "equipment.transitioned",
-                       "equipment", id, jurisdiction, payload, pb);
+  bool reg = strcmp(action, "register") == 0;
+  struct sr_history h = { id, action, from, to, reason, before, after };
+  bool ok = sr_record(c, &h, reg ? "equipment.register" : "equipment.transition", "equipment", id, detail,
+                      reg ? "equipment.registered" : "equipment.transitioned", jurisdiction, payload, pb);
   cJSON_Delete(detail);
   cJSON_Delete(payload);
   return ok;

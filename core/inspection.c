@@ -358,23 +358,16 @@ enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out,
   char reason[256];
   snprintf(reason, sizeof reason, "%s %s inspection %s: %s", u.amends ? "amended" : "recorded", u.kind,
            u.report_number, concl->text);
-  char account[32];
-  snprintf(account, sizeof account, "%ld", c->who.account_id);
-  const char *ep[] = { eids, sr_db_get(eq, 0, "status"), account, sr_role_name(c->who.role), reason, dues_text,
-                       u.inspected_on };
-  if(!sr_db_command(c->db,
-                    "INSERT INTO equipment_event (equipment_id, action, from_status, to_status, actor_account, actor_role, "
-                    "reason, after, effective_on) VALUES ($1, 'inspect', $2, $2, $3, $4, $5, $6::jsonb, $7)",
-                    7, ep, pb))
-    goto done;
   cJSON *answer = sr_insp_answer(sr_db_get(ins, 0, "j"), dues_text);
   cJSON *detail = cJSON_CreateObject();
   cJSON_AddStringToObject(detail, "report_number", u.report_number);
   cJSON_AddNumberToObject(detail, "equipment_id", (double)eid);
   if(u.amends)
     cJSON_AddStringToObject(detail, "amends", u.amends);
-  bool ok = sr_audit(c, u.amends ? "inspection.amend" : "inspection.record", "inspection", new_id, detail, pb) &&
-            sr_outbox(c, "inspection.recorded", "inspection", new_id, NULL, answer, pb);
+  const char *st = sr_db_get(eq, 0, "status");
+  struct sr_history h = { eids, "inspect", st, st, reason, NULL, dues_text };
+  bool ok = sr_record(c, &h, u.amends ? "inspection.amend" : "inspection.record", "inspection", new_id, detail,
+                      "inspection.recorded", NULL, answer, pb);
   cJSON_Delete(detail);
   if(!ok) {
     cJSON_Delete(answer);

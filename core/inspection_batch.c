@@ -450,7 +450,7 @@ static enum sr_err write_accepted(struct batch *b, struct sr_problem *pb)
     for(size_t k = 0; k < sizeof f2 / sizeof *f2; k++)
       sr_db_copy_field(&events, f2[k], false);
     put_json(&events, it->due_fields, false);
-    sr_db_copy_field(&events, u->inspected_on, true);
+    sr_db_copy_field(&events, today, true); /* recorded today, as a single upload records it */
     /* audit_log (account_id, role, action, target_type, target_id, request_id, detail) */
     cJSON *detail = cJSON_CreateObject();
     cJSON_AddStringToObject(detail, "report_number", u->report_number);

@@ -124,3 +124,32 @@ bool sr_outbox(struct sr_ctx *c, const char *event_type, const char *subject_typ
   free(d);
   return ok;
 }
+
+bool sr_record(struct sr_ctx *c, const struct sr_history *h, const char *audit_action, const char *target_type,
+               const char *target_id, const cJSON *detail, const char *event_type, const char *jurisdiction,
+               const cJSON *payload, struct sr_problem *pb)
+{
+  char account[32] = "", today[11];
+  if(c->who.account_id > 0)
+    snprintf(account, sizeof account, "%ld", c->who.account_id);
+  sr_date_format(c->today, today);
+  char *d = json_text(detail), *pl = json_text(payload);
+  const char *p[] = { h ? h->equipment_id : NULL, h ? h->action : NULL, h ? h->from : NULL, h ? h->to : NULL,
+                      account[0] ? account : NULL, sr_role_name(c->who.role), h ? h->reason : NULL,
+                      h ? h->before : NULL, h ? h->after : NULL, today, audit_action, target_type, target_id,
+                      c->request_id, d, event_type, jurisdiction, pl };
+  bool ok = d && pl &&
+            sr_db_command(c->db,
+                          "WITH ev AS (INSERT INTO equipment_event (equipment_id, action, from_status, to_status, "
+                          "  actor_account, actor_role, reason, before, after, effective_on) "
+                          "  SELECT $1::bigint, $2, $3, $4, $5::bigint, $6, $7, $8::jsonb, $9::jsonb, $10::date "
+                          "  WHERE $1::bigint IS NOT NULL), "
+                          "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, "
+                          "  detail) VALUES ($5::bigint, $6, $11, $12, $13, $14, $15::jsonb)) "
+                          "INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
+                          "VALUES ($16, $12, $13, $17, $18::jsonb)",
+                          18, p, pb);
+  free(d);
+  free(pl);
+  return ok;
+}
