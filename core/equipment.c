@@ -207,41 +207,80 @@ enum sr_err sr_equipment_register(struct sr_ctx *c, const cJSON *body, cJSON **o
 
   if(!sr_tx_begin(c, pb))
     return pb->err;
-  int jok = jurisdiction_current(c, jur);
-  long unit_id = user_unit_id(c, unit);
-  if(jok < 0 || unit_id < 0)
+  /* One look-up for the jurisdiction, the user unit and the inspection regime of the day. */
+  char today[11];
+  sr_date_format(c->today, today);
+  const char *fp[] = { jur, unit, t->code, today };
+  PGresult *facts = sr_db_exec(c->db,
+                               "SELECT (SELECT 1 FROM jurisdiction WHERE code = $1 AND kind <> 'city' AND valid_to IS NULL) "
+                               "AS jok, (SELECT id FROM organization WHERE credit_code = $2 AND kind = 'user_unit') AS unit_id, "
+                               "(SELECT r.regime FROM inspection_regime r WHERE r.equipment_type = $3 AND (r.jurisdiction = $1 "
+                               " OR r.jurisdiction IS NULL) AND r.valid_from <= $4::date AND (r.valid_to IS NULL OR "
+                               " r.valid_to >= $4::date) ORDER BY r.jurisdiction IS NULL, r.valid_from DESC LIMIT 1) AS regime",
+                               4, fp);
+  if(!sr_db_ok(facts, PGRES_TUPLES_OK) || PQntuples(facts) != 1) {
+    PQclear(facts);
     return db_fail(c, pb);
+  }
+  bool jok = sr_db_get(facts, 0, "jok") != NULL;
+  long unit_id = sr_db_get(facts, 0, "unit_id") ? atol(sr_db_get(facts, 0, "unit_id")) : 0;
   if(!jok)
     sr_problem_field(pb, "jurisdiction", "is not a current district-level jurisdiction of the city");
   if(!unit_id)
     sr_problem_field(pb, "user_unit", "no user unit is registered with this credit code");
+  if(pb->err == SR_OK && role == SR_ROLE_USER_UNIT && unit_id != c->who.org_id)
+    sr_problem_set(pb, SR_FORBIDDEN, "A user unit registers only its own equipment.");
   if(pb->err != SR_OK) {
+    PQclear(facts);
     sr_tx_rollback(c);
     return pb->err;
   }
-  if(role == SR_ROLE_USER_UNIT && unit_id != c->who.org_id) {
-    sr_tx_rollback(c);
-    return sr_problem_set(pb, SR_FORBIDDEN, "A user unit registers only its own equipment.");
-  }
   enum sr_status status = role == SR_ROLE_USER_UNIT ? SR_ST_PENDING : SR_ST_IN_SERVICE;
   char regno[64] = "";
-  if(status == SR_ST_IN_SERVICE && !assign_regno(c, t, variety, regno, pb))
+  if(status == SR_ST_IN_SERVICE && !assign_regno(c, t, variety, regno, pb)) {
+    PQclear(facts);
     return db_fail(c, pb);
+  }
+  /* The first due date, decided before the row exists: a new unit has no history or stops. */
+  cJSON *eq = cJSON_Duplicate(body, 1);
+  cJSON_AddStringToObject(eq, "status", sr_status_name(status));
+  cJSON_AddStringToObject(eq, "variety", variety);
+  if(regno[0])
+    cJSON_AddStringToObject(eq, "registration_number", regno);
+  if(sr_db_get(facts, 0, "regime"))
+    cJSON_AddStringToObject(eq, "regime", sr_db_get(facts, 0, "regime"));
+  cJSON_AddArrayToObject(eq, "suspensions");
+  cJSON *history = cJSON_CreateArray();
+  struct sr_due due;
+  enum sr_err drc = sr_due_from_facts(c, t, t->code, sr_status_name(status), eq, history, "", "", &due, pb);
+  cJSON_Delete(eq);
+  cJSON_Delete(history);
+  PQclear(facts);
+  if(drc != SR_OK) {
+    sr_tx_rollback(c);
+    return pb->err;
+  }
   char *attrs = sr_json_text(cJSON_GetObjectItem(body, "attributes"));
+  char *basis = cJSON_PrintUnformatted(due.explain);
+  const cJSON *due_rule = cJSON_GetObjectItem(due.explain, "rule");
   char unit_s[32], rule[96], on[11];
   snprintf(unit_s, sizeof unit_s, "%ld", unit_id);
   snprintf(rule, sizeof rule, "%s@%s", t->file, t->version);
   snprintf(on, sizeof on, "%s", cJSON_GetObjectItem(body, "commissioned_on")->valuestring);
   const char *p[] = { code, t->code, variety, regno[0] ? regno : NULL, jur, unit_s,
                       cJSON_GetObjectItem(body, "address")->valuestring, on, attrs,
-                      sr_status_name(status), rule };
+                      sr_status_name(status), rule, due.date[0] ? due.date : NULL, due.kind[0] ? due.kind : NULL,
+                      cJSON_IsString(due_rule) ? due_rule->valuestring : NULL, basis };
   PGresult *r = sr_db_exec(c->db,
                            "INSERT INTO equipment AS e (equipment_code, type, variety, registration_number, "
-                           "jurisdiction, user_unit_id, address, commissioned_on, attributes, status, rule) "
-                           "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11) "
+                           "jurisdiction, user_unit_id, address, commissioned_on, attributes, status, rule, next_due, "
+                           "next_due_kind, next_due_rule, next_due_basis) "
+                           "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14, $15::jsonb) "
                            "RETURNING e.id, " EQ_JSON,
-                           11, p);
+                           15, p);
   free(attrs);
+  free(basis);
+  sr_due_free(&due);
   if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
     enum sr_db_class cls = sr_db_classify(r);
     PQclear(r);
@@ -255,12 +294,11 @@ enum sr_err sr_equipment_register(struct sr_ctx *c, const cJSON *body, cJSON **o
   }
   char id[32];
   snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
+  /* The registration's own event carries the first due date; no separate due_changed. */
+  cJSON *rec = row_json(r, 0);
+  bool ok = rec && record_change(c, id, "register", NULL, sr_status_name(status), reason, NULL,
+                                 sr_db_get(r, 0, "j"), jur, pb);
   PQclear(r);
-  cJSON *rec = NULL;
-  char *after = NULL;
-  bool ok = refresh_and_read(c, id, "register", &rec, &after, pb) == SR_OK &&
-            record_change(c, id, "register", NULL, sr_status_name(status), reason, NULL, after, jur, pb);
-  free(after);
   if(!ok || !sr_tx_commit(c, pb)) {
     cJSON_Delete(rec);
     return db_fail(c, pb);

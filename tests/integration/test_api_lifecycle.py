@@ -23,7 +23,7 @@ def test_city_registers_directly_into_service(w):
     after = (w.db.count("equipment_event"), w.db.count("audit_log"), w.db.count("outbox", lifecycle))
     eq(tuple(a - b for a, b in zip(after, before)), (1, 1, 1), "history, audit, outbox rows added")
     eq(w.db.sql(f"SELECT string_agg(event_type, ',' ORDER BY id) FROM outbox WHERE subject_type = 'equipment' AND subject_id = '{rec['id']}'"),
-       "equipment.due_changed,equipment.registered", "events of the registration")
+       "equipment.registered", "the registration's event, which carries the first due date")
     check(rec["next_due"] and rec["next_due_kind"] == "periodic", "a first due date is set on registration")
 
 
