@@ -16,7 +16,5 @@ SELECT set_config('sereg.role', 'system', true);
 UPDATE equipment SET next_due = '2022-05-31', next_due_kind = 'self_test', next_due_rule = 'elevator.lua@1.1.0', next_due_basis = '{"reason":"x"}', version = version + 1, updated_at = now() WHERE id = :id;
 SELECT set_config('sereg.role', 'agency', true);
 INSERT INTO outbox (event_type, subject_type, subject_id, payload) VALUES ('equipment.due_changed', 'equipment', :id, '{"next_due":"2022-05-31"}');
-INSERT INTO equipment_event (equipment_id, action, from_status, to_status, actor_account, actor_role, reason, after, effective_on) VALUES (:id, 'inspect', 'in_service', 'in_service', NULL, 'agency', 'recorded periodic inspection', '{"next_due":"2022-05-31"}', '2026-11-29');
-INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) VALUES (NULL, 'agency', 'inspection.record', 'inspection', :id, 'bench', '{}');
-INSERT INTO outbox (event_type, subject_type, subject_id, payload) VALUES ('inspection.recorded', 'inspection', :id, '{"next_due":"2022-05-31"}');
+WITH ev AS (INSERT INTO equipment_event (equipment_id, action, from_status, to_status, actor_account, actor_role, reason, before, after, effective_on) SELECT :id::bigint, 'inspect', 'in_service', 'in_service', NULL, 'agency', 'recorded periodic inspection', NULL, '{"next_due":"2022-05-31"}'::jsonb, '2026-11-29'::date), au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) VALUES (NULL, 'agency', 'inspection.record', 'inspection', :id, 'bench', '{}')) INSERT INTO outbox (event_type, subject_type, subject_id, payload) VALUES ('inspection.recorded', 'inspection', :id, '{"next_due":"2022-05-31"}');
 COMMIT;
