@@ -8,8 +8,10 @@
 #include "db.h"
 #include "equipment.h"
 #include "ident.h"
+#include "inspection.h"
 #include "lifecycle.h"
 #include "org.h"
+#include "accreditation.h"
 
 struct demo_org {
   const char *name;
@@ -141,6 +143,98 @@ static bool demo_transition(struct sr_ctx *c, long id, const char *action, const
   return e == SR_OK;
 }
 
+/* The demo agency, accredited for every type, acting as itself. */
+static bool demo_agency(struct sr_ctx *c, struct sr_ctx *agency, struct sr_problem *pb)
+{
+  char code[19];
+  sr_demo_credit_code(8, orgs[8].div, code);
+  const char *p[] = { code };
+  PGresult *r = sr_db_exec(c->db, "SELECT o.id, (SELECT count(*) FROM accreditation a WHERE a.agency_id = o.id) "
+                                  "FROM organization o WHERE o.credit_code = $1", 1, p);
+  bool ok = sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1;
+  long id = ok ? atol(PQgetvalue(r, 0, 0)) : 0;
+  bool accredited = ok && atol(PQgetvalue(r, 0, 1)) > 0;
+  PQclear(r);
+  if(!ok)
+    return sr_problem_set(pb, SR_INTERNAL, "the demo agency is missing"), false;
+  static const char *const types[] = { "elevator", "boiler", "pressure_vessel" };
+  for(int i = 0; i < 3 && !accredited; i++) {
+    cJSON *b = cJSON_CreateObject(), *out = NULL;
+    cJSON_AddStringToObject(b, "equipment_type", types[i]);
+    cJSON_AddStringToObject(b, "valid_from", "2000-01-01");
+    cJSON_AddStringToObject(b, "valid_to", "2035-12-31");
+    enum sr_err e = sr_accreditation_create(c, id, b, &out, pb);
+    cJSON_Delete(b);
+    cJSON_Delete(out);
+    if(e != SR_OK)
+      return false;
+  }
+  *agency = *c;
+  agency->who.role = SR_ROLE_AGENCY;
+  agency->who.org_id = id;
+  agency->who.account_id = 0;
+  return true;
+}
+
+/* The conclusion an inspection of <kind> on a unit of <type> reaches; <fail> for a failed one. */
+static void demo_conclusion(cJSON *b, const char *type, const char *kind, bool fail)
+{
+  if(strcmp(type, "elevator") == 0)
+    cJSON_AddStringToObject(b, "conclusion", fail ? "fail" : "pass");
+  else if(strcmp(type, "pressure_vessel") == 0 && strcmp(kind, "periodic") == 0) {
+    cJSON_AddStringToObject(b, "conclusion", fail ? "not_permitted" : "permitted");
+    cJSON_AddNumberToObject(b, "safety_grade", fail ? 5 : 2);
+  }
+  else
+    cJSON_AddStringToObject(b, "conclusion", fail ? "does_not_meet" : "meets");
+}
+
+/*
+ * The results the demo agency would have uploaded over the years: each inspection ten days
+ * before it fell due, so that most of the city is up to date; one unit in seven was never
+ * inspected (overdue) and one in eleven failed its last inspection.
+ */
+static bool demo_history(struct sr_ctx *c, struct sr_ctx *agency, long id, const char *type, int i,
+                         struct sr_problem *pb)
+{
+  if(i % 7 == 2)
+    return true;
+  for(int n = 0; n < 40; n++) {
+    cJSON *rec = NULL;
+    if(sr_equipment_get(c, id, &rec, pb) != SR_OK)
+      return false;
+    const cJSON *due = cJSON_GetObjectItem(rec, "next_due"), *kind = cJSON_GetObjectItem(rec, "next_due_kind");
+    struct sr_date d;
+    bool go = cJSON_IsString(due) && cJSON_IsString(kind) && sr_date_parse(due->valuestring, &d) &&
+              sr_date_cmp(d, c->today) <= 0;
+    if(!go) {
+      cJSON_Delete(rec);
+      return true;
+    }
+    char on[11], report[48];
+    sr_date_format(sr_date_add_days(d, -10), on);
+    snprintf(report, sizeof report, "DEMO-%ld-%d", id, n);
+    bool fail = i % 11 == 0 && sr_date_cmp(sr_date_add_months(d, 12), c->today) > 0;
+    cJSON *b = cJSON_CreateObject(), *out = NULL;
+    cJSON_AddNumberToObject(b, "equipment_id", (double)id);
+    cJSON_AddStringToObject(b, "report_number", report);
+    cJSON_AddStringToObject(b, "kind", kind->valuestring);
+    cJSON_AddStringToObject(b, "inspected_on", on);
+    cJSON_AddStringToObject(b, "inspector", "演示检验员");
+    demo_conclusion(b, type, kind->valuestring, fail);
+    cJSON_Delete(rec);
+    int status = 0;
+    enum sr_err e = sr_inspection_record(agency, b, &out, &status, pb);
+    cJSON_Delete(b);
+    cJSON_Delete(out);
+    if(e != SR_OK)
+      return false;
+    if(fail)
+      return true;
+  }
+  return true;
+}
+
 bool sr_demo_load(struct sr_ctx *c, struct sr_problem *pb)
 {
   int orgs_added = 0, eq_added = 0;
@@ -150,6 +244,9 @@ bool sr_demo_load(struct sr_ctx *c, struct sr_problem *pb)
   sr_demo_credit_code(10, orgs[10].div, maint[0]);
   sr_demo_credit_code(11, orgs[11].div, maint[1]);
   const int units = 8; /* the first eight organizations are user units */
+  struct sr_ctx agency;
+  if(!demo_agency(c, &agency, pb))
+    return false;
   for(int i = 0; i < 100; i++) {
     const char *type = i < 60 ? "elevator" : i < 75 ? "boiler" : "pressure_vessel";
     cJSON *attrs = i < 60 ? elevator_attrs(i, maint[i % 2]) : i < 75 ? boiler_attrs(i) : vessel_attrs(i);
@@ -181,6 +278,8 @@ bool sr_demo_load(struct sr_ctx *c, struct sr_problem *pb)
     long id = (long)cJSON_GetObjectItem(rec, "id")->valuedouble;
     cJSON_Delete(rec);
     eq_added++;
+    if(!demo_history(c, &agency, id, type, i, pb))
+      return false;
     if(i % 17 == 5 && !demo_transition(c, id, "suspend", "拟停用1年以上，已设置停用标志", pb))
       return false;
     if(i == 42 && !(demo_transition(c, id, "scrap", "达到设计使用年限，已消除使用功能", pb) &&

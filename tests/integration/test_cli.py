@@ -86,9 +86,16 @@ def test_demo_is_idempotent_and_realistic():
     check(int(db.sql("SELECT count(DISTINCT jurisdiction) FROM equipment")) >= 8, "spread over districts")
     eq(db.sql("SELECT string_agg(DISTINCT status, ',' ORDER BY status) FROM equipment"),
        "cancelled,in_service,suspended", "statuses")
+    check(db.count("inspection") > 500, "an inspection history from the demo agency")
+    check(db.count("inspection", "NOT passed") > 0, "some failed results")
+    today = db.sql("SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date")
+    overdue, current = db.count("equipment", f"next_due < '{today}'"), db.count("equipment", f"next_due >= '{today}'")
+    check(overdue > 5 and current > 50, f"most units are up to date, some overdue: {overdue} overdue, {current} current")
+    counts += (db.count("inspection"),)
     r = sereg("demo", db=db)
     eq(r.returncode, 0, r.stderr)
-    eq((db.count("organization"), db.count("equipment"), db.count("equipment_event")), counts, "second run adds nothing")
+    eq((db.count("organization"), db.count("equipment"), db.count("equipment_event"), db.count("inspection")),
+       counts, "second run adds nothing")
     bad = int(db.sql("SELECT count(*) FROM organization WHERE check_override IS NOT NULL"))
     eq(bad, 0, "every demo credit code passes its check")
 
