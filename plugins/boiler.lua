@@ -25,6 +25,7 @@ local function next_due(eq, history, today)
   local ext_due = ext and sereg.add_years(ext.inspected_on, 1) or sereg.add_years(eq.commissioned_on, 1)
   local int_due = int and sereg.add_years(int.inspected_on, 2) or sereg.add_years(eq.commissioned_on, 1)
   local basis = { regime = eq.regime or "tsg_11_2020", external_due = ext_due, internal_due = int_due,
+                  external_interval_years = 1, internal_interval_years = int and 2 or 1,
                   last_external = ext and ext.inspected_on or nil, last_internal = int and int.inspected_on or nil }
   local s = eq.suspensions and eq.suspensions[#eq.suspensions]
   if eq.status == "suspended" then
@@ -48,7 +49,7 @@ end
 return sereg.equipment_type {
   code = "boiler",
   name = "锅炉",
-  version = "1.1.0",
+  version = "1.2.0",
   registration_class = "锅",
   attributes = {
     variety = {

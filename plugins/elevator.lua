@@ -71,9 +71,14 @@ local function next_due(eq, history, today)
   end
   local kind = obligation_kind(regime, n)
   local due = due_of(base, n)
+  -- The interval: self-tests come yearly; a periodic inspection so many years after the last
+  -- periodic year (or after the base date for the first).
+  local prev = n - 1
+  while kind == "periodic" and prev > 0 and obligation_kind(regime, prev) ~= "periodic" do prev = prev - 1 end
+  if kind ~= "periodic" then prev = n - 1 end
   local basis = { regime = regime, base_date = base, base = base_why, service_year = n,
-                  early_window_months = EARLY_MONTHS[kind], statutory_latest = due,
-                  request_by = sereg.add_months(due, -1) }
+                  interval_years = n - prev, early_window_months = EARLY_MONTHS[kind],
+                  statutory_latest = due, request_by = sereg.add_months(due, -1) }
   local reason = string.format("%s due in service year %d, counted from %s (%s)",
     kind == "periodic" and "periodic inspection" or "self-test", n, base, regime)
   if last_fail then
@@ -103,7 +108,7 @@ end
 return sereg.equipment_type {
   code = "elevator",
   name = "电梯",
-  version = "1.1.0",
+  version = "1.2.0",
   registration_class = "梯",
   attributes = {
     variety = {

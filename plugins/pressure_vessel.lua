@@ -19,6 +19,7 @@ local CONCLUSION_OF_GRADE = { "permitted", "permitted", "permitted", "monitored"
 -- TSG 21-2016: the first periodic inspection within 3 years of commissioning, then by safety
 -- grade: 1-2 every 6 years, 3 every 3 to 6 years (3 here, the safe end), 4 monitored use for at
 -- most 3 years in all (yearly here), 5 not to be used. An annual check every year besides.
+-- Returns the periodic due date, why, and the interval in years that led to it.
 local function periodic_due(eq, history)
   local last, monitored_since
   for _, h in ipairs(history) do
@@ -29,29 +30,30 @@ local function periodic_due(eq, history)
     end
   end
   if not last then
-    return sereg.add_years(eq.commissioned_on, 3), "first periodic inspection within 3 years of commissioning"
+    return sereg.add_years(eq.commissioned_on, 3), "first periodic inspection within 3 years of commissioning", 3
   end
   local g, on = last.safety_grade, last.inspected_on
-  if g <= 2 then return sereg.add_years(on, 6), "safety grade " .. g .. ": every 6 years" end
-  if g == 3 then return sereg.add_years(on, 3), "safety grade 3: every 3 to 6 years (the shorter applies)" end
+  if g <= 2 then return sereg.add_years(on, 6), "safety grade " .. g .. ": every 6 years", 6 end
+  if g == 3 then return sereg.add_years(on, 3), "safety grade 3: every 3 to 6 years (the shorter applies)", 3 end
   if g == 4 then
     local yearly, limit = sereg.add_years(on, 1), sereg.add_years(monitored_since, 3)
     if limit < yearly then
-      return limit, "safety grade 4: monitored use ends 3 years after " .. monitored_since
+      return limit, "safety grade 4: monitored use ends 3 years after " .. monitored_since, 1
     end
-    return yearly, "safety grade 4: monitored use, inspected yearly, at most 3 years from " .. monitored_since
+    return yearly, "safety grade 4: monitored use, inspected yearly, at most 3 years from " .. monitored_since, 1
   end
-  return on, "safety grade 5 on " .. on .. ": not to be used until the defects are treated and it is inspected again"
+  return on, "safety grade 5 on " .. on .. ": not to be used until the defects are treated and it is inspected again", 0
 end
 
 local function next_due(eq, history, today)
-  local p_due, p_why = periodic_due(eq, history)
+  local p_due, p_why, p_years = periodic_due(eq, history)
   local last_check
   for _, h in ipairs(history) do
     if h.passed and (h.kind == "annual_check" or h.kind == "periodic") then last_check = h.inspected_on end
   end
   local a_due = sereg.add_years(last_check or eq.commissioned_on, 1)
-  local basis = { regime = eq.regime or "tsg_21_2016", periodic_due = p_due, annual_check_due = a_due }
+  local basis = { regime = eq.regime or "tsg_21_2016", periodic_due = p_due, periodic_interval_years = p_years,
+                  annual_check_due = a_due, annual_check_interval_years = 1 }
   if eq.status == "suspended" then
     return { kind = "periodic", basis = basis, reason = "suspended: nothing falls due while out of use" }
   end
@@ -65,7 +67,7 @@ end
 return sereg.equipment_type {
   code = "pressure_vessel",
   name = "固定式压力容器",
-  version = "1.1.0",
+  version = "1.2.0",
   registration_class = "容",
   attributes = {
     variety = {

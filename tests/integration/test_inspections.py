@@ -97,9 +97,9 @@ def test_upload_records_result_history_audit_notice_and_due(w):
     eq((e["next_due"], e["next_due_kind"], e["version"]), ("2022-05-31", "self_test", rec["version"] + 1), "stored")
     s, _, d = w.server.get(f"/api/v1/equipment/{rec['id']}/due", tok=w.user_a)
     eq(s, 200, "due explained to the user unit")
-    eq((d["request_by"], d["statutory_latest"], d["rule"]), ("2022-04-30", "2022-05-31", "elevator.lua@1.1.0"), d)
-    eq((d["basis"]["regime"], d["basis"]["base_date"], d["basis"]["service_year"]),
-       ("tsg_t7001_2023", "2020-05-10", 2), d["basis"])
+    eq((d["request_by"], d["statutory_latest"], d["rule"]), ("2022-04-30", "2022-05-31", w.rule("elevator")), d)
+    eq((d["basis"]["regime"], d["basis"]["base_date"], d["basis"]["service_year"], d["basis"]["interval_years"]),
+       ("tsg_t7001_2023", "2020-05-10", 2, 1), d["basis"])
     eq(d["overdue"], True, f"as of {TODAY} it is overdue")
 
 

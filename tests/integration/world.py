@@ -33,6 +33,12 @@ class World:
         self.agency = token(self.db, "agency", org=self.agency_code)
         self.serial = 0
 
+    def rule(self, type_code):
+        """The rule a unit of <type_code> records: the loaded plugin's file@version."""
+        s, _, r = self.server.get("/api/v1/equipment-types", tok=self.city)
+        t = {t["code"]: t for t in r["items"]}[type_code]
+        return f"{t['plugin']}@{t['version']}"
+
     def code(self, variety="3110"):
         self.serial += 1
         return f"{variety}51123{2019:04d}{self.serial:05d}"

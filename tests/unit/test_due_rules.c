@@ -48,6 +48,14 @@ static void every_golden_case(void)
               pb.detail[0] ? pb.detail : cJSON_GetObjectItem(answer, "reason") ?
               cJSON_GetObjectItem(answer, "reason")->valuestring : "");
     CHECK(same);
+    const cJSON *want_interval = cJSON_GetObjectItem(expect, "interval_years");
+    if(want_interval) { /* the explanation says how far apart the inspections are */
+      const cJSON *got_interval = cJSON_GetObjectItem(cJSON_GetObjectItem(answer, "basis"), "interval_years");
+      if(!cJSON_IsNumber(got_interval) || got_interval->valueint != want_interval->valueint)
+        fprintf(stderr, "  %s: interval_years %d, want %d\n", name,
+                cJSON_IsNumber(got_interval) ? got_interval->valueint : -1, want_interval->valueint);
+      CHECK(cJSON_IsNumber(got_interval) && got_interval->valueint == want_interval->valueint);
+    }
     const cJSON *reason = cJSON_GetObjectItem(answer, "reason");
     CHECK(cJSON_IsString(reason) && reason->valuestring[0]); /* every decision says why */
     cJSON_Delete(answer);
