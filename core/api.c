@@ -13,6 +13,7 @@
 #include "inspection.h"
 #include "json.h"
 #include "lifecycle.h"
+#include "metrics.h"
 #include "org.h"
 #include "plugin.h"
 #include "sql.h"
@@ -84,6 +85,19 @@ static void h_readyz(struct sr_call *call)
   cJSON_AddStringToObject(call->json, "status", "ready");
   cJSON_AddNumberToObject(call->json, "schema_version", (double)schema);
   cJSON_AddNumberToObject(call->json, "equipment_types", sr_plugins_ntypes(p));
+}
+
+static void h_metrics(struct sr_call *call)
+{
+  struct sr_buf b;
+  sr_buf_init(&b, 1 << 20);
+  if(!sr_metrics_render(&b)) {
+    sr_buf_free(&b);
+    sr_problem_set(&call->pb, SR_INTERNAL, "out of memory");
+    return;
+  }
+  call->text = b.data;
+  call->text_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
 /* ==== reference data ==== */
@@ -385,6 +399,7 @@ static void h_insp_list(struct sr_call *call)
 
 const struct sr_route sr_routes[] = {
   { .method = "GET", .pattern = "/healthz", .handler = h_healthz, .public = true, .needs_db = false, .summary = "liveness" },
+  { .method = "GET", .pattern = "/metrics", .handler = h_metrics, .public = true, .needs_db = false, .summary = "Prometheus metrics" },
   { .method = "GET", .pattern = "/readyz", .handler = h_readyz, .public = true, .needs_db = true, .summary = "readiness: database, schema and plugins" },
   { .method = "GET", .pattern = "/api/v1/jurisdictions", .handler = h_jurisdictions, .public = false, .needs_db = true, .summary = "list jurisdictions" },
   { .method = "GET", .pattern = "/api/v1/equipment-types", .handler = h_types, .public = false, .needs_db = true, .summary = "list loaded equipment types" },

@@ -16,6 +16,7 @@
 #include "auth.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "plugin.h"
 #include "sr_limits.h"
 #include "util.h"
@@ -247,8 +248,21 @@ static enum MHD_Result dispatch(struct sr_request *rq, const struct sr_route *ro
   enum MHD_Result ret;
   if(call.pb.err != SR_OK)
     ret = respond_problem(rq, &call.pb, url, NULL);
+  else if(call.text) {
+    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(call.text), call.text, MHD_RESPMEM_MUST_FREE);
+    ret = MHD_NO;
+    if(resp) {
+      call.text = NULL; /* the response owns it now */
+      MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, call.text_type);
+      ret = MHD_queue_response(rq->conn, (unsigned)call.status, resp);
+      MHD_destroy_response(resp);
+      rq->status = call.status;
+      rq->answered = true;
+    }
+  }
   else
     ret = respond(rq, call.status, call.json, "application/json; charset=utf-8", &call, NULL);
+  free(call.text);
   cJSON_Delete(call.json);
   sr_problem_free(&call.pb);
   return ret;
@@ -327,6 +341,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   char peer[64] = "-";
   if(ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
     inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, peer, sizeof peer);
+  sr_metrics_request(rq->status, ms);
   sr_info("%s %s status=%d duration_ms=%.2f peer=%s id=%s%s", rq->method, rq->path, rq->status, ms, peer, rq->id,
           toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
   sr_buf_free(&rq->body);
@@ -385,7 +400,9 @@ int sr_http_serve(const struct sr_server_options *opt)
     if(sigwait(&set, &sig) != 0)
       continue;
     if(sig == SIGHUP) {
-      if(sr_plugins_publish_dir(opt->plugin_dir, err, sizeof err))
+      bool ok = sr_plugins_publish_dir(opt->plugin_dir, err, sizeof err);
+      sr_metrics_reload(ok);
+      if(ok)
         sr_info("plugins reloaded from %s", opt->plugin_dir);
       else
         sr_error("plugin reload refused, keeping the loaded set: %s", err);

@@ -25,6 +25,8 @@ struct sr_call {
   struct sr_problem pb;  /* set it to answer with a problem */
   int status;            /* success status, 200 unless set */
   cJSON *json;           /* success body; owned by the call */
+  char *text;            /* or a plain-text body (malloced; owned by the call) ... */
+  const char *text_type; /* ... of this content type */
   char etag[32];
   char location[128];
 };

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "plugin_lua_int.h"
 #include "util.h"
 
@@ -120,6 +121,7 @@ static int errors_call(struct sr_plugins *p, const struct sr_eqtype *t, lua_CFun
   if(!ok) {
     cJSON_Delete(errors);
     sr_warn("plugin %s@%s %s failed: %s", t->file, t->version, fn, err);
+    sr_metrics_plugin_failure();
     return sr_problem_set(pb, SR_PLUGIN, "plugin %s@%s failed in %s: %s", t->file, t->version, fn, err);
   }
   for(const cJSON *e = errors ? errors->child : NULL; e; e = e->next)
@@ -284,6 +286,7 @@ int sr_plugins_next_due(struct sr_plugins *p, const struct sr_eqtype *t, const c
   if(!ok) {
     cJSON_Delete(answer);
     sr_warn("plugin %s@%s next_due() failed: %s", t->file, t->version, err);
+    sr_metrics_plugin_failure();
     return sr_problem_set(pb, SR_PLUGIN, "plugin %s@%s failed in next_due(): %s", t->file, t->version, err);
   }
   *out = answer;

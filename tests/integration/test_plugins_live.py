@@ -99,5 +99,27 @@ def test_runaway_plugin_costs_one_request(w):
     check(w.server.proc.poll() is None, "server alive")
 
 
+def test_metrics_count_requests_failures_and_reloads(w):
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", w.server.port, timeout=10)
+    c.request("GET", "/metrics")
+    r = c.getresponse()
+    text = r.read().decode()
+    eq(r.status, 200, "metrics")
+    check(r.getheader("Content-Type").startswith("text/plain; version=0.0.4"), "Prometheus text format")
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+    check(values.get('sereg_http_requests_total{code="200"}', 0) > 10, "successful requests counted")
+    check(values.get('sereg_http_requests_total{code="500"}', 0) >= 4, "failed plugin requests counted")
+    check(values.get("sereg_plugin_failures_total", 0) >= 4, "plugin failures counted")
+    check(values.get('sereg_plugin_reloads_total{outcome="refused"}', 0) >= 1, "the refused reload")
+    check(values.get('sereg_plugin_reloads_total{outcome="ok"}', 0) >= 2, "the good reloads")
+    eq(values['sereg_http_request_duration_seconds_bucket{le="+Inf"}'], values["sereg_http_request_duration_seconds_count"],
+       "histogram total")
+
+
 if __name__ == "__main__":
     run(tests_of(globals()), setup=setup, teardown=lambda w: w.close())
