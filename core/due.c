@@ -16,22 +16,7 @@ void sr_due_free(struct sr_due *d)
 }
 
 /* What a due decision reads: the unit, the regime of the day, its results and its stops. */
-static const char facts_sql[] =
-    "SELECT e.type, e.status, coalesce(to_char(e.next_due, 'YYYY-MM-DD'), '') AS next_due, "
-    "coalesce(e.next_due_kind, '') AS next_due_kind, sereg_equipment_json(e)::text AS j, "
-    "(SELECT r.regime FROM inspection_regime r WHERE r.equipment_type = e.type "
-    "  AND (r.jurisdiction = e.jurisdiction OR r.jurisdiction IS NULL) AND r.valid_from <= $2::date "
-    "  AND (r.valid_to IS NULL OR r.valid_to >= $2::date) "
-    "  ORDER BY r.jurisdiction IS NULL, r.valid_from DESC LIMIT 1) AS regime, "
-    "(SELECT coalesce(jsonb_agg(jsonb_build_object('kind', i.kind, "
-    "  'inspected_on', to_char(i.inspected_on, 'YYYY-MM-DD'), 'conclusion', i.conclusion, "
-    "  'conclusion_text', i.conclusion_text, 'passed', i.passed, 'safety_grade', i.safety_grade, "
-    "  'report_number', i.report_number) ORDER BY i.inspected_on, i.id), '[]') "
-    "  FROM inspection i WHERE i.equipment_id = e.id AND i.superseded_by IS NULL AND i.id <> $3)::text AS history, "
-    "(SELECT coalesce(jsonb_agg(jsonb_build_object('action', ev.action, "
-    "  'on', to_char(coalesce(ev.effective_on, ev.at::date), 'YYYY-MM-DD')) ORDER BY ev.id), '[]') "
-    "  FROM equipment_event ev WHERE ev.equipment_id = e.id AND ev.action IN ('suspend', 'resume'))::text AS stops "
-    "FROM equipment e WHERE e.id = $1";
+static const char facts_sql[] = "SELECT " SR_DUE_FACTS("$2", "$3") "FROM equipment e WHERE e.id = $1";
 
 /* Suspend/resume events into periods [{from, to?}], the open one last. */
 cJSON *sr_due_suspensions(const cJSON *stops)

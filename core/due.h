@@ -11,6 +11,28 @@
 
 #include "ctx.h"
 
+/*
+ * The columns a due decision reads about equipment <e>: its JSON, the regime on the day in
+ * parameter <TODAY>, its accepted results except the one with id <DROP> (history) and its
+ * suspend/resume events (stops). Parameter numbers go in as SQL text, e.g. "$2".
+ */
+#define SR_DUE_FACTS(TODAY, DROP)                                                                       \
+  "e.type, e.status, coalesce(to_char(e.next_due, 'YYYY-MM-DD'), '') AS next_due, "                      \
+  "coalesce(e.next_due_kind, '') AS next_due_kind, sereg_equipment_json(e)::text AS j, "                \
+  "(SELECT r.regime FROM inspection_regime r WHERE r.equipment_type = e.type "                          \
+  "  AND (r.jurisdiction = e.jurisdiction OR r.jurisdiction IS NULL) AND r.valid_from <= " TODAY "::date " \
+  "  AND (r.valid_to IS NULL OR r.valid_to >= " TODAY "::date) "                                        \
+  "  ORDER BY r.jurisdiction IS NULL, r.valid_from DESC LIMIT 1) AS regime, "                           \
+  "(SELECT coalesce(jsonb_agg(jsonb_build_object('kind', i.kind, "                                      \
+  "  'inspected_on', to_char(i.inspected_on, 'YYYY-MM-DD'), 'conclusion', i.conclusion, "               \
+  "  'conclusion_text', i.conclusion_text, 'passed', i.passed, 'safety_grade', i.safety_grade, "         \
+  "  'report_number', i.report_number) ORDER BY i.inspected_on, i.id), '[]') "                          \
+  "  FROM inspection i WHERE i.equipment_id = e.id AND i.superseded_by IS NULL AND i.id <> " DROP        \
+  ")::text AS history, "                                                                                \
+  "(SELECT coalesce(jsonb_agg(jsonb_build_object('action', ev.action, "                                 \
+  "  'on', to_char(coalesce(ev.effective_on, ev.at::date), 'YYYY-MM-DD')) ORDER BY ev.id), '[]') "      \
+  "  FROM equipment_event ev WHERE ev.equipment_id = e.id AND ev.action IN ('suspend', 'resume'))::text AS stops "
+
 struct sr_due {
   char date[11];     /* "" when nothing is due (suspended, cancelled, no rule) */
   char kind[32];

@@ -98,14 +98,9 @@ static bool index_reports(struct batch *b)
 
 /* ==== reading what the batch needs, once ==== */
 
-static cJSON *str_array(void)
-{
-  return cJSON_CreateArray();
-}
-
 static enum sr_err read_facts(struct batch *b, struct sr_problem *pb)
 {
-  cJSON *ids = str_array(), *codes = str_array(), *reports = str_array();
+  cJSON *ids = cJSON_CreateArray(), *codes = cJSON_CreateArray(), *reports = cJSON_CreateArray();
   for(int i = 0; i < b->n; i++) {
     struct item *it = &b->items[i];
     if(it->state != ITEM_NEW)
@@ -124,24 +119,10 @@ static enum sr_err read_facts(struct batch *b, struct sr_problem *pb)
   sr_date_format(b->c->today, today);
   snprintf(agency, sizeof agency, "%ld", b->c->who.org_id);
   struct sr_sql q;
-  sr_sql_init(&q, "SELECT e.id, e.equipment_code, e.type, e.variety, e.status, "
-                  "to_char(e.commissioned_on, 'YYYY-MM-DD') AS commissioned_on, "
-                  "coalesce(to_char(e.next_due, 'YYYY-MM-DD'), '') AS next_due, coalesce(e.next_due_kind, '') AS next_due_kind, "
-                  "sereg_equipment_json(e)::text AS j, "
-                  "(SELECT r.regime FROM inspection_regime r WHERE r.equipment_type = e.type "
-                  "  AND (r.jurisdiction = e.jurisdiction OR r.jurisdiction IS NULL) AND r.valid_from <= ");
-  sr_sql_param(&q, today);
-  sr_sql_add(&q, "::date AND (r.valid_to IS NULL OR r.valid_to >= $1::date) "
-                 "  ORDER BY r.jurisdiction IS NULL, r.valid_from DESC LIMIT 1) AS regime, "
-                 "(SELECT coalesce(jsonb_agg(jsonb_build_object('kind', i.kind, "
-                 "  'inspected_on', to_char(i.inspected_on, 'YYYY-MM-DD'), 'conclusion', i.conclusion, "
-                 "  'conclusion_text', i.conclusion_text, 'passed', i.passed, 'safety_grade', i.safety_grade, "
-                 "  'report_number', i.report_number) ORDER BY i.inspected_on, i.id), '[]') "
-                 "  FROM inspection i WHERE i.equipment_id = e.id AND i.superseded_by IS NULL)::text AS history, "
-                 "(SELECT coalesce(jsonb_agg(jsonb_build_object('action', ev.action, "
-                 "  'on', to_char(coalesce(ev.effective_on, ev.at::date), 'YYYY-MM-DD')) ORDER BY ev.id), '[]') "
-                 "  FROM equipment_event ev WHERE ev.equipment_id = e.id AND ev.action IN ('suspend', 'resume'))::text AS stops "
-                 "FROM equipment e WHERE (e.id IN (SELECT jsonb_array_elements_text(");
+  sr_sql_init(&q, "SELECT e.id, e.equipment_code, e.variety, to_char(e.commissioned_on, 'YYYY-MM-DD') AS commissioned_on, "
+                  SR_DUE_FACTS("$1", "0"));
+  sr_sql_value(&q, today); /* $1, which SR_DUE_FACTS names */
+  sr_sql_add(&q, "FROM equipment e WHERE (e.id IN (SELECT jsonb_array_elements_text(");
   sr_sql_param(&q, idt);
   sr_sql_add(&q, "::jsonb)::bigint) OR e.equipment_code IN (SELECT jsonb_array_elements_text(");
   sr_sql_param(&q, codet);

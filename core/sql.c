@@ -41,6 +41,15 @@ void sr_sql_add(struct sr_sql *q, const char *text)
     q->overflow = true;
 }
 
+void sr_sql_value(struct sr_sql *q, const char *value)
+{
+  if(q->n == SR_SQL_MAXPARAMS) {
+    q->overflow = true;
+    return;
+  }
+  q->params[q->n++] = value;
+}
+
 void sr_sql_param(struct sr_sql *q, const char *value)
 {
   if(q->n == SR_SQL_MAXPARAMS) {

@@ -30,6 +30,8 @@ void sr_sql_free(struct sr_sql *q);
 void sr_sql_add(struct sr_sql *q, const char *text);
 /* Appends "$n" for <value> (borrowed: it must outlive the statement). */
 void sr_sql_param(struct sr_sql *q, const char *value);
+/* Takes <value> as the next parameter without writing its "$n": for text that names it already. */
+void sr_sql_value(struct sr_sql *q, const char *value);
 /* Appends "$n" for a copy of <value>, freed by sr_sql_free(). */
 void sr_sql_param_copy(struct sr_sql *q, const char *value);
 /* Appends "$n" for the number <v>. */
