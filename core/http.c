@@ -15,6 +15,7 @@
 
 #include "auth.h"
 #include "db.h"
+#include "idempotency.h"
 #include "log.h"
 #include "metrics.h"
 #include "plugin.h"
@@ -138,14 +139,11 @@ static const struct sr_route *route_find(const char *method, const char *path, l
 
 /* ==== answering ==== */
 
-static enum MHD_Result respond(struct sr_request *rq, int status, cJSON *json, const char *content_type,
-                               struct sr_call *call, const char *allow)
+/* Queues <text> (malloced; the response owns it) with the headers every answer carries. */
+static enum MHD_Result respond_text(struct sr_request *rq, int status, char *text, const char *content_type,
+                                    const char *etag, const char *location, const char *allow, bool replayed)
 {
-  char *text = json ? cJSON_PrintUnformatted(json) : NULL;
-  if(!text)
-    text = strdup("");
-  struct MHD_Response *resp =
-      MHD_create_response_from_buffer(text ? strlen(text) : 0, text, MHD_RESPMEM_MUST_FREE);
+  struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
   if(!resp) {
     free(text);
     return MHD_NO;
@@ -153,12 +151,14 @@ static enum MHD_Result respond(struct sr_request *rq, int status, cJSON *json, c
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
   MHD_add_response_header(resp, "X-Request-Id", rq->id);
-  if(call && call->etag[0])
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, call->etag);
-  if(call && call->location[0])
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, call->location);
+  if(etag && etag[0])
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+  if(location && location[0])
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
   if(allow)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+  if(replayed)
+    MHD_add_response_header(resp, "Idempotent-Replayed", "true");
   if(status == 401)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"sereg\"");
   enum MHD_Result ret = MHD_queue_response(rq->conn, (unsigned)status, resp);
@@ -166,6 +166,18 @@ static enum MHD_Result respond(struct sr_request *rq, int status, cJSON *json, c
   rq->status = status;
   rq->answered = true;
   return ret;
+}
+
+static enum MHD_Result respond(struct sr_request *rq, int status, cJSON *json, const char *content_type,
+                               struct sr_call *call, const char *allow)
+{
+  char *text = json ? cJSON_PrintUnformatted(json) : NULL;
+  if(!text)
+    text = strdup("");
+  if(!text)
+    return MHD_NO;
+  return respond_text(rq, status, text, content_type, call ? call->etag : NULL, call ? call->location : NULL,
+                      allow, false);
 }
 
 static enum MHD_Result respond_problem(struct sr_request *rq, struct sr_problem *pb, const char *url,
@@ -198,6 +210,108 @@ static bool is_type(const char *ct, const char *type)
     ct++;
   size_t n = strlen(type);
   return strncasecmp(ct, type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* ==== Idempotency-Key ==== */
+
+struct idem {
+  bool active; /* this request claimed a key, so its outcome is to be kept */
+  const char *key;
+  long account;
+};
+
+static enum MHD_Result key_problem(struct sr_request *rq, enum sr_err e, const char *url, const char *detail)
+{
+  struct sr_problem pb;
+  sr_problem_init(&pb);
+  sr_problem_set(&pb, e, "%s", detail);
+  sr_problem_field(&pb, "Idempotency-Key", "%s", detail);
+  enum MHD_Result ret = respond_problem(rq, &pb, url, NULL);
+  sr_problem_free(&pb);
+  return ret;
+}
+
+/* Before a POST's handler runs: claims its Idempotency-Key, if it has one. Returns true when the
+ * handler is to run; otherwise the answer (a replay or a problem) is already queued in <ret>. */
+static bool idem_begin(struct sr_request *rq, struct sr_call *call, const char *method, const char *url,
+                       struct idem *im, enum MHD_Result *ret)
+{
+  memset(im, 0, sizeof *im);
+  const char *key = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Idempotency-Key");
+  if(strcmp(method, "POST") != 0 || !key)
+    return true;
+  if(!sr_idem_key_ok(key)) {
+    *ret = key_problem(rq, SR_BAD_REQUEST, url, "An Idempotency-Key is 1 to 255 printable ASCII characters.");
+    return false;
+  }
+  /* The same key with another request is a client bug, not a retry: hash what makes a request. */
+  size_t ml = strlen(method), ul = strlen(url);
+  char *buf = malloc(ml + ul + 2 + call->body_len);
+  if(!buf) {
+    *ret = simple_problem(rq, SR_INTERNAL, url, "Out of memory.", NULL);
+    return false;
+  }
+  memcpy(buf, method, ml);
+  buf[ml] = ' ';
+  memcpy(buf + ml + 1, url, ul);
+  buf[ml + 1 + ul] = '\n';
+  if(call->body_len)
+    memcpy(buf + ml + ul + 2, call->body, call->body_len);
+  char hash[65];
+  sr_sha256_hex(buf, ml + ul + 2 + call->body_len, hash);
+  free(buf);
+
+  struct sr_idem_outcome o;
+  memset(&o, 0, sizeof o);
+  switch(sr_idem_claim(call->ctx.db, call->ctx.who.account_id, key, hash, &o)) {
+  case SR_IDEM_CLAIMED:
+    *im = (struct idem){ .active = true, .key = key, .account = call->ctx.who.account_id };
+    return true;
+  case SR_IDEM_REPLAY:
+    *ret = respond_text(rq, o.status, o.response,
+                        o.status >= 400 ? "application/problem+json" : "application/json; charset=utf-8", o.etag,
+                        o.location, NULL, true);
+    return false;
+  case SR_IDEM_MISMATCH:
+    *ret = key_problem(rq, SR_INVALID, url, "This Idempotency-Key was used with another request.");
+    return false;
+  case SR_IDEM_RUNNING:
+    *ret = key_problem(rq, SR_CONFLICT, url, "The request with this Idempotency-Key is still being served.");
+    return false;
+  case SR_IDEM_ERROR:
+    break;
+  }
+  *ret = simple_problem(rq, SR_UNAVAILABLE, url, "The database is unavailable.", NULL);
+  return false;
+}
+
+/* After the handler: keeps the outcome for retries and answers with it (true, <ret> set). A
+ * server-side failure (5xx) gives the key back, so that a retry runs again, and the caller
+ * answers the usual way (false). */
+static bool idem_end(struct sr_request *rq, struct sr_call *call, const char *url, struct idem *im,
+                     enum MHD_Result *ret)
+{
+  bool failed = call->pb.err != SR_OK;
+  int status = failed ? sr_err_status(call->pb.err) : call->status;
+  char *text = NULL;
+  if(status < 500 && !call->text) {
+    cJSON *j = failed ? sr_problem_json(&call->pb, url) : NULL;
+    text = cJSON_PrintUnformatted(failed ? j : call->json);
+    cJSON_Delete(j);
+  }
+  struct sr_idem_outcome o = { .status = status, .response = text };
+  if(!failed) {
+    snprintf(o.etag, sizeof o.etag, "%s", call->etag);
+    snprintf(o.location, sizeof o.location, "%s", call->location);
+  }
+  if(!text || !sr_idem_finish(call->ctx.db, im->account, im->key, &o)) {
+    sr_idem_release(call->ctx.db, im->account, im->key);
+    free(text);
+    return false;
+  }
+  *ret = respond_text(rq, status, text, failed ? "application/problem+json" : "application/json; charset=utf-8",
+                      o.etag, o.location, NULL, false);
+  return true;
 }
 
 /* Runs the route's handler with the caller's identity, database and plugins. */
@@ -244,9 +358,14 @@ static enum MHD_Result dispatch(struct sr_request *rq, const struct sr_route *ro
       return simple_problem(rq, SR_UNAVAILABLE, url, "No rule plugins are loaded.", NULL);
     }
   }
-  route->handler(&call);
+  struct idem im = { 0 };
   enum MHD_Result ret;
-  if(call.pb.err != SR_OK)
+  if(!route->public && !idem_begin(rq, &call, method, url, &im, &ret))
+    return ret;
+  route->handler(&call);
+  if(im.active && idem_end(rq, &call, url, &im, &ret))
+    ; /* answered with the kept outcome */
+  else if(call.pb.err != SR_OK)
     ret = respond_problem(rq, &call.pb, url, NULL);
   else if(call.text) {
     struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(call.text), call.text, MHD_RESPMEM_MUST_FREE);
