@@ -296,7 +296,8 @@ static bool idem_end(struct sr_request *rq, struct sr_call *call, const char *ur
   char *text = NULL;
   if(status < 500 && !call->text) {
     cJSON *j = failed ? sr_problem_json(&call->pb, url) : NULL;
-    text = cJSON_PrintUnformatted(failed ? j : call->json);
+    const cJSON *answer = failed ? j : call->json;
+    text = answer ? cJSON_PrintUnformatted(answer) : strdup(""); /* a body-less answer is kept too */
     cJSON_Delete(j);
   }
   struct sr_idem_outcome o = { .status = status, .response = text };
