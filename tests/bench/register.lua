@@ -4,6 +4,7 @@ local token = os.getenv("SEREG_TOKEN")
 local unit = os.getenv("SEREG_UNIT")
 local maint = os.getenv("SEREG_MAINT")
 local base = tonumber(os.getenv("SEREG_BASE") or "0") -- keeps codes of separate runs apart
+local keyed = os.getenv("SEREG_IDEMPOTENCY") == "1"       -- send a fresh Idempotency-Key each time
 local counter = 0
 local threads = 0
 
@@ -20,8 +21,11 @@ function request()
     .. '"user_unit":"%s","address":"压测路 %d 号","commissioned_on":"2020-05-01","attributes":'
     .. '{"variety":"3110","rated_load_kg":1000,"rated_speed_mps":1.75,"stops":12,"maintenance_unit":"%s"}}',
     code, unit, counter, maint)
-  return wrk.format("POST", "/api/v1/equipment",
-    { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token }, body)
+  local headers = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token }
+  if keyed then
+    headers["Idempotency-Key"] = "bench-" .. code
+  end
+  return wrk.format("POST", "/api/v1/equipment", headers, body)
 end
 
 local statuses = {}

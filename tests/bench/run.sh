@@ -54,6 +54,14 @@ rps=$(printf '%s\n' "$out" | awk '/^Requests\/sec/ {print int($2)}')
 p99=$(printf '%s\n' "$out" | awk '/^p99_ms/ {print $2}')
 errs=$(printf '%s\n' "$out" | awk '/^errors/ {print $2}')
 echo "sereg:   $rps registrations/s, p99 $p99 ms, non-2xx/errors $errs"
+
+echo "== sereg: the same with a fresh Idempotency-Key on every request, ${secs}s"
+out=$(SEREG_IDEMPOTENCY=1 SEREG_BASE=600000000 SEREG_TOKEN=$tok SEREG_UNIT=$unit SEREG_MAINT=$maint wrk -t2 -c32 \
+  -d"${secs}s" --latency -s tests/bench/register.lua http://127.0.0.1:$port)
+krps=$(printf '%s\n' "$out" | awk '/^Requests\/sec/ {print int($2)}')
+kp99=$(printf '%s\n' "$out" | awk '/^p99_ms/ {print $2}')
+kerrs=$(printf '%s\n' "$out" | awk '/^errors/ {print $2}')
+echo "sereg:   $krps registrations/s with keys, p99 $kp99 ms, non-2xx/errors $kerrs"
 load_rss=$(awk '/VmRSS/ {print $2}' /proc/$srv/status)
 count=$(psql "$DATABASE_URL" -qtAc "SET sereg.role = 'system'; SELECT count(*) FROM equipment")
 
@@ -61,6 +69,7 @@ echo
 echo "== result"
 awk -v r="$rps" -v p="$pg_tps" 'BEGIN { printf "ratio sereg/pgbench: %.2f (goal >= 0.50)\n", r / p }'
 echo "p99: $p99 ms (goal < 50 ms); pgbench's own p99 for the same transaction: $pg_p99 ms"
+awk -v k="$krps" -v r="$rps" -v p="$pg_tps" 'BEGIN { printf "with Idempotency-Key: %.2f of plain POSTs, %.2f of pgbench\n", k / r, k / p }'
 echo "server threads: $threads"
 echo "idle resident memory: $((idle_rss / 1024)) MiB after start (goal < 64 MiB); $((load_rss / 1024)) MiB after the load"
 echo "equipment rows now: $count"
