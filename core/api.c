@@ -9,6 +9,7 @@
 #include "accreditation.h"
 #include "db.h"
 #include "equipment.h"
+#include "hazard.h"
 #include "http.h"
 #include "inspection.h"
 #include "json.h"
@@ -397,6 +398,54 @@ static void h_insp_list(struct sr_call *call)
   sr_inspection_list(&call->ctx, &f, &call->json, &call->pb);
 }
 
+/* ==== hazards ==== */
+
+/* <name>'s value when it is one of <allowed>; else a field error (and NULL). */
+static const char *enum_param(struct sr_call *call, const char *name, const char *const *allowed, const char *say)
+{
+  const char *v = sr_call_query(call, name);
+  if(!v)
+    return NULL;
+  for(const char *const *a = allowed; *a; a++)
+    if(strcmp(v, *a) == 0)
+      return v;
+  sr_problem_field(&call->pb, name, "must be one of %s", say);
+  return NULL;
+}
+
+static void h_hazard_list(struct sr_call *call)
+{
+  static const char *const q[] = { "equipment_id", "jurisdiction", "grade", "level", "status", "source",
+                                   "limit", "cursor", NULL };
+  static const char *const grades[] = { "general", "major", NULL }, *const levels[] = { "district", "city", NULL },
+                           *const statuses[] = { "open", "closed", NULL },
+                           *const sources[] = { "overdue", "failed_in_use", "defect", "patrol", "manual", NULL };
+  struct sr_hazard_filter f;
+  memset(&f, 0, sizeof f);
+  if(!sr_call_query_only(call, q) || !page_params(call, &f.limit, &f.after_id))
+    return;
+  const char *eid = sr_call_query(call, "equipment_id");
+  if(eid && !sr_parse_long(eid, 1, 1L << 50, &f.equipment_id))
+    sr_problem_field(&call->pb, "equipment_id", "must be a positive whole number");
+  f.jurisdiction = sr_call_query(call, "jurisdiction");
+  f.grade = enum_param(call, "grade", grades, "general, major");
+  f.level = enum_param(call, "level", levels, "district, city");
+  f.status = enum_param(call, "status", statuses, "open, closed");
+  f.source = enum_param(call, "source", sources, "overdue, failed_in_use, defect, patrol, manual");
+  if(call->pb.err != SR_OK) {
+    call->pb.err = SR_BAD_REQUEST;
+    return;
+  }
+  sr_hazard_list(&call->ctx, &f, &call->json, &call->pb);
+}
+
+static void h_hazard_get(struct sr_call *call)
+{
+  static const char *const q[] = { NULL };
+  if(sr_call_query_only(call, q) && sr_hazard_get(&call->ctx, call->id, &call->json, &call->pb) == SR_OK)
+    set_etag(call, call->json);
+}
+
 const struct sr_route sr_routes[] = {
   { .method = "GET", .pattern = "/healthz", .handler = h_healthz, .public = true, .needs_db = false, .summary = "liveness" },
   { .method = "GET", .pattern = "/metrics", .handler = h_metrics, .public = true, .needs_db = false, .summary = "Prometheus metrics" },
@@ -417,5 +466,7 @@ const struct sr_route sr_routes[] = {
   { .method = "POST", .pattern = "/api/v1/inspections", .handler = h_insp_create, .public = false, .needs_db = true, .summary = "upload an inspection result" },
   { .method = "POST", .pattern = "/api/v1/inspections:batch", .handler = h_insp_batch, .public = false, .needs_db = true, .summary = "upload up to 10,000 results",
     .max_body = SR_MAX_BATCH_BODY, .ndjson = true },
+  { .method = "GET", .pattern = "/api/v1/hazards", .handler = h_hazard_list, .public = false, .needs_db = true, .summary = "list hazards" },
+  { .method = "GET", .pattern = "/api/v1/hazards/{id}", .handler = h_hazard_get, .public = false, .needs_db = true, .summary = "a hazard and its history" },
   { .method = NULL },
 };

@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "db.h"
 #include "demo.h"
+#include "hazard.h"
 #include "http.h"
 #include "import.h"
 #include "log.h"
@@ -30,6 +31,8 @@ static const char usage[] =
     "                      load the demo city (idempotent)\n"
     "  import equipment|organizations FILE.csv [--skip-invalid] [--plugins DIR]\n"
     "                      load a register from CSV (UTF-8 or GB18030; see docs/import.md)\n"
+    "  sweep [--now YYYY-MM-DD]\n"
+    "                      open hazards for overdue inspections, close those since inspected\n"
     "  token create --role ROLE [--jurisdiction CODE] [--org CREDIT_CODE] [--name NAME]\n"
     "                      create an account and its API token; the token is the last line printed\n"
     "  plugins check [DIR] load and validate a plugin folder; non-zero exit on a bad plugin\n"
@@ -186,6 +189,38 @@ static int cmd_demo(int argc, char **argv)
   return ok ? 0 : 1;
 }
 
+static int cmd_sweep(int argc, char **argv)
+{
+  static const char *const names[] = { "--now", NULL };
+  if(!opts_known(argc, argv, 2, names, 0))
+    return 2;
+  struct sr_ctx ctx = { 0 };
+  ctx.who.role = SR_ROLE_SYSTEM;
+  ctx.today = sr_today();
+  ctx.request_id = "sweep";
+  const char *now = opt_value(argc, argv, "--now");
+  if(now && !sr_date_parse(now, &ctx.today)) {
+    fprintf(stderr, "sereg sweep: --now wants a date YYYY-MM-DD, not '%s'\n", now);
+    return 2;
+  }
+  ctx.db = connect_or_say();
+  if(!ctx.db)
+    return 1;
+  struct sr_problem pb;
+  sr_problem_init(&pb);
+  struct sr_sweep_result res;
+  bool ok = sr_sweep(&ctx, &res, &pb) == SR_OK;
+  char day[11];
+  sr_date_format(ctx.today, day);
+  if(ok)
+    printf("sweep %s: %ld hazard%s opened, %ld closed\n", day, res.opened, res.opened == 1 ? "" : "s", res.closed);
+  else
+    print_problem(&pb);
+  sr_problem_free(&pb);
+  PQfinish(ctx.db);
+  return ok ? 0 : 1;
+}
+
 static int cmd_token(int argc, char **argv)
 {
   static const char *const names[] = { "--role", "--jurisdiction", "--org", "--name", NULL };
@@ -320,6 +355,8 @@ int main(int argc, char **argv)
     return cmd_demo(argc, argv);
   if(strcmp(cmd, "token") == 0)
     return cmd_token(argc, argv);
+  if(strcmp(cmd, "sweep") == 0)
+    return cmd_sweep(argc, argv);
   if(strcmp(cmd, "import") == 0)
     return cmd_import(argc, argv);
   if(strcmp(cmd, "plugins") == 0)

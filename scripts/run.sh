@@ -28,6 +28,8 @@ say "migrating"
 ./build/sereg migrate
 say "loading the demo city"
 ./build/sereg demo
+say "sweeping for overdue inspections"
+./build/sereg sweep
 
 tokens=var/tokens.txt
 if [ ! -s "$tokens" ]; then

@@ -1,0 +1,253 @@
+/* hazard.c -- see hazard.h. */
+#include "hazard.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "problem.h"
+#include "sql.h"
+#include "util.h"
+
+/* Hazards the sweep handles per transaction: small enough that a failure costs little work,
+ * large enough that a catch-up over thousands of units is a few dozen round trips. */
+#define SWEEP_CHUNK 200
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* The core's own rule for overdue inspections (REGULATIONS §3.6, §4.3: 一般, at district level);
+ * the escalation ladder takes over from here. */
+#define OVERDUE_RULE "core:overdue@1"
+
+enum sr_err sr_hazard_open(struct sr_ctx *c, const struct sr_finding *f, long *id, struct sr_problem *pb)
+{
+  char eq[32], account[32] = "", today[11];
+  snprintf(eq, sizeof eq, "%ld", f->equipment_id);
+  if(c->who.account_id > 0)
+    snprintf(account, sizeof account, "%ld", c->who.account_id);
+  sr_date_format(c->today, today);
+  char *facts = cJSON_PrintUnformatted(f->facts);
+  if(!facts)
+    return sr_problem_set(pb, SR_INTERNAL, "out of memory");
+  const char *p[] = { eq, f->source, f->condition_key, f->grade, f->level, today, f->rule, facts,
+                      account[0] ? account : NULL, sr_role_name(c->who.role), f->reason, c->request_id };
+  /* One statement: the hazard, its history, its audit record and its notice, or none of them
+   * when the condition has opened a hazard before. */
+  PGresult *r = sr_db_exec(
+      c->db,
+      "WITH h AS (INSERT INTO hazard (equipment_id, source, condition_key, grade, level, found_on, rule, facts) "
+      "  VALUES ($1, $2, $3, $4, $5, $6::date, $7, $8::jsonb) "
+      "  ON CONFLICT (equipment_id, source, condition_key) DO NOTHING "
+      "  RETURNING id, sereg_hazard_json(hazard) AS j), "
+      "ev AS (INSERT INTO hazard_event (hazard_id, action, actor_account, actor_role, reason, effective_on, after) "
+      "  SELECT id, 'open', $9::bigint, $10, $11, $6::date, j FROM h), "
+      "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
+      "  SELECT $9::bigint, $10, 'hazard.open', 'hazard', id::text, $12, j FROM h) "
+      "INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
+      "  SELECT 'hazard.opened', 'hazard', id::text, j->>'jurisdiction', j FROM h RETURNING subject_id",
+      12, p);
+  free(facts);
+  *id = 0;
+  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
+    PQclear(r);
+    return sr_problem_set(pb, SR_INTERNAL, "could not record the hazard");
+  }
+  if(PQntuples(r) == 1)
+    *id = atol(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return SR_OK;
+}
+
+/* ==== the sweep ==== */
+
+/* Opens up to SWEEP_CHUNK overdue hazards in one transaction; <*seen> is how many units it found. */
+static enum sr_err open_overdue_chunk(struct sr_ctx *c, const char *today, long *opened, int *seen,
+                                      struct sr_problem *pb)
+{
+  const char *p[] = { today };
+  if(!sr_tx_begin(c, pb))
+    return pb->err;
+  /* Only units already overdue and without a hazard for this due date: the sweep's cost follows
+   * what is overdue, not the size of the register (the next_due index serves the range). */
+  PGresult *r = sr_db_exec(c->db,
+                           "SELECT e.id, to_char(e.next_due, 'YYYY-MM-DD') AS due, e.next_due_kind AS kind, "
+                           "e.next_due_rule AS rule, ($1::date - e.next_due) AS days FROM equipment e "
+                           "WHERE e.next_due < $1::date AND e.status = 'in_service' AND NOT EXISTS "
+                           "(SELECT 1 FROM hazard h WHERE h.equipment_id = e.id AND h.source = 'overdue' "
+                           " AND h.condition_key = 'overdue:' || to_char(e.next_due, 'YYYY-MM-DD')) "
+                           "ORDER BY e.next_due, e.id LIMIT " STR(SWEEP_CHUNK),
+                           1, p);
+  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
+    PQclear(r);
+    sr_tx_rollback(c);
+    return sr_problem_set(pb, SR_INTERNAL, "could not read overdue equipment");
+  }
+  *seen = PQntuples(r);
+  for(int i = 0; i < *seen && pb->err == SR_OK; i++) {
+    const char *due = sr_db_get(r, i, "due"), *kind = sr_db_get(r, i, "kind"), *rule = sr_db_get(r, i, "rule");
+    long days = atol(sr_db_get(r, i, "days"));
+    char key[32], reason[160];
+    snprintf(key, sizeof key, "overdue:%s", due);
+    snprintf(reason, sizeof reason, "%s inspection due on %s is %ld day%s overdue", kind ? kind : "the",
+             due, days, days == 1 ? "" : "s");
+    cJSON *facts = cJSON_CreateObject();
+    cJSON_AddStringToObject(facts, "next_due", due);
+    cJSON_AddStringToObject(facts, "next_due_kind", kind ? kind : "");
+    cJSON_AddStringToObject(facts, "next_due_rule", rule ? rule : "");
+    cJSON_AddNumberToObject(facts, "days_overdue", (double)days);
+    cJSON_AddStringToObject(facts, "found_on", today);
+    struct sr_finding f = { .equipment_id = atol(sr_db_get(r, i, "id")), .source = "overdue", .condition_key = key,
+                            .grade = "general", .level = "district", .rule = OVERDUE_RULE, .reason = reason,
+                            .facts = facts };
+    long id;
+    if(sr_hazard_open(c, &f, &id, pb) == SR_OK && id)
+      (*opened)++;
+    cJSON_Delete(facts);
+  }
+  PQclear(r);
+  if(pb->err != SR_OK) {
+    sr_tx_rollback(c);
+    return pb->err;
+  }
+  return sr_tx_commit(c, pb) ? SR_OK : pb->err;
+}
+
+/* Closes up to SWEEP_CHUNK open overdue hazards whose condition has cleared, in one statement. */
+static enum sr_err close_cleared_chunk(struct sr_ctx *c, const char *today, long *closed, int *seen,
+                                       struct sr_problem *pb)
+{
+  char account[32] = "";
+  if(c->who.account_id > 0)
+    snprintf(account, sizeof account, "%ld", c->who.account_id);
+  const char *p[] = { today, account[0] ? account : NULL, sr_role_name(c->who.role), c->request_id };
+  if(!sr_tx_begin(c, pb))
+    return pb->err;
+  PGresult *r = sr_db_exec(
+      c->db,
+      "WITH cleared AS (SELECT h.id, CASE WHEN e.status <> 'in_service' THEN 'the unit is now ' || e.status "
+      "    WHEN e.next_due IS NULL THEN 'the unit has no due date now' "
+      "    ELSE 'inspected: the next inspection is due on ' || to_char(e.next_due, 'YYYY-MM-DD') END AS reason "
+      "  FROM hazard h JOIN equipment e ON e.id = h.equipment_id "
+      "  WHERE h.status = 'open' AND h.source = 'overdue' AND (e.status <> 'in_service' OR e.next_due IS NULL "
+      "    OR e.next_due >= $1::date OR h.condition_key <> 'overdue:' || to_char(e.next_due, 'YYYY-MM-DD')) "
+      "  ORDER BY h.id LIMIT " STR(SWEEP_CHUNK) " FOR UPDATE OF h SKIP LOCKED), "
+      "h AS (UPDATE hazard h SET status = 'closed', closed_on = $1::date, version = h.version + 1, "
+      "    updated_at = now() FROM cleared WHERE h.id = cleared.id "
+      "  RETURNING h.id, cleared.reason, sereg_hazard_json(h) AS j), "
+      "ev AS (INSERT INTO hazard_event (hazard_id, action, actor_account, actor_role, reason, effective_on, after) "
+      "  SELECT id, 'close', $2::bigint, $3, reason, $1::date, j FROM h), "
+      "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
+      "  SELECT $2::bigint, $3, 'hazard.close', 'hazard', id::text, $4, j FROM h) "
+      "INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
+      "  SELECT 'hazard.closed', 'hazard', id::text, j->>'jurisdiction', j FROM h RETURNING subject_id",
+      4, p);
+  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
+    PQclear(r);
+    sr_tx_rollback(c);
+    return sr_problem_set(pb, SR_INTERNAL, "could not close cleared hazards");
+  }
+  *seen = PQntuples(r);
+  *closed += *seen;
+  PQclear(r);
+  return sr_tx_commit(c, pb) ? SR_OK : pb->err;
+}
+
+enum sr_err sr_sweep(struct sr_ctx *c, struct sr_sweep_result *out, struct sr_problem *pb)
+{
+  char today[11];
+  sr_date_format(c->today, today);
+  memset(out, 0, sizeof *out);
+  int seen;
+  /* Close first, so that a unit whose due date moved into the past again gets its new hazard. */
+  do {
+    if(close_cleared_chunk(c, today, &out->closed, &seen, pb) != SR_OK)
+      return pb->err;
+  } while(seen == SWEEP_CHUNK);
+  do {
+    if(open_overdue_chunk(c, today, &out->opened, &seen, pb) != SR_OK)
+      return pb->err;
+  } while(seen == SWEEP_CHUNK);
+  return SR_OK;
+}
+
+/* ==== reading ==== */
+
+enum sr_err sr_hazard_list(struct sr_ctx *c, const struct sr_hazard_filter *f, cJSON **out, struct sr_problem *pb)
+{
+  struct sr_sql q;
+  sr_sql_init(&q, "SELECT h.id, sereg_hazard_json(h)::text AS j FROM hazard h "
+                  "JOIN equipment e ON e.id = h.equipment_id WHERE h.id > ");
+  sr_sql_param_long(&q, f->after_id);
+  sr_scope_equipment(&q, c, "e");
+  if(f->equipment_id) {
+    sr_sql_add(&q, " AND h.equipment_id = ");
+    sr_sql_param_long(&q, f->equipment_id);
+  }
+  const struct {
+    const char *column, *value;
+  } eqs[] = { { " AND e.jurisdiction = ", f->jurisdiction }, { " AND h.grade = ", f->grade },
+              { " AND h.level = ", f->level },               { " AND h.status = ", f->status },
+              { " AND h.source = ", f->source } };
+  for(size_t i = 0; i < sizeof eqs / sizeof eqs[0]; i++)
+    if(eqs[i].value) {
+      sr_sql_add(&q, eqs[i].column);
+      sr_sql_param(&q, eqs[i].value);
+    }
+  sr_sql_add(&q, " ORDER BY h.id LIMIT ");
+  sr_sql_param_long(&q, f->limit + 1);
+  if(!sr_tx_begin(c, pb)) {
+    sr_sql_free(&q);
+    return pb->err;
+  }
+  PGresult *r = q.overflow ? NULL : sr_db_exec(c->db, q.text.data, q.n, q.params);
+  sr_sql_free(&q);
+  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
+    PQclear(r);
+    sr_tx_rollback(c);
+    return sr_problem_set(pb, SR_INTERNAL, "database error");
+  }
+  *out = sr_page_from_rows(r, f->limit);
+  PQclear(r);
+  sr_tx_rollback(c); /* read-only */
+  return *out ? SR_OK : sr_problem_set(pb, SR_INTERNAL, "out of memory");
+}
+
+enum sr_err sr_hazard_get(struct sr_ctx *c, long id, cJSON **out, struct sr_problem *pb)
+{
+  struct sr_sql q;
+  sr_sql_init(&q, "SELECT sereg_hazard_json(h)::text AS j, (SELECT coalesce(jsonb_agg(jsonb_build_object("
+                  "'action', ev.action, 'actor_role', ev.actor_role, 'reason', ev.reason, "
+                  "'effective_on', to_char(ev.effective_on, 'YYYY-MM-DD'), "
+                  "'at', to_char(ev.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')) ORDER BY ev.id), '[]') "
+                  "FROM hazard_event ev WHERE ev.hazard_id = h.id)::text AS history "
+                  "FROM hazard h JOIN equipment e ON e.id = h.equipment_id WHERE h.id = ");
+  sr_sql_param_long(&q, id);
+  sr_scope_equipment(&q, c, "e");
+  if(!sr_tx_begin(c, pb)) {
+    sr_sql_free(&q);
+    return pb->err;
+  }
+  PGresult *r = q.overflow ? NULL : sr_db_exec(c->db, q.text.data, q.n, q.params);
+  sr_sql_free(&q);
+  sr_tx_rollback(c); /* read-only */
+  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
+    PQclear(r);
+    return sr_problem_set(pb, SR_INTERNAL, "database error");
+  }
+  if(PQntuples(r) == 0) {
+    PQclear(r);
+    return sr_problem_set(pb, SR_NOT_FOUND, "No hazard %ld that you may see.", id);
+  }
+  cJSON *j = cJSON_Parse(sr_db_get(r, 0, "j")), *h = cJSON_Parse(sr_db_get(r, 0, "history"));
+  PQclear(r);
+  if(!j || !h) {
+    cJSON_Delete(j);
+    cJSON_Delete(h);
+    return sr_problem_set(pb, SR_INTERNAL, "could not read the hazard");
+  }
+  cJSON_AddItemToObject(j, "history", h);
+  *out = j;
+  return SR_OK;
+}

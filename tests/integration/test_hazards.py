@@ -1,0 +1,165 @@
+"""Hazards from overdue inspections: the sweep opens one per condition, closes it when the
+condition clears, writes history, audit and notices, and the API shows them within scope."""
+import datetime
+import os
+import subprocess
+
+from harness import BIN, run, tests_of, check, eq, sereg
+from world import World, A, B
+
+
+def day_after(d, n=1):
+    return (datetime.date.fromisoformat(d) + datetime.timedelta(days=n)).isoformat()
+
+
+def sweep(w, now):
+    r = sereg("sweep", "--now", now, db=w.db)
+    eq(r.returncode, 0, f"sweep failed: {r.stderr}")
+    return r.stdout
+
+
+def hazards_of(w, rec, tok=None):
+    s, _, page = w.server.get(f"/api/v1/hazards?equipment_id={rec['id']}", tok=tok or w.city)
+    eq(s, 200, "list")
+    return page["items"]
+
+
+def test_an_overdue_unit_gets_one_general_hazard_with_its_records(w):
+    rec = w.register()
+    due = rec["next_due"]
+    check(due, "a registered unit has a due date")
+    sweep(w, due)
+    eq(hazards_of(w, rec), [], "not overdue on its due date")
+    before = (w.db.count("audit_log", "action = 'hazard.open'"), w.db.count("outbox", "event_type = 'hazard.opened'"))
+    out = sweep(w, day_after(due))
+    check("opened" in out, out)
+    items = hazards_of(w, rec)
+    eq(len(items), 1, "one hazard")
+    h = items[0]
+    eq((h["source"], h["grade"], h["level"], h["status"]), ("overdue", "general", "district", "open"), "decided")
+    eq(h["condition"], f"overdue:{due}", "condition")
+    eq(h["facts"]["next_due"], due, "facts name the due date")
+    eq(h["facts"]["days_overdue"], 1, "days overdue")
+    eq(h["found_on"], day_after(due), "found on the sweep's day")
+    eq(h["registration_number"], rec["registration_number"], "the unit")
+    after = (w.db.count("audit_log", "action = 'hazard.open'"), w.db.count("outbox", "event_type = 'hazard.opened'"))
+    check(after[0] - before[0] >= 1 and after[1] - before[1] >= 1, "audit and notice written")
+    eq(w.db.sql(f"SELECT count(*) FROM outbox WHERE event_type = 'hazard.opened' AND subject_id = '{h['id']}'"),
+       "1", "one notice for this hazard")
+    s, hdr, full = w.server.get(f"/api/v1/hazards/{h['id']}", tok=w.city)
+    eq(s, 200, "get")
+    eq([e["action"] for e in full["history"]], ["open"], "history")
+    check("overdue" in full["history"][0]["reason"], full["history"][0]["reason"])
+    eq(hdr.get("etag"), '"1"', "etag")
+
+
+def test_sweeping_again_or_later_does_not_duplicate(w):
+    rec = w.register()
+    due = rec["next_due"]
+    for n in (1, 1, 30, 400):
+        sweep(w, day_after(due, n))
+    eq(len(hazards_of(w, rec)), 1, "one condition, one hazard")
+
+
+def test_a_hazard_closes_when_its_condition_clears(w):
+    rec = w.register()
+    due = rec["next_due"]
+    sweep(w, day_after(due))
+    h = hazards_of(w, rec)[0]
+    s, _, r = w.transition(rec, "suspend")
+    eq(s, 200, "suspend")
+    out = sweep(w, day_after(due, 2))
+    check("closed" in out, out)
+    s, _, full = w.server.get(f"/api/v1/hazards/{h['id']}", tok=w.city)
+    eq(full["status"], "closed", "closed")
+    eq(full["closed_on"], day_after(due, 2), "closed on the sweep's day")
+    eq(full["version"], 2, "version")
+    eq([e["action"] for e in full["history"]], ["open", "close"], "history")
+    check("suspended" in full["history"][1]["reason"], full["history"][1]["reason"])
+    eq(w.db.sql(f"SELECT count(*) FROM outbox WHERE event_type = 'hazard.closed' AND subject_id = '{h['id']}'"),
+       "1", "closing notice")
+    sweep(w, day_after(due, 3))
+    eq(len(hazards_of(w, rec)), 1, "a closed condition does not reopen")
+
+
+def test_hazards_are_scoped_like_their_equipment(w):
+    rec = w.register()
+    sweep(w, day_after(rec["next_due"]))
+    h = hazards_of(w, rec)[0]
+    eq(w.server.get(f"/api/v1/hazards/{h['id']}", tok=w.district_a)[0], 200, "own district")
+    eq(w.server.get(f"/api/v1/hazards/{h['id']}", tok=w.user_a)[0], 200, "own unit")
+    eq(w.server.get(f"/api/v1/hazards/{h['id']}", tok=w.district_b)[0], 404, "another district")
+    eq(w.server.get(f"/api/v1/hazards/{h['id']}", tok=w.user_b)[0], 404, "another unit")
+    eq(w.server.get(f"/api/v1/hazards/{h['id']}", tok=w.agency)[0], 404, "an agency")
+    eq(hazards_of(w, rec, tok=w.district_b), [], "not listed for another district")
+    s, _, page = w.server.get(f"/api/v1/hazards?jurisdiction={B}", tok=w.district_a)
+    eq((s, page["items"]), (200, []), "asking for another district lists nothing")
+    # the database refuses the same rows when the core's filter is bypassed
+    def visible_to_district(j):
+        return w.db.sql("BEGIN; SELECT set_config('sereg.role', 'district_supervisor', true), "
+                        f"set_config('sereg.jurisdiction', '{j}', true); "
+                        f"SELECT count(*) FROM hazard WHERE id = {h['id']}; COMMIT").splitlines()[-1]
+    eq((visible_to_district(A), visible_to_district(B)), ("1", "0"), "row-level security")
+
+
+def test_filters_and_pages(w):
+    recs = [w.register() for _ in range(3)]
+    sweep(w, day_after(max(r["next_due"] for r in recs)))
+    ids = {r["id"] for r in recs}
+    seen, cursor = [], None
+    while True:
+        path = "/api/v1/hazards?status=open&grade=general&level=district&source=overdue&limit=2"
+        s, _, page = w.server.get(path + (f"&cursor={cursor}" if cursor else ""), tok=w.city)
+        eq(s, 200, "page")
+        check(len(page["items"]) <= 2, "limit")
+        seen += [h["equipment_id"] for h in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    check(ids <= set(seen), "every overdue unit listed once across pages")
+    eq(len(seen), len(set(seen)), "no repeats")
+    s, _, page = w.server.get("/api/v1/hazards?grade=major", tok=w.city)
+    check(all(h["grade"] == "major" for h in page["items"]), "grade filter")
+
+
+def test_bad_filters_are_400_with_the_field(w):
+    for q, field in [("grade=severe", "grade"), ("level=province", "level"), ("status=gone", "status"),
+                     ("source=rumour", "source"), ("equipment_id=x", "equipment_id"), ("limit=0", "limit"),
+                     ("cursor=zz", "cursor"), ("colour=red", "colour")]:
+        s, h, r = w.server.get(f"/api/v1/hazards?{q}", tok=w.city)
+        eq(s, 400, q)
+        eq(h.get("content-type"), "application/problem+json", q)
+        check(field in [e["field"] for e in r.get("errors", [])] or field in r.get("detail", ""), f"{q}: {r}")
+    eq(w.server.get("/api/v1/hazards/999999", tok=w.city)[0], 404, "no such hazard")
+    eq(w.server.get("/api/v1/hazards")[0], 401, "token required")
+
+
+def test_sweep_refuses_a_bad_date(w):
+    r = sereg("sweep", "--now", "2026-02-30", db=w.db)
+    eq(r.returncode, 2, "exit status")
+    check("YYYY-MM-DD" in r.stderr, r.stderr)
+    eq(sereg("sweep", "--later", db=w.db).returncode, 2, "unknown option")
+
+
+def test_two_sweeps_at_once_open_each_hazard_once(w):
+    recs = [w.register() for _ in range(40)]
+    now = day_after(max(r["next_due"] for r in recs), 10)
+    env = dict(os.environ, DATABASE_URL=w.db.dsn)
+    env.pop("SEREG_NOW", None)
+    procs = [subprocess.Popen([BIN, "sweep", "--now", now], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        eq(p.returncode, 0, err)
+    ids = ",".join(str(r["id"]) for r in recs)
+    eq(w.db.sql(f"SELECT count(*) FROM hazard WHERE equipment_id IN ({ids})"), "40", "one hazard per unit")
+    eq(w.db.sql("SELECT count(*) FROM outbox o JOIN hazard h ON o.subject_id = h.id::text "
+                f"WHERE o.event_type = 'hazard.opened' AND h.equipment_id IN ({ids})"), "40", "one notice each")
+
+
+def setup():
+    return World("hazards")
+
+
+if __name__ == "__main__":
+    run(tests_of(globals()), setup=setup, teardown=lambda w: w.close())
