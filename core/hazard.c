@@ -14,6 +14,8 @@
 /* Hazards the sweep handles per transaction: small enough that a failure costs little work,
  * large enough that a catch-up over thousands of units is a few dozen round trips. */
 #define SWEEP_CHUNK 200
+/* Changed hazards after which the sweep refreshes the planner's statistics itself. */
+#define SWEEP_ANALYZE_AFTER 1000
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
@@ -62,66 +64,78 @@ enum sr_err sr_hazard_open(struct sr_ctx *c, const struct sr_finding *f, long *i
 
 /* ==== the sweep ==== */
 
-/* Opens up to SWEEP_CHUNK overdue hazards in one transaction; <*seen> is how many units it found. */
-static enum sr_err open_overdue_chunk(struct sr_ctx *c, const char *today, long *opened, int *seen,
-                                      struct sr_problem *pb)
-{
-  const char *p[] = { today };
-  if(!sr_tx_begin(c, pb))
-    return pb->err;
-  /* Only units already overdue and without a hazard for this due date: the sweep's cost follows
-   * what is overdue, not the size of the register (the next_due index serves the range). */
-  PGresult *r = sr_db_exec(c->db,
-                           "SELECT e.id, to_char(e.next_due, 'YYYY-MM-DD') AS due, e.next_due_kind AS kind, "
-                           "e.next_due_rule AS rule, ($1::date - e.next_due) AS days FROM equipment e "
-                           "WHERE e.next_due < $1::date AND e.status = 'in_service' AND NOT EXISTS "
-                           "(SELECT 1 FROM hazard h WHERE h.equipment_id = e.id AND h.source = 'overdue' "
-                           " AND h.condition_key = 'overdue:' || to_char(e.next_due, 'YYYY-MM-DD')) "
-                           "ORDER BY e.next_due, e.id LIMIT " STR(SWEEP_CHUNK),
-                           1, p);
-  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
-    PQclear(r);
-    sr_tx_rollback(c);
-    return sr_problem_set(pb, SR_INTERNAL, "could not read overdue equipment");
-  }
-  *seen = PQntuples(r);
-  for(int i = 0; i < *seen && pb->err == SR_OK; i++) {
-    const char *due = sr_db_get(r, i, "due"), *kind = sr_db_get(r, i, "kind"), *rule = sr_db_get(r, i, "rule");
-    long days = atol(sr_db_get(r, i, "days"));
-    char key[32], reason[160];
-    snprintf(key, sizeof key, "overdue:%s", due);
-    snprintf(reason, sizeof reason, "%s inspection due on %s is %ld day%s overdue", kind ? kind : "the",
-             due, days, days == 1 ? "" : "s");
-    cJSON *facts = cJSON_CreateObject();
-    cJSON_AddStringToObject(facts, "next_due", due);
-    cJSON_AddStringToObject(facts, "next_due_kind", kind ? kind : "");
-    cJSON_AddStringToObject(facts, "next_due_rule", rule ? rule : "");
-    cJSON_AddNumberToObject(facts, "days_overdue", (double)days);
-    cJSON_AddStringToObject(facts, "found_on", today);
-    struct sr_finding f = { .equipment_id = atol(sr_db_get(r, i, "id")), .source = "overdue", .condition_key = key,
-                            .grade = "general", .level = "district", .rule = OVERDUE_RULE, .reason = reason,
-                            .facts = facts };
-    long id;
-    if(sr_hazard_open(c, &f, &id, pb) == SR_OK && id)
-      (*opened)++;
-    cJSON_Delete(facts);
-  }
-  PQclear(r);
-  if(pb->err != SR_OK) {
-    sr_tx_rollback(c);
-    return pb->err;
-  }
-  return sr_tx_commit(c, pb) ? SR_OK : pb->err;
-}
+/* The place in due order a sweep has reached, so that each chunk starts where the last ended
+ * instead of reading past every unit handled before it. */
+struct sweep_pos {
+  char due[11];
+  char id[24];
+};
 
-/* Closes up to SWEEP_CHUNK open overdue hazards whose condition has cleared, in one statement. */
-static enum sr_err close_cleared_chunk(struct sr_ctx *c, const char *today, long *closed, int *seen,
-                                       struct sr_problem *pb)
+/* Opens up to SWEEP_CHUNK overdue hazards after <pos> in one transaction and one statement,
+ * with their history, audit records and notices; <*seen> is how many units it found. */
+static enum sr_err open_overdue_chunk(struct sr_ctx *c, const char *today, struct sweep_pos *pos, long *opened,
+                                      int *seen, struct sr_problem *pb)
 {
   char account[32] = "";
   if(c->who.account_id > 0)
     snprintf(account, sizeof account, "%ld", c->who.account_id);
-  const char *p[] = { today, account[0] ? account : NULL, sr_role_name(c->who.role), c->request_id };
+  const char *p[] = { today, account[0] ? account : NULL, sr_role_name(c->who.role), c->request_id, pos->due,
+                      pos->id };
+  if(!sr_tx_begin(c, pb))
+    return pb->err;
+  /* Only units already overdue and without a hazard for this due date: the sweep's cost follows
+   * what is overdue, not the size of the register (the next_due index serves the range). A
+   * hazard a concurrent sweep opened first is skipped by the unique key. */
+  PGresult *r = sr_db_exec(
+      c->db,
+      "WITH cand AS (SELECT e.id, to_char(e.next_due, 'YYYY-MM-DD') AS due, coalesce(e.next_due_kind, '') AS kind, "
+      "    coalesce(e.next_due_rule, '') AS rule, ($1::date - e.next_due) AS days FROM equipment e "
+      "  WHERE e.next_due < $1::date AND (e.next_due, e.id) > ($5::date, $6::bigint) "
+      "  AND e.status = 'in_service' AND NOT EXISTS (SELECT 1 FROM hazard h "
+      "    WHERE h.equipment_id = e.id AND h.source = 'overdue' AND h.condition_key = 'overdue:' || "
+      "    to_char(e.next_due, 'YYYY-MM-DD')) "
+      "  ORDER BY e.next_due, e.id LIMIT " STR(SWEEP_CHUNK) "), "
+      "h AS (INSERT INTO hazard (equipment_id, source, condition_key, grade, level, found_on, rule, facts) "
+      "  SELECT id, 'overdue', 'overdue:' || due, 'general', 'district', $1::date, '" OVERDUE_RULE "', "
+      "    jsonb_build_object('next_due', due, 'next_due_kind', kind, 'next_due_rule', rule, "
+      "      'days_overdue', days, 'found_on', $1) FROM cand "
+      "  ON CONFLICT (equipment_id, source, condition_key) DO NOTHING "
+      "  RETURNING id, facts, sereg_hazard_json(hazard) AS j), "
+      "ev AS (INSERT INTO hazard_event (hazard_id, action, actor_account, actor_role, reason, effective_on, after) "
+      "  SELECT id, 'open', $2::bigint, $3, format('%s inspection due on %s is %s day%s overdue', "
+      "    coalesce(nullif(facts->>'next_due_kind', ''), 'the'), facts->>'next_due', facts->>'days_overdue', "
+      "    CASE WHEN facts->>'days_overdue' = '1' THEN '' ELSE 's' END), $1::date, j FROM h), "
+      "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
+      "  SELECT $2::bigint, $3, 'hazard.open', 'hazard', id::text, $4, j FROM h), "
+      "ob AS (INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
+      "  SELECT 'hazard.opened', 'hazard', id::text, j->>'jurisdiction', j FROM h RETURNING 1) "
+      "SELECT (SELECT count(*) FROM cand) AS seen, (SELECT count(*) FROM ob) AS opened, "
+      "  (SELECT due FROM cand ORDER BY due DESC, id DESC LIMIT 1) AS last_due, "
+      "  (SELECT id FROM cand ORDER BY due DESC, id DESC LIMIT 1) AS last_id",
+      6, p);
+  if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
+    PQclear(r);
+    sr_tx_rollback(c);
+    return sr_problem_set(pb, SR_INTERNAL, "could not open overdue hazards");
+  }
+  *seen = atoi(sr_db_get(r, 0, "seen"));
+  *opened += atol(sr_db_get(r, 0, "opened"));
+  if(*seen > 0) {
+    snprintf(pos->due, sizeof pos->due, "%s", sr_db_get(r, 0, "last_due"));
+    snprintf(pos->id, sizeof pos->id, "%s", sr_db_get(r, 0, "last_id"));
+  }
+  PQclear(r);
+  return sr_tx_commit(c, pb) ? SR_OK : pb->err;
+}
+
+/* Closes up to SWEEP_CHUNK open overdue hazards whose condition has cleared, in one statement. */
+static enum sr_err close_cleared_chunk(struct sr_ctx *c, const char *today, struct sweep_pos *pos, long *closed,
+                                       int *seen, struct sr_problem *pb)
+{
+  char account[32] = "";
+  if(c->who.account_id > 0)
+    snprintf(account, sizeof account, "%ld", c->who.account_id);
+  const char *p[] = { today, account[0] ? account : NULL, sr_role_name(c->who.role), c->request_id, pos->id };
   if(!sr_tx_begin(c, pb))
     return pb->err;
   PGresult *r = sr_db_exec(
@@ -130,7 +144,7 @@ static enum sr_err close_cleared_chunk(struct sr_ctx *c, const char *today, long
       "    WHEN e.next_due IS NULL THEN 'the unit has no due date now' "
       "    ELSE 'inspected: the next inspection is due on ' || to_char(e.next_due, 'YYYY-MM-DD') END AS reason "
       "  FROM hazard h JOIN equipment e ON e.id = h.equipment_id "
-      "  WHERE h.status = 'open' AND h.source = 'overdue' AND (e.status <> 'in_service' OR e.next_due IS NULL "
+      "  WHERE h.status = 'open' AND h.id > $5::bigint AND h.source = 'overdue' AND (e.status <> 'in_service' OR e.next_due IS NULL "
       "    OR e.next_due >= $1::date OR h.condition_key <> 'overdue:' || to_char(e.next_due, 'YYYY-MM-DD')) "
       "  ORDER BY h.id LIMIT " STR(SWEEP_CHUNK) " FOR UPDATE OF h SKIP LOCKED), "
       "h AS (UPDATE hazard h SET status = 'closed', closed_on = $1::date, version = h.version + 1, "
@@ -142,7 +156,7 @@ static enum sr_err close_cleared_chunk(struct sr_ctx *c, const char *today, long
       "  SELECT $2::bigint, $3, 'hazard.close', 'hazard', id::text, $4, j FROM h) "
       "INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
       "  SELECT 'hazard.closed', 'hazard', id::text, j->>'jurisdiction', j FROM h RETURNING subject_id",
-      4, p);
+      5, p);
   if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
     PQclear(r);
     sr_tx_rollback(c);
@@ -150,6 +164,9 @@ static enum sr_err close_cleared_chunk(struct sr_ctx *c, const char *today, long
   }
   *seen = PQntuples(r);
   *closed += *seen;
+  for(int i = 0; i < *seen; i++) /* the outbox rows come in no particular order */
+    if(atol(PQgetvalue(r, i, 0)) > atol(pos->id))
+      snprintf(pos->id, sizeof pos->id, "%s", PQgetvalue(r, i, 0));
   PQclear(r);
   return sr_tx_commit(c, pb) ? SR_OK : pb->err;
 }
@@ -161,14 +178,25 @@ enum sr_err sr_sweep(struct sr_ctx *c, struct sr_sweep_result *out, struct sr_pr
   memset(out, 0, sizeof *out);
   int seen;
   /* Close first, so that a unit whose due date moved into the past again gets its new hazard. */
+  struct sweep_pos pos = { "", "0" };
   do {
-    if(close_cleared_chunk(c, today, &out->closed, &seen, pb) != SR_OK)
+    if(close_cleared_chunk(c, today, &pos, &out->closed, &seen, pb) != SR_OK)
       return pb->err;
   } while(seen == SWEEP_CHUNK);
+  pos = (struct sweep_pos){ "0001-01-01", "0" };
   do {
-    if(open_overdue_chunk(c, today, &out->opened, &seen, pb) != SR_OK)
+    if(open_overdue_chunk(c, today, &pos, &out->opened, &seen, pb) != SR_OK)
       return pb->err;
   } while(seen == SWEEP_CHUNK);
+  /* A sweep that catches up on thousands of units changes the hazard table faster than the
+   * planner learns of it (autovacuum comes by within minutes); until then the next sweep's
+   * anti-join is planned for an empty table and reads every pair instead of probing the key. */
+  if(out->opened + out->closed >= SWEEP_ANALYZE_AFTER) {
+    PGresult *r = sr_db_exec(c->db, "ANALYZE hazard", 0, NULL);
+    if(!sr_db_ok(r, PGRES_COMMAND_OK))
+      sr_warn("sweep: could not refresh the hazard table's statistics");
+    PQclear(r);
+  }
   return SR_OK;
 }
 

@@ -157,6 +157,22 @@ def test_two_sweeps_at_once_open_each_hazard_once(w):
                 f"WHERE o.event_type = 'hazard.opened' AND h.equipment_id IN ({ids})"), "40", "one notice each")
 
 
+def test_a_sweep_catches_up_over_many_chunks(w):
+    recs = [w.register() for _ in range(450)]  # more than two chunks of 200
+    ids = ",".join(str(r["id"]) for r in recs)
+    now = day_after(max(r["next_due"] for r in recs), 5)
+    sweep(w, now)
+    eq(w.db.sql(f"SELECT count(*) FROM hazard WHERE status = 'open' AND equipment_id IN ({ids})"), "450", "all opened")
+    # inspections arrive for all of them: their due dates move past the sweep's day
+    w.db.sql(f"BEGIN; SET LOCAL sereg.role = 'system'; UPDATE equipment SET next_due = next_due + 1000 "
+             f"WHERE id IN ({ids}); COMMIT")
+    sweep(w, day_after(now))
+    eq(w.db.sql(f"SELECT count(*) FROM hazard WHERE status = 'closed' AND equipment_id IN ({ids})"), "450",
+       "all closed")
+    eq(w.db.sql(f"SELECT count(*) FROM hazard_event ev JOIN hazard h ON h.id = ev.hazard_id "
+                f"WHERE h.equipment_id IN ({ids})"), "900", "an open and a close event each")
+
+
 def setup():
     return World("hazards")
 
