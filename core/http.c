@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "plugin.h"
+#include "scheduler.h"
 #include "sr_limits.h"
 #include "util.h"
 
@@ -515,6 +516,8 @@ int sr_http_serve(const struct sr_server_options *opt)
   }
   sr_info("serving on http://%s:%d with %d threads, plugins from %s", opt->host, opt->port, opt->threads,
           opt->plugin_dir);
+  if(opt->sweep_every > 0 && sr_scheduler_start(opt->sweep_every))
+    sr_info("sweeping for hazards now and every %ld s", opt->sweep_every);
   for(;;) {
     int sig = 0;
     if(sigwait(&set, &sig) != 0)
@@ -531,6 +534,7 @@ int sr_http_serve(const struct sr_server_options *opt)
     sr_info("signal %d: shutting down", sig);
     break;
   }
+  sr_scheduler_stop();
   MHD_stop_daemon(d);
   sr_plugins_unpublish();
   return 0;

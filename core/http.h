@@ -58,6 +58,7 @@ struct sr_server_options {
   int port;
   int threads;
   const char *plugin_dir;
+  long sweep_every; /* seconds between hazard sweeps; 0: none in this server */
 };
 
 /* Serves until SIGINT or SIGTERM; SIGHUP reloads the plugins. Returns a process exit code. */

@@ -24,8 +24,9 @@ static const char usage[] =
     "usage: sereg <command> [options]\n"
     "\n"
     "commands:\n"
-    "  serve [--listen HOST:PORT] [--plugins DIR] [--threads N]\n"
-    "                      serve the HTTP API (default 127.0.0.1:8080); SIGHUP reloads plugins\n"
+    "  serve [--listen HOST:PORT] [--plugins DIR] [--threads N] [--sweep-every SECONDS]\n"
+    "                      serve the HTTP API (default 127.0.0.1:8080); SIGHUP reloads plugins;\n"
+    "                      sweeps for hazards at start and every hour (0: never)\n"
     "  migrate [--sql DIR] apply new SQL migrations\n"
     "  demo [--plugins DIR]\n"
     "                      load the demo city (idempotent)\n"
@@ -109,10 +110,10 @@ static void print_problem(const struct sr_problem *pb)
 
 static int cmd_serve(int argc, char **argv)
 {
-  static const char *const names[] = { "--listen", "--plugins", "--threads", NULL };
+  static const char *const names[] = { "--listen", "--plugins", "--threads", "--sweep-every", NULL };
   if(!opts_known(argc, argv, 2, names, 0))
     return 2;
-  struct sr_server_options o = { "127.0.0.1", 8080, 8, plugin_dir(argc, argv) };
+  struct sr_server_options o = { "127.0.0.1", 8080, 8, plugin_dir(argc, argv), 3600 };
   const char *listen = opt_value(argc, argv, "--listen");
   static char host[64];
   if(listen) {
@@ -136,6 +137,11 @@ static int cmd_serve(int argc, char **argv)
   }
   if(threads)
     o.threads = (int)t;
+  const char *every = opt_value(argc, argv, "--sweep-every");
+  if(every && !sr_parse_long(every, 0, 7 * 86400, &o.sweep_every)) {
+    fprintf(stderr, "sereg: --sweep-every takes 0 (no sweeps) to 604800 seconds\n");
+    return 2;
+  }
   PGconn *c = connect_or_say(); /* fail fast with a clear message rather than 503s */
   if(!c)
     return 1;

@@ -108,7 +108,7 @@ def free_port():
 class Server:
     """`sereg serve` on a free port, stopped with SIGTERM."""
 
-    def __init__(self, db, plugin_dir=None, env=None, threads=4):
+    def __init__(self, db, plugin_dir=None, env=None, threads=4, sweep_every=0):
         self.port = free_port()
         self.log = tempfile.NamedTemporaryFile(prefix="sereg-serve-", suffix=".log", delete=False)
         e = dict(os.environ)
@@ -116,7 +116,9 @@ class Server:
         e.pop("SEREG_NOW", None)
         if env:
             e.update(env)
-        args = [BIN, "serve", "--listen", f"127.0.0.1:{self.port}", "--threads", str(threads)]
+        # no background sweeps unless a test asks: they would write hazards under other tests
+        args = [BIN, "serve", "--listen", f"127.0.0.1:{self.port}", "--threads", str(threads),
+                "--sweep-every", str(sweep_every)]
         if plugin_dir:
             args += ["--plugins", plugin_dir]
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=e)

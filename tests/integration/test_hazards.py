@@ -3,8 +3,9 @@ condition clears, writes history, audit and notices, and the API shows them with
 import datetime
 import os
 import subprocess
+import time
 
-from harness import BIN, run, tests_of, check, eq, sereg
+from harness import BIN, Server, run, tests_of, check, eq, sereg
 from world import World, A, B
 
 
@@ -171,6 +172,24 @@ def test_a_sweep_catches_up_over_many_chunks(w):
        "all closed")
     eq(w.db.sql(f"SELECT count(*) FROM hazard_event ev JOIN hazard h ON h.id = ev.hazard_id "
                 f"WHERE h.equipment_id IN ({ids})"), "900", "an open and a close event each")
+
+
+def test_the_server_sweeps_on_its_own(w):
+    rec = w.register()
+    later = day_after(rec["next_due"], 3)
+    srv = Server(w.db, env={"SEREG_NOW": later}, sweep_every=1)
+    try:
+        deadline = time.time() + 15
+        while time.time() < deadline and not hazards_of(w, rec):
+            time.sleep(0.2)
+        items = hazards_of(w, rec)
+        eq(len(items), 1, "the server's sweep opened the hazard")
+        eq(items[0]["found_on"], later, "on the server's today")
+        time.sleep(2.5)  # two more rounds: still one
+        eq(len(hazards_of(w, rec)), 1, "later rounds do not duplicate")
+        check("sweep " + later in srv.output(), "the sweep is logged")
+    finally:
+        eq(srv.stop(), 0, "the server stops cleanly with its sweeping thread")
 
 
 def setup():
