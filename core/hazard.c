@@ -23,45 +23,6 @@
  * the escalation ladder takes over from here. */
 #define OVERDUE_RULE "core:overdue@1"
 
-enum sr_err sr_hazard_open(struct sr_ctx *c, const struct sr_finding *f, long *id, struct sr_problem *pb)
-{
-  char eq[32], account[32] = "", today[11];
-  snprintf(eq, sizeof eq, "%ld", f->equipment_id);
-  if(c->who.account_id > 0)
-    snprintf(account, sizeof account, "%ld", c->who.account_id);
-  sr_date_format(c->today, today);
-  char *facts = cJSON_PrintUnformatted(f->facts);
-  if(!facts)
-    return sr_problem_set(pb, SR_INTERNAL, "out of memory");
-  const char *p[] = { eq, f->source, f->condition_key, f->grade, f->level, today, f->rule, facts,
-                      account[0] ? account : NULL, sr_role_name(c->who.role), f->reason, c->request_id };
-  /* One statement: the hazard, its history, its audit record and its notice, or none of them
-   * when the condition has opened a hazard before. */
-  PGresult *r = sr_db_exec(
-      c->db,
-      "WITH h AS (INSERT INTO hazard (equipment_id, source, condition_key, grade, level, found_on, rule, facts) "
-      "  VALUES ($1, $2, $3, $4, $5, $6::date, $7, $8::jsonb) "
-      "  ON CONFLICT (equipment_id, source, condition_key) DO NOTHING "
-      "  RETURNING id, sereg_hazard_json(hazard) AS j), "
-      "ev AS (INSERT INTO hazard_event (hazard_id, action, actor_account, actor_role, reason, effective_on, after) "
-      "  SELECT id, 'open', $9::bigint, $10, $11, $6::date, j FROM h), "
-      "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
-      "  SELECT $9::bigint, $10, 'hazard.open', 'hazard', id::text, $12, j FROM h) "
-      "INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
-      "  SELECT 'hazard.opened', 'hazard', id::text, j->>'jurisdiction', j FROM h RETURNING subject_id",
-      12, p);
-  free(facts);
-  *id = 0;
-  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
-    PQclear(r);
-    return sr_problem_set(pb, SR_INTERNAL, "could not record the hazard");
-  }
-  if(PQntuples(r) == 1)
-    *id = atol(PQgetvalue(r, 0, 0));
-  PQclear(r);
-  return SR_OK;
-}
-
 /* ==== the sweep ==== */
 
 /* The place in due order a sweep has reached, so that each chunk starts where the last ended

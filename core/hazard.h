@@ -1,7 +1,7 @@
 /*
- * hazard.h -- hidden hazards (事故隐患) on equipment: opening one (once per condition), the sweep
- * that finds overdue inspections and closes the hazards whose condition has cleared, and reading
- * them back within the caller's scope. See docs/hazards.md for where this is going.
+ * hazard.h -- hidden hazards (事故隐患) on equipment: the sweep that opens one for each overdue
+ * inspection (once per condition) and closes those whose condition has cleared, and reading them
+ * back within the caller's scope. See docs/hazards.md for where this is going.
  */
 #ifndef sr_hazard_h
 #define sr_hazard_h
@@ -10,22 +10,6 @@
 #include <stdbool.h>
 
 #include "ctx.h"
-
-/* What a finding says; the hazard is opened unless its condition has opened one before. */
-struct sr_finding {
-  long equipment_id;
-  const char *source;        /* overdue, failed_in_use, defect, patrol, manual */
-  const char *condition_key; /* what makes two findings the same hazard */
-  const char *grade;         /* general, major */
-  const char *level;         /* district, city */
-  const char *rule;          /* what decided it */
-  const char *reason;        /* in words, for the history */
-  const cJSON *facts;        /* what it was decided from */
-};
-
-/* Inside the current transaction: opens the hazard with its history, audit record and
- * hazard.opened notice. <*id> is its id, or 0 when the condition had opened one already. */
-enum sr_err sr_hazard_open(struct sr_ctx *c, const struct sr_finding *f, long *id, struct sr_problem *pb);
 
 struct sr_sweep_result {
   long opened, closed;
