@@ -34,16 +34,14 @@ struct sweep_pos {
 
 /* Opens up to SWEEP_CHUNK overdue hazards after <pos> in one transaction and one statement,
  * with their history, audit records and notices; <*seen> is how many units it found. */
-static enum sr_err open_overdue_chunk(struct sr_ctx *c, const char *today, struct sweep_pos *pos, long *opened,
-                                      int *seen, struct sr_problem *pb)
+static enum sr_err open_overdue_chunk(struct sr_ctx *c, const char *today, const char *ids, struct sweep_pos *pos,
+                                      long *opened, int *seen, struct sr_problem *pb)
 {
   char account[32] = "";
   if(c->who.account_id > 0)
     snprintf(account, sizeof account, "%ld", c->who.account_id);
   const char *p[] = { today, account[0] ? account : NULL, sr_role_name(c->who.role), c->request_id, pos->due,
-                      pos->id };
-  if(!sr_tx_begin(c, pb))
-    return pb->err;
+                      pos->id, ids };
   /* Only units already overdue and without a hazard for this due date: the sweep's cost follows
    * what is overdue, not the size of the register (the next_due index serves the range). A
    * hazard a concurrent sweep opened first is skipped by the unique key. */
@@ -52,6 +50,7 @@ static enum sr_err open_overdue_chunk(struct sr_ctx *c, const char *today, struc
       "WITH cand AS (SELECT e.id, to_char(e.next_due, 'YYYY-MM-DD') AS due, coalesce(e.next_due_kind, '') AS kind, "
       "    coalesce(e.next_due_rule, '') AS rule, ($1::date - e.next_due) AS days FROM equipment e "
       "  WHERE e.next_due < $1::date AND (e.next_due, e.id) > ($5::date, $6::bigint) "
+      "  AND ($7::bigint[] IS NULL OR e.id = ANY ($7::bigint[])) "
       "  AND e.status = 'in_service' AND NOT EXISTS (SELECT 1 FROM hazard h "
       "    WHERE h.equipment_id = e.id AND h.source = 'overdue' AND h.condition_key = 'overdue:' || "
       "    to_char(e.next_due, 'YYYY-MM-DD')) "
@@ -73,10 +72,9 @@ static enum sr_err open_overdue_chunk(struct sr_ctx *c, const char *today, struc
       "SELECT (SELECT count(*) FROM cand) AS seen, (SELECT count(*) FROM ob) AS opened, "
       "  (SELECT due FROM cand ORDER BY due DESC, id DESC LIMIT 1) AS last_due, "
       "  (SELECT id FROM cand ORDER BY due DESC, id DESC LIMIT 1) AS last_id",
-      6, p);
+      7, p);
   if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
     PQclear(r);
-    sr_tx_rollback(c);
     return sr_problem_set(pb, SR_INTERNAL, "could not open overdue hazards");
   }
   *seen = atoi(sr_db_get(r, 0, "seen"));
@@ -86,26 +84,25 @@ static enum sr_err open_overdue_chunk(struct sr_ctx *c, const char *today, struc
     snprintf(pos->id, sizeof pos->id, "%s", sr_db_get(r, 0, "last_id"));
   }
   PQclear(r);
-  return sr_tx_commit(c, pb) ? SR_OK : pb->err;
+  return SR_OK;
 }
 
 /* Closes up to SWEEP_CHUNK open overdue hazards whose condition has cleared, in one statement. */
-static enum sr_err close_cleared_chunk(struct sr_ctx *c, const char *today, struct sweep_pos *pos, long *closed,
-                                       int *seen, struct sr_problem *pb)
+static enum sr_err close_cleared_chunk(struct sr_ctx *c, const char *today, const char *ids, struct sweep_pos *pos,
+                                       long *closed, int *seen, struct sr_problem *pb)
 {
   char account[32] = "";
   if(c->who.account_id > 0)
     snprintf(account, sizeof account, "%ld", c->who.account_id);
-  const char *p[] = { today, account[0] ? account : NULL, sr_role_name(c->who.role), c->request_id, pos->id };
-  if(!sr_tx_begin(c, pb))
-    return pb->err;
+  const char *p[] = { today, account[0] ? account : NULL, sr_role_name(c->who.role), c->request_id, pos->id, ids };
   PGresult *r = sr_db_exec(
       c->db,
       "WITH cleared AS (SELECT h.id, CASE WHEN e.status <> 'in_service' THEN 'the unit is now ' || e.status "
       "    WHEN e.next_due IS NULL THEN 'the unit has no due date now' "
       "    ELSE 'inspected: the next inspection is due on ' || to_char(e.next_due, 'YYYY-MM-DD') END AS reason "
       "  FROM hazard h JOIN equipment e ON e.id = h.equipment_id "
-      "  WHERE h.status = 'open' AND h.id > $5::bigint AND h.source = 'overdue' AND (e.status <> 'in_service' OR e.next_due IS NULL "
+      "  WHERE h.status = 'open' AND h.id > $5::bigint AND h.source = 'overdue' "
+      "  AND ($6::bigint[] IS NULL OR h.equipment_id = ANY ($6::bigint[])) AND (e.status <> 'in_service' OR e.next_due IS NULL "
       "    OR e.next_due >= $1::date OR h.condition_key <> 'overdue:' || to_char(e.next_due, 'YYYY-MM-DD')) "
       "  ORDER BY h.id LIMIT " STR(SWEEP_CHUNK) " FOR UPDATE OF h SKIP LOCKED), "
       "h AS (UPDATE hazard h SET status = 'closed', closed_on = $1::date, version = h.version + 1, "
@@ -117,10 +114,9 @@ static enum sr_err close_cleared_chunk(struct sr_ctx *c, const char *today, stru
       "  SELECT $2::bigint, $3, 'hazard.close', 'hazard', id::text, $4, j FROM h) "
       "INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
       "  SELECT 'hazard.closed', 'hazard', id::text, j->>'jurisdiction', j FROM h RETURNING subject_id",
-      5, p);
+      6, p);
   if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
     PQclear(r);
-    sr_tx_rollback(c);
     return sr_problem_set(pb, SR_INTERNAL, "could not close cleared hazards");
   }
   *seen = PQntuples(r);
@@ -129,31 +125,110 @@ static enum sr_err close_cleared_chunk(struct sr_ctx *c, const char *today, stru
     if(atol(PQgetvalue(r, i, 0)) > atol(pos->id))
       snprintf(pos->id, sizeof pos->id, "%s", PQgetvalue(r, i, 0));
   PQclear(r);
+  return SR_OK;
+}
+
+/* Closes, then opens, the overdue hazards of the units in <ids> (a bigint[] literal; NULL for
+ * every unit, due dates from <from> on), in the current transaction when <one_tx>, else in a
+ * transaction per chunk. Closing first lets a unit whose due date moved into the past again get
+ * its new hazard in the same sweep. */
+static enum sr_err sweep_units(struct sr_ctx *c, const char *today, const char *ids, const char *from, bool close,
+                               bool one_tx, struct sr_sweep_result *out, struct sr_problem *pb)
+{
+  for(int phase = close ? 0 : 1; phase < 2; phase++) {
+    struct sweep_pos pos = { "", "0" };
+    if(phase == 1)
+      snprintf(pos.due, sizeof pos.due, "%s", from);
+    int seen;
+    do {
+      if(!one_tx && !sr_tx_begin(c, pb))
+        return pb->err;
+      enum sr_err e = phase == 0 ? close_cleared_chunk(c, today, ids, &pos, &out->closed, &seen, pb)
+                                 : open_overdue_chunk(c, today, ids, &pos, &out->opened, &seen, pb);
+      if(!one_tx && e != SR_OK)
+        sr_tx_rollback(c);
+      if(e != SR_OK)
+        return e;
+      if(!one_tx && !sr_tx_commit(c, pb))
+        return pb->err;
+    } while(seen == SWEEP_CHUNK);
+  }
+  return SR_OK;
+}
+
+/* Takes up to SWEEP_CHUNK queued units and sweeps them in one transaction with their removal
+ * from the queue; <*taken> is how many. A unit another sweep holds is left to it. */
+static enum sr_err sweep_queued_chunk(struct sr_ctx *c, const char *today, int *taken, struct sr_sweep_result *out,
+                                      struct sr_problem *pb)
+{
+  *taken = 0;
+  if(!sr_tx_begin(c, pb))
+    return pb->err;
+  PGresult *r = sr_db_exec(c->db,
+                           "WITH q AS (SELECT equipment_id FROM equipment_changed ORDER BY equipment_id "
+                           "  LIMIT " STR(SWEEP_CHUNK) " FOR UPDATE SKIP LOCKED), "
+                           "d AS (DELETE FROM equipment_changed WHERE equipment_id IN (SELECT equipment_id FROM q) "
+                           "  RETURNING equipment_id) "
+                           "SELECT count(*) AS n, array_agg(equipment_id)::text AS ids FROM d",
+                           0, NULL);
+  if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
+    PQclear(r);
+    sr_tx_rollback(c);
+    return sr_problem_set(pb, SR_INTERNAL, "could not read the sweep queue");
+  }
+  *taken = atoi(sr_db_get(r, 0, "n"));
+  enum sr_err e = SR_OK;
+  if(*taken > 0)
+    e = sweep_units(c, today, sr_db_get(r, 0, "ids"), "0001-01-01", true, true, out, pb);
+  PQclear(r);
+  if(e != SR_OK) {
+    sr_tx_rollback(c);
+    return e;
+  }
   return sr_tx_commit(c, pb) ? SR_OK : pb->err;
 }
 
 enum sr_err sr_sweep(struct sr_ctx *c, struct sr_sweep_result *out, struct sr_problem *pb)
 {
-  char today[11];
+  char today[11], through[11] = "";
   sr_date_format(c->today, today);
   memset(out, 0, sizeof *out);
-  int seen;
-  /* Close first, so that a unit whose due date moved into the past again gets its new hazard. */
-  struct sweep_pos pos = { "", "0" };
+  PGresult *r = sr_db_exec(c->db, "SELECT to_char(through, 'YYYY-MM-DD') FROM sweep_state WHERE name = 'overdue'",
+                           0, NULL);
+  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
+    PQclear(r);
+    return sr_problem_set(pb, SR_INTERNAL, "could not read the sweep state");
+  }
+  if(PQntuples(r) == 1)
+    snprintf(through, sizeof through, "%s", PQgetvalue(r, 0, 0));
+  PQclear(r);
+  /* The first sweep, or one for a day before the last (a replay), looks at everything. */
+  bool full = !through[0] || strcmp(today, through) < 0;
+
+  /* Units whose due date or status changed: they may have become overdue, or stopped being. */
+  int taken;
   do {
-    if(close_cleared_chunk(c, today, &pos, &out->closed, &seen, pb) != SR_OK)
+    if(sweep_queued_chunk(c, today, &taken, out, pb) != SR_OK)
       return pb->err;
-  } while(seen == SWEEP_CHUNK);
-  pos = (struct sweep_pos){ "0001-01-01", "0" };
-  do {
-    if(open_overdue_chunk(c, today, &pos, &out->opened, &seen, pb) != SR_OK)
-      return pb->err;
-  } while(seen == SWEEP_CHUNK);
+  } while(taken == SWEEP_CHUNK);
+  /* Units whose due date fell since the last day swept (or all of them). Today moving on
+   * never clears an overdue hazard, so only a full sweep re-checks the open ones. */
+  if(sweep_units(c, today, NULL, full ? "0001-01-01" : through, full, false, out, pb) != SR_OK)
+    return pb->err;
+
+  const char *p[] = { today, full ? "t" : "f" };
+  if(!sr_db_command(c->db,
+                    "INSERT INTO sweep_state (name, through) VALUES ('overdue', $1::date) ON CONFLICT (name) DO "
+                    "UPDATE SET through = CASE WHEN $2::boolean THEN EXCLUDED.through "
+                    "ELSE greatest(sweep_state.through, EXCLUDED.through) END",
+                    2, p, pb))
+    return pb->err;
+
   /* A sweep that catches up on thousands of units changes the hazard table faster than the
    * planner learns of it (autovacuum comes by within minutes); until then the next sweep's
    * anti-join is planned for an empty table and reads every pair instead of probing the key. */
   if(out->opened + out->closed >= SWEEP_ANALYZE_AFTER) {
-    PGresult *r = sr_db_exec(c->db, "ANALYZE hazard", 0, NULL);
+    r = sr_db_exec(c->db, "ANALYZE hazard", 0, NULL);
     if(!sr_db_ok(r, PGRES_COMMAND_OK))
       sr_warn("sweep: could not refresh the hazard table's statistics");
     PQclear(r);

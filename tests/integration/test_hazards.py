@@ -174,6 +174,28 @@ def test_a_sweep_catches_up_over_many_chunks(w):
                 f"WHERE h.equipment_id IN ({ids})"), "900", "an open and a close event each")
 
 
+def queued(w, rec):
+    return w.db.sql(f"SELECT count(*) FROM equipment_changed WHERE equipment_id = {rec['id']}")
+
+
+def test_the_sweep_reads_what_time_and_changes_bring(w):
+    rec = w.register(commissioned_on=datetime.date.today().isoformat())
+    due = rec["next_due"]
+    check(due > datetime.date.today().isoformat(), f"a new unit is due later: {due}")
+    eq(queued(w, rec), "0", "a unit not yet due is not queued")
+    sweep(w, day_after(due, -1))
+    eq(hazards_of(w, rec), [], "not overdue the day before")
+    sweep(w, day_after(due, 1))
+    eq(len(hazards_of(w, rec)), 1, "time alone brings it to the sweep")
+    eq(w.transition(rec, "suspend")[0], 200, "suspend")
+    eq(queued(w, rec), "1", "a change of status is queued by the database")
+    sweep(w, day_after(due, 2))
+    eq(queued(w, rec), "0", "and taken by the sweep")
+    eq(hazards_of(w, rec)[0]["status"], "closed", "the change closed it")
+    eq(w.db.sql("SELECT to_char(through, 'YYYY-MM-DD') FROM sweep_state WHERE name = 'overdue'"),
+       day_after(due, 2), "the last day swept is kept")
+
+
 def test_the_server_sweeps_on_its_own(w):
     rec = w.register()
     later = day_after(rec["next_due"], 3)
