@@ -110,8 +110,8 @@ enum sr_db_class sr_db_classify(const PGresult *r)
     return SR_DB_FOREIGN_KEY;
   if(strcmp(state, "23514") == 0)
     return SR_DB_CHECK;
-  if(strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
-    return SR_DB_RETRY;
+  if(strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0)
+    return SR_DB_RETRY; /* serialization failure, deadlock, lock wait timed out */
   if(strcmp(state, "42501") == 0)
     return SR_DB_RLS;
   return SR_DB_OTHER;

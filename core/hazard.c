@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "log.h"
@@ -24,6 +25,41 @@
 #define OVERDUE_RULE "core:overdue@1"
 
 /* ==== the sweep ==== */
+
+/* The sweep gives way to the people it works for. It waits at most this long for a lock (an
+ * upload holding a unit, say), well under PostgreSQL's deadlock_timeout, so that when the two
+ * wait on each other it is always the sweep that steps back: its chunk rolls back and is tried
+ * again after a pause, and the upload goes through. */
+#define SWEEP_LOCK_TIMEOUT "200ms"
+#define SWEEP_RETRIES 50
+#define SWEEP_PAUSE_US 100000
+
+static bool sweep_begin(struct sr_ctx *c, struct sr_problem *pb)
+{
+  return sr_tx_begin(c, pb) &&
+         sr_db_command(c->db, "SET LOCAL lock_timeout = '" SWEEP_LOCK_TIMEOUT "'", 0, NULL, pb);
+}
+
+/* A failed statement of the sweep: SR_UNAVAILABLE when it only had to wait too long (try the
+ * chunk again), SR_INTERNAL otherwise. */
+static enum sr_err sweep_failed(const PGresult *r, struct sr_problem *pb, const char *what)
+{
+  if(sr_db_classify(r) == SR_DB_RETRY)
+    return sr_problem_set(pb, SR_UNAVAILABLE, "%s: gave way to a concurrent writer", what);
+  return sr_problem_set(pb, SR_INTERNAL, "%s", what);
+}
+
+/* After a chunk gave way: rolls back, pauses, and says whether to try again. */
+static bool sweep_retry(struct sr_ctx *c, enum sr_err e, int *tries, struct sr_problem *pb)
+{
+  sr_tx_rollback(c);
+  if(e != SR_UNAVAILABLE || ++*tries > SWEEP_RETRIES)
+    return false;
+  sr_problem_free(pb);
+  sr_problem_init(pb);
+  usleep(SWEEP_PAUSE_US);
+  return true;
+}
 
 /* The place in due order a sweep has reached, so that each chunk starts where the last ended
  * instead of reading past every unit handled before it. */
@@ -74,8 +110,9 @@ static enum sr_err open_overdue_chunk(struct sr_ctx *c, const char *today, const
       "  (SELECT id FROM cand ORDER BY due DESC, id DESC LIMIT 1) AS last_id",
       7, p);
   if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
+    enum sr_err e = sweep_failed(r, pb, "could not open overdue hazards");
     PQclear(r);
-    return sr_problem_set(pb, SR_INTERNAL, "could not open overdue hazards");
+    return e;
   }
   *seen = atoi(sr_db_get(r, 0, "seen"));
   *opened += atol(sr_db_get(r, 0, "opened"));
@@ -116,8 +153,9 @@ static enum sr_err close_cleared_chunk(struct sr_ctx *c, const char *today, cons
       "  SELECT 'hazard.closed', 'hazard', id::text, j->>'jurisdiction', j FROM h RETURNING subject_id",
       6, p);
   if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
+    enum sr_err e = sweep_failed(r, pb, "could not close cleared hazards");
     PQclear(r);
-    return sr_problem_set(pb, SR_INTERNAL, "could not close cleared hazards");
+    return e;
   }
   *seen = PQntuples(r);
   *closed += *seen;
@@ -139,14 +177,23 @@ static enum sr_err sweep_units(struct sr_ctx *c, const char *today, const char *
     struct sweep_pos pos = { "", "0" };
     if(phase == 1)
       snprintf(pos.due, sizeof pos.due, "%s", from);
-    int seen;
+    int seen, tries = 0;
     do {
-      if(!one_tx && !sr_tx_begin(c, pb))
+      if(!one_tx && !sweep_begin(c, pb))
         return pb->err;
+      struct sweep_pos was = pos;
+      long opened = out->opened, closed = out->closed;
       enum sr_err e = phase == 0 ? close_cleared_chunk(c, today, ids, &pos, &out->closed, &seen, pb)
                                  : open_overdue_chunk(c, today, ids, &pos, &out->opened, &seen, pb);
-      if(!one_tx && e != SR_OK)
-        sr_tx_rollback(c);
+      if(e != SR_OK && !one_tx) {
+        if(!sweep_retry(c, e, &tries, pb))
+          return e;
+        pos = was; /* the chunk again, from where it started */
+        out->opened = opened;
+        out->closed = closed;
+        seen = SWEEP_CHUNK;
+        continue;
+      }
       if(e != SR_OK)
         return e;
       if(!one_tx && !sr_tx_commit(c, pb))
@@ -162,7 +209,7 @@ static enum sr_err sweep_queued_chunk(struct sr_ctx *c, const char *today, int *
                                       struct sr_problem *pb)
 {
   *taken = 0;
-  if(!sr_tx_begin(c, pb))
+  if(!sweep_begin(c, pb))
     return pb->err;
   PGresult *r = sr_db_exec(c->db,
                            "WITH q AS (SELECT equipment_id FROM equipment_changed ORDER BY equipment_id "
@@ -172,9 +219,10 @@ static enum sr_err sweep_queued_chunk(struct sr_ctx *c, const char *today, int *
                            "SELECT count(*) AS n, array_agg(equipment_id)::text AS ids FROM d",
                            0, NULL);
   if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
+    enum sr_err e = sweep_failed(r, pb, "could not read the sweep queue");
     PQclear(r);
     sr_tx_rollback(c);
-    return sr_problem_set(pb, SR_INTERNAL, "could not read the sweep queue");
+    return e;
   }
   *taken = atoi(sr_db_get(r, 0, "n"));
   enum sr_err e = SR_OK;
@@ -206,10 +254,16 @@ enum sr_err sr_sweep(struct sr_ctx *c, struct sr_sweep_result *out, struct sr_pr
   bool full = !through[0] || strcmp(today, through) < 0;
 
   /* Units whose due date or status changed: they may have become overdue, or stopped being. */
-  int taken;
+  int taken, tries = 0;
   do {
-    if(sweep_queued_chunk(c, today, &taken, out, pb) != SR_OK)
-      return pb->err;
+    struct sr_sweep_result was = *out;
+    enum sr_err e = sweep_queued_chunk(c, today, &taken, out, pb);
+    if(e != SR_OK) {
+      if(!sweep_retry(c, e, &tries, pb)) /* rolled back already: the rollback here is a no-op */
+        return e;
+      *out = was;
+      taken = SWEEP_CHUNK;
+    }
   } while(taken == SWEEP_CHUNK);
   /* Units whose due date fell since the last day swept (or all of them). Today moving on
    * never clears an overdue hazard, so only a full sweep re-checks the open ones. */

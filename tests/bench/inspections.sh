@@ -29,7 +29,8 @@ city=$(./build-bench/sereg token create --role city_supervisor | tail -1)
 tok=$(./build-bench/sereg token create --role agency --org "$agency" | tail -1)
 hash=$(printf '%s' "$tok" | sha256sum | cut -d' ' -f1)
 port=18081
-./build-bench/sereg serve --listen 127.0.0.1:$port --threads 8 2>/dev/null &
+# No background sweep: it would compete with the uploads being measured.
+./build-bench/sereg serve --listen 127.0.0.1:$port --threads 8 --sweep-every 0 2>"$work/serve.log" &
 srv=$!
 for _ in $(seq 50); do curl -sf http://127.0.0.1:$port/healthz >/dev/null && break; sleep 0.1; done
 curl -sf -X POST -H "Authorization: Bearer $city" -H 'Content-Type: application/json' \
@@ -62,7 +63,8 @@ print(json.dumps([{"equipment_id": first + i, "report_number": f"B-{i}", "kind":
 PY
 t=$(curl -s -o "$work/batch.out" -w '%{time_total}' -X POST -H "Authorization: Bearer $tok" \
   -H 'Content-Type: application/json' --data-binary @"$work/batch.json" http://127.0.0.1:$port/api/v1/inspections:batch)
-accepted=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["accepted"])' "$work/batch.out")
+accepted=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["accepted"])' "$work/batch.out" 2>/dev/null) ||
+  { echo "the batch was refused:"; head -c 2000 "$work/batch.out"; echo; grep -v " info " "$work/serve.log" | tail -5; exit 1; }
 echo
 echo "== result"
 awk -v r="$rps" -v p="$pg_tps" 'BEGIN { printf "single uploads: ratio sereg/pgbench %.2f (goal >= 0.50)\n", r / p }'

@@ -28,7 +28,7 @@ maint=$(psql "$DATABASE_URL" -qtAc "SELECT credit_code FROM organization WHERE k
 
 port=18080
 threads=${SEREG_BENCH_THREADS:-8}
-./build-bench/sereg serve --listen 127.0.0.1:$port --threads "$threads" 2>/dev/null &
+./build-bench/sereg serve --listen 127.0.0.1:$port --threads "$threads" --sweep-every 0 2>/dev/null &  # measure registrations alone
 srv=$!
 for _ in $(seq 50); do curl -sf http://127.0.0.1:$port/healthz >/dev/null && break; sleep 0.1; done
 idle_rss=$(awk '/VmRSS/ {print $2}' /proc/$srv/status)

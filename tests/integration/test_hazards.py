@@ -196,6 +196,28 @@ def test_the_sweep_reads_what_time_and_changes_bring(w):
        day_after(due, 2), "the last day swept is kept")
 
 
+def test_the_sweep_gives_way_to_a_writer_instead_of_deadlocking(w):
+    x, y = w.register(), w.register()
+    eq((queued(w, x), queued(w, y)), ("1", "1"), "both units are queued (due before the writer's day)")
+    # The writer holds unit y, then changes unit x; the sweep meanwhile has taken x and y from the
+    # queue and waits for y. Each waits on the other: the sweep must step back, not the writer.
+    writer = subprocess.Popen(
+        ["psql", w.db.dsn, "-qtAX", "-v", "ON_ERROR_STOP=1", "-c",
+         "BEGIN; SET LOCAL sereg.role = 'system'; "
+         f"SELECT id FROM equipment WHERE id = {y['id']} FOR UPDATE; SELECT pg_sleep(1.5); "
+         f"UPDATE equipment SET next_due = next_due - 1 WHERE id = {x['id']}; COMMIT;"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    r = sereg("sweep", "--now", day_after(max(x["next_due"], y["next_due"]), 30), db=w.db)
+    out, err = writer.communicate(timeout=60)
+    eq(writer.returncode, 0, f"the writer went through: {err}")
+    eq(r.returncode, 0, f"the sweep finished after giving way: {r.stderr}")
+    check(len(hazards_of(w, y)) == 1, "the held unit got its hazard once free")
+    # the sweep could only finish after the writer's commit, so it saw x's new due date
+    eq([h["condition"] for h in hazards_of(w, x)], ["overdue:" + day_after(x["next_due"], -1)],
+       "the writer's change was swept")
+
+
 def test_the_server_sweeps_on_its_own(w):
     rec = w.register()
     later = day_after(rec["next_due"], 3)
