@@ -207,7 +207,11 @@ def test_the_sweep_gives_way_to_a_writer_instead_of_deadlocking(w):
          f"SELECT id FROM equipment WHERE id = {y['id']} FOR UPDATE; SELECT pg_sleep(1.5); "
          f"UPDATE equipment SET next_due = next_due - 1 WHERE id = {x['id']}; COMMIT;"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.5)
+    deadline = time.time() + 20
+    while time.time() < deadline and w.db.sql(  # the writer holds y once its transaction has an id
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = "
+            "'transactionid' AND a.query LIKE '%pg_sleep(1.5)%' AND a.pid <> pg_backend_pid()") != "1":
+        time.sleep(0.02)
     r = sereg("sweep", "--now", day_after(max(x["next_due"], y["next_due"]), 30), db=w.db)
     out, err = writer.communicate(timeout=60)
     eq(writer.returncode, 0, f"the writer went through: {err}")
