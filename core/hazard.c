@@ -36,8 +36,12 @@
 
 static bool sweep_begin(struct sr_ctx *c, struct sr_problem *pb)
 {
-  return sr_tx_begin(c, pb) &&
-         sr_db_command(c->db, "SET LOCAL lock_timeout = '" SWEEP_LOCK_TIMEOUT "'", 0, NULL, pb);
+  if(!sr_tx_begin(c, pb))
+    return false;
+  if(sr_db_command(c->db, "SET LOCAL lock_timeout = '" SWEEP_LOCK_TIMEOUT "'", 0, NULL, pb))
+    return true;
+  sr_tx_rollback(c);
+  return false;
 }
 
 /* A failed statement of the sweep: SR_UNAVAILABLE when it only had to wait too long (try the
@@ -49,10 +53,10 @@ static enum sr_err sweep_failed(const PGresult *r, struct sr_problem *pb, const 
   return sr_problem_set(pb, SR_INTERNAL, "%s", what);
 }
 
-/* After a chunk gave way: rolls back, pauses, and says whether to try again. */
-static bool sweep_retry(struct sr_ctx *c, enum sr_err e, int *tries, struct sr_problem *pb)
+/* After a chunk failed and was rolled back: whether it only gave way and may be tried again
+ * (after a pause). */
+static bool sweep_retry(enum sr_err e, int *tries, struct sr_problem *pb)
 {
-  sr_tx_rollback(c);
   if(e != SR_UNAVAILABLE || ++*tries > SWEEP_RETRIES)
     return false;
   sr_problem_free(pb);
@@ -186,7 +190,8 @@ static enum sr_err sweep_units(struct sr_ctx *c, const char *today, const char *
       enum sr_err e = phase == 0 ? close_cleared_chunk(c, today, ids, &pos, &out->closed, &seen, pb)
                                  : open_overdue_chunk(c, today, ids, &pos, &out->opened, &seen, pb);
       if(e != SR_OK && !one_tx) {
-        if(!sweep_retry(c, e, &tries, pb))
+        sr_tx_rollback(c);
+        if(!sweep_retry(e, &tries, pb))
           return e;
         pos = was; /* the chunk again, from where it started */
         out->opened = opened;
@@ -259,7 +264,7 @@ enum sr_err sr_sweep(struct sr_ctx *c, struct sr_sweep_result *out, struct sr_pr
     struct sr_sweep_result was = *out;
     enum sr_err e = sweep_queued_chunk(c, today, &taken, out, pb);
     if(e != SR_OK) {
-      if(!sweep_retry(c, e, &tries, pb)) /* rolled back already: the rollback here is a no-op */
+      if(!sweep_retry(e, &tries, pb)) /* the chunk rolled itself back */
         return e;
       *out = was;
       taken = SWEEP_CHUNK;
