@@ -400,21 +400,7 @@ enum sr_err sr_equipment_list(struct sr_ctx *c, const struct sr_equipment_filter
   }
   sr_sql_add(&q, by_due ? " ORDER BY e.next_due, e.id LIMIT " : " ORDER BY e.id LIMIT ");
   sr_sql_param_long(&q, f->limit + 1); /* one more tells whether there is a next page */
-  if(!sr_tx_begin(c, pb)) {
-    sr_sql_free(&q);
-    return pb->err;
-  }
-  PGresult *r = q.overflow ? NULL : sr_db_exec(c->db, q.text.data, q.n, q.params);
-  sr_sql_free(&q);
-  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
-    PQclear(r);
-    return db_fail(c, pb);
-  }
-  cJSON *page = sr_page_from_rows(r, f->limit);
-  PQclear(r);
-  sr_tx_rollback(c);
-  *out = page;
-  return SR_OK;
+  return sr_sql_page(c, &q, f->limit, out, pb);
 }
 
 enum sr_err sr_equipment_due(struct sr_ctx *c, long id, cJSON **out, struct sr_problem *pb)

@@ -320,21 +320,7 @@ enum sr_err sr_hazard_list(struct sr_ctx *c, const struct sr_hazard_filter *f, c
     }
   sr_sql_add(&q, " ORDER BY h.id LIMIT ");
   sr_sql_param_long(&q, f->limit + 1);
-  if(!sr_tx_begin(c, pb)) {
-    sr_sql_free(&q);
-    return pb->err;
-  }
-  PGresult *r = q.overflow ? NULL : sr_db_exec(c->db, q.text.data, q.n, q.params);
-  sr_sql_free(&q);
-  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
-    PQclear(r);
-    sr_tx_rollback(c);
-    return sr_problem_set(pb, SR_INTERNAL, "database error");
-  }
-  *out = sr_page_from_rows(r, f->limit);
-  PQclear(r);
-  sr_tx_rollback(c); /* read-only */
-  return *out ? SR_OK : sr_problem_set(pb, SR_INTERNAL, "out of memory");
+  return sr_sql_page(c, &q, f->limit, out, pb);
 }
 
 enum sr_err sr_hazard_get(struct sr_ctx *c, long id, cJSON **out, struct sr_problem *pb)

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
+#include "problem.h"
+
 void sr_sql_init(struct sr_sql *q, const char *start)
 {
   sr_buf_init(&q->text, 64 * 1024);
@@ -157,4 +160,23 @@ cJSON *sr_page_from_rows(const PGresult *r, long limit)
   else
     cJSON_AddNullToObject(page, "next_cursor");
   return page;
+}
+
+enum sr_err sr_sql_page(struct sr_ctx *c, struct sr_sql *q, long limit, cJSON **out, struct sr_problem *pb)
+{
+  if(!sr_tx_begin(c, pb)) {
+    sr_sql_free(q);
+    return pb->err;
+  }
+  PGresult *r = q->overflow ? NULL : sr_db_exec(c->db, q->text.data, q->n, q->params);
+  sr_sql_free(q);
+  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
+    PQclear(r);
+    sr_tx_rollback(c);
+    return sr_problem_set(pb, SR_INTERNAL, "database error");
+  }
+  *out = sr_page_from_rows(r, limit);
+  PQclear(r);
+  sr_tx_rollback(c); /* read-only */
+  return *out ? SR_OK : sr_problem_set(pb, SR_INTERNAL, "out of memory");
 }

@@ -48,6 +48,10 @@ void sr_scope_equipment(struct sr_sql *q, const struct sr_ctx *c, const char *al
  * Caller owns the result. */
 cJSON *sr_page_from_rows(const PGresult *r, long limit);
 
+/* Runs list query <q> (columns "id" and "j", up to <limit> + 1 rows) in a read-only transaction
+ * as the caller of <c>, so that row-level security applies, and frees it; *out is the page. */
+enum sr_err sr_sql_page(struct sr_ctx *c, struct sr_sql *q, long limit, cJSON **out, struct sr_problem *pb);
+
 /* Encodes and decodes the opaque keyset cursor of lists. */
 void sr_cursor_encode(long id, char out[32]);
 bool sr_cursor_decode(const char *s, long *id);
