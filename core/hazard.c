@@ -65,6 +65,15 @@ static bool sweep_retry(enum sr_err e, int *tries, struct sr_problem *pb)
   return true;
 }
 
+/* The acting account as a statement parameter: NULL for the system. */
+static const char *actor_account(const struct sr_ctx *c, char buf[32])
+{
+  if(c->who.account_id <= 0)
+    return NULL;
+  snprintf(buf, 32, "%ld", c->who.account_id);
+  return buf;
+}
+
 /* The place in due order a sweep has reached, so that each chunk starts where the last ended
  * instead of reading past every unit handled before it. */
 struct sweep_pos {
@@ -77,10 +86,8 @@ struct sweep_pos {
 static enum sr_err open_overdue_chunk(struct sr_ctx *c, const char *today, const char *ids, struct sweep_pos *pos,
                                       long *opened, int *seen, struct sr_problem *pb)
 {
-  char account[32] = "";
-  if(c->who.account_id > 0)
-    snprintf(account, sizeof account, "%ld", c->who.account_id);
-  const char *p[] = { today, account[0] ? account : NULL, sr_role_name(c->who.role), c->request_id, pos->due,
+  char account[32];
+  const char *p[] = { today, actor_account(c, account), sr_role_name(c->who.role), c->request_id, pos->due,
                       pos->id, ids };
   /* Only units already overdue and without a hazard for this due date: the sweep's cost follows
    * what is overdue, not the size of the register (the next_due index serves the range). A
@@ -132,10 +139,8 @@ static enum sr_err open_overdue_chunk(struct sr_ctx *c, const char *today, const
 static enum sr_err close_cleared_chunk(struct sr_ctx *c, const char *today, const char *ids, struct sweep_pos *pos,
                                        long *closed, int *seen, struct sr_problem *pb)
 {
-  char account[32] = "";
-  if(c->who.account_id > 0)
-    snprintf(account, sizeof account, "%ld", c->who.account_id);
-  const char *p[] = { today, account[0] ? account : NULL, sr_role_name(c->who.role), c->request_id, pos->id, ids };
+  char account[32];
+  const char *p[] = { today, actor_account(c, account), sr_role_name(c->who.role), c->request_id, pos->id, ids };
   PGresult *r = sr_db_exec(
       c->db,
       "WITH cleared AS (SELECT h.id, CASE WHEN e.status <> 'in_service' THEN 'the unit is now ' || e.status "
