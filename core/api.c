@@ -19,13 +19,14 @@
 #include "plugin.h"
 #include "sql.h"
 #include "sr_limits.h"
+#include "api_int.h"
 
-static cJSON *parse_body(struct sr_call *call)
+cJSON *sr_api_body(struct sr_call *call)
 {
   return sr_json_parse_object(call->body, call->body_len, &call->pb);
 }
 
-static void set_etag(struct sr_call *call, const cJSON *rec)
+void sr_api_etag(struct sr_call *call, const cJSON *rec)
 {
   const cJSON *v = cJSON_GetObjectItem(rec, "version");
   if(cJSON_IsNumber(v))
@@ -46,7 +47,7 @@ static bool limit_param(struct sr_call *call, long *limit)
 }
 
 /* limit and cursor of a list in id order. */
-static bool page_params(struct sr_call *call, long *limit, long *after)
+bool sr_api_page(struct sr_call *call, long *limit, long *after)
 {
   const char *cur = sr_call_query(call, "cursor");
   *after = 0;
@@ -134,7 +135,7 @@ static void h_types(struct sr_call *call)
 
 static void h_org_create(struct sr_call *call)
 {
-  cJSON *body = parse_body(call);
+  cJSON *body = sr_api_body(call);
   if(!body)
     return;
   if(sr_org_create(&call->ctx, body, &call->json, &call->pb) == SR_OK)
@@ -146,7 +147,7 @@ static void h_org_list(struct sr_call *call)
 {
   static const char *const q[] = { "kind", "jurisdiction", "limit", "cursor", NULL };
   struct sr_org_filter f = { sr_call_query(call, "kind"), sr_call_query(call, "jurisdiction"), 0, 0 };
-  if(sr_call_query_only(call, q) && page_params(call, &f.limit, &f.after_id))
+  if(sr_call_query_only(call, q) && sr_api_page(call, &f.limit, &f.after_id))
     sr_org_list(&call->ctx, &f, &call->json, &call->pb);
 }
 
@@ -154,12 +155,12 @@ static void h_org_list(struct sr_call *call)
 
 static void h_eq_create(struct sr_call *call)
 {
-  cJSON *body = parse_body(call);
+  cJSON *body = sr_api_body(call);
   if(!body)
     return;
   if(sr_equipment_register(&call->ctx, body, &call->json, &call->pb) == SR_OK) {
     call->status = 201;
-    set_etag(call, call->json);
+    sr_api_etag(call, call->json);
     snprintf(call->location, sizeof call->location, "/api/v1/equipment/%d",
              cJSON_GetObjectItem(call->json, "id")->valueint);
   }
@@ -224,7 +225,7 @@ static void h_eq_list(struct sr_call *call)
       return;
     }
   }
-  else if(!page_params(call, &f.limit, &f.after_id))
+  else if(!sr_api_page(call, &f.limit, &f.after_id))
     return;
   if(f.status && sr_status_parse(f.status) < 0) {
     sr_problem_set(&call->pb, SR_BAD_REQUEST, "Unknown status.");
@@ -238,7 +239,7 @@ static void h_eq_get(struct sr_call *call)
 {
   static const char *const q[] = { NULL };
   if(sr_call_query_only(call, q) && sr_equipment_get(&call->ctx, call->id, &call->json, &call->pb) == SR_OK)
-    set_etag(call, call->json);
+    sr_api_etag(call, call->json);
 }
 
 static void h_eq_history(struct sr_call *call)
@@ -266,26 +267,33 @@ static bool parse_if_match(const char *h, long *version)
   return sr_parse_long(s, 1, 1L << 40, version);
 }
 
-static void h_eq_transition(struct sr_call *call)
+bool sr_api_if_match(struct sr_call *call, long *version)
 {
   const char *h = sr_call_header(call, "If-Match");
-  long version;
   if(!h) {
     sr_problem_set(&call->pb, SR_PRECONDITION_REQUIRED,
                    "Send If-Match with the version (ETag) you last read, so changes are not lost.");
-    return;
+    return false;
   }
-  if(!parse_if_match(h, &version)) {
+  if(!parse_if_match(h, version)) {
     sr_problem_set(&call->pb, SR_BAD_REQUEST, "If-Match must be the ETag of the record, e.g. \"3\".");
     sr_problem_field(&call->pb, "If-Match", "must be a version number in quotes");
     call->pb.err = SR_BAD_REQUEST;
-    return;
+    return false;
   }
-  cJSON *body = parse_body(call);
+  return true;
+}
+
+static void h_eq_transition(struct sr_call *call)
+{
+  long version;
+  if(!sr_api_if_match(call, &version))
+    return;
+  cJSON *body = sr_api_body(call);
   if(!body)
     return;
   if(sr_equipment_transition(&call->ctx, call->id, version, body, &call->json, &call->pb) == SR_OK)
-    set_etag(call, call->json);
+    sr_api_etag(call, call->json);
   cJSON_Delete(body);
 }
 
@@ -300,7 +308,7 @@ static void h_eq_due(struct sr_call *call)
 
 static void h_acc_create(struct sr_call *call)
 {
-  cJSON *body = parse_body(call);
+  cJSON *body = sr_api_body(call);
   if(!body)
     return;
   if(sr_accreditation_create(&call->ctx, call->id, body, &call->json, &call->pb) == SR_OK)
@@ -319,7 +327,7 @@ static void h_acc_list(struct sr_call *call)
 
 static void h_insp_create(struct sr_call *call)
 {
-  cJSON *body = parse_body(call);
+  cJSON *body = sr_api_body(call);
   if(!body)
     return;
   sr_inspection_record(&call->ctx, body, &call->json, &call->status, &call->pb);
@@ -381,7 +389,7 @@ static void h_insp_list(struct sr_call *call)
   static const char *const q[] = { "equipment_id", "agency", "since", "limit", "cursor", NULL };
   struct sr_inspection_filter f;
   memset(&f, 0, sizeof f);
-  if(!sr_call_query_only(call, q) || !page_params(call, &f.limit, &f.after_id))
+  if(!sr_call_query_only(call, q) || !sr_api_page(call, &f.limit, &f.after_id))
     return;
   const char *eid = sr_call_query(call, "equipment_id");
   struct sr_date d;
@@ -396,54 +404,6 @@ static void h_insp_list(struct sr_call *call)
     return;
   }
   sr_inspection_list(&call->ctx, &f, &call->json, &call->pb);
-}
-
-/* ==== hazards ==== */
-
-/* <name>'s value when it is one of <allowed>; else a field error (and NULL). */
-static const char *enum_param(struct sr_call *call, const char *name, const char *const *allowed, const char *say)
-{
-  const char *v = sr_call_query(call, name);
-  if(!v)
-    return NULL;
-  for(const char *const *a = allowed; *a; a++)
-    if(strcmp(v, *a) == 0)
-      return v;
-  sr_problem_field(&call->pb, name, "must be one of %s", say);
-  return NULL;
-}
-
-static void h_hazard_list(struct sr_call *call)
-{
-  static const char *const q[] = { "equipment_id", "jurisdiction", "grade", "level", "status", "source",
-                                   "limit", "cursor", NULL };
-  static const char *const grades[] = { "general", "major", NULL }, *const levels[] = { "district", "city", NULL },
-                           *const statuses[] = { "open", "closed", NULL },
-                           *const sources[] = { "overdue", "failed_in_use", "defect", "patrol", "manual", NULL };
-  struct sr_hazard_filter f;
-  memset(&f, 0, sizeof f);
-  if(!sr_call_query_only(call, q) || !page_params(call, &f.limit, &f.after_id))
-    return;
-  const char *eid = sr_call_query(call, "equipment_id");
-  if(eid && !sr_parse_long(eid, 1, 1L << 50, &f.equipment_id))
-    sr_problem_field(&call->pb, "equipment_id", "must be a positive whole number");
-  f.jurisdiction = sr_call_query(call, "jurisdiction");
-  f.grade = enum_param(call, "grade", grades, "general, major");
-  f.level = enum_param(call, "level", levels, "district, city");
-  f.status = enum_param(call, "status", statuses, "open, closed");
-  f.source = enum_param(call, "source", sources, "overdue, failed_in_use, defect, patrol, manual");
-  if(call->pb.err != SR_OK) {
-    call->pb.err = SR_BAD_REQUEST;
-    return;
-  }
-  sr_hazard_list(&call->ctx, &f, &call->json, &call->pb);
-}
-
-static void h_hazard_get(struct sr_call *call)
-{
-  static const char *const q[] = { NULL };
-  if(sr_call_query_only(call, q) && sr_hazard_get(&call->ctx, call->id, &call->json, &call->pb) == SR_OK)
-    set_etag(call, call->json);
 }
 
 const struct sr_route sr_routes[] = {
@@ -466,7 +426,14 @@ const struct sr_route sr_routes[] = {
   { .method = "POST", .pattern = "/api/v1/inspections", .handler = h_insp_create, .public = false, .needs_db = true, .summary = "upload an inspection result" },
   { .method = "POST", .pattern = "/api/v1/inspections:batch", .handler = h_insp_batch, .public = false, .needs_db = true, .summary = "upload up to 10,000 results",
     .max_body = SR_MAX_BATCH_BODY, .ndjson = true },
-  { .method = "GET", .pattern = "/api/v1/hazards", .handler = h_hazard_list, .public = false, .needs_db = true, .summary = "list hazards" },
-  { .method = "GET", .pattern = "/api/v1/hazards/{id}", .handler = h_hazard_get, .public = false, .needs_db = true, .summary = "a hazard and its history" },
+  { .method = "GET", .pattern = "/api/v1/hazards", .handler = sr_h_hazard_list, .public = false, .needs_db = true, .summary = "list hazards" },
+  { .method = "POST", .pattern = "/api/v1/hazards", .handler = sr_h_hazard_create, .public = false, .needs_db = true, .summary = "report a hazard (patrol or supervisor)" },
+  { .method = "GET", .pattern = "/api/v1/hazards/{id}", .handler = sr_h_hazard_get, .public = false, .needs_db = true, .summary = "a hazard, its history and why" },
+  { .method = "GET", .pattern = "/api/v1/rectifications", .handler = sr_h_rect_list, .public = false, .needs_db = true, .summary = "list rectifications" },
+  { .method = "POST", .pattern = "/api/v1/rectifications", .handler = sr_h_rect_create, .public = false, .needs_db = true, .summary = "open a rectification for hazards" },
+  { .method = "GET", .pattern = "/api/v1/rectifications/{id}", .handler = sr_h_rect_get, .public = false, .needs_db = true, .summary = "a rectification, its history and allowed actions" },
+  { .method = "POST", .pattern = "/api/v1/rectifications/{id}/transitions", .handler = sr_h_rect_transition, .public = false, .needs_db = true, .summary = "take a workflow action" },
+  { .method = "POST", .pattern = "/api/v1/evidence", .handler = sr_h_evidence_create, .public = false, .needs_db = true, .summary = "upload an evidence file",
+    .max_body = SR_MAX_EVIDENCE, .binary = true },
   { .method = NULL },
 };

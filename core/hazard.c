@@ -7,14 +7,15 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "escalation.h"
+#include "flow.h"
+#include "plugin.h"
 #include "log.h"
 #include "problem.h"
 #include "sql.h"
+#include "sweep_int.h"
 #include "util.h"
 
-/* Hazards the sweep handles per transaction: small enough that a failure costs little work,
- * large enough that a catch-up over thousands of units is a few dozen round trips. */
-#define SWEEP_CHUNK 200
 /* Changed hazards after which the sweep refreshes the planner's statistics itself. */
 #define SWEEP_ANALYZE_AFTER 1000
 #define STR_(x) #x
@@ -34,7 +35,7 @@
 #define SWEEP_RETRIES 50
 #define SWEEP_PAUSE_US 100000
 
-static bool sweep_begin(struct sr_ctx *c, struct sr_problem *pb)
+bool sr_sweep_begin(struct sr_ctx *c, struct sr_problem *pb)
 {
   if(!sr_tx_begin(c, pb))
     return false;
@@ -44,18 +45,14 @@ static bool sweep_begin(struct sr_ctx *c, struct sr_problem *pb)
   return false;
 }
 
-/* A failed statement of the sweep: SR_UNAVAILABLE when it only had to wait too long (try the
- * chunk again), SR_INTERNAL otherwise. */
-static enum sr_err sweep_failed(const PGresult *r, struct sr_problem *pb, const char *what)
+enum sr_err sr_sweep_failed(const PGresult *r, struct sr_problem *pb, const char *what)
 {
   if(sr_db_classify(r) == SR_DB_RETRY)
     return sr_problem_set(pb, SR_UNAVAILABLE, "%s: gave way to a concurrent writer", what);
   return sr_problem_set(pb, SR_INTERNAL, "%s", what);
 }
 
-/* After a chunk failed and was rolled back: whether it only gave way and may be tried again
- * (after a pause). */
-static bool sweep_retry(enum sr_err e, int *tries, struct sr_problem *pb)
+bool sr_sweep_retry(enum sr_err e, int *tries, struct sr_problem *pb)
 {
   if(e != SR_UNAVAILABLE || ++*tries > SWEEP_RETRIES)
     return false;
@@ -65,8 +62,7 @@ static bool sweep_retry(enum sr_err e, int *tries, struct sr_problem *pb)
   return true;
 }
 
-/* The acting account as a statement parameter: NULL for the system. */
-static const char *actor_account(const struct sr_ctx *c, char buf[32])
+const char *sr_actor_account(const struct sr_ctx *c, char buf[32])
 {
   if(c->who.account_id <= 0)
     return NULL;
@@ -86,9 +82,16 @@ struct sweep_pos {
 static enum sr_err open_overdue_chunk(struct sr_ctx *c, const char *today, const char *ids, struct sweep_pos *pos,
                                       long *opened, int *seen, struct sr_problem *pb)
 {
-  char account[32];
-  const char *p[] = { today, actor_account(c, account), sr_role_name(c->who.role), c->request_id, pos->due,
-                      pos->id, ids };
+  /* The ladder says how an overdue inspection is graded; without one, the core's own rule. */
+  char account[32], ladder[300], rule[340];
+  if(sr_ladder_rule(c, ladder, sizeof ladder, pb) != SR_OK)
+    return pb->err;
+  const char *grade = "general", *level = "district";
+  if(ladder[0])
+    sr_ladder_opens(sr_plugins_ladder(c->plugins)->spec, "overdue", &grade, &level);
+  snprintf(rule, sizeof rule, "%s", ladder[0] ? ladder : OVERDUE_RULE);
+  const char *p[] = { today, sr_actor_account(c, account), sr_role_name(c->who.role), c->request_id, pos->due,
+                      pos->id, ids, grade, level, rule, ladder[0] ? ladder : NULL };
   /* Only units already overdue and without a hazard for this due date: the sweep's cost follows
    * what is overdue, not the size of the register (the next_due index serves the range). A
    * hazard a concurrent sweep opened first is skipped by the unique key. */
@@ -102,10 +105,10 @@ static enum sr_err open_overdue_chunk(struct sr_ctx *c, const char *today, const
       "    WHERE h.equipment_id = e.id AND h.source = 'overdue' AND h.condition_key = 'overdue:' || "
       "    to_char(e.next_due, 'YYYY-MM-DD')) "
       "  ORDER BY e.next_due, e.id LIMIT " STR(SWEEP_CHUNK) "), "
-      "h AS (INSERT INTO hazard (equipment_id, source, condition_key, grade, level, found_on, rule, facts) "
-      "  SELECT id, 'overdue', 'overdue:' || due, 'general', 'district', $1::date, '" OVERDUE_RULE "', "
+      "h AS (INSERT INTO hazard (equipment_id, source, condition_key, grade, level, found_on, rule, facts, ladder) "
+      "  SELECT id, 'overdue', 'overdue:' || due, $8, $9, $1::date, $10, "
       "    jsonb_build_object('next_due', due, 'next_due_kind', kind, 'next_due_rule', rule, "
-      "      'days_overdue', days, 'found_on', $1) FROM cand "
+      "      'days_overdue', days, 'found_on', $1) || jsonb_build_object('graded_by', $10::text), $11 FROM cand "
       "  ON CONFLICT (equipment_id, source, condition_key) DO NOTHING "
       "  RETURNING id, facts, sereg_hazard_json(hazard) AS j), "
       "ev AS (INSERT INTO hazard_event (hazard_id, action, actor_account, actor_role, reason, effective_on, after) "
@@ -118,15 +121,21 @@ static enum sr_err open_overdue_chunk(struct sr_ctx *c, const char *today, const
       "  SELECT 'hazard.opened', 'hazard', id::text, j->>'jurisdiction', j FROM h RETURNING 1) "
       "SELECT (SELECT count(*) FROM cand) AS seen, (SELECT count(*) FROM ob) AS opened, "
       "  (SELECT due FROM cand ORDER BY due DESC, id DESC LIMIT 1) AS last_due, "
-      "  (SELECT id FROM cand ORDER BY due DESC, id DESC LIMIT 1) AS last_id",
-      7, p);
+      "  (SELECT id FROM cand ORDER BY due DESC, id DESC LIMIT 1) AS last_id, "
+      "  (SELECT array_agg(id) FROM h)::text AS ids",
+      11, p);
   if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
-    enum sr_err e = sweep_failed(r, pb, "could not open overdue hazards");
+    enum sr_err e = sr_sweep_failed(r, pb, "could not open overdue hazards");
     PQclear(r);
     return e;
   }
   *seen = atoi(sr_db_get(r, 0, "seen"));
   *opened += atol(sr_db_get(r, 0, "opened"));
+  /* The ladder's rungs for what was opened, in the same transaction. */
+  if(ladder[0] && sr_db_get(r, 0, "ids") && sr_ladder_schedule(c, sr_db_get(r, 0, "ids"), pb) != SR_OK) {
+    PQclear(r);
+    return pb->err;
+  }
   if(*seen > 0) {
     snprintf(pos->due, sizeof pos->due, "%s", sr_db_get(r, 0, "last_due"));
     snprintf(pos->id, sizeof pos->id, "%s", sr_db_get(r, 0, "last_id"));
@@ -140,7 +149,7 @@ static enum sr_err close_cleared_chunk(struct sr_ctx *c, const char *today, cons
                                        long *closed, int *seen, struct sr_problem *pb)
 {
   char account[32];
-  const char *p[] = { today, actor_account(c, account), sr_role_name(c->who.role), c->request_id, pos->id, ids };
+  const char *p[] = { today, sr_actor_account(c, account), sr_role_name(c->who.role), c->request_id, pos->id, ids };
   PGresult *r = sr_db_exec(
       c->db,
       "WITH cleared AS (SELECT h.id, CASE WHEN e.status <> 'in_service' THEN 'the unit is now ' || e.status "
@@ -154,6 +163,8 @@ static enum sr_err close_cleared_chunk(struct sr_ctx *c, const char *today, cons
       "h AS (UPDATE hazard h SET status = 'closed', closed_on = $1::date, version = h.version + 1, "
       "    updated_at = now() FROM cleared WHERE h.id = cleared.id "
       "  RETURNING h.id, cleared.reason, sereg_hazard_json(h) AS j), "
+      "dl AS (UPDATE deadline SET fired_on = $1::date, outcome = 'moot: the hazard is closed' "
+      "  WHERE hazard_id IN (SELECT id FROM h) AND fired_on IS NULL), "
       "ev AS (INSERT INTO hazard_event (hazard_id, action, actor_account, actor_role, reason, effective_on, after) "
       "  SELECT id, 'close', $2::bigint, $3, reason, $1::date, j FROM h), "
       "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
@@ -162,7 +173,7 @@ static enum sr_err close_cleared_chunk(struct sr_ctx *c, const char *today, cons
       "  SELECT 'hazard.closed', 'hazard', id::text, j->>'jurisdiction', j FROM h RETURNING subject_id",
       6, p);
   if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
-    enum sr_err e = sweep_failed(r, pb, "could not close cleared hazards");
+    enum sr_err e = sr_sweep_failed(r, pb, "could not close cleared hazards");
     PQclear(r);
     return e;
   }
@@ -188,7 +199,7 @@ static enum sr_err sweep_units(struct sr_ctx *c, const char *today, const char *
       snprintf(pos.due, sizeof pos.due, "%s", from);
     int seen, tries = 0;
     do {
-      if(!one_tx && !sweep_begin(c, pb))
+      if(!one_tx && !sr_sweep_begin(c, pb))
         return pb->err;
       struct sweep_pos was = pos;
       long opened = out->opened, closed = out->closed;
@@ -196,7 +207,7 @@ static enum sr_err sweep_units(struct sr_ctx *c, const char *today, const char *
                                  : open_overdue_chunk(c, today, ids, &pos, &out->opened, &seen, pb);
       if(e != SR_OK && !one_tx) {
         sr_tx_rollback(c);
-        if(!sweep_retry(e, &tries, pb))
+        if(!sr_sweep_retry(e, &tries, pb))
           return e;
         pos = was; /* the chunk again, from where it started */
         out->opened = opened;
@@ -219,7 +230,7 @@ static enum sr_err sweep_queued_chunk(struct sr_ctx *c, const char *today, int *
                                       struct sr_problem *pb)
 {
   *taken = 0;
-  if(!sweep_begin(c, pb))
+  if(!sr_sweep_begin(c, pb))
     return pb->err;
   PGresult *r = sr_db_exec(c->db,
                            "WITH q AS (SELECT equipment_id FROM equipment_changed ORDER BY equipment_id "
@@ -229,7 +240,7 @@ static enum sr_err sweep_queued_chunk(struct sr_ctx *c, const char *today, int *
                            "SELECT count(*) AS n, array_agg(equipment_id)::text AS ids FROM d",
                            0, NULL);
   if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
-    enum sr_err e = sweep_failed(r, pb, "could not read the sweep queue");
+    enum sr_err e = sr_sweep_failed(r, pb, "could not read the sweep queue");
     PQclear(r);
     sr_tx_rollback(c);
     return e;
@@ -269,7 +280,7 @@ enum sr_err sr_sweep(struct sr_ctx *c, struct sr_sweep_result *out, struct sr_pr
     struct sr_sweep_result was = *out;
     enum sr_err e = sweep_queued_chunk(c, today, &taken, out, pb);
     if(e != SR_OK) {
-      if(!sweep_retry(e, &tries, pb)) /* the chunk rolled itself back */
+      if(!sr_sweep_retry(e, &tries, pb)) /* the chunk rolled itself back */
         return e;
       *out = was;
       taken = SWEEP_CHUNK;
@@ -287,6 +298,15 @@ enum sr_err sr_sweep(struct sr_ctx *c, struct sr_sweep_result *out, struct sr_pr
                     "ELSE greatest(sweep_state.through, EXCLUDED.through) END",
                     2, p, pb))
     return pb->err;
+
+  /* Rungs and workflow deadlines that have fallen due, each fired once. */
+  struct sr_fire_result fired;
+  if(sr_deadlines_fire(c, NULL, &fired, pb) != SR_OK)
+    return pb->err;
+  out->escalated = fired.fired;
+  out->held = fired.held;
+  out->failed = fired.failed;
+  out->overdue = fired.overdue;
 
   /* A sweep that catches up on thousands of units changes the hazard table faster than the
    * planner learns of it (autovacuum comes by within minutes); until then the next sweep's
@@ -328,6 +348,58 @@ enum sr_err sr_hazard_list(struct sr_ctx *c, const struct sr_hazard_filter *f, c
   return sr_sql_page(c, &q, f->limit, out, pb);
 }
 
+/* One sentence per step: how the hazard was found, each rung of its ladder (fired, waiting or
+ * moot), and the rectifications that cover it. */
+/* A string member, or "" (NULL, a missing member, is not for printf). */
+static const char *gs(const cJSON *o, const char *k)
+{
+  const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(o, k));
+  return v ? v : "";
+}
+
+static cJSON *explain(const cJSON *h, const cJSON *history, const cJSON *deadlines, const cJSON *rects)
+{
+  cJSON *why = cJSON_CreateArray();
+  char line[1600];
+  const cJSON *first = cJSON_GetArrayItem(history, 0);
+  const char *ladder = gs(h, "ladder");
+  snprintf(line, sizeof line, "%s: found (%s) by %s — %s. Decided by %s; it runs under %s.",
+           gs(h, "found_on"), gs(h, "source"),
+           gs(first, "actor_role"),
+           gs(first, "reason"),
+           gs(h, "rule"), ladder[0] ? ladder : "no escalation ladder");
+  cJSON_AddItemToArray(why, cJSON_CreateString(line));
+  for(const cJSON *d = deadlines ? deadlines->child : NULL; d; d = d->next) {
+    const char *rung = gs(d, "rung");
+    const char *due = gs(d, "due_on");
+    const char *fired = gs(d, "fired_on");
+    const char *outcome = gs(d, "outcome");
+    const char *reason = gs(d, "reason");
+    if(!fired[0])
+      snprintf(line, sizeof line, "%s: rung %s falls due if the hazard is still open — %s.", due, rung, reason);
+    else if(strcmp(outcome, "fired") == 0)
+      snprintf(line, sizeof line, "%s: rung %s fired — %s.", fired, rung, reason);
+    else
+      snprintf(line, sizeof line, "%s: rung %s (due %s) did not fire: %s.", fired, rung, due, outcome);
+    cJSON_AddItemToArray(why, cJSON_CreateString(line));
+  }
+  for(const cJSON *r = rects ? rects->child : NULL; r; r = r->next) {
+    snprintf(line, sizeof line, "%s: %s #%d opened; now %s%s%s.",
+             gs(r, "opened_on"), gs(r, "workflow"),
+             cJSON_GetObjectItem(r, "id")->valueint, gs(r, "state"),
+             gs(r, "deadline")[0] ? ", deadline " : "",
+             gs(r, "deadline"));
+    cJSON_AddItemToArray(why, cJSON_CreateString(line));
+  }
+  if(strcmp(gs(h, "status"), "closed") == 0) {
+    const cJSON *last = cJSON_GetArrayItem(history, cJSON_GetArraySize(history) - 1);
+    snprintf(line, sizeof line, "%s: closed — %s.", gs(h, "closed_on"),
+             gs(last, "reason"));
+    cJSON_AddItemToArray(why, cJSON_CreateString(line));
+  }
+  return why;
+}
+
 enum sr_err sr_hazard_get(struct sr_ctx *c, long id, cJSON **out, struct sr_problem *pb)
 {
   struct sr_sql q;
@@ -335,7 +407,17 @@ enum sr_err sr_hazard_get(struct sr_ctx *c, long id, cJSON **out, struct sr_prob
                   "'action', ev.action, 'actor_role', ev.actor_role, 'reason', ev.reason, "
                   "'effective_on', to_char(ev.effective_on, 'YYYY-MM-DD'), "
                   "'at', to_char(ev.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')) ORDER BY ev.id), '[]') "
-                  "FROM hazard_event ev WHERE ev.hazard_id = h.id)::text AS history "
+                  "FROM hazard_event ev WHERE ev.hazard_id = h.id)::text AS history, "
+                  "(SELECT coalesce(jsonb_agg(jsonb_build_object('rung', substr(d.kind, 6), "
+                  "  'due_on', to_char(d.due_on, 'YYYY-MM-DD'), 'fired_on', to_char(d.fired_on, 'YYYY-MM-DD'), "
+                  "  'outcome', d.outcome, 'reason', d.spec->>'reason', 'set', d.spec->'set', "
+                  "  'notify', d.spec->'notify', 'propose', d.spec->'propose') ORDER BY d.due_on, d.id), '[]') "
+                  "FROM deadline d WHERE d.hazard_id = h.id)::text AS deadlines, "
+                  "(SELECT coalesce(jsonb_agg(jsonb_build_object('id', r.id, 'workflow', r.workflow, 'state', r.state, "
+                  "  'deadline', to_char(r.deadline, 'YYYY-MM-DD'), 'opened_on', to_char(r.opened_on, 'YYYY-MM-DD'), "
+                  "  'closed_on', to_char(r.closed_on, 'YYYY-MM-DD')) ORDER BY r.id), '[]') "
+                  "FROM rectification_hazard rh JOIN rectification r ON r.id = rh.rectification_id "
+                  "WHERE rh.hazard_id = h.id)::text AS rectifications "
                   "FROM hazard h JOIN equipment e ON e.id = h.equipment_id WHERE h.id = ");
   sr_sql_param_long(&q, id);
   sr_scope_equipment(&q, c, "e");
@@ -355,13 +437,19 @@ enum sr_err sr_hazard_get(struct sr_ctx *c, long id, cJSON **out, struct sr_prob
     return sr_problem_set(pb, SR_NOT_FOUND, "No hazard %ld that you may see.", id);
   }
   cJSON *j = cJSON_Parse(sr_db_get(r, 0, "j")), *h = cJSON_Parse(sr_db_get(r, 0, "history"));
+  cJSON *d = cJSON_Parse(sr_db_get(r, 0, "deadlines")), *rc = cJSON_Parse(sr_db_get(r, 0, "rectifications"));
   PQclear(r);
-  if(!j || !h) {
+  if(!j || !h || !d || !rc) {
     cJSON_Delete(j);
     cJSON_Delete(h);
+    cJSON_Delete(d);
+    cJSON_Delete(rc);
     return sr_problem_set(pb, SR_INTERNAL, "could not read the hazard");
   }
+  cJSON_AddItemToObject(j, "why", explain(j, h, d, rc));
   cJSON_AddItemToObject(j, "history", h);
+  cJSON_AddItemToObject(j, "deadlines", d);
+  cJSON_AddItemToObject(j, "rectifications", rc);
   *out = j;
   return SR_OK;
 }

@@ -12,12 +12,15 @@
 #include "ctx.h"
 
 struct sr_sweep_result {
-  long opened, closed;
+  long opened, closed;          /* overdue hazards */
+  long escalated, held, failed; /* ladder rungs fired, held by decide(), left by a failing plugin */
+  long overdue;                 /* rectifications found past a state's deadline */
 };
 
-/* Opens a hazard for each unit in service whose inspection is overdue on c->today, and closes
- * open overdue hazards whose unit has been inspected (or left service) since. Works in chunks,
- * each one transaction; safe to run twice at once. */
+/* Opens a hazard for each unit in service whose inspection is overdue on c->today, closes open
+ * overdue hazards whose unit has been inspected (or left service) since, and fires the deadline
+ * rows due by today (ladder rungs, workflow state deadlines). Works in chunks, each one
+ * transaction; safe to run twice at once. */
 enum sr_err sr_sweep(struct sr_ctx *c, struct sr_sweep_result *out, struct sr_problem *pb);
 
 struct sr_hazard_filter {
@@ -27,7 +30,11 @@ struct sr_hazard_filter {
 };
 
 enum sr_err sr_hazard_list(struct sr_ctx *c, const struct sr_hazard_filter *f, cJSON **out, struct sr_problem *pb);
-/* The hazard with its history, when the caller may see its equipment; else 404. */
+/* POST /hazards: a coordinator's patrol report {equipment_id, condition, description, evidence}
+ * or a supervisor's entry {equipment_id, condition, description, grade, level}. */
+enum sr_err sr_hazard_report(struct sr_ctx *c, const cJSON *body, cJSON **out, struct sr_problem *pb);
+/* The hazard with its history, deadlines, rectifications and an explanation of how it was
+ * found, graded and escalated, rung by rung; when the caller may see its equipment, else 404. */
 enum sr_err sr_hazard_get(struct sr_ctx *c, long id, cJSON **out, struct sr_problem *pb);
 
 #endif

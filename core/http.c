@@ -333,7 +333,8 @@ static enum MHD_Result dispatch(struct sr_request *rq, const struct sr_route *ro
   char err[512];
 
   const char *ctype = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Content-Type");
-  if(strcmp(method, "POST") == 0 && !is_type(ctype, "application/json") &&
+  call.content_type = ctype;
+  if(strcmp(method, "POST") == 0 && !route->binary && !is_type(ctype, "application/json") &&
      !(route->ndjson && is_type(ctype, "application/x-ndjson")))
     return simple_problem(rq, SR_UNSUPPORTED_MEDIA, url,
                           route->ndjson ? "Send the body as application/json or application/x-ndjson."

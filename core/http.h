@@ -22,6 +22,7 @@ struct sr_call {
   const char *body;      /* request body (NUL-terminated), may be NULL */
   size_t body_len;
   bool ndjson;           /* the body is newline-delimited JSON */
+  const char *content_type; /* as sent, or NULL */
   struct sr_problem pb;  /* set it to answer with a problem */
   int status;            /* success status, 200 unless set */
   cJSON *json;           /* success body; owned by the call */
@@ -42,6 +43,7 @@ struct sr_route {
   const char *summary;
   size_t max_body;       /* body ceiling; 0 for SR_MAX_BODY */
   bool ndjson;           /* also takes application/x-ndjson */
+  bool binary;           /* takes a file of any Content-Type as it is; the handler checks the type */
 };
 
 extern const struct sr_route sr_routes[];

@@ -255,7 +255,7 @@ enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out,
     return pb->err;
   PGresult *eq = NULL, *prev = NULL, *amended = NULL, *ins = NULL;
   struct sr_due due = { 0 };
-  cJSON *pending = NULL, *dues = NULL;
+  cJSON *pending = NULL, *dues = NULL, *found = NULL;
   char *dues_text = NULL, *defects_text = NULL;
   if(find_equipment(c, &u, &eq, pb) != SR_OK)
     goto done;
@@ -315,6 +315,10 @@ enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out,
   cJSON_AddItemToObject(pending, "defects", u.defects ? cJSON_Duplicate(u.defects, 1) : cJSON_CreateArray());
   cJSON *eqj = cJSON_Parse(sr_db_get(eq, 0, "j"));
   sr_plugins_check_inspection(c->plugins, t, eqj, pending, pb);
+  /* What the result shows is decided before anything is written, so a plugin that fails
+   * leaves nothing behind. */
+  if(pb->err == SR_OK)
+    sr_plugins_hazards(c->plugins, t, eqj, pending, c->today, &found, pb);
   cJSON_Delete(eqj);
   if(pb->err != SR_OK)
     goto done;
@@ -369,7 +373,7 @@ enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out,
   bool ok = sr_record(c, &h, u.amends ? "inspection.amend" : "inspection.record", "inspection", new_id, detail,
                       "inspection.recorded", NULL, answer, pb);
   cJSON_Delete(detail);
-  if(!ok) {
+  if(!ok || sr_insp_open_hazards(c, t, eid, pending, found, pb) != SR_OK) {
     cJSON_Delete(answer);
     goto done;
   }
@@ -378,6 +382,7 @@ enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out,
 done:
   sr_due_free(&due);
   cJSON_Delete(pending);
+  cJSON_Delete(found);
   cJSON_Delete(dues);
   free(dues_text);
   free(defects_text);

@@ -39,6 +39,8 @@ struct item {
   bool referenced;    /* a later ITEM_SAME_AS answers with this item's answer */
   cJSON *answer;      /* ITEM_REPLAY: the stored answer */
   cJSON *due_fields;  /* ITEM_NEW: the due date this result leaves */
+  cJSON *pending;     /* ITEM_NEW: the result as the plugins saw it */
+  cJSON *hazards;     /* ITEM_NEW: what the type's hazards() found in it */
 };
 
 struct batch {
@@ -275,6 +277,8 @@ static void check_item(struct batch *b, int index)
     cJSON_AddStringToObject(pending, "report_number", u->report_number);
     cJSON_AddItemToObject(pending, "defects", u->defects ? cJSON_Duplicate(u->defects, 1) : cJSON_CreateArray());
     sr_plugins_check_inspection(b->c->plugins, t, un->eq, pending, pb);
+    if(pb->err == SR_OK)
+      sr_plugins_hazards(b->c->plugins, t, un->eq, pending, b->c->today, &it->hazards, pb);
   }
   if(pb->err == SR_OK && !accredited(b, un, u->inspected_on)) {
     sr_problem_set(pb, SR_FORBIDDEN, "Your agency is not accredited for %s (variety %s) on %s.", un->type, un->variety,
@@ -306,7 +310,25 @@ static void check_item(struct batch *b, int index)
   }
   if(pb->err != SR_OK)
     it->state = ITEM_REFUSED;
-  cJSON_Delete(pending);
+  if(it->state == ITEM_NEW && cJSON_GetArraySize(it->hazards) > 0)
+    it->pending = pending; /* kept for opening the hazards once the results are written */
+  else
+    cJSON_Delete(pending);
+}
+
+/* Opens what the accepted results show, now that they are written. Few results show hazards, so
+ * one statement each costs little next to the set-based writes. */
+static enum sr_err open_hazards(struct batch *b, struct sr_problem *pb)
+{
+  for(int i = 0; i < b->n; i++) {
+    struct item *it = &b->items[i];
+    if(it->state != ITEM_NEW || !it->pending)
+      continue;
+    const struct sr_eqtype *t = sr_plugins_type(b->c->plugins, it->unit->type);
+    if(sr_insp_open_hazards(b->c, t, it->unit->id, it->pending, it->hazards, pb) != SR_OK)
+      return pb->err;
+  }
+  return SR_OK;
 }
 
 /* ==== writing the accepted results with one statement per table ==== */
@@ -526,6 +548,8 @@ static void free_batch(struct batch *b)
     sr_problem_free(&b->items[i].pb);
     cJSON_Delete(b->items[i].answer);
     cJSON_Delete(b->items[i].due_fields);
+    cJSON_Delete(b->items[i].pending);
+    cJSON_Delete(b->items[i].hazards);
   }
   for(int k = 0; k < b->nunits; k++) {
     cJSON_Delete(b->units[k].eq);
@@ -593,7 +617,7 @@ enum sr_err sr_inspection_batch(struct sr_ctx *c, const cJSON *items, cJSON **ou
   for(int i = 0; i < n; i++)
     if(b.items[i].state == ITEM_NEW)
       check_item(&b, i);
-  if(write_accepted(&b, pb) != SR_OK)
+  if(write_accepted(&b, pb) != SR_OK || open_hazards(&b, pb) != SR_OK)
     goto fail;
   if(cJSON_GetArraySize(later) > 0 && sr_insp_batch_one_by_one(c, later, &later_out, pb) != SR_OK)
     goto fail;

@@ -36,4 +36,9 @@ enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out,
  * the set-based path leaves to it. *out is {accepted, refused, items}. */
 enum sr_err sr_insp_batch_one_by_one(struct sr_ctx *c, const cJSON *items, cJSON **out, struct sr_problem *pb);
 
+/* Opens the hazards hazards() <found> in result <inspection> of unit <eid>, in the caller's
+ * transaction (inspection_hazards.c). */
+enum sr_err sr_insp_open_hazards(struct sr_ctx *c, const struct sr_eqtype *t, long eid, const cJSON *inspection,
+                                 const cJSON *found, struct sr_problem *pb);
+
 #endif

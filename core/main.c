@@ -32,7 +32,7 @@ static const char usage[] =
     "                      load the demo city (idempotent)\n"
     "  import equipment|organizations FILE.csv [--skip-invalid] [--plugins DIR]\n"
     "                      load a register from CSV (UTF-8 or GB18030; see docs/import.md)\n"
-    "  sweep [--now YYYY-MM-DD]\n"
+    "  sweep [--plugins DIR] [--now YYYY-MM-DD]\n"
     "                      open hazards for overdue inspections, close those since inspected\n"
     "  token create --role ROLE [--jurisdiction CODE] [--org CREDIT_CODE] [--name NAME]\n"
     "                      create an account and its API token; the token is the last line printed\n"
@@ -197,7 +197,7 @@ static int cmd_demo(int argc, char **argv)
 
 static int cmd_sweep(int argc, char **argv)
 {
-  static const char *const names[] = { "--now", NULL };
+  static const char *const names[] = { "--now", "--plugins", NULL };
   if(!opts_known(argc, argv, 2, names, 0))
     return 2;
   struct sr_ctx ctx = { 0 };
@@ -209,8 +209,14 @@ static int cmd_sweep(int argc, char **argv)
     fprintf(stderr, "sereg sweep: --now wants a date YYYY-MM-DD, not '%s'\n", now);
     return 2;
   }
+  char err[1024];
+  if(!sr_plugins_publish_dir(plugin_dir(argc, argv), err, sizeof err)) {
+    fprintf(stderr, "sereg sweep: %s\n", err);
+    return 1;
+  }
+  ctx.plugins = sr_plugins_thread(err, sizeof err);
   ctx.db = connect_or_say();
-  if(!ctx.db)
+  if(!ctx.db || !ctx.plugins)
     return 1;
   struct sr_problem pb;
   sr_problem_init(&pb);
@@ -219,11 +225,15 @@ static int cmd_sweep(int argc, char **argv)
   char day[11];
   sr_date_format(ctx.today, day);
   if(ok)
-    printf("sweep %s: %ld hazard%s opened, %ld closed\n", day, res.opened, res.opened == 1 ? "" : "s", res.closed);
+    printf("sweep %s: %ld hazard%s opened, %ld closed, %ld rung%s fired (%ld held, %ld left by a failing plugin), "
+           "%ld rectification%s overdue\n", day, res.opened, res.opened == 1 ? "" : "s", res.closed, res.escalated,
+           res.escalated == 1 ? "" : "s", res.held, res.failed, res.overdue, res.overdue == 1 ? "" : "s");
   else
     print_problem(&pb);
   sr_problem_free(&pb);
   PQfinish(ctx.db);
+  sr_plugins_thread_release();
+  sr_plugins_unpublish();
   return ok ? 0 : 1;
 }
 
@@ -328,6 +338,15 @@ static int cmd_plugins(int argc, char **argv)
   for(int i = 0; p && i < sr_plugins_ntypes(p); i++) {
     const struct sr_eqtype *t = sr_plugins_type_at(p, i);
     printf("ok  %-22s %-16s %s@%s  %d attributes\n", t->file, t->code, t->name, t->version, t->nattrs);
+  }
+  const struct sr_ladder *l = p ? sr_plugins_ladder(p) : NULL;
+  if(l)
+    printf("ok  %-22s %-16s @%s  %d rungs\n", l->file, "escalation", l->version,
+           cJSON_GetArraySize(cJSON_GetObjectItem(l->spec, "rungs")));
+  for(int i = 0; p && i < sr_plugins_nworkflows(p); i++) {
+    const struct sr_workflow *w = sr_plugins_workflow_at(p, i);
+    printf("ok  %-22s %-16s %s@%s  %d states\n", w->file, w->code, w->name, w->version,
+           cJSON_GetArraySize(cJSON_GetObjectItem(w->spec, "states")));
   }
   sr_plugins_close(p);
   sr_plugin_bundle_release(b);

@@ -66,6 +66,20 @@ struct sr_eqtype {
   int nkinds;
   int next_due_ref;       /* next_due(eq, history, today), or -2 */
   int check_inspection_ref; /* check_inspection(eq, inspection), or -2 */
+  int hazards_ref;        /* hazards(eq, inspection, today), or -2 */
+};
+
+/* The escalation ladder (sereg.escalation): its definition, checked by sr_ladder_check. */
+struct sr_ladder {
+  char *file, *version;
+  cJSON *spec;
+  int decide_ref; /* decide(hazard, rung, today), or -2 */
+};
+
+/* A rectification workflow (sereg.workflow), checked by sr_workflow_check. */
+struct sr_workflow {
+  char *code, *name, *file, *version;
+  cJSON *spec;
 };
 
 /* The kinds every inspection must be one of. */
@@ -110,6 +124,23 @@ int sr_plugins_next_due(struct sr_plugins *p, const struct sr_eqtype *t, const c
 /* Runs the type's optional check_inspection(eq, inspection); its errors land in <pb> as fields. */
 int sr_plugins_check_inspection(struct sr_plugins *p, const struct sr_eqtype *t, const cJSON *eq,
                                 const cJSON *inspection, struct sr_problem *pb);
+
+/* Asks the type's hazards(eq, inspection, today) which hazards a result shows. On success *out
+ * is a list of {source, condition, grade, level, reason} the host has checked (caller owns it;
+ * an empty list when the type has no hazards()). A failing or malformed answer gives SR_PLUGIN. */
+int sr_plugins_hazards(struct sr_plugins *p, const struct sr_eqtype *t, const cJSON *eq, const cJSON *inspection,
+                       struct sr_date today, cJSON **out, struct sr_problem *pb);
+
+/* The loaded ladder, or NULL when no escalation plugin is loaded. */
+const struct sr_ladder *sr_plugins_ladder(const struct sr_plugins *p);
+const struct sr_workflow *sr_plugins_workflow(const struct sr_plugins *p, const char *code);
+int sr_plugins_nworkflows(const struct sr_plugins *p);
+const struct sr_workflow *sr_plugins_workflow_at(const struct sr_plugins *p, int i);
+/* Asks the ladder's optional decide(hazard, rung, today) about a rung that is due. *out is NULL
+ * (fire as declared) or a checked {hold = reason} or {grade, level, reason}; a failing or
+ * malformed answer returns false with the reason in <err>. */
+bool sr_plugins_decide(struct sr_plugins *p, const cJSON *hazard, const cJSON *rung, struct sr_date today,
+                       cJSON **out, char *err, size_t errsz);
 
 /* The attribute schema as JSON Schema (2020-12). Caller owns the result. */
 cJSON *sr_eqtype_schema_json(const struct sr_eqtype *t);

@@ -143,8 +143,10 @@ static int strict_newindex(lua_State *L)
                     lua_tostring(L, 2) ? lua_tostring(L, 2) : "?");
 }
 
-/* [-1, +1, e] sereg.equipment_type{...}: copies the manifest and marks the copy as a type. */
-static int l_equipment_type(lua_State *L)
+/* [-1, +1, e] sereg.equipment_type{...}, sereg.escalation{...}, sereg.workflow{...}: copies the
+ * manifest and marks the copy with its kind (the upvalue), so that a plugin cannot pass off a
+ * plain table as one. */
+static int l_manifest(lua_State *L)
 {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
@@ -157,7 +159,7 @@ static int l_equipment_type(lua_State *L)
   }
   lua_getfield(L, LUA_REGISTRYINDEX, KINDS_KEY);
   lua_pushvalue(L, 2);
-  lua_pushliteral(L, "equipment_type");
+  lua_pushvalue(L, lua_upvalueindex(1));
   lua_rawset(L, -3);
   lua_pop(L, 1);
   return 1;
@@ -245,7 +247,6 @@ static int l_end_of_month(lua_State *L)
 }
 
 static const luaL_Reg sereg_funcs[] = {
-  { "equipment_type", l_equipment_type },
   { "uscc_valid", l_uscc_valid },
   { "parse_date", l_parse_date },
   { "add_days", l_add_days },
@@ -308,6 +309,11 @@ static int setup_sandbox(lua_State *L)
   luaL_requiref(L, LUA_UTF8LIBNAME, luaopen_utf8, 0);
   template_lib(L, tmpl, "utf8", NULL);
   luaL_newlib(L, sereg_funcs);
+  for(const char *const *k = (const char *const[]){ "equipment_type", "escalation", "workflow", NULL }; *k; k++) {
+    lua_pushstring(L, *k);
+    lua_pushcclosure(L, l_manifest, 1);
+    lua_setfield(L, -2, *k);
+  }
   lua_setfield(L, tmpl, "sereg");
 
   /* getmetatable("") must not hand out the shared string library. */
@@ -659,7 +665,7 @@ static void read_kinds(lua_State *L, int idx, struct sr_eqtype *t, const char *f
 static void read_type(lua_State *L, int idx, const char *file)
 {
   static const char *const keys[] = { "code", "name", "version", "registration_class", "attributes",
-                                      "validate", "inspections", "next_due", "check_inspection", NULL };
+                                      "validate", "inspections", "next_due", "check_inspection", "hazards", NULL };
   struct sr_plugins *p = sr_lua_host(L);
   struct sr_eqtype *t = p->pending_type;
   check_keys(L, idx, keys, file);
@@ -696,6 +702,7 @@ static void read_type(lua_State *L, int idx, const char *file)
   t->validate_ref = opt_function_ref(L, idx, "validate", file);
   t->next_due_ref = opt_function_ref(L, idx, "next_due", file);
   t->check_inspection_ref = opt_function_ref(L, idx, "check_inspection", file);
+  t->hazards_ref = opt_function_ref(L, idx, "hazards", file);
   lua_getfield(L, idx, "inspections");
   if(!lua_isnil(L, -1))
     read_kinds(L, lua_gettop(L), t, file);
@@ -723,10 +730,15 @@ static int load_tramp(lua_State *L)
   lua_pushvalue(L, -2);
   lua_rawget(L, -2);
   const char *kind = lua_tostring(L, -1);
-  if(!lua_istable(L, -3) || !kind || strcmp(kind, "equipment_type") != 0)
-    return luaL_error(L, "%s: must return sereg.equipment_type{...}", job->src->name);
+  if(!lua_istable(L, -3) || !kind)
+    return luaL_error(L, "%s: must return sereg.equipment_type{...}, sereg.escalation{...} or "
+                         "sereg.workflow{...}", job->src->name);
+  bool type = strcmp(kind, "equipment_type") == 0;
   lua_pop(L, 2);
-  read_type(L, lua_gettop(L), job->src->name);
+  if(type)
+    read_type(L, lua_gettop(L), job->src->name);
+  else
+    sr_lua_read_flow(L, lua_gettop(L), job->src->name, kind);
   return 0;
 }
 
@@ -762,6 +774,7 @@ void sr_plugins_close(struct sr_plugins *p)
   for(int i = 0; i < p->ntypes; i++)
     sr_eqtype_free_fields(&p->types[i]);
   free(p->types);
+  sr_flow_free(p);
   free(p);
 }
 
@@ -794,8 +807,9 @@ struct sr_plugins *sr_plugins_open(const struct sr_plugin_bundle *b, char *err, 
   }
   p->mem_cap = SR_PLUGIN_MEMORY;
   p->types = calloc((size_t)(b->n ? b->n : 1), sizeof *p->types);
+  p->workflows = calloc((size_t)(b->n ? b->n : 1), sizeof *p->workflows);
   p->L = lua_newstate(l_alloc, p);
-  if(!p->types || !p->L) {
+  if(!p->types || !p->workflows || !p->L) {
     snprintf(err, errsz, "out of memory");
     sr_plugins_close(p);
     return NULL;
@@ -814,8 +828,11 @@ struct sr_plugins *sr_plugins_open(const struct sr_plugin_bundle *b, char *err, 
     p->pending_type->validate_ref = LUA_NOREF;
     p->pending_type->next_due_ref = LUA_NOREF;
     p->pending_type->check_inspection_ref = LUA_NOREF;
+    p->pending_type->hazards_ref = LUA_NOREF;
     bool ok = sr_lua_pcall(p, load_tramp, &job, SR_PLUGIN_LOAD_BUDGET, why, sizeof why);
     p->pending_type = NULL;
+    cJSON_Delete(p->pending_json);
+    p->pending_json = NULL;
     if(!ok) {
       sr_eqtype_free_fields(&p->types[p->ntypes]);
       /* Prefix the file name unless Lua already did ("elevator.lua:12: ..."). */
@@ -826,9 +843,10 @@ struct sr_plugins *sr_plugins_open(const struct sr_plugin_bundle *b, char *err, 
       sr_plugins_close(p);
       return NULL;
     }
-    p->ntypes++;
+    if(p->types[p->ntypes].code) /* this file declared a type, not a ladder or a workflow */
+      p->ntypes++;
   }
-  if(!check_unique(p, err, errsz)) {
+  if(!check_unique(p, err, errsz) || !sr_flow_check_set(p, err, errsz)) {
     sr_plugins_close(p);
     return NULL;
   }

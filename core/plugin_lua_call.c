@@ -155,9 +155,7 @@ static cJSON *park(lua_State *L, cJSON *item)
   return item;
 }
 
-/* [-0, +0, e] Converts the Lua value at <idx> to JSON: tables with keys 1..n become arrays,
- * tables with string keys objects. Bounded in depth and size; raises on anything else. */
-static cJSON *lua_to_json(lua_State *L, int idx, int depth, int *budget)
+cJSON *sr_lua_to_json(lua_State *L, int idx, int depth, int *budget)
 {
   idx = lua_absindex(L, idx);
   if(depth > 8 || --(*budget) < 0)
@@ -189,7 +187,7 @@ static cJSON *lua_to_json(lua_State *L, int idx, int depth, int *budget)
   if(array) {
     for(lua_Unsigned i = 1; i <= n; i++) {
       lua_rawgeti(L, idx, (lua_Integer)i);
-      cJSON *item = lua_to_json(L, -1, depth + 1, budget);
+      cJSON *item = sr_lua_to_json(L, -1, depth + 1, budget);
       cJSON_AddItemToArray(out, cJSON_DetachItemViaPointer(sr_lua_host(L)->pending_json, item));
       lua_pop(L, 1);
     }
@@ -199,7 +197,7 @@ static cJSON *lua_to_json(lua_State *L, int idx, int depth, int *budget)
     while(lua_next(L, idx)) {
       if(lua_type(L, -2) != LUA_TSTRING)
         luaL_error(L, "the answer mixes list and named entries in one table");
-      cJSON *item = lua_to_json(L, -1, depth + 1, budget);
+      cJSON *item = sr_lua_to_json(L, -1, depth + 1, budget);
       cJSON_AddItemToObject(out, lua_tostring(L, -2), cJSON_DetachItemViaPointer(sr_lua_host(L)->pending_json, item));
       lua_pop(L, 1);
     }
@@ -241,7 +239,7 @@ static int due_tramp(lua_State *L)
       return luaL_error(L, "next_due() answered an unknown key '%s'", k ? k : "(not a string)");
   }
   int budget = 500;
-  lua_to_json(L, r, 0, &budget); /* parked under the pending root, which the caller takes */
+  sr_lua_to_json(L, r, 0, &budget); /* parked under the pending root, which the caller takes */
   return 0;
 }
 

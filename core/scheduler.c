@@ -8,6 +8,7 @@
 #include "db.h"
 #include "hazard.h"
 #include "log.h"
+#include "plugin.h"
 #include "problem.h"
 #include "util.h"
 
@@ -31,6 +32,11 @@ static void sweep_once(void)
     sr_error("sweep: %s", err);
     return;
   }
+  ctx.plugins = sr_plugins_thread(err, sizeof err); /* the ladder, as reloaded by SIGHUP */
+  if(!ctx.plugins) {
+    sr_error("sweep: %s", err);
+    return;
+  }
   struct sr_problem pb;
   sr_problem_init(&pb);
   struct sr_sweep_result res;
@@ -38,8 +44,9 @@ static void sweep_once(void)
   sr_date_format(ctx.today, day);
   if(sr_sweep(&ctx, &res, &pb) != SR_OK)
     sr_error("sweep %s failed: %s", day, pb.detail);
-  else if(res.opened || res.closed)
-    sr_info("sweep %s: %ld hazards opened, %ld closed", day, res.opened, res.closed);
+  else if(res.opened || res.closed || res.escalated || res.overdue || res.failed)
+    sr_info("sweep %s: %ld hazards opened, %ld closed, %ld rungs fired (%ld held, %ld left by a failing plugin), "
+            "%ld rectifications overdue", day, res.opened, res.closed, res.escalated, res.held, res.failed, res.overdue);
   sr_problem_free(&pb);
 }
 
@@ -58,6 +65,7 @@ static void *run(void *arg)
       ; /* woken early without a stop: wait out the rest */
   }
   pthread_mutex_unlock(&sched.lock);
+  sr_plugins_thread_release();
   sr_db_thread_release();
   return NULL;
 }

@@ -46,10 +46,40 @@ local function next_due(eq, history, today)
     or ("first external inspection 1 year after commissioning on " .. eq.commissioned_on) }
 end
 
+-- GB 45067-2024 §5.2: what makes a boiler in use a major hazard (重大事故隐患).
+local MAJOR_DEFECTS = {
+  safety_valve_failed = "安全阀（爆破片）缺失或失效",
+  thermal_instrument_failed = "热工仪表失效或控制电源失去",
+  protection_interlock_failed = "报警、联锁或熄火保护装置缺失或失效",
+  pressure_part_leak = "受压部件泄漏、炉墙烧红或塌落",
+  main_pipe_leak = "电站锅炉主蒸汽管道或主给水管道泄漏或爆管",
+}
+
+local function hazards(eq, inspection, today)
+  if eq.status ~= "in_service" then return nil end
+  local found = {}
+  if not inspection.passed then
+    found[#found + 1] = { source = "failed_in_use", condition = "failed_result", grade = "major", level = "city",
+      reason = "GB 45067-2024 §5.2: conclusion " .. inspection.conclusion_text .. " in report "
+        .. inspection.report_number .. " on " .. inspection.inspected_on .. ", and the boiler is still in use" }
+  end
+  for _, d in ipairs(inspection.defects) do
+    local major = d.code and MAJOR_DEFECTS[d.code]
+    if major then
+      found[#found + 1] = { source = "defect", condition = (d.code:gsub(":", "_")), grade = "major", level = "city",
+        reason = "GB 45067-2024 §5.2: " .. major .. " (report " .. inspection.report_number .. ")" }
+    elseif d.severity == "major" and d.code then
+      found[#found + 1] = { source = "defect", condition = (d.code:gsub(":", "_")), grade = "general",
+        reason = "major defect " .. d.code .. " in report " .. inspection.report_number .. " awaits rectification" }
+    end
+  end
+  return found
+end
+
 return sereg.equipment_type {
   code = "boiler",
   name = "锅炉",
-  version = "1.2.0",
+  version = "1.3.0",
   registration_class = "锅",
   attributes = {
     variety = {
@@ -79,6 +109,7 @@ return sereg.equipment_type {
     internal = { conclusions = MEETS },
   },
   next_due = next_due,
+  hazards = hazards,
 
   validate = function(eq)
     local a, errors = eq.attributes, {}

@@ -105,10 +105,40 @@ local function next_due(eq, history, today)
   return { date = due, kind = kind, reason = reason, basis = basis }
 end
 
+-- GB 45067-2024 §5.6: defects that make a lift in use a major hazard (重大事故隐患). Any other
+-- defect the inspector calls major is a general hazard (一般事故隐患) for the district to follow.
+local MAJOR_DEFECTS = {
+  door_lock_circuit_shorted = "层门/轿门门锁回路被短接",
+  door_anti_pinch_failed = "门防夹人保护装置失效",
+  safety_gear_failed = "安全钳、限速器或缓冲器失效",
+  brake_failed = "制动器失效",
+}
+
+local function hazards(eq, inspection, today)
+  if eq.status ~= "in_service" then return nil end -- not in use: nothing is endangered
+  local found = {}
+  if not inspection.passed then
+    found[#found + 1] = { source = "failed_in_use", condition = "failed_result", grade = "major", level = "city",
+      reason = "GB 45067-2024 §5.6: conclusion " .. inspection.conclusion_text .. " in report "
+        .. inspection.report_number .. " on " .. inspection.inspected_on .. ", and the lift is still in use" }
+  end
+  for _, d in ipairs(inspection.defects) do
+    local major = d.code and MAJOR_DEFECTS[d.code]
+    if major then
+      found[#found + 1] = { source = "defect", condition = (d.code:gsub(":", "_")), grade = "major", level = "city",
+        reason = "GB 45067-2024 §5.6: " .. major .. " (report " .. inspection.report_number .. ")" }
+    elseif d.severity == "major" and d.code then
+      found[#found + 1] = { source = "defect", condition = (d.code:gsub(":", "_")), grade = "general",
+        reason = "major defect " .. d.code .. " in report " .. inspection.report_number .. " awaits rectification" }
+    end
+  end
+  return found
+end
+
 return sereg.equipment_type {
   code = "elevator",
   name = "电梯",
-  version = "1.2.0",
+  version = "1.3.0",
   registration_class = "梯",
   attributes = {
     variety = {
@@ -133,6 +163,7 @@ return sereg.equipment_type {
     self_test = { conclusions = CONCLUSIONS },
   },
   next_due = next_due,
+  hazards = hazards,
 
   -- Rules across attributes; the schema has already checked each one alone.
   validate = function(eq)

@@ -64,10 +64,39 @@ local function next_due(eq, history, today)
            reason = "annual check every year, last " .. (last_check or ("commissioning on " .. eq.commissioned_on)) }
 end
 
+-- 总局令第57号 art. 25 and GB 45067-2024 (REGULATIONS §4.2-4.3): a vessel that failed, or was
+-- rated safety grade 5, and is still in use; safety accessories missing or failed.
+local MAJOR_DEFECTS = {
+  safety_valve_failed = "安全阀或爆破片缺失或失效",
+  emergency_shutoff_failed = "紧急切断装置缺失或失效",
+}
+
+local function hazards(eq, inspection, today)
+  if eq.status ~= "in_service" then return nil end
+  local found = {}
+  if not inspection.passed or inspection.safety_grade == 5 then
+    found[#found + 1] = { source = "failed_in_use", condition = "failed_result", grade = "major", level = "city",
+      reason = "conclusion " .. inspection.conclusion_text
+        .. (inspection.safety_grade and (", safety grade " .. inspection.safety_grade) or "")
+        .. " in report " .. inspection.report_number .. ", and the vessel is still in use" }
+  end
+  for _, d in ipairs(inspection.defects) do
+    local major = d.code and MAJOR_DEFECTS[d.code]
+    if major then
+      found[#found + 1] = { source = "defect", condition = (d.code:gsub(":", "_")), grade = "major", level = "city",
+        reason = major .. " (report " .. inspection.report_number .. ")" }
+    elseif d.severity == "major" and d.code then
+      found[#found + 1] = { source = "defect", condition = (d.code:gsub(":", "_")), grade = "general",
+        reason = "major defect " .. d.code .. " in report " .. inspection.report_number .. " awaits rectification" }
+    end
+  end
+  return found
+end
+
 return sereg.equipment_type {
   code = "pressure_vessel",
   name = "固定式压力容器",
-  version = "1.2.0",
+  version = "1.3.0",
   registration_class = "容",
   attributes = {
     variety = {
@@ -88,6 +117,7 @@ return sereg.equipment_type {
     annual_check = { conclusions = MEETS },
   },
   next_due = next_due,
+  hazards = hazards,
 
   -- The use decision follows from the grade: 1-3 允许使用, 4 监控使用, 5 不允许使用.
   check_inspection = function(eq, inspection)

@@ -1,0 +1,145 @@
+/* api_hazard.c -- HTTP handlers for hazards, rectifications and evidence. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_int.h"
+#include "evidence.h"
+#include "hazard.h"
+#include "rectification.h"
+#include "sql.h"
+#include "util.h"
+
+const char *sr_api_enum(struct sr_call *call, const char *name, const char *const *allowed, const char *say)
+{
+  const char *v = sr_call_query(call, name);
+  if(!v)
+    return NULL;
+  for(const char *const *a = allowed; *a; a++)
+    if(strcmp(v, *a) == 0)
+      return v;
+  sr_problem_field(&call->pb, name, "must be one of %s", say);
+  return NULL;
+}
+
+void sr_h_hazard_list(struct sr_call *call)
+{
+  static const char *const q[] = { "equipment_id", "jurisdiction", "grade", "level", "status", "source",
+                                   "limit", "cursor", NULL };
+  static const char *const grades[] = { "general", "major", NULL }, *const levels[] = { "district", "city", NULL },
+                           *const statuses[] = { "open", "closed", NULL },
+                           *const sources[] = { "overdue", "failed_in_use", "defect", "patrol", "manual", NULL };
+  struct sr_hazard_filter f;
+  memset(&f, 0, sizeof f);
+  if(!sr_call_query_only(call, q) || !sr_api_page(call, &f.limit, &f.after_id))
+    return;
+  const char *eid = sr_call_query(call, "equipment_id");
+  if(eid && !sr_parse_long(eid, 1, 1L << 50, &f.equipment_id))
+    sr_problem_field(&call->pb, "equipment_id", "must be a positive whole number");
+  f.jurisdiction = sr_call_query(call, "jurisdiction");
+  f.grade = sr_api_enum(call, "grade", grades, "general, major");
+  f.level = sr_api_enum(call, "level", levels, "district, city");
+  f.status = sr_api_enum(call, "status", statuses, "open, closed");
+  f.source = sr_api_enum(call, "source", sources, "overdue, failed_in_use, defect, patrol, manual");
+  if(call->pb.err != SR_OK) {
+    call->pb.err = SR_BAD_REQUEST;
+    return;
+  }
+  sr_hazard_list(&call->ctx, &f, &call->json, &call->pb);
+}
+
+void sr_h_hazard_get(struct sr_call *call)
+{
+  static const char *const q[] = { NULL };
+  if(sr_call_query_only(call, q) && sr_hazard_get(&call->ctx, call->id, &call->json, &call->pb) == SR_OK)
+    sr_api_etag(call, call->json);
+}
+
+
+void sr_h_hazard_create(struct sr_call *call)
+{
+  cJSON *body = sr_api_body(call);
+  if(!body)
+    return;
+  if(sr_hazard_report(&call->ctx, body, &call->json, &call->pb) == SR_OK) {
+    call->status = 201;
+    sr_api_etag(call, call->json);
+    snprintf(call->location, sizeof call->location, "/api/v1/hazards/%d", cJSON_GetObjectItem(call->json, "id")->valueint);
+  }
+  cJSON_Delete(body);
+}
+
+/* ==== rectifications ==== */
+
+void sr_h_rect_list(struct sr_call *call)
+{
+  static const char *const q[] = { "hazard_id", "workflow", "state", "jurisdiction", "open", "limit", "cursor", NULL };
+  static const char *const bools[] = { "true", "false", NULL };
+  struct sr_rectification_filter f;
+  memset(&f, 0, sizeof f);
+  f.open = -1;
+  if(!sr_call_query_only(call, q) || !sr_api_page(call, &f.limit, &f.after_id))
+    return;
+  const char *hid = sr_call_query(call, "hazard_id");
+  if(hid && !sr_parse_long(hid, 1, 1L << 50, &f.hazard_id))
+    sr_problem_field(&call->pb, "hazard_id", "must be a positive whole number");
+  f.workflow = sr_call_query(call, "workflow");
+  f.state = sr_call_query(call, "state");
+  f.jurisdiction = sr_call_query(call, "jurisdiction");
+  const char *open = sr_api_enum(call, "open", bools, "true, false");
+  if(open)
+    f.open = strcmp(open, "true") == 0;
+  if(call->pb.err != SR_OK) {
+    call->pb.err = SR_BAD_REQUEST;
+    return;
+  }
+  sr_rectification_list(&call->ctx, &f, &call->json, &call->pb);
+}
+
+void sr_h_rect_create(struct sr_call *call)
+{
+  cJSON *body = sr_api_body(call);
+  if(!body)
+    return;
+  if(sr_rectification_open(&call->ctx, body, &call->json, &call->pb) == SR_OK) {
+    call->status = 201;
+    sr_api_etag(call, call->json);
+    snprintf(call->location, sizeof call->location, "/api/v1/rectifications/%d",
+             cJSON_GetObjectItem(call->json, "id")->valueint);
+  }
+  cJSON_Delete(body);
+}
+
+void sr_h_rect_get(struct sr_call *call)
+{
+  static const char *const q[] = { NULL };
+  if(sr_call_query_only(call, q) && sr_rectification_get(&call->ctx, call->id, &call->json, &call->pb) == SR_OK)
+    sr_api_etag(call, call->json);
+}
+
+void sr_h_rect_transition(struct sr_call *call)
+{
+  long version;
+  if(!sr_api_if_match(call, &version))
+    return;
+  cJSON *body = sr_api_body(call);
+  if(!body)
+    return;
+  if(sr_rectification_transition(&call->ctx, call->id, version, body, &call->json, &call->pb) == SR_OK)
+    sr_api_etag(call, call->json);
+  cJSON_Delete(body);
+}
+
+/* ==== evidence ==== */
+
+/* The file is the body, sent with its own Content-Type; its name comes in the query. */
+void sr_h_evidence_create(struct sr_call *call)
+{
+  static const char *const q[] = { "name", NULL };
+  if(!sr_call_query_only(call, q))
+    return;
+  int status = 201;
+  if(sr_evidence_store(&call->ctx, sr_call_query(call, "name"), call->content_type, call->body, call->body_len,
+                       &call->json, &status, &call->pb) == SR_OK)
+    call->status = status;
+}

@@ -1,0 +1,31 @@
+/* api_int.h -- what the HTTP handler files share: reading bodies, paging, versions. */
+#ifndef sr_api_int_h
+#define sr_api_int_h
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+#include "http.h"
+
+/* The body as a JSON object, or NULL with the problem set. Caller owns it. */
+cJSON *sr_api_body(struct sr_call *call);
+/* Answers with ETag "<version>" of <rec>. */
+void sr_api_etag(struct sr_call *call, const cJSON *rec);
+/* limit and cursor of a list in id order; false with the problem set. */
+bool sr_api_page(struct sr_call *call, long *limit, long *after);
+/* The If-Match version a change needs (428 when missing, 400 when malformed). */
+bool sr_api_if_match(struct sr_call *call, long *version);
+/* Query parameter <name> when it is one of <allowed>; else a field error (and NULL). */
+const char *sr_api_enum(struct sr_call *call, const char *name, const char *const *allowed, const char *say);
+
+/* api_hazard.c */
+void sr_h_hazard_list(struct sr_call *call);
+void sr_h_hazard_get(struct sr_call *call);
+void sr_h_hazard_create(struct sr_call *call);
+void sr_h_rect_list(struct sr_call *call);
+void sr_h_rect_create(struct sr_call *call);
+void sr_h_rect_get(struct sr_call *call);
+void sr_h_rect_transition(struct sr_call *call);
+void sr_h_evidence_create(struct sr_call *call);
+
+#endif

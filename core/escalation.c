@@ -1,0 +1,414 @@
+/* escalation.c -- see escalation.h. */
+#include "escalation.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "flow.h"
+#include "log.h"
+#include "plugin.h"
+#include "rectification.h"
+#include "sweep_int.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* Runs <sql> expecting rows (or none); a failure is classified for the sweep's retries. */
+static PGresult *query(struct sr_ctx *c, const char *sql, int n, const char *const *p, const char *what,
+                       struct sr_problem *pb)
+{
+  PGresult *r = sr_db_exec(c->db, sql, n, p);
+  if(sr_db_ok(r, PGRES_TUPLES_OK) || sr_db_ok(r, PGRES_COMMAND_OK))
+    return r;
+  sr_sweep_failed(r, pb, what);
+  PQclear(r);
+  return NULL;
+}
+
+enum sr_err sr_rule_store(struct sr_ctx *c, const char *kind, const char *file, const char *version,
+                          const cJSON *spec, char *rule, size_t n, struct sr_problem *pb)
+{
+  snprintf(rule, n, "%s@%s", file, version);
+  char *text = cJSON_PrintUnformatted(spec);
+  if(!text)
+    return sr_problem_set(pb, SR_INTERNAL, "out of memory");
+  const char *p[] = { rule, kind, text };
+  /* The row a concurrent transaction inserts first wins; the SELECT sees the committed one. */
+  PGresult *r = query(c,
+                      "WITH ins AS (INSERT INTO rule_definition (rule, kind, spec) VALUES ($1, $2, $3::jsonb) "
+                      "  ON CONFLICT (rule) DO NOTHING RETURNING 1) "
+                      "SELECT (SELECT spec = $3::jsonb FROM rule_definition WHERE rule = $1) AS same",
+                      3, p, "could not store the rule definition", pb);
+  free(text);
+  if(!r)
+    return pb->err;
+  const char *same = sr_db_get(r, 0, "same");
+  if(same && strcmp(same, "f") == 0)
+    sr_warn("%s changed without a new version: what runs under it keeps the definition stored first; "
+            "give the plugin a new version", rule);
+  PQclear(r);
+  return SR_OK;
+}
+
+enum sr_err sr_ladder_rule(struct sr_ctx *c, char *rule, size_t n, struct sr_problem *pb)
+{
+  const struct sr_ladder *l = c->plugins ? sr_plugins_ladder(c->plugins) : NULL;
+  rule[0] = '\0';
+  if(!l)
+    return SR_OK;
+  return sr_rule_store(c, "escalation", l->file, l->version, l->spec, rule, n, pb);
+}
+
+enum sr_err sr_hazard_open(struct sr_ctx *c, const struct sr_hazard_new *h, long *id, struct sr_problem *pb)
+{
+  *id = 0;
+  char ladder[300], key[400], eid[32], today[11], account[32];
+  if(sr_ladder_rule(c, ladder, sizeof ladder, pb) != SR_OK)
+    return pb->err;
+  snprintf(key, sizeof key, "%s:%s", h->condition, h->occasion);
+  snprintf(eid, sizeof eid, "%ld", h->equipment_id);
+  sr_date_format(c->today, today);
+  char *facts = cJSON_PrintUnformatted(h->facts);
+  char *evidence = h->evidence ? cJSON_PrintUnformatted(h->evidence) : strdup("[]");
+  const char *p[] = { eid, h->source, key, h->grade, h->level, today, h->rule, facts, ladder[0] ? ladder : NULL,
+                      sr_actor_account(c, account), evidence, sr_role_name(c->who.role), h->reason, c->request_id,
+                      h->condition };
+  /* One condition, one open hazard: a second failed result while the first is open adds
+   * nothing, and the unique key keeps a repeated occasion from opening it twice. */
+  PGresult *r = facts && evidence ? query(c,
+      "WITH h AS (INSERT INTO hazard (equipment_id, source, condition_key, grade, level, found_on, rule, facts, "
+      "    ladder, reported_by, evidence) "
+      "  SELECT $1, $2, $3, $4, $5, $6::date, $7, $8::jsonb, $9, $10::bigint, $11::jsonb "
+      "  WHERE NOT EXISTS (SELECT 1 FROM hazard o WHERE o.equipment_id = $1 AND o.source = $2 AND o.status = 'open' "
+      "    AND split_part(o.condition_key, ':', 1) = $15) "
+      "  ON CONFLICT (equipment_id, source, condition_key) DO NOTHING "
+      "  RETURNING id, sereg_hazard_json(hazard) AS j), "
+      "ev AS (INSERT INTO hazard_event (hazard_id, action, actor_account, actor_role, reason, effective_on, after) "
+      "  SELECT id, 'open', $10::bigint, $12, $13, $6::date, j FROM h), "
+      "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
+      "  SELECT $10::bigint, $12, 'hazard.open', 'hazard', id::text, $14, j FROM h), "
+      "ob AS (INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
+      "  SELECT 'hazard.opened', 'hazard', id::text, j->>'jurisdiction', j FROM h) "
+      "SELECT id FROM h",
+      15, p, "could not open the hazard", pb) : NULL;
+  free(facts);
+  free(evidence);
+  if(!r)
+    return pb->err != SR_OK ? pb->err : sr_problem_set(pb, SR_INTERNAL, "out of memory");
+  if(PQntuples(r) == 1)
+    *id = atol(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  if(*id && ladder[0]) {
+    char ids[40];
+    snprintf(ids, sizeof ids, "{%ld}", *id);
+    return sr_ladder_schedule(c, ids, pb);
+  }
+  return SR_OK;
+}
+
+enum sr_err sr_ladder_schedule(struct sr_ctx *c, const char *ids, struct sr_problem *pb)
+{
+  const char *p[] = { ids };
+  /* The rungs come from the definition the hazard was opened under, not the loaded plugin. */
+  PGresult *r = query(c,
+      "INSERT INTO deadline (hazard_id, kind, due_on, spec) "
+      "SELECT h.id, 'rung:' || (r->>'id'), h.found_on + (r->>'after_days')::int, r "
+      "FROM hazard h JOIN rule_definition d ON d.rule = h.ladder "
+      "CROSS JOIN LATERAL jsonb_array_elements(d.spec->'rungs') r "
+      "WHERE h.id = ANY ($1::bigint[]) AND h.status = 'open' AND r ? 'after_days' "
+      "AND (NOT coalesce(r->'when' ? 'source', false) OR r->'when'->'source' ? h.source) "
+      "AND (NOT coalesce(r->'when' ? 'grade', false) OR r->'when'->'grade' ? h.grade) "
+      "ON CONFLICT DO NOTHING",
+      1, p, "could not schedule the ladder", pb);
+  if(!r)
+    return pb->err;
+  PQclear(r);
+  struct sr_fire_result fired;
+  return sr_deadlines_fire(c, ids, &fired, pb);
+}
+
+/* Marks deadline <did> as done today with <outcome>. */
+static enum sr_err mark(struct sr_ctx *c, const char *did, const char *outcome, struct sr_problem *pb)
+{
+  char today[11];
+  sr_date_format(c->today, today);
+  const char *p[] = { did, today, outcome };
+  PGresult *r = query(c, "UPDATE deadline SET fired_on = $2::date, outcome = $3 WHERE id = $1", 3, p,
+                      "could not mark the deadline", pb);
+  PQclear(r);
+  return r ? SR_OK : pb->err;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The more serious of two grades or levels. */
+static const char *raise_to(const char *now, const char *to, int (*rank)(const char *))
+{
+  return to && rank(to) > rank(now) ? to : now;
+}
+
+/* Applies <rung> to hazard <hid> (locked by the caller, JSON <h>), with what decide() said. */
+static enum sr_err apply_rung(struct sr_ctx *c, const char *hid, const cJSON *h, const cJSON *rung,
+                              const cJSON *decision, struct sr_problem *pb)
+{
+  const cJSON *set = cJSON_GetObjectItemCaseSensitive(rung, "set");
+  const char *g0 = str(h, "grade"), *l0 = str(h, "level");
+  const char *g1 = raise_to(g0, str(set, "grade"), sr_grade_rank), *l1 = raise_to(l0, str(set, "level"), sr_level_rank);
+  g1 = raise_to(g1, str(decision, "grade"), sr_grade_rank);
+  l1 = raise_to(l1, str(decision, "level"), sr_level_rank);
+  char reason[1200];
+  snprintf(reason, sizeof reason, "rung %s: %s%s%s", str(rung, "id"), str(rung, "reason"),
+           decision ? "; the ladder decided: " : "", decision ? str(decision, "reason") : "");
+  cJSON *detail = cJSON_CreateObject();
+  cJSON_AddStringToObject(detail, "rung", str(rung, "id"));
+  cJSON_AddStringToObject(detail, "reason", reason);
+  cJSON_AddStringToObject(detail, "grade_from", g0);
+  cJSON_AddStringToObject(detail, "grade_to", g1);
+  cJSON_AddStringToObject(detail, "level_from", l0);
+  cJSON_AddStringToObject(detail, "level_to", l1);
+  const cJSON *notify = cJSON_GetObjectItemCaseSensitive(rung, "notify");
+  cJSON_AddItemToObject(detail, "notify", notify ? cJSON_Duplicate(notify, 1) : cJSON_CreateArray());
+  if(str(rung, "propose"))
+    cJSON_AddStringToObject(detail, "propose", str(rung, "propose"));
+  char *dtext = cJSON_PrintUnformatted(detail);
+  cJSON_Delete(detail);
+  char today[11], account[32];
+  sr_date_format(c->today, today);
+  const char *p[] = { hid, g1, l1, today, sr_actor_account(c, account), sr_role_name(c->who.role), reason,
+                      c->request_id, dtext };
+  PGresult *r = dtext ? query(c,
+      "WITH h AS (UPDATE hazard SET grade = $2, level = $3, version = version + 1, updated_at = now() "
+      "  WHERE id = $1 RETURNING id, sereg_hazard_json(hazard) AS j), "
+      "ev AS (INSERT INTO hazard_event (hazard_id, action, actor_account, actor_role, reason, effective_on, after) "
+      "  SELECT id, 'escalate', $5::bigint, $6, $7, $4::date, j FROM h), "
+      "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
+      "  SELECT $5::bigint, $6, 'hazard.escalate', 'hazard', id::text, $8, $9::jsonb FROM h) "
+      "INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
+      "  SELECT 'hazard.escalated', 'hazard', id::text, j->>'jurisdiction', $9::jsonb || jsonb_build_object('hazard', j) "
+      "  FROM h",
+      9, p, "could not escalate the hazard", pb) : NULL;
+  free(dtext);
+  if(!r)
+    return pb->err != SR_OK ? pb->err : sr_problem_set(pb, SR_INTERNAL, "out of memory");
+  PQclear(r);
+  if(str(rung, "propose"))
+    return sr_rectification_propose(c, atol(hid), str(rung, "propose"), reason, pb);
+  return SR_OK;
+}
+
+/* Fires rung <rung> of deadline row <did> for hazard <hid>. */
+static enum sr_err fire_rung(struct sr_ctx *c, const char *did, const char *hid, const cJSON *rung,
+                             struct sr_fire_result *out, struct sr_problem *pb)
+{
+  const char *p[] = { hid };
+  PGresult *r = query(c, "SELECT h.status, coalesce(h.ladder, '') AS ladder, sereg_hazard_json(h)::text AS j "
+                         "FROM hazard h WHERE h.id = $1 FOR UPDATE",
+                      1, p, "could not read the hazard", pb);
+  if(!r)
+    return pb->err;
+  if(PQntuples(r) != 1 || strcmp(sr_db_get(r, 0, "status"), "open") != 0) {
+    PQclear(r);
+    out->moot++;
+    return mark(c, did, "moot: the hazard is closed", pb);
+  }
+  cJSON *h = cJSON_Parse(sr_db_get(r, 0, "j"));
+  /* decide() speaks for the ladder it belongs to: a hazard under an older ladder gets its rungs
+   * as they were declared. */
+  const struct sr_ladder *l = sr_plugins_ladder(c->plugins);
+  char loaded[300] = "";
+  if(l)
+    snprintf(loaded, sizeof loaded, "%s@%s", l->file, l->version);
+  bool ask = l && strcmp(loaded, sr_db_get(r, 0, "ladder")) == 0;
+  PQclear(r);
+  cJSON *decision = NULL;
+  char err[512];
+  enum sr_err e = SR_OK;
+  if(!h)
+    e = sr_problem_set(pb, SR_INTERNAL, "could not read the hazard");
+  else if(ask && !sr_plugins_decide(c->plugins, h, rung, c->today, &decision, err, sizeof err)) {
+    sr_warn("escalation: hazard %s rung %s left pending: %s@%s decide() failed: %s", hid, str(rung, "id"),
+            l->file, l->version, err);
+    out->failed++;
+  }
+  else if(decision && cJSON_GetObjectItemCaseSensitive(decision, "hold"))
+    out->held++;
+  else if((e = apply_rung(c, hid, h, rung, decision, pb)) == SR_OK && (e = mark(c, did, "fired", pb)) == SR_OK)
+    out->fired++;
+  cJSON_Delete(decision);
+  cJSON_Delete(h);
+  return e;
+}
+
+/* The hazard's rungs that fire on <trigger>: each once per hazard, through a deadline row
+ * written and fired now. */
+static enum sr_err fire_event_rungs(struct sr_ctx *c, const char *hid, const char *trigger,
+                                    struct sr_fire_result *out, struct sr_problem *pb)
+{
+  char today[11];
+  sr_date_format(c->today, today);
+  const char *p[] = { hid, trigger, today };
+  PGresult *r = query(c,
+      "INSERT INTO deadline (hazard_id, kind, due_on, spec) "
+      "SELECT h.id, 'rung:' || (r->>'id'), $3::date, r "
+      "FROM hazard h JOIN rule_definition d ON d.rule = h.ladder "
+      "CROSS JOIN LATERAL jsonb_array_elements(d.spec->'rungs') r "
+      "WHERE h.id = $1 AND h.status = 'open' AND r->>'on' = $2 "
+      "AND (NOT coalesce(r->'when' ? 'source', false) OR r->'when'->'source' ? h.source) "
+      "AND (NOT coalesce(r->'when' ? 'grade', false) OR r->'when'->'grade' ? h.grade) "
+      "ON CONFLICT DO NOTHING RETURNING id, spec::text",
+      3, p, "could not schedule the hazard's rungs", pb);
+  if(!r)
+    return pb->err;
+  enum sr_err e = SR_OK;
+  for(int i = 0; i < PQntuples(r) && e == SR_OK; i++) {
+    cJSON *rung = cJSON_Parse(PQgetvalue(r, i, 1));
+    e = rung ? fire_rung(c, PQgetvalue(r, i, 0), hid, rung, out, pb) : sr_problem_set(pb, SR_INTERNAL, "bad rung");
+    cJSON_Delete(rung);
+  }
+  PQclear(r);
+  return e;
+}
+
+/* A workflow state's deadline: if the rectification is still in the state it was set for, it
+ * is overdue; otherwise the row is moot. */
+static enum sr_err fire_state(struct sr_ctx *c, const char *did, const char *rid, const char *kind,
+                              const cJSON *spec, struct sr_fire_result *out, struct sr_problem *pb)
+{
+  const char *p[] = { rid };
+  PGresult *r = query(c, "SELECT 'state:' || r.state || '@' || r.version AS at, r.state, "
+                         "  sereg_rectification_json(r)::text AS j, "
+                         "  (SELECT array_agg(rh.hazard_id ORDER BY rh.hazard_id) FROM rectification_hazard rh "
+                         "   JOIN hazard h ON h.id = rh.hazard_id WHERE rh.rectification_id = r.id "
+                         "   AND h.status = 'open')::text AS hazards "
+                         "FROM rectification r WHERE r.id = $1 FOR UPDATE",
+                      1, p, "could not read the rectification", pb);
+  if(!r)
+    return pb->err;
+  if(PQntuples(r) != 1 || strcmp(sr_db_get(r, 0, "at"), kind) != 0) {
+    PQclear(r);
+    out->moot++;
+    return mark(c, did, "moot: the rectification has moved on", pb);
+  }
+  char today[11], account[32], note[300];
+  sr_date_format(c->today, today);
+  snprintf(note, sizeof note, "the deadline of state %s (%s) has passed", sr_db_get(r, 0, "state"), str(spec, "due_on"));
+  const char *q[] = { rid, sr_db_get(r, 0, "state"), sr_actor_account(c, account), sr_role_name(c->who.role), note,
+                      today, c->request_id, sr_db_get(r, 0, "j"), str(spec, "due_on") };
+  PGresult *w = query(c,
+      "WITH ev AS (INSERT INTO rectification_event (rectification_id, action, from_state, to_state, actor_account, "
+      "    actor_role, note, effective_on) VALUES ($1, 'overdue', $2, $2, $3::bigint, $4, $5, $6::date)), "
+      "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
+      "  VALUES ($3::bigint, $4, 'rectification.overdue', 'rectification', $1, $7, $8::jsonb)) "
+      "INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
+      "  VALUES ('rectification.overdue', 'rectification', $1, $8::jsonb->>'jurisdiction', "
+      "    jsonb_build_object('rectification', $8::jsonb, 'state', $2, 'due_on', $9, 'reason', $5))",
+      9, q, "could not report the overdue rectification", pb);
+  PQclear(w);
+  enum sr_err e = w ? mark(c, did, "overdue", pb) : pb->err;
+  if(e == SR_OK)
+    out->overdue++;
+  /* "{1,2}": the open hazards, each up its own ladder */
+  const char *list = sr_db_get(r, 0, "hazards");
+  for(const char *s = list ? list + 1 : NULL; s && *s && *s != '}' && e == SR_OK;) {
+    char hid[24];
+    size_t n = strcspn(s, ",}");
+    snprintf(hid, sizeof hid, "%.*s", (int)(n < sizeof hid ? n : sizeof hid - 1), s);
+    e = fire_event_rungs(c, hid, SR_RUNG_ON_RECTIFICATION_OVERDUE, out, pb);
+    s += n + (s[n] == ',');
+  }
+  PQclear(r);
+  return e;
+}
+
+/* Fires up to SWEEP_CHUNK due rows after id <*after>, in the current transaction. */
+static enum sr_err fire_chunk(struct sr_ctx *c, const char *ids, long *after, int *seen, struct sr_fire_result *out,
+                              struct sr_problem *pb)
+{
+  char today[11], from[24];
+  sr_date_format(c->today, today);
+  snprintf(from, sizeof from, "%ld", *after);
+  const char *p[] = { today, from, ids };
+  PGresult *r = query(c,
+      "SELECT d.id, d.hazard_id, d.rectification_id, d.kind, d.spec::text AS spec, "
+      "  to_char(d.due_on, 'YYYY-MM-DD') AS due_on FROM deadline d "
+      "WHERE d.fired_on IS NULL AND d.due_on <= $1::date AND d.id > $2::bigint "
+      "AND ($3::bigint[] IS NULL OR d.hazard_id = ANY ($3::bigint[])) "
+      "ORDER BY d.id LIMIT " STR(SWEEP_CHUNK) " FOR UPDATE OF d SKIP LOCKED",
+      3, p, "could not read due deadlines", pb);
+  if(!r)
+    return pb->err;
+  *seen = PQntuples(r);
+  enum sr_err e = SR_OK;
+  for(int i = 0; i < *seen && e == SR_OK; i++) {
+    const char *did = sr_db_get(r, i, "id"), *hid = sr_db_get(r, i, "hazard_id");
+    cJSON *spec = cJSON_Parse(sr_db_get(r, i, "spec"));
+    if(spec && !hid)
+      cJSON_AddStringToObject(spec, "due_on", sr_db_get(r, i, "due_on"));
+    if(!spec)
+      e = sr_problem_set(pb, SR_INTERNAL, "deadline %s has an unreadable definition", did);
+    else if(hid)
+      e = fire_rung(c, did, hid, spec, out, pb);
+    else
+      e = fire_state(c, did, sr_db_get(r, i, "rectification_id"), sr_db_get(r, i, "kind"), spec, out, pb);
+    cJSON_Delete(spec);
+    *after = atol(did);
+  }
+  PQclear(r);
+  return e;
+}
+
+enum sr_err sr_deadlines_fire(struct sr_ctx *c, const char *ids, struct sr_fire_result *out, struct sr_problem *pb)
+{
+  memset(out, 0, sizeof *out);
+  long after = 0;
+  int seen, tries = 0;
+  do {
+    if(ids) { /* the caller's transaction */
+      if(fire_chunk(c, ids, &after, &seen, out, pb) != SR_OK)
+        return pb->err;
+      continue;
+    }
+    if(!sr_sweep_begin(c, pb))
+      return pb->err;
+    long was = after;
+    struct sr_fire_result before = *out;
+    enum sr_err e = fire_chunk(c, NULL, &after, &seen, out, pb);
+    if(e == SR_OK && sr_tx_commit(c, pb))
+      continue;
+    sr_tx_rollback(c);
+    if(!sr_sweep_retry(pb->err, &tries, pb))
+      return pb->err != SR_OK ? pb->err : SR_INTERNAL;
+    after = was;
+    *out = before;
+    seen = SWEEP_CHUNK;
+  } while(seen == SWEEP_CHUNK);
+  return SR_OK;
+}
+
+enum sr_err sr_hazard_close(struct sr_ctx *c, long id, const char *reason, struct sr_problem *pb)
+{
+  char hid[24], today[11], account[32];
+  snprintf(hid, sizeof hid, "%ld", id);
+  sr_date_format(c->today, today);
+  const char *p[] = { hid, today, sr_actor_account(c, account), sr_role_name(c->who.role), reason, c->request_id };
+  PGresult *r = query(c,
+      "WITH h AS (UPDATE hazard SET status = 'closed', closed_on = $2::date, version = version + 1, "
+      "    updated_at = now() WHERE id = $1 AND status = 'open' RETURNING id, sereg_hazard_json(hazard) AS j), "
+      "dl AS (UPDATE deadline SET fired_on = $2::date, outcome = 'moot: the hazard is closed' "
+      "  WHERE hazard_id IN (SELECT id FROM h) AND fired_on IS NULL), "
+      "ev AS (INSERT INTO hazard_event (hazard_id, action, actor_account, actor_role, reason, effective_on, after) "
+      "  SELECT id, 'close', $3::bigint, $4, $5, $2::date, j FROM h), "
+      "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
+      "  SELECT $3::bigint, $4, 'hazard.close', 'hazard', id::text, $6, j FROM h) "
+      "INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
+      "  SELECT 'hazard.closed', 'hazard', id::text, j->>'jurisdiction', j FROM h",
+      6, p, "could not close the hazard", pb);
+  PQclear(r);
+  return r ? SR_OK : pb->err;
+}
