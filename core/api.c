@@ -429,6 +429,8 @@ const struct sr_route sr_routes[] = {
   { .method = "GET", .pattern = "/api/v1/hazards", .handler = sr_h_hazard_list, .public = false, .needs_db = true, .summary = "list hazards" },
   { .method = "POST", .pattern = "/api/v1/hazards", .handler = sr_h_hazard_create, .public = false, .needs_db = true, .summary = "report a hazard (patrol or supervisor)" },
   { .method = "GET", .pattern = "/api/v1/hazards/{id}", .handler = sr_h_hazard_get, .public = false, .needs_db = true, .summary = "a hazard, its history and why" },
+  { .method = "GET", .pattern = "/api/v1/workflows", .handler = sr_h_workflows, .public = false, .needs_db = true, .summary = "the rectification workflows in force" },
+  { .method = "GET", .pattern = "/api/v1/escalation", .handler = sr_h_escalation, .public = false, .needs_db = true, .summary = "the escalation ladder in force" },
   { .method = "GET", .pattern = "/api/v1/rectifications", .handler = sr_h_rect_list, .public = false, .needs_db = true, .summary = "list rectifications" },
   { .method = "POST", .pattern = "/api/v1/rectifications", .handler = sr_h_rect_create, .public = false, .needs_db = true, .summary = "open a rectification for hazards" },
   { .method = "GET", .pattern = "/api/v1/rectifications/{id}", .handler = sr_h_rect_get, .public = false, .needs_db = true, .summary = "a rectification, its history and allowed actions" },

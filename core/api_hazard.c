@@ -6,6 +6,7 @@
 #include "api_int.h"
 #include "evidence.h"
 #include "hazard.h"
+#include "plugin.h"
 #include "rectification.h"
 #include "sql.h"
 #include "util.h"
@@ -142,4 +143,36 @@ void sr_h_evidence_create(struct sr_call *call)
   if(sr_evidence_store(&call->ctx, sr_call_query(call, "name"), call->content_type, call->body, call->body_len,
                        &call->json, &status, &call->pb) == SR_OK)
     call->status = status;
+}
+
+/* ==== the rules in force ==== */
+
+void sr_h_workflows(struct sr_call *call)
+{
+  static const char *const q[] = { NULL };
+  if(!sr_call_query_only(call, q))
+    return;
+  cJSON *items = cJSON_CreateArray();
+  for(int i = 0; i < sr_plugins_nworkflows(call->ctx.plugins); i++) {
+    const struct sr_workflow *w = sr_plugins_workflow_at(call->ctx.plugins, i);
+    cJSON *o = cJSON_Duplicate(w->spec, 1);
+    cJSON_AddStringToObject(o, "plugin", w->file);
+    cJSON_AddItemToArray(items, o);
+  }
+  call->json = cJSON_CreateObject();
+  cJSON_AddItemToObject(call->json, "items", items);
+}
+
+void sr_h_escalation(struct sr_call *call)
+{
+  static const char *const q[] = { NULL };
+  if(!sr_call_query_only(call, q))
+    return;
+  const struct sr_ladder *l = sr_plugins_ladder(call->ctx.plugins);
+  if(!l) {
+    sr_problem_set(&call->pb, SR_NOT_FOUND, "No escalation ladder is loaded.");
+    return;
+  }
+  call->json = cJSON_Duplicate(l->spec, 1);
+  cJSON_AddStringToObject(call->json, "plugin", l->file);
 }

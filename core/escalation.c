@@ -307,7 +307,7 @@ static enum sr_err fire_state(struct sr_ctx *c, const char *did, const char *rid
       "  VALUES ($3::bigint, $4, 'rectification.overdue', 'rectification', $1, $7, $8::jsonb)) "
       "INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
       "  VALUES ('rectification.overdue', 'rectification', $1, $8::jsonb->>'jurisdiction', "
-      "    jsonb_build_object('rectification', $8::jsonb, 'state', $2, 'due_on', $9, 'reason', $5))",
+      "    jsonb_build_object('rectification', $8::jsonb, 'state', $2::text, 'due_on', $9::text, 'reason', $5::text))",
       9, q, "could not report the overdue rectification", pb);
   PQclear(w);
   enum sr_err e = w ? mark(c, did, "overdue", pb) : pb->err;

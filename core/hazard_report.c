@@ -60,7 +60,6 @@ enum sr_err sr_hazard_report(struct sr_ctx *c, const cJSON *body, cJSON **out, s
   sr_sql_init(&q, "SELECT e.id FROM equipment e WHERE e.id = ");
   sr_sql_param_long(&q, (long)eq->valuedouble);
   sr_scope_equipment(&q, c, "e");
-  sr_sql_add(&q, " FOR SHARE");
   PGresult *r = pb->err == SR_OK && !q.overflow ? sr_db_exec(c->db, q.text.data, q.n, q.params) : NULL;
   sr_sql_free(&q);
   long id = 0;

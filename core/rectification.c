@@ -107,12 +107,13 @@ static PGresult *record_step(struct sr_ctx *c, const char *rid, const char *acti
       "  SELECT id, $2, $3, $4, $5::bigint, $6, $7, $8, $9::date, $10::jsonb, $11::date FROM r), "
       "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
       "  SELECT $5::bigint, $6, 'rectification.' || $2, 'rectification', id::text, $12, "
-      "    jsonb_build_object('rectification', j, 'from', $3, 'to', $4, 'note', $7, 'opinion', $8, "
-      "      'evidence', $10::jsonb) FROM r), "
+      "    jsonb_build_object('rectification', j, 'from', $3::text, 'to', $4::text, 'note', $7::text, "
+      "      'opinion', $8::text, 'evidence', $10::jsonb) FROM r), "
       "ob AS (INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
       "  SELECT 'rectification.transitioned', 'rectification', id::text, j->>'jurisdiction', "
-      "    jsonb_build_object('rectification', j, 'action', $2, 'from', $3, 'to', $4, 'actor_role', $6, "
-      "      'note', $7, 'opinion', $8, 'deadline', $9, 'evidence', $10::jsonb) FROM r) "
+      "    jsonb_build_object('rectification', j, 'action', $2::text, 'from', $3::text, 'to', $4::text, "
+      "      'actor_role', $6::text, 'note', $7::text, 'opinion', $8::text, 'deadline', $9::text, "
+      "      'evidence', $10::jsonb) FROM r) "
       "SELECT version::text AS version, j::text AS j FROM r",
       12, p, pb);
 }
@@ -421,8 +422,20 @@ enum sr_err sr_rectification_transition(struct sr_ctx *c, long id, long if_match
                   "d.spec::text AS spec FROM rectification r JOIN rule_definition d ON d.rule = r.rule WHERE r.id = ");
   sr_sql_param_long(&q, id);
   scope_rectification(&q, c, "r");
-  sr_sql_add(&q, " FOR UPDATE OF r");
+  /* Read first: a role that may see the rectification but not change it (row-level security
+   * hides rows FOR UPDATE from it) hears 403, not 404. Then lock, and read the state again. */
   PGresult *r = q.overflow ? NULL : sr_db_exec(c->db, q.text.data, q.n, q.params);
+  if(sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1) {
+    const cJSON *rt = NULL;
+    cJSON *spec = cJSON_Parse(sr_db_get(r, 0, "spec"));
+    if(spec && (rt = sr_workflow_transition(spec, s.action)) &&
+       sr_list_has(cJSON_GetObjectItem(rt, "roles"), sr_role_name(c->who.role))) {
+      sr_sql_add(&q, " FOR UPDATE OF r");
+      PQclear(r);
+      r = q.overflow ? NULL : sr_db_exec(c->db, q.text.data, q.n, q.params);
+    }
+    cJSON_Delete(spec);
+  }
   sr_sql_free(&q);
   cJSON *wf = NULL;
   const cJSON *t = NULL;
