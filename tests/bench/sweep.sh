@@ -59,8 +59,30 @@ t0=$(ms)
 t1=$(ms)
 idle=$((t1 - t0))
 
+# A month on, every one of those hazards has its first ladder rung (a notice at 30 days) due:
+# the sweep fires them from the deadline rows; the limit is the bare SQL that finds those rows.
+rung_on=$(date -d "$sweep_on + 31 days" +%F)
+echo "== the limit: the bare SQL that finds the rungs due on $rung_on"
+t0=$(ms)
+rungs=$(psql "$DATABASE_URL" -qtAc "SET sereg.role = 'system'; SELECT count(*) FROM (SELECT id, hazard_id, spec FROM deadline WHERE fired_on IS NULL AND due_on <= '$rung_on') d" | tail -1)
+t1=$(ms)
+bare_rungs=$((t1 - t0))
+echo "bare SQL: $rungs rows in $bare_rungs ms"
+echo "== sereg sweep --now $rung_on"
+t0=$(ms)
+./build-bench/sereg sweep --now $rung_on
+t1=$(ms)
+fired=$((t1 - t0))
+t0=$(ms)
+./build-bench/sereg sweep --now $rung_on >/dev/null
+t1=$(ms)
+idle2=$((t1 - t0))
+
 echo
 echo "== result"
 echo "sweep opening $overdue hazards in a register of $total: $swept ms; bare SQL finding them: $bare ms"
 awk -v s="$swept" -v b="$bare" -v n="$overdue" 'BEGIN { printf "ratio sweep/bare SQL: %.1f (%.2f ms per hazard opened)\n", s / b, s / n }'
 echo "sweep with nothing to do: $idle ms (goal < 100 ms; process start and connection included)"
+echo "sweep firing $rungs ladder rungs: $fired ms; bare SQL finding them: $bare_rungs ms"
+awk -v s="$fired" -v n="$rungs" 'BEGIN { if (n > 0) printf "%.2f ms per rung fired (hazard, history, audit and notice each)\n", s / n }'
+echo "sweep with nothing to do after that: $idle2 ms"
