@@ -26,7 +26,8 @@ const char *sr_api_enum(struct sr_call *call, const char *name, const char *cons
 void sr_h_hazard_list(struct sr_call *call)
 {
   static const char *const q[] = { "equipment_id", "jurisdiction", "grade", "level", "status", "source",
-                                   "limit", "cursor", NULL };
+                                   "overdue", "limit", "cursor", NULL };
+  static const char *const bools[] = { "true", "false", NULL };
   static const char *const grades[] = { "general", "major", NULL }, *const levels[] = { "district", "city", NULL },
                            *const statuses[] = { "open", "closed", NULL },
                            *const sources[] = { "overdue", "failed_in_use", "defect", "patrol", "manual", NULL };
@@ -42,6 +43,8 @@ void sr_h_hazard_list(struct sr_call *call)
   f.level = sr_api_enum(call, "level", levels, "district, city");
   f.status = sr_api_enum(call, "status", statuses, "open, closed");
   f.source = sr_api_enum(call, "source", sources, "overdue, failed_in_use, defect, patrol, manual");
+  const char *overdue = sr_api_enum(call, "overdue", bools, "true, false");
+  f.overdue = overdue ? strcmp(overdue, "true") == 0 : -1;
   if(call->pb.err != SR_OK) {
     call->pb.err = SR_BAD_REQUEST;
     return;

@@ -90,6 +90,12 @@ PGresult *sr_db_exec(PGconn *c, const char *sql, int nparams, const char *const 
   return PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
 }
 
+bool sr_db_ran(const PGresult *r)
+{
+  ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK || sr_db_ok(r, PGRES_TUPLES_OK);
+}
+
 bool sr_db_ok(const PGresult *r, ExecStatusType want)
 {
   if(r && PQresultStatus(r) == want)

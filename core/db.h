@@ -27,6 +27,8 @@ void sr_db_thread_release(void);
 PGresult *sr_db_exec(PGconn *c, const char *sql, int nparams, const char *const *params);
 /* True when <r> has status <want>; otherwise logs the server's message. */
 bool sr_db_ok(const PGresult *r, ExecStatusType want);
+/* True when a statement with or without rows succeeded; otherwise logs like sr_db_ok. */
+bool sr_db_ran(const PGresult *r);
 enum sr_db_class sr_db_classify(const PGresult *r);
 /* Runs a statement that returns no rows; on failure fills <pb> with SR_INTERNAL. */
 bool sr_db_command(PGconn *c, const char *sql, int nparams, const char *const *params,

@@ -20,7 +20,7 @@ static PGresult *query(struct sr_ctx *c, const char *sql, int n, const char *con
                        struct sr_problem *pb)
 {
   PGresult *r = sr_db_exec(c->db, sql, n, p);
-  if(sr_db_ok(r, PGRES_TUPLES_OK) || sr_db_ok(r, PGRES_COMMAND_OK))
+  if(sr_db_ran(r))
     return r;
   sr_sweep_failed(r, pb, what);
   PQclear(r);
@@ -326,26 +326,97 @@ static enum sr_err fire_state(struct sr_ctx *c, const char *did, const char *rid
   return e;
 }
 
-/* Fires up to SWEEP_CHUNK due rows after id <*after>, in the current transaction. */
-static enum sr_err fire_chunk(struct sr_ctx *c, const char *ids, long *after, int *seen, struct sr_fire_result *out,
+/* Where a run over the due rows has got to, in (due_on, id) order: the pending-row index. */
+struct fire_pos {
+  char due[11];
+  char id[24];
+};
+
+/* Fires, in one statement, one plain rung (no decide(), nothing to propose) per hazard among the
+ * locked rows <dids> (a bigint[] literal), with the same records the row-by-row path writes;
+ * rows of closed hazards become moot. *done is how many rows it settled; rows left (a second
+ * rung of a hazard) are for the next call. */
+static enum sr_err fire_plain(struct sr_ctx *c, const char *dids, int *done, struct sr_fire_result *out,
                               struct sr_problem *pb)
 {
-  char today[11], from[24];
+  char today[11], account[32];
   sr_date_format(c->today, today);
-  snprintf(from, sizeof from, "%ld", *after);
-  const char *p[] = { today, from, ids };
+  const char *p[] = { dids, today, sr_actor_account(c, account), sr_role_name(c->who.role), c->request_id };
+  PGresult *r = query(c,
+      "WITH due AS (SELECT d.id AS did, d.hazard_id, d.spec, d.due_on, h.status, h.grade, h.level FROM deadline d "
+      "  JOIN hazard h ON h.id = d.hazard_id WHERE d.id = ANY ($1::bigint[]) AND d.fired_on IS NULL), "
+      "one AS (SELECT DISTINCT ON (hazard_id) * FROM due WHERE status = 'open' ORDER BY hazard_id, due_on, did), "
+      "h AS (UPDATE hazard h SET "
+      "    grade = CASE WHEN one.grade = 'major' OR one.spec->'set'->>'grade' = 'major' THEN 'major' ELSE 'general' END, "
+      "    level = CASE WHEN one.level = 'city' OR one.spec->'set'->>'level' = 'city' THEN 'city' ELSE 'district' END, "
+      "    version = h.version + 1, updated_at = now() FROM one WHERE h.id = one.hazard_id "
+      "  RETURNING h.id, one.did, format('rung %s: %s', one.spec->>'id', one.spec->>'reason') AS reason, "
+      "    jsonb_build_object('rung', one.spec->>'id', 'reason', format('rung %s: %s', one.spec->>'id', "
+      "      one.spec->>'reason'), 'grade_from', one.grade, 'grade_to', h.grade, 'level_from', one.level, "
+      "      'level_to', h.level, 'notify', coalesce(one.spec->'notify', '[]')) AS detail, "
+      "    sereg_hazard_json(h) AS j), "
+      "ev AS (INSERT INTO hazard_event (hazard_id, action, actor_account, actor_role, reason, effective_on, after) "
+      "  SELECT id, 'escalate', $3::bigint, $4, reason, $2::date, j FROM h), "
+      "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
+      "  SELECT $3::bigint, $4, 'hazard.escalate', 'hazard', id::text, $5, detail FROM h), "
+      "ob AS (INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
+      "  SELECT 'hazard.escalated', 'hazard', id::text, j->>'jurisdiction', detail || jsonb_build_object('hazard', j) "
+      "  FROM h), "
+      "fired AS (UPDATE deadline SET fired_on = $2::date, outcome = 'fired' WHERE id IN (SELECT did FROM h) RETURNING 1), "
+      "moot AS (UPDATE deadline SET fired_on = $2::date, outcome = 'moot: the hazard is closed' "
+      "  WHERE id IN (SELECT did FROM due WHERE status <> 'open') RETURNING 1) "
+      "SELECT (SELECT count(*) FROM fired) AS fired, (SELECT count(*) FROM moot) AS moot",
+      5, p, "could not fire the ladder's rungs", pb);
+  if(!r)
+    return pb->err;
+  long fired = atol(sr_db_get(r, 0, "fired")), moot = atol(sr_db_get(r, 0, "moot"));
+  PQclear(r);
+  out->fired += fired;
+  out->moot += moot;
+  *done = (int)(fired + moot);
+  return SR_OK;
+}
+
+/* Fires up to SWEEP_CHUNK due rows after <pos>, in the current transaction: plain rungs set by
+ * set, the rest (rungs decide() is asked about or that propose a workflow, state deadlines) one
+ * by one. */
+static enum sr_err fire_chunk(struct sr_ctx *c, const char *ids, struct fire_pos *pos, int *seen,
+                              struct sr_fire_result *out, struct sr_problem *pb)
+{
+  char today[11], loaded[300] = "";
+  sr_date_format(c->today, today);
+  const struct sr_ladder *l = sr_plugins_ladder(c->plugins);
+  if(l && l->decide_ref >= 0)
+    snprintf(loaded, sizeof loaded, "%s@%s", l->file, l->version);
+  const char *p[] = { today, pos->due, pos->id, ids, loaded };
   PGresult *r = query(c,
       "SELECT d.id, d.hazard_id, d.rectification_id, d.kind, d.spec::text AS spec, "
-      "  to_char(d.due_on, 'YYYY-MM-DD') AS due_on FROM deadline d "
-      "WHERE d.fired_on IS NULL AND d.due_on <= $1::date AND d.id > $2::bigint "
-      "AND ($3::bigint[] IS NULL OR d.hazard_id = ANY ($3::bigint[])) "
-      "ORDER BY d.id LIMIT " STR(SWEEP_CHUNK) " FOR UPDATE OF d SKIP LOCKED",
-      3, p, "could not read due deadlines", pb);
+      "  to_char(d.due_on, 'YYYY-MM-DD') AS due_on, "
+      "  (d.hazard_id IS NOT NULL AND NOT d.spec ? 'propose' AND coalesce(h.ladder, '') <> $5) AS plain "
+      "FROM deadline d LEFT JOIN hazard h ON h.id = d.hazard_id "
+      "WHERE d.fired_on IS NULL AND d.due_on <= $1::date AND (d.due_on, d.id) > ($2::date, $3::bigint) "
+      "AND ($4::bigint[] IS NULL OR d.hazard_id = ANY ($4::bigint[])) "
+      "ORDER BY d.due_on, d.id LIMIT " STR(SWEEP_CHUNK) " FOR UPDATE OF d SKIP LOCKED",
+      5, p, "could not read due deadlines", pb);
   if(!r)
     return pb->err;
   *seen = PQntuples(r);
   enum sr_err e = SR_OK;
+  struct sr_buf plain;
+  sr_buf_init(&plain, 16 * SWEEP_CHUNK + 8);
+  int nplain = 0;
+  for(int i = 0; i < *seen; i++)
+    if(strcmp(sr_db_get(r, i, "plain"), "t") == 0)
+      sr_buf_printf(&plain, "%s%s", nplain++ ? "," : "{", sr_db_get(r, i, "id"));
+  if(nplain) {
+    sr_buf_append(&plain, "}", 2);
+    for(int done = 1, left = nplain; left > 0 && done > 0 && e == SR_OK; left -= done)
+      e = fire_plain(c, plain.data, &done, out, pb);
+  }
+  sr_buf_free(&plain);
   for(int i = 0; i < *seen && e == SR_OK; i++) {
+    if(strcmp(sr_db_get(r, i, "plain"), "t") == 0)
+      continue;
     const char *did = sr_db_get(r, i, "id"), *hid = sr_db_get(r, i, "hazard_id");
     cJSON *spec = cJSON_Parse(sr_db_get(r, i, "spec"));
     if(spec && !hid)
@@ -357,7 +428,10 @@ static enum sr_err fire_chunk(struct sr_ctx *c, const char *ids, long *after, in
     else
       e = fire_state(c, did, sr_db_get(r, i, "rectification_id"), sr_db_get(r, i, "kind"), spec, out, pb);
     cJSON_Delete(spec);
-    *after = atol(did);
+  }
+  if(*seen > 0) {
+    snprintf(pos->due, sizeof pos->due, "%s", sr_db_get(r, *seen - 1, "due_on"));
+    snprintf(pos->id, sizeof pos->id, "%s", sr_db_get(r, *seen - 1, "id"));
   }
   PQclear(r);
   return e;
@@ -366,25 +440,25 @@ static enum sr_err fire_chunk(struct sr_ctx *c, const char *ids, long *after, in
 enum sr_err sr_deadlines_fire(struct sr_ctx *c, const char *ids, struct sr_fire_result *out, struct sr_problem *pb)
 {
   memset(out, 0, sizeof *out);
-  long after = 0;
+  struct fire_pos pos = { "0001-01-01", "0" };
   int seen, tries = 0;
   do {
     if(ids) { /* the caller's transaction */
-      if(fire_chunk(c, ids, &after, &seen, out, pb) != SR_OK)
+      if(fire_chunk(c, ids, &pos, &seen, out, pb) != SR_OK)
         return pb->err;
       continue;
     }
     if(!sr_sweep_begin(c, pb))
       return pb->err;
-    long was = after;
+    struct fire_pos was = pos;
     struct sr_fire_result before = *out;
-    enum sr_err e = fire_chunk(c, NULL, &after, &seen, out, pb);
+    enum sr_err e = fire_chunk(c, NULL, &pos, &seen, out, pb);
     if(e == SR_OK && sr_tx_commit(c, pb))
       continue;
     sr_tx_rollback(c);
     if(!sr_sweep_retry(pb->err, &tries, pb))
       return pb->err != SR_OK ? pb->err : SR_INTERNAL;
-    after = was;
+    pos = was;
     *out = before;
     seen = SWEEP_CHUNK;
   } while(seen == SWEEP_CHUNK);

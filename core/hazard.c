@@ -343,6 +343,16 @@ enum sr_err sr_hazard_list(struct sr_ctx *c, const struct sr_hazard_filter *f, c
       sr_sql_add(&q, eqs[i].column);
       sr_sql_param(&q, eqs[i].value);
     }
+  if(f->overdue >= 0) {
+    /* Overdue: still open after the deadline of a rectification that covers it. */
+    char today[11];
+    sr_date_format(c->today, today);
+    sr_sql_add(&q, f->overdue ? " AND h.status = 'open' AND EXISTS (" : " AND h.status = 'open' AND NOT EXISTS (");
+    sr_sql_add(&q, "SELECT 1 FROM rectification_hazard rh JOIN rectification r ON r.id = rh.rectification_id "
+                   "WHERE rh.hazard_id = h.id AND r.closed_on IS NULL AND r.deadline < ");
+    sr_sql_param_copy(&q, today);
+    sr_sql_add(&q, "::date)");
+  }
   sr_sql_add(&q, " ORDER BY h.id LIMIT ");
   sr_sql_param_long(&q, f->limit + 1);
   return sr_sql_page(c, &q, f->limit, out, pb);

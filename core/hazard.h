@@ -26,6 +26,8 @@ enum sr_err sr_sweep(struct sr_ctx *c, struct sr_sweep_result *out, struct sr_pr
 struct sr_hazard_filter {
   long equipment_id;                                  /* 0: any */
   const char *jurisdiction, *grade, *level, *status, *source; /* NULL: any */
+  int overdue;                                        /* -1 any; 1: open and past a rectification
+                                                         deadline; 0: open and not */
   long after_id, limit;
 };
 

@@ -52,7 +52,7 @@ static void scope_rectification(struct sr_sql *q, const struct sr_ctx *c, const 
 static PGresult *run(struct sr_ctx *c, const char *sql, int n, const char *const *p, struct sr_problem *pb)
 {
   PGresult *r = sr_db_exec(c->db, sql, n, p);
-  if(sr_db_ok(r, PGRES_TUPLES_OK) || sr_db_ok(r, PGRES_COMMAND_OK))
+  if(sr_db_ran(r))
     return r;
   if(sr_db_classify(r) == SR_DB_UNIQUE)
     sr_problem_set(pb, SR_CONFLICT, "That directive number is already in use for this workflow.");

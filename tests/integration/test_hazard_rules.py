@@ -133,14 +133,14 @@ def test_a_malformed_hazards_answer_changes_nothing(w):
              "local function hazards(eq, inspection, today)\n"
              "  if inspection.report_number == 'BAD-GRADE' then return { { source = 'defect', condition = 'x', "
              "grade = 'catastrophic', reason = 'r' } } end\n"
-             "  if inspection.report_number == 'BAD-DATE' then return { { source = 'defect', condition = 'x:y', "
+             "  if inspection.report_number == 'BAD-CONDITION' then return { { source = 'defect', condition = 'x:y', "
              "grade = 'major', reason = 'r' } } end\n"
              "  if inspection.report_number == 'THROWS' then error('boom') end\n")
         w.server.stop()
         w.server = Server(w.db, plugin_dir=bad, env={"SEREG_NOW": "2026-06-15"})
         rec = w.register()
         snap = w.db.snapshot()
-        for report in ("BAD-GRADE", "BAD-DATE", "THROWS"):
+        for report in ("BAD-GRADE", "BAD-CONDITION", "THROWS"):
             s, _, p = w.server.post("/api/v1/inspections", {
                 "equipment_id": rec["id"], "report_number": report, "kind": "periodic", "inspected_on": "2026-06-01",
                 "conclusion": "fail", "inspector": "张工", "defects": []}, tok=w.agency)

@@ -17,11 +17,15 @@ def plus(d, n):
 def sweep(w, now):
     r = sereg("sweep", "--now", now, db=w.db)
     eq(r.returncode, 0, f"sweep failed: {r.stderr}")
+    check(" error " not in r.stderr, f"the sweep logged errors: {r.stderr}")
     return r.stdout
 
 
 def at(w, day):
-    """The server as it runs on <day>."""
+    """The server as it runs on <day>; the one before must have logged no errors."""
+    log = w.server.output()
+    check(" error " not in log, "the server logged errors:\n" + "\n".join(
+        line for line in log.splitlines() if " error " in line))
     w.server.stop()
     w.server = Server(w.db, env={"SEREG_NOW": day})
     return w.server
@@ -115,6 +119,14 @@ def test_a_missed_inspection_is_escalated_listed_rectified_and_closed(w):
     r = step(w, r, "acknowledge", w.user_a)
     r = step(w, r, "start", w.user_a)
     eq(r["state"], "rectifying", "rectifying")
+
+    overdue_ids = lambda tok: [x["id"] for x in w.server.get("/api/v1/hazards?overdue=true", tok=tok)[2]["items"]]
+    check(h["id"] not in overdue_ids(w.district_a), "within its deadline")
+    at(w, plus(t, 15))
+    check(h["id"] in overdue_ids(w.district_a), "past its deadline: overdue")
+    check(h["id"] not in overdue_ids(w.district_b), "scoped")
+    check(h["id"] not in [x["id"] for x in w.server.get("/api/v1/hazards?overdue=false&limit=500",
+                                                         tok=w.district_a)[2]["items"]], "not among the others")
 
     # The deadline passes with the hazard open: rectification.overdue, and up the ladder.
     out = sweep(w, plus(t, 15))
