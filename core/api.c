@@ -436,6 +436,6 @@ const struct sr_route sr_routes[] = {
   { .method = "GET", .pattern = "/api/v1/rectifications/{id}", .handler = sr_h_rect_get, .public = false, .needs_db = true, .summary = "a rectification, its history and allowed actions" },
   { .method = "POST", .pattern = "/api/v1/rectifications/{id}/transitions", .handler = sr_h_rect_transition, .public = false, .needs_db = true, .summary = "take a workflow action" },
   { .method = "POST", .pattern = "/api/v1/evidence", .handler = sr_h_evidence_create, .public = false, .needs_db = true, .summary = "upload an evidence file",
-    .max_body = SR_MAX_EVIDENCE, .binary = true },
+    .binary = true },
   { .method = NULL },
 };

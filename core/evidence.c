@@ -15,6 +15,26 @@
 static const char *const types[] = { "image/jpeg", "image/png", "image/webp", "application/pdf", NULL };
 
 #define MAX_REFS 20
+#define EVIDENCE_MAX_CEILING (64L * 1024 * 1024)
+
+bool sr_evidence_max_parse(const char *s, size_t *out)
+{
+  long v;
+  if(!s) {
+    *out = SR_MAX_EVIDENCE;
+    return true;
+  }
+  if(!sr_parse_long(s, 1024, EVIDENCE_MAX_CEILING, &v))
+    return false;
+  *out = (size_t)v;
+  return true;
+}
+
+size_t sr_evidence_max(void)
+{
+  size_t max;
+  return sr_evidence_max_parse(getenv("SEREG_EVIDENCE_MAX"), &max) ? max : SR_MAX_EVIDENCE;
+}
 
 bool sr_evidence_type_ok(const char *ct)
 {
@@ -110,7 +130,7 @@ void sr_evidence_check_refs(struct sr_ctx *c, const cJSON *refs, const char *fie
     const char *hash = sr_json_string(e, "sha256", true, 64, &sub);
     const char *ct = sr_json_string(e, "content_type", true, 63, &sub);
     const cJSON *size = cJSON_GetObjectItemCaseSensitive(e, "size");
-    if(!cJSON_IsNumber(size) || size->valuedouble < 0 || size->valuedouble > SR_MAX_EVIDENCE)
+    if(!cJSON_IsNumber(size) || size->valuedouble < 0 || size->valuedouble > (double)EVIDENCE_MAX_CEILING)
       sr_problem_field(&sub, "size", "must be the file's size in bytes");
     if(hash && (strlen(hash) != 64 || strspn(hash, "0123456789abcdef") != 64))
       sr_problem_field(&sub, "sha256", "must be 64 lowercase hex digits");

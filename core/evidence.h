@@ -22,6 +22,11 @@ enum sr_err sr_evidence_store(struct sr_ctx *c, const char *name, const char *co
 void sr_evidence_check_refs(struct sr_ctx *c, const cJSON *refs, const char *field, bool required, cJSON **out,
                             struct sr_problem *pb);
 
+/* The size ceiling of one file: SEREG_EVIDENCE_MAX bytes (1 KiB .. 64 MiB), else SR_MAX_EVIDENCE.
+ * sr_evidence_max_parse checks a value (NULL: the default) for start-up. */
+size_t sr_evidence_max(void);
+bool sr_evidence_max_parse(const char *s, size_t *out);
+
 /* Whether <ct> is a type evidence may have. */
 bool sr_evidence_type_ok(const char *ct);
 

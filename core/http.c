@@ -1,5 +1,6 @@
 /* http.c -- see http.h. */
 #include "http.h"
+#include "evidence.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -416,7 +417,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
       if((unsigned char)*c < 0x20 || *c == 0x7f)
         *c = '?';
     rq->route = route_find(method, url, &rq->path_id, &rq->path_known, rq->allow, sizeof rq->allow);
-    sr_buf_init(&rq->body, rq->route && rq->route->max_body ? rq->route->max_body : SR_MAX_BODY);
+    /* Files take the configured evidence ceiling; other routes their own or the default. */
+    sr_buf_init(&rq->body, rq->route && rq->route->binary ? sr_evidence_max()
+                           : rq->route && rq->route->max_body ? rq->route->max_body : SR_MAX_BODY);
     clock_gettime(CLOCK_MONOTONIC, &rq->start);
     snprintf(rq->id, sizeof rq->id, "%lx-%lx", (long)time(NULL) & 0xffffff, atomic_fetch_add(&request_seq, 1) + 1);
     *con_cls = rq;

@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "db.h"
 #include "demo.h"
+#include "evidence.h"
 #include "hazard.h"
 #include "http.h"
 #include "import.h"
@@ -128,6 +129,11 @@ static int cmd_serve(int argc, char **argv)
     host[colon - listen] = '\0';
     o.host = host;
     o.port = (int)port;
+  }
+  size_t evidence_max;
+  if(!sr_evidence_max_parse(getenv("SEREG_EVIDENCE_MAX"), &evidence_max)) {
+    fprintf(stderr, "sereg: SEREG_EVIDENCE_MAX takes a size in bytes from 1024 to 67108864\n");
+    return 2;
   }
   const char *threads = opt_value(argc, argv, "--threads");
   long t;

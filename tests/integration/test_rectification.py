@@ -296,6 +296,15 @@ def test_evidence_limits(w):
                             headers={"Content-Type": "image/png"})
     eq(s, 422, "empty")
     eq(w.server.post("/api/v1/evidence?name=e.png", raw=b"x", headers={"Content-Type": "image/png"})[0], 401, "token")
+    # The ceiling is configuration.
+    w.server.stop()
+    w.server = Server(w.db, env={"SEREG_NOW": "2026-06-15", "SEREG_EVIDENCE_MAX": "2048"})
+    eq(upload(w, b"\x89PNG" + b"a" * 2000, "small.png", "image/png")["size"], 2004, "under the ceiling")
+    s, _, p = w.server.post("/api/v1/evidence?name=b.png", tok=w.user_a, raw=b"b" * 3000,
+                            headers={"Content-Type": "image/png"})
+    eq(s, 413, f"over a configured ceiling: {p}")
+    r = sereg("serve", "--listen", "127.0.0.1:1", db=w.db, env={"SEREG_EVIDENCE_MAX": "lots"})
+    check(r.returncode == 2 and "SEREG_EVIDENCE_MAX" in r.stderr, f"a bad ceiling stops the start: {r.stderr}")
 
 
 def open_directive(w, n, deadline_days=20, tok=None, unit=None):
