@@ -33,6 +33,15 @@ void sr_api_etag(struct sr_call *call, const cJSON *rec)
     snprintf(call->etag, sizeof call->etag, "\"%d\"", v->valueint);
 }
 
+void sr_api_created(struct sr_call *call, const char *collection)
+{
+  const cJSON *id = cJSON_GetObjectItem(call->json, "id");
+  call->status = 201;
+  sr_api_etag(call, call->json);
+  if(cJSON_IsNumber(id))
+    snprintf(call->location, sizeof call->location, "%s/%.0f", collection, id->valuedouble);
+}
+
 /* limit, shared by every list. */
 static bool limit_param(struct sr_call *call, long *limit)
 {
@@ -158,12 +167,8 @@ static void h_eq_create(struct sr_call *call)
   cJSON *body = sr_api_body(call);
   if(!body)
     return;
-  if(sr_equipment_register(&call->ctx, body, &call->json, &call->pb) == SR_OK) {
-    call->status = 201;
-    sr_api_etag(call, call->json);
-    snprintf(call->location, sizeof call->location, "/api/v1/equipment/%d",
-             cJSON_GetObjectItem(call->json, "id")->valueint);
-  }
+  if(sr_equipment_register(&call->ctx, body, &call->json, &call->pb) == SR_OK)
+    sr_api_created(call, "/api/v1/equipment");
   cJSON_Delete(body);
 }
 

@@ -65,11 +65,8 @@ void sr_h_hazard_create(struct sr_call *call)
   cJSON *body = sr_api_body(call);
   if(!body)
     return;
-  if(sr_hazard_report(&call->ctx, body, &call->json, &call->pb) == SR_OK) {
-    call->status = 201;
-    sr_api_etag(call, call->json);
-    snprintf(call->location, sizeof call->location, "/api/v1/hazards/%d", cJSON_GetObjectItem(call->json, "id")->valueint);
-  }
+  if(sr_hazard_report(&call->ctx, body, &call->json, &call->pb) == SR_OK)
+    sr_api_created(call, "/api/v1/hazards");
   cJSON_Delete(body);
 }
 
@@ -105,12 +102,8 @@ void sr_h_rect_create(struct sr_call *call)
   cJSON *body = sr_api_body(call);
   if(!body)
     return;
-  if(sr_rectification_open(&call->ctx, body, &call->json, &call->pb) == SR_OK) {
-    call->status = 201;
-    sr_api_etag(call, call->json);
-    snprintf(call->location, sizeof call->location, "/api/v1/rectifications/%d",
-             cJSON_GetObjectItem(call->json, "id")->valueint);
-  }
+  if(sr_rectification_open(&call->ctx, body, &call->json, &call->pb) == SR_OK)
+    sr_api_created(call, "/api/v1/rectifications");
   cJSON_Delete(body);
 }
 

@@ -11,6 +11,8 @@
 cJSON *sr_api_body(struct sr_call *call);
 /* Answers with ETag "<version>" of <rec>. */
 void sr_api_etag(struct sr_call *call, const cJSON *rec);
+/* Answers 201 with the ETag of call->json and Location <collection>/<its id>. */
+void sr_api_created(struct sr_call *call, const char *collection);
 /* limit and cursor of a list in id order; false with the problem set. */
 bool sr_api_page(struct sr_call *call, long *limit, long *after);
 /* The If-Match version a change needs (428 when missing, 400 when malformed). */

@@ -31,6 +31,17 @@ bool sr_hazard_level_ok(const char *s) { return index_of(levels, s) >= 0; }
 int sr_grade_rank(const char *grade) { return index_of(grades, grade); }
 int sr_level_rank(const char *level) { return index_of(levels, level); }
 
+bool sr_condition_ok(const char *s)
+{
+  size_t n = s ? strlen(s) : 0;
+  if(n == 0 || n > 64 || strchr(s, ':'))
+    return false;
+  for(size_t i = 0; i < n; i++)
+    if((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+      return false;
+  return true;
+}
+
 /* Formats the reason into <why> and answers false, so checks read as `return fail(...)`. */
 static bool fail(char *why, size_t n, const char *fmt, ...)
 {

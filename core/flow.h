@@ -27,6 +27,10 @@ bool sr_hazard_level_ok(const char *s);
 int sr_grade_rank(const char *grade);
 int sr_level_rank(const char *level);
 
+/* What a hazard's condition may look like (it becomes part of the hazard's key, joined to the
+ * occasion by ':'): 1..64 bytes of printable text without ':'. */
+bool sr_condition_ok(const char *s);
+
 /* Checks a definition; on failure the reason is in <why>. */
 bool sr_ladder_check(const cJSON *spec, char *why, size_t n);
 bool sr_workflow_check(const cJSON *spec, char *why, size_t n);

@@ -431,21 +431,9 @@ enum sr_err sr_hazard_get(struct sr_ctx *c, long id, cJSON **out, struct sr_prob
                   "FROM hazard h JOIN equipment e ON e.id = h.equipment_id WHERE h.id = ");
   sr_sql_param_long(&q, id);
   sr_scope_equipment(&q, c, "e");
-  if(!sr_tx_begin(c, pb)) {
-    sr_sql_free(&q);
+  PGresult *r = sr_sql_one(c, &q, "hazard", id, pb);
+  if(!r)
     return pb->err;
-  }
-  PGresult *r = q.overflow ? NULL : sr_db_exec(c->db, q.text.data, q.n, q.params);
-  sr_sql_free(&q);
-  sr_tx_rollback(c); /* read-only */
-  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
-    PQclear(r);
-    return sr_problem_set(pb, SR_INTERNAL, "database error");
-  }
-  if(PQntuples(r) == 0) {
-    PQclear(r);
-    return sr_problem_set(pb, SR_NOT_FOUND, "No hazard %ld that you may see.", id);
-  }
   cJSON *j = cJSON_Parse(sr_db_get(r, 0, "j")), *h = cJSON_Parse(sr_db_get(r, 0, "history"));
   cJSON *d = cJSON_Parse(sr_db_get(r, 0, "deadlines")), *rc = cJSON_Parse(sr_db_get(r, 0, "rectifications"));
   PQclear(r);

@@ -16,18 +16,6 @@
 #include "sql.h"
 #include "sr_limits.h"
 
-/* What a condition may look like: it becomes part of the hazard's key. */
-static bool condition_ok(const char *s)
-{
-  size_t n = s ? strlen(s) : 0;
-  if(n == 0 || n > 64 || strchr(s, ':'))
-    return false;
-  for(size_t i = 0; i < n; i++)
-    if((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-      return false;
-  return true;
-}
-
 enum sr_err sr_hazard_report(struct sr_ctx *c, const cJSON *body, cJSON **out, struct sr_problem *pb)
 {
   static const char *const keys[] = { "equipment_id", "condition", "description", "grade", "level", "evidence", NULL };
@@ -39,7 +27,7 @@ enum sr_err sr_hazard_report(struct sr_ctx *c, const cJSON *body, cJSON **out, s
   if(!cJSON_IsNumber(eq) || eq->valuedouble < 1 || eq->valuedouble > 9e15 || eq->valuedouble != (double)(long)eq->valuedouble)
     sr_problem_field(pb, "equipment_id", "is required: the id of the unit");
   const char *condition = sr_json_string(body, "condition", true, 64, pb);
-  if(condition && !condition_ok(condition))
+  if(condition && !sr_condition_ok(condition))
     sr_problem_field(pb, "condition", "must be a short name of what was found, without ':' (e.g. safety_valve_failed)");
   const char *description = sr_json_string(body, "description", true, SR_MAX_STRING, pb);
   const char *grade = sr_json_string(body, "grade", !patrol, 16, pb);

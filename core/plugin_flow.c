@@ -194,19 +194,6 @@ static const char *str(const cJSON *o, const char *k)
   return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* A condition names what was found (it becomes part of the hazard's key, with the report it was
- * found in): printable UTF-8, no ':' (the key's separator). */
-static bool condition_ok(const char *s)
-{
-  size_t n = s ? strlen(s) : 0;
-  if(n == 0 || n > 64 || strchr(s, ':'))
-    return false;
-  for(size_t i = 0; i < n; i++)
-    if((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-      return false;
-  return true;
-}
-
 /* Checks one entry of a hazards() answer and fills in the level when the plugin left it out. */
 static bool hazard_ok(cJSON *h, int i, char *why, size_t n)
 {
@@ -223,7 +210,7 @@ static bool hazard_ok(cJSON *h, int i, char *why, size_t n)
   const char *source = str(h, "source"), *reason = str(h, "reason"), *level = str(h, "level");
   if(!source || (strcmp(source, "failed_in_use") != 0 && strcmp(source, "defect") != 0))
     return snprintf(why, n, "hazard #%d: 'source' must be failed_in_use or defect", i), false;
-  if(!condition_ok(str(h, "condition")))
+  if(!sr_condition_ok(str(h, "condition")))
     return snprintf(why, n, "hazard #%d: 'condition' must be 1..64 bytes of printable text without ':'", i), false;
   if(!sr_hazard_grade_ok(str(h, "grade")))
     return snprintf(why, n, "hazard #%d: 'grade' must be general or major", i), false;

@@ -23,32 +23,6 @@ static const char *str(const cJSON *o, const char *k)
   return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* The caller's scope over rectifications, as sr_scope_equipment is over units; agencies have
- * no part in them. */
-static void scope_rectification(struct sr_sql *q, const struct sr_ctx *c, const char *alias)
-{
-  char text[120];
-  switch(c->who.role) {
-  case SR_ROLE_SYSTEM:
-  case SR_ROLE_CITY:
-  case SR_ROLE_ADMIN:
-    return;
-  case SR_ROLE_DISTRICT:
-  case SR_ROLE_COORDINATOR:
-    snprintf(text, sizeof text, " AND %s.jurisdiction = ", alias);
-    sr_sql_add(q, text);
-    sr_sql_param(q, c->who.jurisdiction);
-    return;
-  case SR_ROLE_USER_UNIT:
-    snprintf(text, sizeof text, " AND %s.user_unit_id = ", alias);
-    sr_sql_add(q, text);
-    sr_sql_param_long(q, c->who.org_id);
-    return;
-  default:
-    sr_sql_add(q, " AND false");
-  }
-}
-
 static PGresult *run(struct sr_ctx *c, const char *sql, int n, const char *const *p, struct sr_problem *pb)
 {
   PGresult *r = sr_db_exec(c->db, sql, n, p);
@@ -333,22 +307,10 @@ enum sr_err sr_rectification_get(struct sr_ctx *c, long id, cJSON **out, struct 
               "  FROM deadline dl WHERE dl.rectification_id = r.id)::text AS deadlines "
               "FROM rectification r JOIN rule_definition d ON d.rule = r.rule WHERE r.id = ");
   sr_sql_param_long(&q, id);
-  scope_rectification(&q, c, "r");
-  if(!sr_tx_begin(c, pb)) {
-    sr_sql_free(&q);
+  sr_scope_unit_records(&q, c, "r");
+  PGresult *r = sr_sql_one(c, &q, "rectification", id, pb);
+  if(!r)
     return pb->err;
-  }
-  PGresult *r = q.overflow ? NULL : sr_db_exec(c->db, q.text.data, q.n, q.params);
-  sr_sql_free(&q);
-  sr_tx_rollback(c); /* read-only */
-  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
-    PQclear(r);
-    return sr_problem_set(pb, SR_INTERNAL, "database error");
-  }
-  if(PQntuples(r) == 0) {
-    PQclear(r);
-    return sr_problem_set(pb, SR_NOT_FOUND, "No rectification %ld that you may see.", id);
-  }
   cJSON *j = cJSON_Parse(sr_db_get(r, 0, "j")), *spec = cJSON_Parse(sr_db_get(r, 0, "spec"));
   if(j && spec) {
     cJSON_AddStringToObject(j, "workflow_name", str(spec, "name"));
@@ -421,7 +383,7 @@ enum sr_err sr_rectification_transition(struct sr_ctx *c, long id, long if_match
   sr_sql_init(&q, "SELECT r.id, r.state, r.version, r.workflow, to_char(r.deadline, 'YYYY-MM-DD') AS deadline, "
                   "d.spec::text AS spec FROM rectification r JOIN rule_definition d ON d.rule = r.rule WHERE r.id = ");
   sr_sql_param_long(&q, id);
-  scope_rectification(&q, c, "r");
+  sr_scope_unit_records(&q, c, "r");
   /* Read first: a role that may see the rectification but not change it (row-level security
    * hides rows FOR UPDATE from it) hears 403, not 404. Then lock, and read the state again. */
   PGresult *r = q.overflow ? NULL : sr_db_exec(c->db, q.text.data, q.n, q.params);
@@ -536,7 +498,7 @@ enum sr_err sr_rectification_list(struct sr_ctx *c, const struct sr_rectificatio
   struct sr_sql q;
   sr_sql_init(&q, "SELECT r.id, sereg_rectification_json(r)::text AS j FROM rectification r WHERE r.id > ");
   sr_sql_param_long(&q, f->after_id);
-  scope_rectification(&q, c, "r");
+  sr_scope_unit_records(&q, c, "r");
   if(f->hazard_id) {
     sr_sql_add(&q, " AND EXISTS (SELECT 1 FROM rectification_hazard rh WHERE rh.rectification_id = r.id "
                    "AND rh.hazard_id = ");

@@ -75,43 +75,58 @@ void sr_sql_param_long(struct sr_sql *q, long v)
   sr_sql_param(q, q->own[q->n]);
 }
 
-void sr_scope_equipment(struct sr_sql *q, const struct sr_ctx *c, const char *alias)
+/* Filters <alias> by the caller's role for what everyone but agencies sees alike; false when
+ * the role is left to the caller (agencies). */
+static bool scope_common(struct sr_sql *q, const struct sr_ctx *c, const char *alias)
 {
   char text[320];
   switch(c->who.role) {
   case SR_ROLE_SYSTEM:
   case SR_ROLE_CITY:
   case SR_ROLE_ADMIN:
-    return;
+    return true;
   case SR_ROLE_DISTRICT:
   case SR_ROLE_COORDINATOR:
     snprintf(text, sizeof text, " AND %s.jurisdiction = ", alias);
     sr_sql_add(q, text);
     sr_sql_param(q, c->who.jurisdiction);
-    return;
+    return true;
   case SR_ROLE_USER_UNIT:
     snprintf(text, sizeof text, " AND %s.user_unit_id = ", alias);
     sr_sql_add(q, text);
     sr_sql_param_long(q, c->who.org_id);
-    return;
-  case SR_ROLE_AGENCY: { /* the types (and varieties) it is accredited for today */
-    char today[11];
-    sr_date_format(c->today, today);
-    snprintf(text, sizeof text,
-             " AND EXISTS (SELECT 1 FROM accreditation acc WHERE acc.equipment_type = %s.type "
-             "AND (acc.varieties IS NULL OR %s.variety = ANY (acc.varieties)) AND acc.agency_id = ",
-             alias, alias);
-    sr_sql_add(q, text);
-    sr_sql_param_long(q, c->who.org_id);
-    sr_sql_add(q, " AND ");
-    sr_sql_param_copy(q, today);
-    sr_sql_add(q, "::date BETWEEN acc.valid_from AND acc.valid_to)");
-    return;
-  }
+    return true;
+  case SR_ROLE_AGENCY:
+    return false;
   case SR_ROLE_NONE:
     break;
   }
   sr_sql_add(q, " AND false");
+  return true;
+}
+
+void sr_scope_unit_records(struct sr_sql *q, const struct sr_ctx *c, const char *alias)
+{
+  if(!scope_common(q, c, alias))
+    sr_sql_add(q, " AND false");
+}
+
+void sr_scope_equipment(struct sr_sql *q, const struct sr_ctx *c, const char *alias)
+{
+  if(scope_common(q, c, alias))
+    return;
+  /* An agency: the types (and varieties) it is accredited for today. */
+  char text[320], today[11];
+  sr_date_format(c->today, today);
+  snprintf(text, sizeof text,
+           " AND EXISTS (SELECT 1 FROM accreditation acc WHERE acc.equipment_type = %s.type "
+           "AND (acc.varieties IS NULL OR %s.variety = ANY (acc.varieties)) AND acc.agency_id = ",
+           alias, alias);
+  sr_sql_add(q, text);
+  sr_sql_param_long(q, c->who.org_id);
+  sr_sql_add(q, " AND ");
+  sr_sql_param_copy(q, today);
+  sr_sql_add(q, "::date BETWEEN acc.valid_from AND acc.valid_to)");
 }
 
 void sr_cursor_encode(long id, char out[32]) { snprintf(out, 32, "e%lx", (unsigned long)id); }
@@ -179,4 +194,23 @@ enum sr_err sr_sql_page(struct sr_ctx *c, struct sr_sql *q, long limit, cJSON **
   PQclear(r);
   sr_tx_rollback(c); /* read-only */
   return *out ? SR_OK : sr_problem_set(pb, SR_INTERNAL, "out of memory");
+}
+
+PGresult *sr_sql_one(struct sr_ctx *c, struct sr_sql *q, const char *what, long id, struct sr_problem *pb)
+{
+  if(!sr_tx_begin(c, pb)) {
+    sr_sql_free(q);
+    return NULL;
+  }
+  PGresult *r = q->overflow ? NULL : sr_db_exec(c->db, q->text.data, q->n, q->params);
+  sr_sql_free(q);
+  sr_tx_rollback(c); /* read-only */
+  if(!sr_db_ok(r, PGRES_TUPLES_OK))
+    sr_problem_set(pb, SR_INTERNAL, "database error");
+  else if(PQntuples(r) != 1)
+    sr_problem_set(pb, SR_NOT_FOUND, "No %s %ld that you may see.", what, id);
+  else
+    return r;
+  PQclear(r);
+  return NULL;
 }

@@ -42,6 +42,9 @@ void sr_sql_param_long(struct sr_sql *q, long v);
  * <alias> to what the caller of <c> may see on <c>'s today. Row-level security applies the same rule a second time.
  */
 void sr_scope_equipment(struct sr_sql *q, const struct sr_ctx *c, const char *alias);
+/* The same filter for records kept per unit with their own jurisdiction and user_unit_id
+ * columns (rectifications): agencies see none of them. */
+void sr_scope_unit_records(struct sr_sql *q, const struct sr_ctx *c, const char *alias);
 
 /* Builds a list page {items, next_cursor} from <r>, which holds up to <limit> + 1 rows with
  * columns "id" and "j" (the item as JSON text); the extra row only says a next page exists.
@@ -51,6 +54,11 @@ cJSON *sr_page_from_rows(const PGresult *r, long limit);
 /* Runs list query <q> (columns "id" and "j", up to <limit> + 1 rows) in a read-only transaction
  * as the caller of <c>, so that row-level security applies, and frees it; *out is the page. */
 enum sr_err sr_sql_page(struct sr_ctx *c, struct sr_sql *q, long limit, cJSON **out, struct sr_problem *pb);
+
+/* Runs one-record query <q> in a read-only transaction as the caller of <c> and frees it. The
+ * result has one row, or NULL with SR_NOT_FOUND ("<what> <id> that you may see") or
+ * SR_INTERNAL in <pb>. Caller owns it. */
+PGresult *sr_sql_one(struct sr_ctx *c, struct sr_sql *q, const char *what, long id, struct sr_problem *pb);
 
 /* Encodes and decodes the opaque keyset cursor of lists. */
 void sr_cursor_encode(long id, char out[32]);

@@ -479,10 +479,7 @@ def test_role_matrix_for_every_workflow_transition(w):
 
 def setup():
     w = World("rectification", env={"SEREG_NOW": "2026-06-15"})
-    agency = w.db.sql(f"SELECT id FROM organization WHERE credit_code = '{w.agency_code}'")
-    s, _, r = w.server.post(f"/api/v1/organizations/{agency}/accreditations", {
-        "equipment_type": "elevator", "valid_from": "2019-01-01", "valid_to": "2030-12-31"}, tok=w.city)
-    assert s == 201, r
+    w.accredit("elevator")
     return w
 
 

@@ -33,6 +33,14 @@ class World:
         self.agency = token(self.db, "agency", org=self.agency_code)
         self.serial = 0
 
+    def accredit(self, type_code, valid_from="2019-01-01", valid_to="2030-12-31"):
+        """Accredits the world's agency for <type_code> over the period."""
+        agency = self.db.sql(f"SELECT id FROM organization WHERE credit_code = '{self.agency_code}'")
+        s, _, r = self.server.post(f"/api/v1/organizations/{agency}/accreditations", {
+            "equipment_type": type_code, "valid_from": valid_from, "valid_to": valid_to}, tok=self.city)
+        if s != 201:
+            raise RuntimeError(f"accreditation failed: {s} {r}")
+
     def rule(self, type_code):
         """The rule a unit of <type_code> records: the loaded plugin's file@version."""
         s, _, r = self.server.get("/api/v1/equipment-types", tok=self.city)
