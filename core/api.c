@@ -289,7 +289,7 @@ bool sr_api_if_match(struct sr_call *call, long *version)
   return true;
 }
 
-static void h_eq_transition(struct sr_call *call)
+void sr_api_change(struct sr_call *call, sr_versioned_change change)
 {
   long version;
   if(!sr_api_if_match(call, &version))
@@ -297,10 +297,12 @@ static void h_eq_transition(struct sr_call *call)
   cJSON *body = sr_api_body(call);
   if(!body)
     return;
-  if(sr_equipment_transition(&call->ctx, call->id, version, body, &call->json, &call->pb) == SR_OK)
+  if(change(&call->ctx, call->id, version, body, &call->json, &call->pb) == SR_OK)
     sr_api_etag(call, call->json);
   cJSON_Delete(body);
 }
+
+static void h_eq_transition(struct sr_call *call) { sr_api_change(call, sr_equipment_transition); }
 
 static void h_eq_due(struct sr_call *call)
 {

@@ -114,18 +114,7 @@ void sr_h_rect_get(struct sr_call *call)
     sr_api_etag(call, call->json);
 }
 
-void sr_h_rect_transition(struct sr_call *call)
-{
-  long version;
-  if(!sr_api_if_match(call, &version))
-    return;
-  cJSON *body = sr_api_body(call);
-  if(!body)
-    return;
-  if(sr_rectification_transition(&call->ctx, call->id, version, body, &call->json, &call->pb) == SR_OK)
-    sr_api_etag(call, call->json);
-  cJSON_Delete(body);
-}
+void sr_h_rect_transition(struct sr_call *call) { sr_api_change(call, sr_rectification_transition); }
 
 /* ==== evidence ==== */
 
