@@ -356,6 +356,68 @@ static void reload_keeps_the_old_set_when_the_new_one_fails(void)
   sr_plugins_unpublish();
 }
 
+/* A ladder whose decide() answers what the rung's id asks for. */
+static const char ladder_src[] =
+    "return sereg.escalation { version = '1.0.0', rungs = {\n"
+    "  { id = 'r', reason = 'x', after_days = 1, notify = { 'city' } } },\n"
+    "  decide = function(h, rung, today)\n"
+    "    local a = h.ask\n"
+    "    if a == 'nil' then return nil end\n"
+    "    if a == 'hold' then return { hold = 'waiting for the survey' } end\n"
+    "    if a == 'raise' then return { grade = 'major', reason = 'children in the building' } end\n"
+    "    if a == 'bad_grade' then return { grade = 'catastrophic', reason = 'x' } end\n"
+    "    if a == 'no_reason' then return { level = 'city' } end\n"
+    "    if a == 'hold_and_more' then return { hold = 'x', grade = 'major' } end\n"
+    "    if a == 'string' then return 'yes' end\n"
+    "    if a == 'loop' then while true do end end\n"
+    "    error('no such case: ' .. tostring(a))\n"
+    "  end }\n";
+
+static bool decide(struct sr_plugins *p, const char *ask, cJSON **out, char *err, size_t n)
+{
+  cJSON *h = cJSON_CreateObject(), *rung = cJSON_CreateObject();
+  cJSON_AddStringToObject(h, "ask", ask);
+  struct sr_date today = { 2026, 6, 15 };
+  bool ok = sr_plugins_decide(p, h, rung, today, out, err, n);
+  cJSON_Delete(h);
+  cJSON_Delete(rung);
+  return ok;
+}
+
+static void decide_answers_are_checked(void)
+{
+  char err[512];
+  struct sr_plugins *p = open_one(ladder_src, err, sizeof err);
+  CHECK(p != NULL);
+  if(!p) {
+    fprintf(stderr, "%s\n", err);
+    return;
+  }
+  CHECK(sr_plugins_ladder(p) != NULL);
+  cJSON *out = NULL;
+  CHECK(decide(p, "nil", &out, err, sizeof err) && out == NULL);
+  CHECK(decide(p, "hold", &out, err, sizeof err) && cJSON_GetObjectItem(out, "hold"));
+  cJSON_Delete(out);
+  CHECK(decide(p, "raise", &out, err, sizeof err));
+  CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(out, "grade")), "major");
+  cJSON_Delete(out);
+  static const struct {
+    const char *ask, *needle;
+  } bad[] = { { "bad_grade", "grade" }, { "no_reason", "reason" }, { "hold_and_more", "alone" },
+              { "string", "must return" }, { "loop", "budget" }, { "other", "no such case" } };
+  for(size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    err[0] = '\0';
+    CHECK(!decide(p, bad[i].ask, &out, err, sizeof err));
+    CHECK(out == NULL);
+    if(!strstr(err, bad[i].needle))
+      fprintf(stderr, "decide '%s': '%s' lacks '%s'\n", bad[i].ask, err, bad[i].needle);
+    CHECK(strstr(err, bad[i].needle) != NULL);
+  }
+  /* The state is still good for the next call. */
+  CHECK(decide(p, "nil", &out, err, sizeof err) && out == NULL);
+  sr_plugins_close(p);
+}
+
 int main(void)
 {
   RUN(shipped_plugins_load_in_name_order);
@@ -367,6 +429,7 @@ int main(void)
   RUN(calls_fail_alone);
   RUN(plugins_do_not_share_library_tables);
   RUN(reload_keeps_the_old_set_when_the_new_one_fails);
+  RUN(decide_answers_are_checked);
   if(tmpdir[0])
     rm_dir(tmpdir);
   return CHECK_DONE();
