@@ -442,6 +442,7 @@ const struct sr_route sr_routes[] = {
   { .method = "POST", .pattern = "/api/v1/rectifications", .handler = sr_h_rect_create, .public = false, .needs_db = true, .summary = "open a rectification for hazards" },
   { .method = "GET", .pattern = "/api/v1/rectifications/{id}", .handler = sr_h_rect_get, .public = false, .needs_db = true, .summary = "a rectification, its history and allowed actions" },
   { .method = "POST", .pattern = "/api/v1/rectifications/{id}/transitions", .handler = sr_h_rect_transition, .public = false, .needs_db = true, .summary = "take a workflow action" },
+  { .method = "GET", .pattern = "/api/v1/evidence", .handler = sr_h_evidence_get, .public = false, .needs_db = true, .summary = "download an evidence file by its SHA-256" },
   { .method = "POST", .pattern = "/api/v1/evidence", .handler = sr_h_evidence_create, .public = false, .needs_db = true, .summary = "upload an evidence file",
     .binary = true },
   { .method = NULL },

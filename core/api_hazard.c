@@ -1,4 +1,5 @@
 /* api_hazard.c -- HTTP handlers for hazards, rectifications and evidence. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,32 @@ void sr_h_evidence_create(struct sr_call *call)
   if(sr_evidence_store(&call->ctx, sr_call_query(call, "name"), call->content_type, call->body, call->body_len,
                        &call->json, &status, &call->pb) == SR_OK)
     call->status = status;
+}
+
+/* GET /evidence?sha256=: the file itself, as an attachment under its own name. */
+void sr_h_evidence_get(struct sr_call *call)
+{
+  static const char *const q[] = { "sha256", NULL };
+  if(!sr_call_query_only(call, q))
+    return;
+  char *data, type[64], name[201];
+  size_t len;
+  if(sr_evidence_fetch(&call->ctx, sr_call_query(call, "sha256"), &data, &len, type, name, &call->pb) != SR_OK)
+    return;
+  static char types[][64] = { "image/jpeg", "image/png", "image/webp", "application/pdf" };
+  call->text_type = "application/octet-stream";
+  for(size_t i = 0; i < sizeof types / sizeof *types; i++)
+    if(strcmp(types[i], type) == 0)
+      call->text_type = types[i];
+  /* RFC 6266 / 8187: the name percent-encoded as UTF-8, so no byte of it can break the header. */
+  char *d = call->disposition;
+  size_t left = sizeof call->disposition;
+  int n = snprintf(d, left, "attachment; filename*=UTF-8''");
+  for(const unsigned char *s = (const unsigned char *)name; *s && (size_t)n + 4 < left; s++)
+    n += (*s < 0x80 && (isalnum(*s) || strchr("-._~", *s))) ? snprintf(d + n, left - (size_t)n, "%c", *s)
+                                                            : snprintf(d + n, left - (size_t)n, "%%%02X", *s);
+  call->text = data; /* NUL-terminated too, so an empty file is "" */
+  call->text_len = len;
 }
 
 /* ==== the rules in force ==== */

@@ -34,6 +34,7 @@ void sr_h_rect_create(struct sr_call *call);
 void sr_h_rect_get(struct sr_call *call);
 void sr_h_rect_transition(struct sr_call *call);
 void sr_h_evidence_create(struct sr_call *call);
+void sr_h_evidence_get(struct sr_call *call);
 void sr_h_workflows(struct sr_call *call);
 void sr_h_escalation(struct sr_call *call);
 

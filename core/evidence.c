@@ -9,6 +9,7 @@
 
 #include "db.h"
 #include "json.h"
+#include "sql.h"
 #include "sr_limits.h"
 
 /* Photos and documents only: nothing a browser would run if someone opened it. */
@@ -156,4 +157,56 @@ void sr_evidence_check_refs(struct sr_ctx *c, const cJSON *refs, const char *fie
     sr_problem_free(&sub);
   }
   *out = list;
+}
+
+enum sr_err sr_evidence_fetch(struct sr_ctx *c, const char *sha256, char **data, size_t *len, char type[64],
+                              char name[201], struct sr_problem *pb)
+{
+  *data = NULL;
+  if(!sha256 || strlen(sha256) != 64 || strspn(sha256, "0123456789abcdef") != 64) {
+    sr_problem_set(pb, SR_BAD_REQUEST, "Name the file by its SHA-256.");
+    sr_problem_field(pb, "sha256", "must be 64 lowercase hex digits");
+    pb->err = SR_BAD_REQUEST;
+    return pb->err;
+  }
+  /* Who may see a file: its uploader, and whoever may see a record citing it (row-level
+   * security applies to both subqueries as well: the transaction runs as the caller). */
+  struct sr_sql q;
+  sr_sql_init(&q, "SELECT ev.content_type, ev.name, ev.content FROM evidence ev WHERE ev.sha256 = ");
+  sr_sql_param(&q, sha256);
+  sr_sql_add(&q, " AND (ev.uploaded_by = ");
+  sr_sql_param_long(&q, c->who.account_id);
+  sr_sql_add(&q, " OR EXISTS (SELECT 1 FROM hazard h JOIN equipment e ON e.id = h.equipment_id "
+                 "WHERE h.evidence @> jsonb_build_array(jsonb_build_object('sha256', ev.sha256))");
+  sr_scope_supervision(&q, c, "e");
+  sr_sql_add(&q, ") OR EXISTS (SELECT 1 FROM rectification_event re JOIN rectification r ON r.id = re.rectification_id "
+                 "WHERE re.evidence @> jsonb_build_array(jsonb_build_object('sha256', ev.sha256))");
+  sr_scope_supervision(&q, c, "r");
+  sr_sql_add(&q, "))");
+  if(!sr_tx_begin(c, pb)) {
+    sr_sql_free(&q);
+    return pb->err;
+  }
+  /* Binary results: the file's bytes come as they are. */
+  PGresult *r = q.overflow ? NULL : PQexecParams(c->db, q.text.data, q.n, NULL, q.params, NULL, NULL, 1);
+  sr_sql_free(&q);
+  sr_tx_rollback(c); /* read-only */
+  if(!sr_db_ok(r, PGRES_TUPLES_OK))
+    sr_problem_set(pb, SR_INTERNAL, "database error");
+  else if(PQntuples(r) != 1)
+    sr_problem_set(pb, SR_NOT_FOUND, "No evidence file with that hash that you may see.");
+  else {
+    *len = (size_t)PQgetlength(r, 0, 2);
+    *data = malloc(*len + 1);
+    if(!*data)
+      sr_problem_set(pb, SR_INTERNAL, "out of memory");
+    else {
+      memcpy(*data, PQgetvalue(r, 0, 2), *len);
+      (*data)[*len] = '\0';
+      snprintf(type, 64, "%.*s", PQgetlength(r, 0, 0), PQgetvalue(r, 0, 0));
+      snprintf(name, 201, "%.*s", PQgetlength(r, 0, 1), PQgetvalue(r, 0, 1));
+    }
+  }
+  PQclear(r);
+  return pb->err;
 }

@@ -27,6 +27,12 @@ void sr_evidence_check_refs(struct sr_ctx *c, const cJSON *refs, const char *fie
 size_t sr_evidence_max(void);
 bool sr_evidence_max_parse(const char *s, size_t *out);
 
+/* The file named <sha256>, when the caller uploaded it or may see a hazard or a rectification
+ * step that cites it; else 404. *data (malloced, *len bytes), its type and name are the
+ * caller's. */
+enum sr_err sr_evidence_fetch(struct sr_ctx *c, const char *sha256, char **data, size_t *len, char type[64],
+                              char name[201], struct sr_problem *pb);
+
 /* Whether <ct> is a type evidence may have. */
 bool sr_evidence_type_ok(const char *ct);
 

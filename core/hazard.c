@@ -328,7 +328,7 @@ enum sr_err sr_hazard_list(struct sr_ctx *c, const struct sr_hazard_filter *f, c
   sr_sql_init(&q, "SELECT h.id, sereg_hazard_json(h)::text AS j FROM hazard h "
                   "JOIN equipment e ON e.id = h.equipment_id WHERE h.id > ");
   sr_sql_param_long(&q, f->after_id);
-  sr_scope_equipment(&q, c, "e");
+  sr_scope_supervision(&q, c, "e");
   if(f->equipment_id) {
     sr_sql_add(&q, " AND h.equipment_id = ");
     sr_sql_param_long(&q, f->equipment_id);
@@ -430,7 +430,7 @@ enum sr_err sr_hazard_get(struct sr_ctx *c, long id, cJSON **out, struct sr_prob
                   "WHERE rh.hazard_id = h.id)::text AS rectifications "
                   "FROM hazard h JOIN equipment e ON e.id = h.equipment_id WHERE h.id = ");
   sr_sql_param_long(&q, id);
-  sr_scope_equipment(&q, c, "e");
+  sr_scope_supervision(&q, c, "e");
   PGresult *r = sr_sql_one(c, &q, "hazard", id, pb);
   if(!r)
     return pb->err;

@@ -152,6 +152,7 @@ static enum MHD_Result respond_text(struct sr_request *rq, int status, char *tex
   }
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
   MHD_add_response_header(resp, "X-Request-Id", rq->id);
   if(etag && etag[0])
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
@@ -372,11 +373,16 @@ static enum MHD_Result dispatch(struct sr_request *rq, const struct sr_route *ro
   else if(call.pb.err != SR_OK)
     ret = respond_problem(rq, &call.pb, url, NULL);
   else if(call.text) {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(call.text), call.text, MHD_RESPMEM_MUST_FREE);
+    size_t len = call.text_len ? call.text_len : strlen(call.text);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, call.text, MHD_RESPMEM_MUST_FREE);
     ret = MHD_NO;
     if(resp) {
       call.text = NULL; /* the response owns it now */
       MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, call.text_type);
+      MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+      MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+      if(call.disposition[0])
+        MHD_add_response_header(resp, "Content-Disposition", call.disposition);
       ret = MHD_queue_response(rq->conn, (unsigned)call.status, resp);
       MHD_destroy_response(resp);
       rq->status = call.status;

@@ -28,6 +28,8 @@ struct sr_call {
   cJSON *json;           /* success body; owned by the call */
   char *text;            /* or a plain-text body (malloced; owned by the call) ... */
   const char *text_type; /* ... of this content type */
+  size_t text_len;       /* its length when it is not a C string (a file); 0: strlen */
+  char disposition[600]; /* Content-Disposition of a file answer, or "" */
   char etag[32];
   char location[128];
 };

@@ -307,7 +307,7 @@ enum sr_err sr_rectification_get(struct sr_ctx *c, long id, cJSON **out, struct 
               "  FROM deadline dl WHERE dl.rectification_id = r.id)::text AS deadlines "
               "FROM rectification r JOIN rule_definition d ON d.rule = r.rule WHERE r.id = ");
   sr_sql_param_long(&q, id);
-  sr_scope_unit_records(&q, c, "r");
+  sr_scope_supervision(&q, c, "r");
   PGresult *r = sr_sql_one(c, &q, "rectification", id, pb);
   if(!r)
     return pb->err;
@@ -383,7 +383,7 @@ enum sr_err sr_rectification_transition(struct sr_ctx *c, long id, long if_match
   sr_sql_init(&q, "SELECT r.id, r.state, r.version, r.workflow, to_char(r.deadline, 'YYYY-MM-DD') AS deadline, "
                   "d.spec::text AS spec FROM rectification r JOIN rule_definition d ON d.rule = r.rule WHERE r.id = ");
   sr_sql_param_long(&q, id);
-  sr_scope_unit_records(&q, c, "r");
+  sr_scope_supervision(&q, c, "r");
   /* Read first: a role that may see the rectification but not change it (row-level security
    * hides rows FOR UPDATE from it) hears 403, not 404. Then lock, and read the state again. */
   PGresult *r = q.overflow ? NULL : sr_db_exec(c->db, q.text.data, q.n, q.params);
@@ -498,7 +498,7 @@ enum sr_err sr_rectification_list(struct sr_ctx *c, const struct sr_rectificatio
   struct sr_sql q;
   sr_sql_init(&q, "SELECT r.id, sereg_rectification_json(r)::text AS j FROM rectification r WHERE r.id > ");
   sr_sql_param_long(&q, f->after_id);
-  sr_scope_unit_records(&q, c, "r");
+  sr_scope_supervision(&q, c, "r");
   if(f->hazard_id) {
     sr_sql_add(&q, " AND EXISTS (SELECT 1 FROM rectification_hazard rh WHERE rh.rectification_id = r.id "
                    "AND rh.hazard_id = ");

@@ -105,7 +105,7 @@ static bool scope_common(struct sr_sql *q, const struct sr_ctx *c, const char *a
   return true;
 }
 
-void sr_scope_unit_records(struct sr_sql *q, const struct sr_ctx *c, const char *alias)
+void sr_scope_supervision(struct sr_sql *q, const struct sr_ctx *c, const char *alias)
 {
   if(!scope_common(q, c, alias))
     sr_sql_add(q, " AND false");

@@ -42,9 +42,9 @@ void sr_sql_param_long(struct sr_sql *q, long v);
  * <alias> to what the caller of <c> may see on <c>'s today. Row-level security applies the same rule a second time.
  */
 void sr_scope_equipment(struct sr_sql *q, const struct sr_ctx *c, const char *alias);
-/* The same filter for records kept per unit with their own jurisdiction and user_unit_id
- * columns (rectifications): agencies see none of them. */
-void sr_scope_unit_records(struct sr_sql *q, const struct sr_ctx *c, const char *alias);
+/* The filter for supervision records (hazards through their unit's alias, rectifications
+ * through their own jurisdiction and user_unit_id): as for equipment, but agencies see none. */
+void sr_scope_supervision(struct sr_sql *q, const struct sr_ctx *c, const char *alias);
 
 /* Builds a list page {items, next_cursor} from <r>, which holds up to <limit> + 1 rows with
  * columns "id" and "j" (the item as JSON text); the extra row only says a next page exists.

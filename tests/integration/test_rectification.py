@@ -4,7 +4,9 @@ becomes an overdue 一般 hazard, climbs the escalation ladder, is proposed for 
 moves with SEREG_NOW (the server) and --now (the sweep)."""
 import datetime
 import hashlib
+import http.client
 import socket
+import urllib.parse
 
 from harness import Server, run, tests_of, check, eq, sereg
 from world import World, A, B
@@ -58,7 +60,7 @@ def step(w, r, action, tok, **fields):
 
 
 def upload(w, data=b"\xff\xd8\xff photo of the repaired door lock", name="repair.jpg", ctype="image/jpeg", tok=None):
-    s, _, ref = w.server.post(f"/api/v1/evidence?name={name}", tok=tok or w.user_a, raw=data,
+    s, _, ref = w.server.post(f"/api/v1/evidence?name={urllib.parse.quote(name)}", tok=tok or w.user_a, raw=data,
                               headers={"Content-Type": ctype})
     check(s in (200, 201), f"evidence upload: {s} {ref}")
     return ref
@@ -200,6 +202,18 @@ def test_a_failed_unit_in_use_is_major_and_proposed_at_once(w):
         eq(x["facts"]["report_number"], "DT-F-0001", "facts")
         full = hazard(w, x["id"])
         eq([rc["workflow"] for rc in full["rectifications"]], ["listed_supervision"], "proposed in the upload")
+    # Hazards are supervision records: the agency that found them sees the unit, not them,
+    # and the database refuses the rows too.
+    hid = page["items"][0]["id"]
+    eq(w.server.get(f"/api/v1/hazards/{hid}", tok=w.agency)[0], 404, "not the agency's")
+    eq(w.server.get(f"/api/v1/hazards?equipment_id={rec['id']}", tok=w.agency)[2]["items"], [], "nor listed")
+    eq(w.server.get(f"/api/v1/equipment/{rec['id']}", tok=w.agency)[0], 200, "the unit it is")
+    agency_org = w.db.sql(f"SELECT id FROM organization WHERE credit_code = '{w.agency_code}'")
+    seen = w.db.sql("BEGIN; SELECT set_config('sereg.role', 'agency', true), "
+                    f"set_config('sereg.org', '{agency_org}', true), set_config('sereg.today', '2026-06-15', true); "
+                    f"SELECT count(*) FROM equipment WHERE id = {rec['id']}; "
+                    f"SELECT count(*) FROM hazard WHERE id = {hid}; COMMIT").splitlines()[-2:]
+    eq(seen, ["1", "0"], "row-level security: the unit, not its hazard")
     # A re-inspection that fails again while the hazard is open adds nothing.
     s, _, r = w.server.post("/api/v1/inspections", {
         "equipment_id": rec["id"], "report_number": "DT-F-0002", "kind": "periodic", "inspected_on": "2026-06-14",
@@ -259,6 +273,38 @@ def test_patrol_and_manual_hazards(w):
         s, _, p = w.server.post("/api/v1/hazards", dict(body, **bad), tok=w.coordinator_a)
         eq(s, 422, f"{bad}: {p}")
         check(field in [e["field"] for e in p["errors"]], f"{bad}: {p}")
+
+
+def download(w, sha, tok):
+    c = http.client.HTTPConnection("127.0.0.1", w.server.port, timeout=30)
+    c.request("GET", f"/api/v1/evidence?sha256={sha}", headers={"Authorization": "Bearer " + tok})
+    r = c.getresponse()
+    body = r.read()
+    hdrs = {k.lower(): v for k, v in r.getheaders()}
+    c.close()
+    return r.status, hdrs, body
+
+
+def test_evidence_is_downloaded_by_who_may_see_what_cites_it(w):
+    at(w, "2026-06-15")
+    data = bytes(range(256)) * 40  # every byte value, NUL included
+    ref = upload(w, b"\xff\xd8" + data, "门锁 照片.jpg", "image/jpeg", tok=w.coordinator_a)
+    s, hdrs, body = download(w, ref["sha256"], w.coordinator_a)
+    eq((s, body), (200, b"\xff\xd8" + data), "the uploader gets the bytes back")
+    eq(hdrs["content-type"], "image/jpeg", "type")
+    eq(hdrs["x-content-type-options"], "nosniff", "no sniffing")
+    eq(hdrs["content-disposition"], "attachment; filename*=UTF-8''%E9%97%A8%E9%94%81%20%E7%85%A7%E7%89%87.jpg", "name")
+    for tok in (w.district_a, w.city, w.user_a, w.district_b):
+        eq(download(w, ref["sha256"], tok)[0], 404, "not cited anywhere yet: only the uploader")
+    rec = w.register()
+    s, _, h = w.server.post("/api/v1/hazards", {"equipment_id": rec["id"], "condition": "evidence_seen",
+                                                "description": "d", "evidence": [ref]}, tok=w.coordinator_a)
+    eq(s, 201, h)
+    for tok, want in ((w.district_a, 200), (w.city, 200), (w.user_a, 200), (w.district_b, 404), (w.agency, 404),
+                      (w.user_b, 404)):
+        eq(download(w, ref["sha256"], tok)[0], want, "cited by a hazard: whoever sees the hazard")
+    eq(download(w, "00" * 32, w.city)[0], 404, "no such file")
+    eq(download(w, "XYZ", w.city)[0], 400, "not a hash")
 
 
 def test_evidence_limits(w):
