@@ -77,15 +77,19 @@ enum sr_err sr_evidence_store(struct sr_ctx *c, const char *name, const char *co
   snprintf(size, sizeof size, "%zu", len);
   if(c->who.account_id > 0)
     snprintf(account, sizeof account, "%ld", c->who.account_id);
-  const char *p[] = { hex, name, ct, size, data, account[0] ? account : NULL };
-  int lens[] = { 0, 0, 0, 0, (int)len, 0 }, formats[] = { 0, 0, 0, 0, 1, 0 };
-  /* The bytes go as a binary parameter: no escaping, no doubling in memory. */
+  const char *p[] = { hex, name, ct, size, data, account[0] ? account : NULL, sr_role_name(c->who.role), c->request_id };
+  int lens[] = { 0, 0, 0, 0, (int)len, 0, 0, 0 }, formats[] = { 0, 0, 0, 0, 1, 0, 0, 0 };
+  /* The bytes go as a binary parameter: no escaping, no doubling in memory. The file and its
+   * audit record are one statement, so one transaction. */
   PGresult *r = PQexecParams(c->db,
                              "WITH ins AS (INSERT INTO evidence (sha256, name, content_type, size, content, uploaded_by) "
                              "  VALUES ($1, $2, $3, $4::int, $5::bytea, $6::bigint) ON CONFLICT (sha256) DO NOTHING "
-                             "  RETURNING 1) "
+                             "  RETURNING id), "
+                             "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, "
+                             "    detail) SELECT $6::bigint, $7, 'evidence.upload', 'evidence', $1, $8, "
+                             "    jsonb_build_object('name', $2::text, 'content_type', $3::text, 'size', $4::int) FROM ins) "
                              "SELECT (SELECT count(*) FROM ins) AS new",
-                             6, NULL, p, lens, formats, 0);
+                             8, NULL, p, lens, formats, 0);
   if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
     PQclear(r);
     return sr_problem_set(pb, SR_INTERNAL, "The file could not be stored.");

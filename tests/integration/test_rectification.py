@@ -316,6 +316,7 @@ def test_evidence_limits(w):
     s, _, again = w.server.post("/api/v1/evidence?name=again.pdf", tok=w.user_a, raw=data,
                                 headers={"Content-Type": "application/pdf"})
     eq(s, 200, "stored once")
+    eq(w.db.count("audit_log", f"action = 'evidence.upload' AND target_id = '{ref['sha256']}'"), 1, "audited once")
     # Announced over the ceiling: refused before the body is read.
     sock = socket.create_connection(("127.0.0.1", w.server.port), timeout=30)
     sock.sendall((f"POST /api/v1/evidence?name=big.jpg HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {w.user_a}\r\n"
