@@ -11,6 +11,7 @@
 #include "inspection.h"
 #include "lifecycle.h"
 #include "org.h"
+#include "rectification.h"
 #include "accreditation.h"
 
 struct demo_org {
@@ -235,6 +236,54 @@ static bool demo_history(struct sr_ctx *c, struct sr_ctx *agency, long id, const
   return true;
 }
 
+#define DEMO_DIRECTIVE "锦质监指〔2026〕示例001号"
+
+/* A directive (监察指令书) on the first failed unit still in use, acknowledged by its user unit,
+ * so that the demo shows a rectification under way with what each role may do next. */
+static bool demo_directive(struct sr_ctx *c, struct sr_problem *pb)
+{
+  if(exists(c, "SELECT 1 FROM rectification WHERE directive_number = $1", DEMO_DIRECTIVE, pb))
+    return true;
+  if(!sr_tx_begin(c, pb))
+    return false;
+  PGresult *r = sr_db_exec(c->db,
+                           "SELECT h.id, e.jurisdiction, e.user_unit_id FROM hazard h JOIN equipment e ON e.id = h.equipment_id "
+                           "WHERE h.source = 'failed_in_use' AND h.status = 'open' "
+                           /* the quick start's user-unit token is the first user unit's */
+                           "ORDER BY e.user_unit_id = (SELECT min(id) FROM organization WHERE kind = 'user_unit') DESC, "
+                           "h.id LIMIT 1",
+                           0, NULL);
+  sr_tx_rollback(c);
+  if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) { /* no failed unit in use: nothing to show */
+    PQclear(r);
+    return true;
+  }
+  struct sr_ctx district = *c, unit = *c;
+  district.who.role = SR_ROLE_DISTRICT;
+  snprintf(district.who.jurisdiction, sizeof district.who.jurisdiction, "%s", PQgetvalue(r, 0, 1));
+  unit.who.role = SR_ROLE_USER_UNIT;
+  unit.who.org_id = atol(PQgetvalue(r, 0, 2));
+  char deadline[11];
+  sr_date_format(sr_date_add_days(c->today, 30), deadline);
+  cJSON *body = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(body, "hazard_ids");
+  cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)atol(PQgetvalue(r, 0, 0))));
+  PQclear(r);
+  cJSON_AddStringToObject(body, "directive_number", DEMO_DIRECTIVE);
+  cJSON_AddStringToObject(body, "deadline", deadline);
+  cJSON_AddStringToObject(body, "note", "定期检验不合格仍在使用，责令立即停止使用并限期整改");
+  cJSON *rect = NULL, *ack = cJSON_CreateObject(), *after = NULL;
+  cJSON_AddStringToObject(ack, "action", "acknowledge");
+  cJSON_AddStringToObject(ack, "note", "已收到指令书，设备已停用");
+  bool ok = sr_rectification_open(&district, body, &rect, pb) == SR_OK &&
+            sr_rectification_transition(&unit, (long)cJSON_GetObjectItem(rect, "id")->valuedouble, 1, ack, &after,
+                                        pb) == SR_OK;
+  cJSON_Delete(body);
+  cJSON_Delete(ack);
+  cJSON_Delete(rect);
+  cJSON_Delete(after);
+  return ok;
+}
+
 bool sr_demo_load(struct sr_ctx *c, struct sr_problem *pb)
 {
   int orgs_added = 0, eq_added = 0;
@@ -286,6 +335,8 @@ bool sr_demo_load(struct sr_ctx *c, struct sr_problem *pb)
                     demo_transition(c, id, "cancel", "报废后注销登记", pb)))
       return false;
   }
+  if(!demo_directive(c, pb))
+    return false;
   printf("demo: %d organizations and %d units of equipment added (already there are kept)\n", orgs_added,
          eq_added);
   return true;

@@ -91,10 +91,18 @@ def test_demo_is_idempotent_and_realistic():
     today = db.sql("SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date")
     overdue, current = db.count("equipment", f"next_due < '{today}'"), db.count("equipment", f"next_due >= '{today}'")
     check(overdue > 5 and current > 50, f"most units are up to date, some overdue: {overdue} overdue, {current} current")
-    counts += (db.count("inspection"),)
+    # Failed units still in use are major hazards proposed for 挂牌督办; one directive is under way.
+    failed_in_use = db.count("hazard", "source = 'failed_in_use' AND grade = 'major' AND level = 'city'")
+    check(failed_in_use > 0, "failed units in use are hazards")
+    eq(db.count("rectification", "workflow = 'listed_supervision' AND state = 'proposed'"), failed_in_use,
+       "each proposed for listing")
+    eq(db.sql("SELECT state FROM rectification WHERE workflow = 'rectification'"), "acknowledged", "a directive")
+    counts += (db.count("inspection"), db.count("hazard"), db.count("rectification"), db.count("rectification_event"))
     r = sereg("demo", db=db)
     eq(r.returncode, 0, r.stderr)
-    eq((db.count("organization"), db.count("equipment"), db.count("equipment_event"), db.count("inspection")),
+    check(" error " not in r.stderr, r.stderr)
+    eq((db.count("organization"), db.count("equipment"), db.count("equipment_event"), db.count("inspection"),
+        db.count("hazard"), db.count("rectification"), db.count("rectification_event")),
        counts, "second run adds nothing")
     bad = int(db.sql("SELECT count(*) FROM organization WHERE check_override IS NOT NULL"))
     eq(bad, 0, "every demo credit code passes its check")
