@@ -2,6 +2,7 @@
 #include "metrics.h"
 
 #include <stdatomic.h>
+#include <time.h>
 
 static const double bucket_ms[] = { 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10000 };
 #define NBUCKETS (sizeof bucket_ms / sizeof *bucket_ms)
@@ -10,6 +11,10 @@ static atomic_long by_status[600];        /* requests by HTTP status */
 static atomic_long buckets[NBUCKETS + 1]; /* the last one is +Inf */
 static atomic_llong duration_us;          /* sum of durations */
 static atomic_long plugin_failures, reloads_ok, reloads_failed;
+static atomic_long sweeps_ok, sweeps_failed, sweep_changes[6];
+static atomic_llong sweep_us, last_sweep_ok_at; /* the sweeps' total time; when the last one succeeded (s) */
+static const char *const change_names[6] = { "hazard_opened", "hazard_closed", "rung_fired", "rung_held",
+                                             "rung_plugin_failed", "rectification_overdue" };
 
 void sr_metrics_request(int status, double ms)
 {
@@ -25,6 +30,17 @@ void sr_metrics_request(int status, double ms)
 void sr_metrics_plugin_failure(void) { atomic_fetch_add(&plugin_failures, 1); }
 
 void sr_metrics_reload(bool ok) { atomic_fetch_add(ok ? &reloads_ok : &reloads_failed, 1); }
+
+void sr_metrics_sweep(bool ok, double seconds, const long changes[6])
+{
+  atomic_fetch_add(ok ? &sweeps_ok : &sweeps_failed, 1);
+  atomic_fetch_add(&sweep_us, (long long)(seconds * 1e6));
+  if(!ok)
+    return;
+  atomic_store(&last_sweep_ok_at, (long long)time(NULL));
+  for(int i = 0; i < 6; i++)
+    atomic_fetch_add(&sweep_changes[i], changes[i]);
+}
 
 bool sr_metrics_render(struct sr_buf *b)
 {
@@ -57,5 +73,21 @@ bool sr_metrics_render(struct sr_buf *b)
                               "sereg_plugin_reloads_total{outcome=\"ok\"} %ld\n"
                               "sereg_plugin_reloads_total{outcome=\"refused\"} %ld\n",
                            atomic_load(&reloads_ok), atomic_load(&reloads_failed));
+  ok = ok && sr_buf_printf(b, "# HELP sereg_sweeps_total Sweeps run by this server, by outcome.\n"
+                              "# TYPE sereg_sweeps_total counter\n"
+                              "sereg_sweeps_total{outcome=\"ok\"} %ld\nsereg_sweeps_total{outcome=\"failed\"} %ld\n"
+                              "# HELP sereg_sweep_seconds_total Time spent sweeping.\n"
+                              "# TYPE sereg_sweep_seconds_total counter\nsereg_sweep_seconds_total %.3f\n"
+                              "# HELP sereg_sweep_last_success_timestamp_seconds When the last sweep succeeded "
+                              "(0: none yet); alert when it falls behind.\n"
+                              "# TYPE sereg_sweep_last_success_timestamp_seconds gauge\n"
+                              "sereg_sweep_last_success_timestamp_seconds %lld\n"
+                              "# HELP sereg_sweep_changes_total What the sweeps changed.\n"
+                              "# TYPE sereg_sweep_changes_total counter\n",
+                           atomic_load(&sweeps_ok), atomic_load(&sweeps_failed), (double)atomic_load(&sweep_us) / 1e6,
+                           atomic_load(&last_sweep_ok_at));
+  for(int i = 0; i < 6 && ok; i++)
+    ok = sr_buf_printf(b, "sereg_sweep_changes_total{change=\"%s\"} %ld\n", change_names[i],
+                       atomic_load(&sweep_changes[i]));
   return ok;
 }

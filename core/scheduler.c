@@ -8,6 +8,7 @@
 #include "db.h"
 #include "hazard.h"
 #include "log.h"
+#include "metrics.h"
 #include "plugin.h"
 #include "problem.h"
 #include "util.h"
@@ -39,10 +40,16 @@ static void sweep_once(void)
   }
   struct sr_problem pb;
   sr_problem_init(&pb);
-  struct sr_sweep_result res;
+  struct sr_sweep_result res = { 0 };
   char day[11];
   sr_date_format(ctx.today, day);
-  if(sr_sweep(&ctx, &res, &pb) != SR_OK)
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  bool ok = sr_sweep(&ctx, &res, &pb) == SR_OK;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  const long changes[6] = { res.opened, res.closed, res.escalated, res.held, res.failed, res.overdue };
+  sr_metrics_sweep(ok, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, changes);
+  if(!ok)
     sr_error("sweep %s failed: %s", day, pb.detail);
   else if(res.opened || res.closed || res.escalated || res.overdue || res.failed)
     sr_info("sweep %s: %ld hazards opened, %ld closed, %ld rungs fired (%ld held, %ld left by a failing plugin), "

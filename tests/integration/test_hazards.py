@@ -1,6 +1,8 @@
 """Hazards from overdue inspections: the sweep opens one per condition, closes it when the
 condition clears, writes history, audit and notices, and the API shows them within scope."""
 import datetime
+import http.client
+import re
 import os
 import subprocess
 import time
@@ -236,6 +238,15 @@ def test_the_server_sweeps_on_its_own(w):
         time.sleep(2.5)  # two more rounds: still one
         eq(len(hazards_of(w, rec)), 1, "later rounds do not duplicate")
         check("sweep " + later in srv.output(), "the sweep is logged")
+        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+        c.request("GET", "/metrics")
+        text = c.getresponse().read().decode()
+        c.close()
+        metric = lambda name: float(re.search(r"^" + re.escape(name) + r" (\S+)$", text, re.M).group(1))
+        check(metric('sereg_sweeps_total{outcome="ok"}') >= 2, "sweeps counted")
+        eq(metric('sereg_sweeps_total{outcome="failed"}'), 0.0, "none failed")
+        check(abs(metric("sereg_sweep_last_success_timestamp_seconds") - time.time()) < 30, "the last success is now")
+        check(metric('sereg_sweep_changes_total{change="hazard_opened"}') >= 1, "what it changed")
     finally:
         eq(srv.stop(), 0, "the server stops cleanly with its sweeping thread")
 
