@@ -64,7 +64,7 @@ PY
 t=$(curl -s -o "$work/batch.out" -w '%{time_total}' -X POST -H "Authorization: Bearer $tok" \
   -H 'Content-Type: application/json' --data-binary @"$work/batch.json" http://127.0.0.1:$port/api/v1/inspections:batch)
 accepted=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["accepted"])' "$work/batch.out" 2>/dev/null) ||
-  { echo "the batch was refused:"; head -c 2000 "$work/batch.out"; echo; grep -v " info " "$work/serve.log" | tail -5; exit 1; }
+  { echo "the batch was refused:"; head -c 2000 "$work/batch.out"; echo; grep -v " info " "$work/serve.log" | tail -25; exit 1; }
 echo
 echo "== result"
 awk -v r="$rps" -v p="$pg_tps" 'BEGIN { printf "single uploads: ratio sereg/pgbench %.2f (goal >= 0.50)\n", r / p }'
