@@ -43,6 +43,8 @@ bool sr_condition_ok(const char *s)
 }
 
 /* Formats the reason into <why> and answers false, so checks read as `return fail(...)`. */
+static bool fail(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static bool fail(char *why, size_t n, const char *fmt, ...)
 {
   va_list ap;

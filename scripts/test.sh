@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test.sh -- the whole test suite: installs what is missing, builds, starts a throwaway
 # PostgreSQL cluster, runs every ctest (unit, plugin, integration over HTTP) on a normal build
-# and again on an ASan+UBSan build, then removes the cluster. --quick skips the sanitizer pass.
+# and again on an ASan+UBSan build, then fuzzes the request-body parser, the ladder and workflow
+# checks and the CSV reader for a short while (scripts/fuzz.sh), and removes the cluster.
+# --quick skips the sanitizer pass and the fuzzing.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 cd "$SR_ROOT"
@@ -31,5 +33,6 @@ if [ $quick -eq 0 ]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   export LSAN_OPTIONS=suppressions=$SR_ROOT/tests/lsan.supp
   run_suite build-asan -DSR_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+  "$SR_ROOT/scripts/fuzz.sh" "${SEREG_FUZZ_SECONDS:-20}"
 fi
 say "all tests passed"
