@@ -308,13 +308,15 @@ enum sr_err sr_sweep(struct sr_ctx *c, struct sr_sweep_result *out, struct sr_pr
   out->failed = fired.failed;
   out->overdue = fired.overdue;
 
-  /* A sweep that catches up on thousands of units changes the hazard table faster than the
-   * planner learns of it (autovacuum comes by within minutes); until then the next sweep's
-   * anti-join is planned for an empty table and reads every pair instead of probing the key. */
-  if(out->opened + out->closed >= SWEEP_ANALYZE_AFTER) {
-    r = sr_db_exec(c->db, "ANALYZE hazard", 0, NULL);
+  /* A sweep that catches up on thousands of units changes the hazard and deadline tables
+   * faster than the planner learns of it (autovacuum comes by within minutes); until then the
+   * next sweep's anti-join is planned for an empty hazard table and reads every pair instead of
+   * probing the key, and its reads of due rows are planned for an empty deadline table (a run
+   * that fired 10,000 rungs took 9 s instead of 3). Opening a hazard schedules its rungs. */
+  if(out->opened + out->closed + out->escalated >= SWEEP_ANALYZE_AFTER) {
+    r = sr_db_exec(c->db, "ANALYZE hazard, deadline", 0, NULL);
     if(!sr_db_ok(r, PGRES_COMMAND_OK))
-      sr_warn("sweep: could not refresh the hazard table's statistics");
+      sr_warn("sweep: could not refresh the hazard and deadline tables' statistics");
     PQclear(r);
   }
   return SR_OK;

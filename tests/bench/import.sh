@@ -14,6 +14,8 @@ chmod 755 "$work" # the cluster's owner must reach $work/pg
 pg=$work/pg
 trap 'sr_pg_stop "$pg"; rm -rf "$work"' EXIT
 base=$(sr_pg_start "$pg" 54343 "-c max_wal_size=8GB")
+# Every session without JIT, as sereg runs its own: the limit and sereg measured alike.
+export PGOPTIONS="-c jit=off"
 psql "$base dbname=postgres" -qc "CREATE ROLE sereg_app LOGIN NOSUPERUSER"
 for db in baseline sereg; do
   psql "$base dbname=postgres" -qc "CREATE DATABASE $db OWNER sereg_app"

@@ -16,6 +16,8 @@ trap '[ -n "$srv" ] && kill $srv 2>/dev/null; wait 2>/dev/null; sr_pg_stop "$wor
 base=$(sr_pg_start "$work/pg" 54344 "-c max_connections=200")
 psql "$base dbname=postgres" -qc "CREATE ROLE sereg_app LOGIN NOSUPERUSER" -c "CREATE DATABASE bench OWNER sereg_app"
 export DATABASE_URL="${base/user=sereg/user=sereg_app} dbname=bench"
+# Every session without JIT, as sereg runs its own: the limit and sereg measured alike.
+export PGOPTIONS="-c jit=off"
 ./build-bench/sereg migrate >/dev/null
 ./build-bench/sereg demo >/dev/null
 unit=$(psql "$DATABASE_URL" -qtAc "SELECT credit_code FROM organization WHERE kind = 'user_unit' ORDER BY id LIMIT 1")

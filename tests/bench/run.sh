@@ -17,6 +17,8 @@ trap cleanup EXIT
 base=$(sr_pg_start "$pg" 54340 "-c max_connections=200")  # default durability: fsync on
 psql "$base dbname=postgres" -qc "CREATE ROLE sereg_app LOGIN NOSUPERUSER" -c "CREATE DATABASE bench OWNER sereg_app"
 export DATABASE_URL="${base/user=sereg/user=sereg_app} dbname=bench"
+# Every session without JIT, as sereg runs its own: the limit and sereg measured alike.
+export PGOPTIONS="-c jit=off"
 ./build-bench/sereg migrate >/dev/null
 ./build-bench/sereg demo >/dev/null
 psql "$DATABASE_URL" -qc "CREATE SEQUENCE bench_codes START 9000000000"
