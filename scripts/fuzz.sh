@@ -7,7 +7,10 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 cd "$SR_ROOT"
 secs=${1:-60}
-SR_PACKAGES="clang libclang-rt-14-dev" sr_install_deps
+SR_PACKAGES="clang" sr_install_deps
+# libFuzzer ships with the runtime package of the installed clang's major version.
+clang_major=$(clang -dumpversion | cut -d. -f1)
+SR_PACKAGES="libclang-rt-$clang_major-dev" sr_install_deps
 say "building build-fuzz (clang, libFuzzer, ASan+UBSan)"
 CC=clang sr_build build-fuzz -DSR_FUZZ=ON -DSR_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
 work=$(mktemp -d /tmp/sereg-fuzz.XXXXXX)
