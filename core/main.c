@@ -171,33 +171,47 @@ static int cmd_migrate(int argc, char **argv)
   return ok ? 0 : 1;
 }
 
+/* The system acting on its own from the command line: the plugin folder published and loaded,
+ * a connection, today (SEREG_NOW or the calendar). False after saying why. */
+static bool system_ctx_open(int argc, char **argv, const char *cmd, struct sr_ctx *ctx)
+{
+  char err[1024];
+  if(!sr_plugins_publish_dir(plugin_dir(argc, argv), err, sizeof err)) {
+    fprintf(stderr, "sereg %s: %s\n", cmd, err);
+    return false;
+  }
+  ctx->who.role = SR_ROLE_SYSTEM;
+  ctx->request_id = cmd;
+  ctx->plugins = sr_plugins_thread(err, sizeof err);
+  ctx->db = connect_or_say();
+  return ctx->db && ctx->plugins;
+}
+
+static void system_ctx_close(struct sr_ctx *ctx)
+{
+  PQfinish(ctx->db);
+  sr_plugins_thread_release();
+  sr_plugins_unpublish();
+}
+
 static int cmd_demo(int argc, char **argv)
 {
   static const char *const names[] = { "--plugins", NULL };
   if(!opts_known(argc, argv, 2, names, 0))
     return 2;
-  char err[1024];
-  if(!sr_plugins_publish_dir(plugin_dir(argc, argv), err, sizeof err)) {
-    fprintf(stderr, "sereg demo: %s\n", err);
+  struct sr_ctx ctx = { 0 };
+  ctx.today = sr_today();
+  if(!system_ctx_open(argc, argv, "demo", &ctx)) {
+    system_ctx_close(&ctx);
     return 1;
   }
-  struct sr_ctx ctx = { 0 };
-  ctx.who.role = SR_ROLE_SYSTEM;
-  ctx.today = sr_today();
-  ctx.request_id = "demo";
-  ctx.plugins = sr_plugins_thread(err, sizeof err);
-  ctx.db = connect_or_say();
-  if(!ctx.db || !ctx.plugins)
-    return 1;
   struct sr_problem pb;
   sr_problem_init(&pb);
   bool ok = sr_demo_load(&ctx, &pb);
   if(!ok)
     print_problem(&pb);
   sr_problem_free(&pb);
-  PQfinish(ctx.db);
-  sr_plugins_thread_release();
-  sr_plugins_unpublish();
+  system_ctx_close(&ctx);
   return ok ? 0 : 1;
 }
 
@@ -207,23 +221,16 @@ static int cmd_sweep(int argc, char **argv)
   if(!opts_known(argc, argv, 2, names, 0))
     return 2;
   struct sr_ctx ctx = { 0 };
-  ctx.who.role = SR_ROLE_SYSTEM;
   ctx.today = sr_today();
-  ctx.request_id = "sweep";
   const char *now = opt_value(argc, argv, "--now");
   if(now && !sr_date_parse(now, &ctx.today)) {
     fprintf(stderr, "sereg sweep: --now wants a date YYYY-MM-DD, not '%s'\n", now);
     return 2;
   }
-  char err[1024];
-  if(!sr_plugins_publish_dir(plugin_dir(argc, argv), err, sizeof err)) {
-    fprintf(stderr, "sereg sweep: %s\n", err);
+  if(!system_ctx_open(argc, argv, "sweep", &ctx)) {
+    system_ctx_close(&ctx);
     return 1;
   }
-  ctx.plugins = sr_plugins_thread(err, sizeof err);
-  ctx.db = connect_or_say();
-  if(!ctx.db || !ctx.plugins)
-    return 1;
   struct sr_problem pb;
   sr_problem_init(&pb);
   struct sr_sweep_result res;
@@ -237,9 +244,7 @@ static int cmd_sweep(int argc, char **argv)
   else
     print_problem(&pb);
   sr_problem_free(&pb);
-  PQfinish(ctx.db);
-  sr_plugins_thread_release();
-  sr_plugins_unpublish();
+  system_ctx_close(&ctx);
   return ok ? 0 : 1;
 }
 
@@ -293,19 +298,12 @@ static int cmd_import(int argc, char **argv)
   }
   if(!opts_known(argc, argv, 4, names, 0))
     return 2;
-  char err[1024];
-  if(!sr_plugins_publish_dir(plugin_dir(argc, argv), err, sizeof err)) {
-    fprintf(stderr, "sereg import: %s\n", err);
+  struct sr_ctx ctx = { 0 };
+  ctx.today = sr_today();
+  if(!system_ctx_open(argc, argv, "import", &ctx)) {
+    system_ctx_close(&ctx);
     return 1;
   }
-  struct sr_ctx ctx = { 0 };
-  ctx.who.role = SR_ROLE_SYSTEM;
-  ctx.today = sr_today();
-  ctx.request_id = "import";
-  ctx.plugins = sr_plugins_thread(err, sizeof err);
-  ctx.db = connect_or_say();
-  if(!ctx.db || !ctx.plugins)
-    return 1;
   struct sr_import_options o = { argv[3], skip, isatty(STDERR_FILENO) == 1 };
   struct sr_import_result res;
   struct sr_problem pb;
@@ -321,9 +319,7 @@ static int cmd_import(int argc, char **argv)
   else
     print_problem(&pb);
   sr_problem_free(&pb);
-  PQfinish(ctx.db);
-  sr_plugins_thread_release();
-  sr_plugins_unpublish();
+  system_ctx_close(&ctx);
   return e == SR_OK ? 0 : 1;
 }
 

@@ -479,13 +479,13 @@ def fields_for(w, t):
 def path_to(wf, state):
     """Transitions from the initial state to <state>, breadth first."""
     paths = {wf["initial"]: []}
-    todo = [wf["initial"]]
-    while todo:
-        s = todo.pop(0)
+    frontier = [wf["initial"]]
+    while frontier:
+        s = frontier.pop(0)
         for t in wf["transitions"]:
             if s in t["from"] and t["to"] not in paths:
                 paths[t["to"]] = paths[s] + [t]
-                todo.append(t["to"])
+                frontier.append(t["to"])
     return paths[state]
 
 
