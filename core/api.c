@@ -9,14 +9,17 @@
 #include "accreditation.h"
 #include "db.h"
 #include "equipment.h"
+#include "auth.h"
 #include "hazard.h"
 #include "http.h"
+#include "http_guard.h"
 #include "inspection.h"
 #include "json.h"
 #include "lifecycle.h"
 #include "metrics.h"
 #include "org.h"
 #include "plugin.h"
+#include "rectification.h"
 #include "sql.h"
 #include "sr_limits.h"
 #include "api_int.h"
@@ -98,11 +101,42 @@ static void h_readyz(struct sr_call *call)
   cJSON_AddNumberToObject(call->json, "equipment_types", sr_plugins_ntypes(p));
 }
 
+/* Operational figures for anyone (a scraper needs no account to see the server is up); the
+ * registry's own figures only with the token of an administrator or the city supervisor. */
 static void h_metrics(struct sr_call *call)
 {
+  const char *auth = sr_call_header(call, "Authorization");
+  bool business = false;
+  if(auth) {
+    char err[256];
+    struct sr_principal who;
+    PGconn *db = sr_db_thread(err, sizeof err);
+    enum sr_err e = db ? sr_authenticate(db, auth, &who) : SR_UNAVAILABLE;
+    if(e == SR_UNAUTHORIZED) {
+      sr_problem_set(&call->pb, e, "Send a valid token, or none for the operational figures only.");
+      return;
+    }
+    business = e == SR_OK && (who.role == SR_ROLE_ADMIN || who.role == SR_ROLE_CITY);
+  }
   struct sr_buf b;
   sr_buf_init(&b, 1 << 20);
-  if(!sr_metrics_render(&b)) {
+  struct sr_guard_stats g;
+  sr_guard_stats(&g);
+  bool ok = sr_metrics_render(&b, business) &&
+            sr_buf_printf(&b, "# HELP sereg_http_connections Connections open now.\n# TYPE sereg_http_connections gauge\n"
+                              "sereg_http_connections %ld\n"
+                              "# HELP sereg_http_body_bytes Request body bytes held in memory now.\n"
+                              "# TYPE sereg_http_body_bytes gauge\nsereg_http_body_bytes %lld\n"
+                              "# HELP sereg_http_connections_cut_total Connections cut for missing a deadline, by "
+                              "what they were waiting for.\n# TYPE sereg_http_connections_cut_total counter\n"
+                              "sereg_http_connections_cut_total{phase=\"request_line\"} %ld\n"
+                              "sereg_http_connections_cut_total{phase=\"headers\"} %ld\n"
+                              "sereg_http_connections_cut_total{phase=\"body\"} %ld\n"
+                              "# HELP sereg_http_bodies_refused_total Requests refused because all bodies in flight "
+                              "held the memory ceiling.\n# TYPE sereg_http_bodies_refused_total counter\n"
+                              "sereg_http_bodies_refused_total %ld\n",
+                          g.connections, g.body_bytes, g.cut_wait, g.cut_headers, g.cut_body, g.refused_memory);
+  if(!ok) {
     sr_buf_free(&b);
     sr_problem_set(&call->pb, SR_INTERNAL, "out of memory");
     return;
@@ -413,6 +447,28 @@ static void h_insp_list(struct sr_call *call)
   sr_inspection_list(&call->ctx, &f, &call->json, &call->pb);
 }
 
+/* Probes for routes that refuse a role before its body: is the record there to see? */
+static enum sr_err probe_equipment(struct sr_ctx *c, long id, struct sr_problem *pb)
+{
+  cJSON *rec = NULL;
+  enum sr_err e = sr_equipment_get(c, id, &rec, pb);
+  cJSON_Delete(rec);
+  return e;
+}
+
+static enum sr_err probe_rectification(struct sr_ctx *c, long id, struct sr_problem *pb)
+{
+  cJSON *rec = NULL;
+  enum sr_err e = sr_rectification_get(c, id, &rec, pb);
+  cJSON_Delete(rec);
+  return e;
+}
+
+/* Who may act in a workflow, or upload the evidence its steps cite: whoever the plugins name,
+ * but never an agency (it sees no supervision records) or the administrator (no business
+ * writes); the workflow itself decides each step. */
+#define SR_RL_WORKFLOW (SR_RL_SUPERVISORS | SR_RL(USER_UNIT) | SR_RL(COORDINATOR))
+
 const struct sr_route sr_routes[] = {
   { .method = "GET", .pattern = "/healthz", .handler = h_healthz, .public = true, .needs_db = false, .summary = "liveness" },
   { .method = "GET", .pattern = "/metrics", .handler = h_metrics, .public = true, .needs_db = false, .summary = "Prometheus metrics" },
@@ -420,30 +476,32 @@ const struct sr_route sr_routes[] = {
   { .method = "GET", .pattern = "/api/v1/jurisdictions", .handler = h_jurisdictions, .public = false, .needs_db = true, .summary = "list jurisdictions" },
   { .method = "GET", .pattern = "/api/v1/equipment-types", .handler = h_types, .public = false, .needs_db = true, .summary = "list loaded equipment types" },
   { .method = "GET", .pattern = "/api/v1/organizations", .handler = h_org_list, .public = false, .needs_db = true, .summary = "list organizations" },
-  { .method = "POST", .pattern = "/api/v1/organizations", .handler = h_org_create, .public = false, .needs_db = true, .summary = "register an organization" },
+  { .method = "POST", .pattern = "/api/v1/organizations", .handler = h_org_create, .public = false, .needs_db = true, .summary = "register an organization", .roles = SR_RL_SUPERVISORS },
   { .method = "GET", .pattern = "/api/v1/equipment", .handler = h_eq_list, .public = false, .needs_db = true, .summary = "list equipment" },
-  { .method = "POST", .pattern = "/api/v1/equipment", .handler = h_eq_create, .public = false, .needs_db = true, .summary = "register equipment" },
+  { .method = "POST", .pattern = "/api/v1/equipment", .handler = h_eq_create, .public = false, .needs_db = true, .summary = "register equipment", .roles = SR_RL_SUPERVISORS | SR_RL(USER_UNIT) },
   { .method = "GET", .pattern = "/api/v1/equipment/{id}", .handler = h_eq_get, .public = false, .needs_db = true, .summary = "read equipment" },
   { .method = "GET", .pattern = "/api/v1/equipment/{id}/history", .handler = h_eq_history, .public = false, .needs_db = true, .summary = "equipment history" },
-  { .method = "POST", .pattern = "/api/v1/equipment/{id}/transitions", .handler = h_eq_transition, .public = false, .needs_db = true, .summary = "apply a lifecycle action" },
+  { .method = "POST", .pattern = "/api/v1/equipment/{id}/transitions", .handler = h_eq_transition, .public = false, .needs_db = true, .summary = "apply a lifecycle action", .roles = SR_RL_SUPERVISORS | SR_RL(USER_UNIT),
+    .probe = probe_equipment },
   { .method = "GET", .pattern = "/api/v1/equipment/{id}/due", .handler = h_eq_due, .public = false, .needs_db = true, .summary = "why and when the unit falls due" },
   { .method = "GET", .pattern = "/api/v1/organizations/{id}/accreditations", .handler = h_acc_list, .public = false, .needs_db = true, .summary = "an agency's accreditations" },
-  { .method = "POST", .pattern = "/api/v1/organizations/{id}/accreditations", .handler = h_acc_create, .public = false, .needs_db = true, .summary = "accredit an agency" },
+  { .method = "POST", .pattern = "/api/v1/organizations/{id}/accreditations", .handler = h_acc_create, .public = false, .needs_db = true, .summary = "accredit an agency", .roles = SR_RL(CITY) },
   { .method = "GET", .pattern = "/api/v1/inspections", .handler = h_insp_list, .public = false, .needs_db = true, .summary = "list inspection results" },
-  { .method = "POST", .pattern = "/api/v1/inspections", .handler = h_insp_create, .public = false, .needs_db = true, .summary = "upload an inspection result" },
+  { .method = "POST", .pattern = "/api/v1/inspections", .handler = h_insp_create, .public = false, .needs_db = true, .summary = "upload an inspection result", .roles = SR_RL(AGENCY) },
   { .method = "POST", .pattern = "/api/v1/inspections:batch", .handler = h_insp_batch, .public = false, .needs_db = true, .summary = "upload up to 10,000 results",
-    .max_body = SR_MAX_BATCH_BODY, .ndjson = true },
+    .max_body = SR_MAX_BATCH_BODY, .ndjson = true, .roles = SR_RL(AGENCY) },
   { .method = "GET", .pattern = "/api/v1/hazards", .handler = sr_h_hazard_list, .public = false, .needs_db = true, .summary = "list hazards" },
-  { .method = "POST", .pattern = "/api/v1/hazards", .handler = sr_h_hazard_create, .public = false, .needs_db = true, .summary = "report a hazard (patrol or supervisor)" },
+  { .method = "POST", .pattern = "/api/v1/hazards", .handler = sr_h_hazard_create, .public = false, .needs_db = true, .summary = "report a hazard (patrol or supervisor)", .roles = SR_RL_SUPERVISORS | SR_RL(COORDINATOR) },
   { .method = "GET", .pattern = "/api/v1/hazards/{id}", .handler = sr_h_hazard_get, .public = false, .needs_db = true, .summary = "a hazard, its history and why" },
   { .method = "GET", .pattern = "/api/v1/workflows", .handler = sr_h_workflows, .public = false, .needs_db = true, .summary = "the rectification workflows in force" },
   { .method = "GET", .pattern = "/api/v1/escalation", .handler = sr_h_escalation, .public = false, .needs_db = true, .summary = "the escalation ladder in force" },
   { .method = "GET", .pattern = "/api/v1/rectifications", .handler = sr_h_rect_list, .public = false, .needs_db = true, .summary = "list rectifications" },
-  { .method = "POST", .pattern = "/api/v1/rectifications", .handler = sr_h_rect_create, .public = false, .needs_db = true, .summary = "open a rectification for hazards" },
+  { .method = "POST", .pattern = "/api/v1/rectifications", .handler = sr_h_rect_create, .public = false, .needs_db = true, .summary = "open a rectification for hazards", .roles = SR_RL_WORKFLOW },
   { .method = "GET", .pattern = "/api/v1/rectifications/{id}", .handler = sr_h_rect_get, .public = false, .needs_db = true, .summary = "a rectification, its history and allowed actions" },
-  { .method = "POST", .pattern = "/api/v1/rectifications/{id}/transitions", .handler = sr_h_rect_transition, .public = false, .needs_db = true, .summary = "take a workflow action" },
+  { .method = "POST", .pattern = "/api/v1/rectifications/{id}/transitions", .handler = sr_h_rect_transition, .public = false, .needs_db = true, .summary = "take a workflow action", .roles = SR_RL_WORKFLOW,
+    .probe = probe_rectification },
   { .method = "GET", .pattern = "/api/v1/evidence", .handler = sr_h_evidence_get, .public = false, .needs_db = true, .summary = "download an evidence file by its SHA-256" },
   { .method = "POST", .pattern = "/api/v1/evidence", .handler = sr_h_evidence_create, .public = false, .needs_db = true, .summary = "upload an evidence file",
-    .binary = true },
+    .binary = true, .roles = SR_RL_WORKFLOW },
   { .method = NULL },
 };

@@ -42,12 +42,27 @@ struct sr_ctx {
   struct sr_principal who;
   struct sr_date today;
   const char *request_id;
+  /* Transaction state, kept by tx.c. With tx_outer set the caller (the HTTP edge, for a
+   * request with an Idempotency-Key) holds a transaction of its own around the domain
+   * function, and the domain's transactions become savepoints inside it: their work commits
+   * with the request's stored answer, or not at all. */
+  bool tx_outer;
+  int tx_depth;       /* transactions (or savepoints) open now */
+  bool tx_committed;  /* some work of this context has been committed for good */
 };
 
-/* BEGIN and state the caller for row-level security. On failure <pb> is filled. */
+/* BEGIN (or, inside an outer transaction, a savepoint) and state the caller for row-level
+ * security. On failure <pb> is filled. */
 bool sr_tx_begin(struct sr_ctx *c, struct sr_problem *pb);
+/* COMMIT, or RELEASE of the savepoint. A failed commit rolls back and fills <pb>. */
 bool sr_tx_commit(struct sr_ctx *c, struct sr_problem *pb);
+/* ROLLBACK (or back to the savepoint); does nothing when no transaction of <c> is open, so a
+ * failure path may call it whether or not the commit it follows already rolled back. */
 void sr_tx_rollback(struct sr_ctx *c);
+/* Opens and closes the outer transaction of tx_outer mode (the edge's). */
+bool sr_tx_outer_begin(struct sr_ctx *c, struct sr_problem *pb);
+bool sr_tx_outer_commit(struct sr_ctx *c, struct sr_problem *pb);
+void sr_tx_outer_rollback(struct sr_ctx *c);
 
 /* Within the current transaction, lets the core write as the system (on) or as the caller again
  * (off). Only for writes the core has already authorized, e.g. the due date an agency's result

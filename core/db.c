@@ -56,8 +56,12 @@ PGconn *sr_db_connect(char *err, size_t errsz)
   /* No JIT: sereg's statements are short, and row-level security's subplans inflate their cost
    * estimates past jit_above_cost, so PostgreSQL compiled them on every run -- a second of
    * compilation for a 20 ms read of 10,000 deadline rows. */
+  /* client_connection_check_interval: a session whose client died (kill -9 of a server in the
+   * middle of a request) ends within seconds even while it waits for a lock, and with it the
+   * transaction and the locks it held, instead of when it next tries to answer. */
   PGresult *r = PQexec(c, "SET search_path = public, pg_catalog; SET statement_timeout = '30s'; "
                           "SET lock_timeout = '10s'; SET idle_in_transaction_session_timeout = '60s'; "
+                          "SET client_connection_check_interval = '2s'; SET application_name = 'sereg'; "
                           "SET TIME ZONE 'UTC'; SET jit = off");
   bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
   if(!ok)
@@ -72,8 +76,11 @@ PGconn *sr_db_connect(char *err, size_t errsz)
 
 PGconn *sr_db_thread(char *err, size_t errsz)
 {
-  if(thread_conn && PQstatus(thread_conn) == CONNECTION_OK &&
-     PQtransactionStatus(thread_conn) == PQTRANS_IDLE)
+  /* A connection the server has closed (a restart, an idle timeout, a terminated backend)
+   * still says CONNECTION_OK until it is used. Reading what is waiting on its socket (libpq's
+   * sockets never block) tells, so the request gets a new connection instead of an error. */
+  if(thread_conn && PQstatus(thread_conn) == CONNECTION_OK && PQtransactionStatus(thread_conn) == PQTRANS_IDLE &&
+     PQconsumeInput(thread_conn) == 1 && PQstatus(thread_conn) == CONNECTION_OK)
     return thread_conn;
   sr_db_thread_release();
   thread_conn = sr_db_connect(err, errsz);

@@ -1,12 +1,15 @@
-/* http.c -- see http.h. */
+/*
+ * http.c -- see http.h. The order of work on a request is the point of this file: everything
+ * that can be decided from the request line and the headers (the route, framing, media type,
+ * the caller's token and role, the body's size and the memory it would take) is decided before
+ * a byte of the body is read; only a known caller allowed on the route gets its body buffered,
+ * under a ceiling per request and a ceiling for all requests together.
+ */
 #include "http.h"
-#include "evidence.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,11 +19,12 @@
 
 #include "auth.h"
 #include "db.h"
+#include "evidence.h"
+#include "http_guard.h"
 #include "idempotency.h"
 #include "log.h"
 #include "metrics.h"
 #include "plugin.h"
-#include "scheduler.h"
 #include "sr_limits.h"
 #include "util.h"
 
@@ -30,14 +34,20 @@ struct sr_request {
   long path_id;
   bool path_known;
   char allow[64];
+  bool started;                 /* the headers have been looked at */
+  bool has_body;                /* the request announces a body */
+  struct sr_principal who;      /* the caller, known before the body is read */
+  struct sr_problem early;      /* a refusal decided from the headers, answered once they are done */
   struct sr_buf body;
-  bool too_large;
+  size_t reserved;              /* bytes of the shared body memory this request holds */
+  bool too_large, too_busy;
   bool answered;
   int status;
   struct timespec start;
   char id[24];
   char method[8];
-  char path[160];
+  char path[160];               /* for the log: no control characters */
+  char instance[200];           /* for problems: printable UTF-8, or the bytes %-escaped */
 };
 
 static atomic_long request_seq;
@@ -69,6 +79,7 @@ static enum MHD_Result check_query_arg(void *cls, enum MHD_ValueKind kind, const
       break;
   char field[80];
   snprintf(field, sizeof field, "%.64s", sr_utf8_valid(key, strlen(key)) ? key : "?");
+  sr_utf8_trim(field);
   if(!*a)
     sr_problem_field(qc->pb, field, "is not a known query parameter");
   else if(value && (!sr_utf8_valid(value, strlen(value)) || strlen(value) > 200))
@@ -141,27 +152,39 @@ static const struct sr_route *route_find(const char *method, const char *path, l
 
 /* ==== answering ==== */
 
-/* Queues <text> (malloced; the response owns it) with the headers every answer carries. */
-static enum MHD_Result respond_text(struct sr_request *rq, int status, char *text, const char *content_type,
-                                    const char *etag, const char *location, const char *allow, bool replayed)
+struct answer {
+  const char *content_type, *etag, *location, *allow, *disposition, *retry_after;
+  bool replayed, close;
+};
+
+/* Queues <len> bytes of <text> (malloced; the response owns it) with the headers every answer
+ * carries. */
+static enum MHD_Result respond_bytes(struct sr_request *rq, int status, char *text, size_t len,
+                                     const struct answer *a)
 {
-  struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+  struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
   if(!resp) {
     free(text);
     return MHD_NO;
   }
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a->content_type);
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
   MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
   MHD_add_response_header(resp, "X-Request-Id", rq->id);
-  if(etag && etag[0])
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
-  if(location && location[0])
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
-  if(allow)
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-  if(replayed)
+  if(a->etag && a->etag[0])
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, a->etag);
+  if(a->location && a->location[0])
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, a->location);
+  if(a->allow)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, a->allow);
+  if(a->disposition && a->disposition[0])
+    MHD_add_response_header(resp, "Content-Disposition", a->disposition);
+  if(a->retry_after)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, a->retry_after);
+  if(a->replayed)
     MHD_add_response_header(resp, "Idempotent-Replayed", "true");
+  if(a->close)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
   if(status == 401)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"sereg\"");
   enum MHD_Result ret = MHD_queue_response(rq->conn, (unsigned)status, resp);
@@ -171,35 +194,33 @@ static enum MHD_Result respond_text(struct sr_request *rq, int status, char *tex
   return ret;
 }
 
-static enum MHD_Result respond(struct sr_request *rq, int status, cJSON *json, const char *content_type,
-                               struct sr_call *call, const char *allow)
+static enum MHD_Result respond_json(struct sr_request *rq, int status, const cJSON *json, const struct answer *a)
 {
-  char *text = json ? cJSON_PrintUnformatted(json) : NULL;
-  if(!text)
-    text = strdup("");
+  char *text = json ? cJSON_PrintUnformatted(json) : strdup("");
   if(!text)
     return MHD_NO;
-  return respond_text(rq, status, text, content_type, call ? call->etag : NULL, call ? call->location : NULL,
-                      allow, false);
+  return respond_bytes(rq, status, text, strlen(text), a);
 }
 
-static enum MHD_Result respond_problem(struct sr_request *rq, struct sr_problem *pb, const char *url,
-                                       const char *allow)
+static enum MHD_Result respond_problem(struct sr_request *rq, const struct sr_problem *pb, const char *allow,
+                                       bool close)
 {
-  cJSON *j = sr_problem_json(pb, url);
-  enum MHD_Result ret = respond(rq, sr_err_status(pb->err == SR_OK ? SR_INTERNAL : pb->err), j,
-                                "application/problem+json", NULL, allow);
+  enum sr_err e = pb->err == SR_OK ? SR_INTERNAL : pb->err;
+  cJSON *j = sr_problem_json(pb, rq->instance);
+  struct answer a = { .content_type = "application/problem+json", .allow = allow, .close = close,
+                      .retry_after = e == SR_UNAVAILABLE ? "1" : NULL };
+  enum MHD_Result ret = respond_json(rq, sr_err_status(e), j, &a);
   cJSON_Delete(j);
   return ret;
 }
 
-static enum MHD_Result simple_problem(struct sr_request *rq, enum sr_err e, const char *url, const char *detail,
-                                      const char *allow)
+static enum MHD_Result simple_problem(struct sr_request *rq, enum sr_err e, const char *detail, const char *allow,
+                                      bool close)
 {
   struct sr_problem pb;
   sr_problem_init(&pb);
   sr_problem_set(&pb, e, "%s", detail);
-  enum MHD_Result ret = respond_problem(rq, &pb, url, allow);
+  enum MHD_Result ret = respond_problem(rq, &pb, allow, close);
   sr_problem_free(&pb);
   return ret;
 }
@@ -215,193 +236,414 @@ static bool is_type(const char *ct, const char *type)
   return strncasecmp(ct, type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-/* ==== Idempotency-Key ==== */
+/* ==== the headers, before any body ==== */
 
-struct idem {
-  bool active; /* this request claimed a key, so its outcome is to be kept */
-  const char *key;
-  long account;
+struct framing {
+  int content_length, transfer_encoding;
+  bool chunked;
 };
 
-static enum MHD_Result key_problem(struct sr_request *rq, enum sr_err e, const char *url, const char *detail)
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+  (void)kind;
+  struct framing *f = cls;
+  if(strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+    f->content_length++;
+  else if(strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+    f->transfer_encoding++;
+    f->chunked = value && strcasecmp(value, "chunked") == 0;
+  }
+  return MHD_YES;
+}
+
+/* Framing that two HTTP parsers (a proxy's and ours) could read differently is refused, so a
+ * request cannot be smuggled inside another: two Content-Lengths, Content-Length with
+ * Transfer-Encoding, or a transfer coding other than plain chunked. */
+static const char *framing_error(struct MHD_Connection *conn, bool *has_body)
+{
+  struct framing f = { 0, 0, false };
+  MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+  const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  *has_body = f.transfer_encoding > 0 || (cl && strcmp(cl, "0") != 0);
+  if(f.content_length > 1)
+    return "The request has more than one Content-Length.";
+  if(f.transfer_encoding > 1)
+    return "The request has more than one Transfer-Encoding.";
+  if(f.transfer_encoding && f.content_length)
+    return "The request has both Content-Length and Transfer-Encoding.";
+  if(f.transfer_encoding && !f.chunked)
+    return "The only transfer coding taken is chunked.";
+  return NULL;
+}
+
+/* The ceiling of the body of <route>: files take the configured evidence ceiling, other routes
+ * their own or the default. */
+static size_t body_ceiling(const struct sr_route *route)
+{
+  if(route && route->binary)
+    return sr_evidence_max();
+  return route && route->max_body ? route->max_body : SR_MAX_BODY;
+}
+
+/* Everything decided from the headers. A refusal lands in rq->early; the caller answers it
+ * now when a body would follow (so that it is never read) and otherwise after the headers. */
+static void check_headers(struct sr_request *rq, const char *method)
+{
+  struct sr_problem *pb = &rq->early;
+  const struct sr_route *route = rq->route;
+  if(!route) {
+    if(rq->path_known)
+      sr_problem_set(pb, SR_METHOD, "This resource does not take that method.");
+    else
+      sr_problem_set(pb, SR_NOT_FOUND, "There is no such resource.");
+    return;
+  }
+  const char *ctype = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Content-Type");
+  if(strcmp(method, "POST") == 0 && !route->binary && !is_type(ctype, "application/json") &&
+     !(route->ndjson && is_type(ctype, "application/x-ndjson"))) {
+    sr_problem_set(pb, SR_UNSUPPORTED_MEDIA, route->ndjson ? "Send the body as application/json or "
+                                                             "application/x-ndjson."
+                                                           : "Send the body as application/json.");
+    return;
+  }
+  /* A body announced over the ceiling is refused before it is read. */
+  const char *cl = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  long len = 0;
+  if(cl && sr_parse_long(cl, 0, 1L << 60, &len) && (size_t)len > rq->body.max) {
+    sr_problem_set(pb, SR_TOO_LARGE, "The body is larger than %zu bytes.", rq->body.max);
+    return;
+  }
+  if(route->public)
+    return;
+  char err[512];
+  PGconn *db = sr_db_thread(err, sizeof err);
+  if(!db) {
+    sr_error("%s", err);
+    sr_problem_set(pb, SR_UNAVAILABLE, "The database is unavailable.");
+    return;
+  }
+  const char *auth = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Authorization");
+  enum sr_err e = sr_authenticate(db, auth, &rq->who);
+  if(e != SR_OK) {
+    sr_problem_set(pb, e, e == SR_UNAUTHORIZED ? "Send a valid token as 'Authorization: Bearer <token>'."
+                                               : "The database is unavailable.");
+    return;
+  }
+  if(route->roles && !(route->roles & (1u << rq->who.role))) {
+    enum sr_err seen = SR_OK;
+    if(route->probe) {
+      struct sr_ctx c = { .db = db, .who = rq->who, .today = sr_today(), .request_id = rq->id };
+      seen = route->probe(&c, rq->path_id, pb);
+    }
+    if(seen == SR_OK) {
+      sr_problem_free(pb);
+      sr_problem_set(pb, SR_FORBIDDEN, "A %s may not %s.", sr_role_name(rq->who.role), route->summary);
+    }
+    return;
+  }
+  /* The whole announced body is reserved now: a request the shared ceiling cannot take is
+   * told to come back, not read. */
+  if(len > 0) {
+    size_t want = (size_t)len + 1;
+    if(!sr_guard_reserve(want)) {
+      sr_guard_count_refused();
+      sr_problem_set(pb, SR_UNAVAILABLE, "The server is busy receiving other requests; send it again shortly.");
+      return;
+    }
+    rq->reserved = want;
+    if(!sr_buf_grow(&rq->body, want))
+      sr_problem_set(pb, SR_UNAVAILABLE, "The server is out of memory; send it again shortly.");
+  }
+}
+
+/* Bytes of the body as they arrive: kept while under both ceilings, read and dropped past them,
+ * so that memory stays bounded and the answer comes once the body has ended. */
+static void take_body(struct sr_request *rq, const char *data, size_t n)
+{
+  sr_guard_received(rq->conn, n);
+  if(rq->too_large || rq->too_busy)
+    return;
+  if(n > rq->body.max || rq->body.len > rq->body.max - n) {
+    rq->too_large = true;
+    return;
+  }
+  size_t need = rq->body.len + n + 1;
+  if(need > rq->body.cap) { /* a chunked body: grow by doubling, each step reserved first */
+    size_t cap = rq->body.cap ? rq->body.cap * 2 : 64 * 1024;
+    if(cap < need)
+      cap = need;
+    if(cap > rq->body.max + 1)
+      cap = rq->body.max + 1;
+    if(!sr_guard_reserve(cap - rq->body.cap)) {
+      sr_guard_count_refused();
+      rq->too_busy = true;
+      return;
+    }
+    rq->reserved += cap - rq->body.cap;
+    if(!sr_buf_grow(&rq->body, cap)) {
+      rq->too_busy = true;
+      return;
+    }
+  }
+  sr_buf_append(&rq->body, data, n);
+}
+
+/* ==== the handler, with Idempotency-Key ==== */
+
+static enum MHD_Result key_problem(struct sr_request *rq, enum sr_err e, const char *detail)
 {
   struct sr_problem pb;
   sr_problem_init(&pb);
   sr_problem_set(&pb, e, "%s", detail);
   sr_problem_field(&pb, "Idempotency-Key", "%s", detail);
-  enum MHD_Result ret = respond_problem(rq, &pb, url, NULL);
+  enum MHD_Result ret = respond_problem(rq, &pb, NULL, false);
   sr_problem_free(&pb);
   return ret;
 }
 
-/* Before a POST's handler runs: claims its Idempotency-Key, if it has one. Returns true when the
- * handler is to run; otherwise the answer (a replay or a problem) is already queued in <ret>. */
-static bool idem_begin(struct sr_request *rq, struct sr_call *call, const char *method, const char *url,
-                       struct idem *im, enum MHD_Result *ret)
+static enum MHD_Result add_query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-  memset(im, 0, sizeof *im);
-  const char *key = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Idempotency-Key");
-  if(strcmp(method, "POST") != 0 || !key)
-    return true;
-  if(!sr_idem_key_ok(key)) {
-    *ret = key_problem(rq, SR_BAD_REQUEST, url, "An Idempotency-Key is 1 to 255 printable ASCII characters.");
-    return false;
-  }
-  /* The same key with another request is a client bug, not a retry: hash what makes a request. */
-  size_t ml = strlen(method), ul = strlen(url);
-  char *buf = malloc(ml + ul + 2 + call->body_len);
-  if(!buf) {
-    *ret = simple_problem(rq, SR_INTERNAL, url, "Out of memory.", NULL);
-    return false;
-  }
-  memcpy(buf, method, ml);
-  buf[ml] = ' ';
-  memcpy(buf + ml + 1, url, ul);
-  buf[ml + 1 + ul] = '\n';
-  if(call->body_len)
-    memcpy(buf + ml + ul + 2, call->body, call->body_len);
-  char hash[65];
-  sr_sha256_hex(buf, ml + ul + 2 + call->body_len, hash);
-  free(buf);
-
-  struct sr_idem_outcome o;
-  memset(&o, 0, sizeof o);
-  switch(sr_idem_claim(call->ctx.db, call->ctx.who.account_id, key, hash, &o)) {
-  case SR_IDEM_CLAIMED:
-    *im = (struct idem){ .active = true, .key = key, .account = call->ctx.who.account_id };
-    return true;
-  case SR_IDEM_REPLAY:
-    *ret = respond_text(rq, o.status, o.response,
-                        o.status >= 400 ? "application/problem+json" : "application/json; charset=utf-8", o.etag,
-                        o.location, NULL, true);
-    return false;
-  case SR_IDEM_MISMATCH:
-    *ret = key_problem(rq, SR_INVALID, url, "This Idempotency-Key was used with another request.");
-    return false;
-  case SR_IDEM_RUNNING:
-    *ret = key_problem(rq, SR_CONFLICT, url, "The request with this Idempotency-Key is still being served.");
-    return false;
-  case SR_IDEM_ERROR:
-    break;
-  }
-  *ret = simple_problem(rq, SR_UNAVAILABLE, url, "The database is unavailable.", NULL);
-  return false;
+  (void)kind;
+  struct sr_buf *b = cls;
+  sr_buf_printf(b, "%zu:%s%zu:%s", strlen(key), key, value ? strlen(value) : 0, value ? value : "");
+  return MHD_YES;
 }
 
-/* After the handler: keeps the outcome for retries and answers with it (true, <ret> set). A
- * server-side failure (5xx) gives the key back, so that a retry runs again, and the caller
- * answers the usual way (false). */
-static bool idem_end(struct sr_request *rq, struct sr_call *call, const char *url, struct idem *im,
-                     enum MHD_Result *ret)
+/* The hash an Idempotency-Key is bound to: method, path, query, Content-Type, If-Match, body. */
+static void request_hash(struct sr_call *call, const char *method, const char *url, char hash[65])
+{
+  struct sr_buf q;
+  sr_buf_init(&q, 64 * 1024);
+  MHD_get_connection_values(call->rq->conn, MHD_GET_ARGUMENT_KIND, add_query_arg, &q);
+  struct sr_idem_request r = { method, url, q.data ? q.data : "", call->content_type,
+                               sr_call_header(call, "If-Match"), call->body, call->body_len };
+  sr_idem_hash(&r, hash);
+  sr_buf_free(&q);
+}
+
+/* The answer of a handler that ran, as a status and a body text (malloced). */
+static char *outcome_text(const struct sr_call *call, const struct sr_request *rq, int *status)
 {
   bool failed = call->pb.err != SR_OK;
-  int status = failed ? sr_err_status(call->pb.err) : call->status;
-  char *text = NULL;
-  if(status < 500 && !call->text) {
-    cJSON *j = failed ? sr_problem_json(&call->pb, url) : NULL;
-    const cJSON *answer = failed ? j : call->json;
-    text = answer ? cJSON_PrintUnformatted(answer) : strdup(""); /* a body-less answer is kept too */
-    cJSON_Delete(j);
+  *status = failed ? sr_err_status(call->pb.err) : call->status;
+  if(call->text && !failed)
+    return strdup(call->text);
+  cJSON *j = failed ? sr_problem_json(&call->pb, rq->instance) : NULL;
+  const cJSON *answer = failed ? j : call->json;
+  char *text = answer ? cJSON_PrintUnformatted(answer) : strdup(""); /* a body-less answer is kept too */
+  cJSON_Delete(j);
+  return text;
+}
+
+/* Runs the handler inside the key's transaction and answers. Returns false when nothing was
+ * answered and the request may be run again (the database went away before anything was
+ * committed); *ret is set otherwise. */
+static bool run_keyed(struct sr_request *rq, struct sr_call *call, const char *key, const char *hash,
+                      enum MHD_Result *ret)
+{
+  struct sr_idem_outcome o;
+  memset(&o, 0, sizeof o);
+  switch(sr_idem_begin(&call->ctx, key, hash, &o)) {
+  case SR_IDEM_CLAIMED:
+    break;
+  case SR_IDEM_REPLAY: {
+    struct answer a = { .content_type = o.status >= 400 ? "application/problem+json" : "application/json; charset=utf-8",
+                        .etag = o.etag, .location = o.location, .replayed = true };
+    *ret = respond_bytes(rq, o.status, o.response, strlen(o.response), &a);
+    return true;
   }
-  struct sr_idem_outcome o = { .status = status, .response = text };
+  case SR_IDEM_MISMATCH:
+    *ret = key_problem(rq, SR_INVALID, "This Idempotency-Key was used with another request.");
+    return true;
+  case SR_IDEM_RUNNING:
+    *ret = key_problem(rq, SR_CONFLICT, "The request with this Idempotency-Key is still being served.");
+    return true;
+  case SR_IDEM_ERROR:
+    return false;
+  }
+  call->rq->route->handler(call);
+  int status;
+  char *text = outcome_text(call, rq, &status);
+  if(status >= 500 || !text) {
+    /* A failure on the server's side keeps nothing: the work and the claim roll back together,
+     * and a retry with the key runs again. */
+    free(text);
+    sr_idem_abandon(&call->ctx);
+    return false;
+  }
+  bool failed = call->pb.err != SR_OK;
+  o.status = status;
+  o.response = text;
   if(!failed) {
     snprintf(o.etag, sizeof o.etag, "%s", call->etag);
     snprintf(o.location, sizeof o.location, "%s", call->location);
   }
-  if(!text || !sr_idem_finish(call->ctx.db, im->account, im->key, &o)) {
-    sr_idem_release(call->ctx.db, im->account, im->key);
+  struct sr_problem pb;
+  sr_problem_init(&pb);
+  if(!sr_idem_commit(&call->ctx, key, hash, &o, &pb)) {
     free(text);
+    sr_problem_free(&call->pb);
+    call->pb = pb; /* the commit's own failure is the answer */
     return false;
   }
-  *ret = respond_text(rq, status, text, failed ? "application/problem+json" : "application/json; charset=utf-8",
-                      o.etag, o.location, NULL, false);
+  sr_problem_free(&pb);
+  struct answer a = { .content_type = failed ? "application/problem+json" : "application/json; charset=utf-8",
+                      .etag = o.etag, .location = o.location };
+  *ret = respond_bytes(rq, status, text, strlen(text), &a);
   return true;
 }
 
-/* Runs the route's handler with the caller's identity, database and plugins. */
-static enum MHD_Result dispatch(struct sr_request *rq, const struct sr_route *route, long id, const char *method,
-                                const char *url)
+static enum MHD_Result answer_call(struct sr_request *rq, struct sr_call *call)
 {
+  if(call->pb.err != SR_OK)
+    return respond_problem(rq, &call->pb, NULL, false);
+  if(call->text) {
+    size_t len = call->text_len ? call->text_len : strlen(call->text);
+    struct answer a = { .content_type = call->text_type, .disposition = call->disposition };
+    char *text = call->text;
+    call->text = NULL; /* the response owns it now */
+    return respond_bytes(rq, call->status, text, len, &a);
+  }
+  struct answer a = { .content_type = "application/json; charset=utf-8", .etag = call->etag,
+                      .location = call->location };
+  return respond_json(rq, call->status, call->json, &a);
+}
+
+static void call_reset(struct sr_call *call, struct sr_request *rq)
+{
+  free(call->text);
+  cJSON_Delete(call->json);
+  sr_problem_free(&call->pb);
+  memset(call, 0, sizeof *call);
+  call->rq = rq;
+  call->id = rq->path_id;
+  call->status = 200;
+  call->body = rq->body.data;
+  call->body_len = rq->body.len;
+  call->content_type = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Content-Type");
+  call->ndjson = is_type(call->content_type, "application/x-ndjson");
+  call->ctx.today = sr_today();
+  call->ctx.request_id = rq->id;
+  call->ctx.who = rq->who;
+  sr_problem_init(&call->pb);
+}
+
+/* Runs the route's handler with the caller's identity, database and plugins. A request whose
+ * database connection broke before it committed anything is run once more on a new one (after
+ * a PostgreSQL restart, say), so that the client does not pay for the server's reconnect. */
+static enum MHD_Result dispatch(struct sr_request *rq, const char *method, const char *url)
+{
+  const struct sr_route *route = rq->route;
+  const char *key = strcmp(method, "POST") == 0 && !route->public
+                        ? MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Idempotency-Key")
+                        : NULL;
+  if(key && !sr_idem_key_ok(key))
+    return key_problem(rq, SR_BAD_REQUEST, "An Idempotency-Key is 1 to 255 printable ASCII characters.");
   struct sr_call call;
   memset(&call, 0, sizeof call);
-  call.rq = rq;
-  call.id = id;
-  call.status = 200;
-  call.body = rq->body.data;
-  call.body_len = rq->body.len;
-  call.ctx.today = sr_today();
-  call.ctx.request_id = rq->id;
-  sr_problem_init(&call.pb);
-  char err[512];
-
-  const char *ctype = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Content-Type");
-  call.content_type = ctype;
-  if(strcmp(method, "POST") == 0 && !route->binary && !is_type(ctype, "application/json") &&
-     !(route->ndjson && is_type(ctype, "application/x-ndjson")))
-    return simple_problem(rq, SR_UNSUPPORTED_MEDIA, url,
-                          route->ndjson ? "Send the body as application/json or application/x-ndjson."
-                                        : "Send the body as application/json.", NULL);
-  call.ndjson = is_type(ctype, "application/x-ndjson");
-  if(route->needs_db || !route->public) {
-    call.ctx.db = sr_db_thread(err, sizeof err);
-    if(!call.ctx.db) {
-      sr_error("%s", err);
-      return simple_problem(rq, SR_UNAVAILABLE, url, "The database is unavailable.", NULL);
+  enum MHD_Result ret = MHD_NO;
+  char err[512], hash[65] = "";
+  for(int attempt = 0; attempt < 2; attempt++) {
+    call_reset(&call, rq);
+    if(route->needs_db || !route->public) {
+      call.ctx.db = sr_db_thread(err, sizeof err);
+      if(!call.ctx.db) {
+        sr_error("%s", err);
+        sr_problem_set(&call.pb, SR_UNAVAILABLE, "The database is unavailable.");
+        break;
+      }
     }
-  }
-  if(!route->public) {
-    const char *auth = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Authorization");
-    enum sr_err e = sr_authenticate(call.ctx.db, auth, &call.ctx.who);
-    if(e != SR_OK)
-      return simple_problem(rq, e, url,
-                            e == SR_UNAUTHORIZED ? "Send a valid token as 'Authorization: Bearer <token>'."
-                                                 : "The database is unavailable.",
-                            NULL);
-    call.ctx.plugins = sr_plugins_thread(err, sizeof err);
-    if(!call.ctx.plugins) {
-      sr_error("plugins: %s", err);
-      return simple_problem(rq, SR_UNAVAILABLE, url, "No rule plugins are loaded.", NULL);
+    if(!route->public) {
+      call.ctx.plugins = sr_plugins_thread(err, sizeof err);
+      if(!call.ctx.plugins) {
+        sr_error("plugins: %s", err);
+        sr_problem_set(&call.pb, SR_UNAVAILABLE, "No rule plugins are loaded.");
+        break;
+      }
     }
-  }
-  struct idem im = { 0 };
-  enum MHD_Result ret;
-  if(!route->public && !idem_begin(rq, &call, method, url, &im, &ret))
-    return ret;
-  route->handler(&call);
-  if(im.active && idem_end(rq, &call, url, &im, &ret))
-    ; /* answered with the kept outcome */
-  else if(call.pb.err != SR_OK)
-    ret = respond_problem(rq, &call.pb, url, NULL);
-  else if(call.text) {
-    size_t len = call.text_len ? call.text_len : strlen(call.text);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, call.text, MHD_RESPMEM_MUST_FREE);
-    ret = MHD_NO;
-    if(resp) {
-      call.text = NULL; /* the response owns it now */
-      MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, call.text_type);
-      MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-      MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-      if(call.disposition[0])
-        MHD_add_response_header(resp, "Content-Disposition", call.disposition);
-      ret = MHD_queue_response(rq->conn, (unsigned)call.status, resp);
-      MHD_destroy_response(resp);
-      rq->status = call.status;
-      rq->answered = true;
+    if(key) {
+      if(!hash[0])
+        request_hash(&call, method, url, hash);
+      if(run_keyed(rq, &call, key, hash, &ret))
+        goto done;
+      if(call.pb.err == SR_OK)
+        sr_problem_set(&call.pb, SR_UNAVAILABLE, "The database is unavailable.");
     }
+    else
+      route->handler(&call);
+    bool broken = call.ctx.db && PQstatus(call.ctx.db) != CONNECTION_OK;
+    if(!(broken && sr_err_status(call.pb.err) >= 500 && !call.ctx.tx_committed))
+      break;
+    sr_warn("database connection lost during request %s; running it again on a new connection", rq->id);
   }
-  else
-    ret = respond(rq, call.status, call.json, "application/json; charset=utf-8", &call, NULL);
+  ret = answer_call(rq, &call);
+done:
   free(call.text);
   cJSON_Delete(call.json);
   sr_problem_free(&call.pb);
   return ret;
 }
 
-static enum MHD_Result too_large(struct sr_request *rq, const char *url)
+/* ==== libmicrohttpd's callbacks ==== */
+
+/* The problem's "instance": the path when it is printable UTF-8, else its bytes %-escaped,
+ * so that a problem is always valid JSON text whatever the client sent. */
+static void make_instance(char *out, size_t outsz, const char *uri)
 {
-  char detail[96];
-  snprintf(detail, sizeof detail, "The body is larger than %zu bytes.", rq->body.max);
-  return simple_problem(rq, SR_TOO_LARGE, url, detail, NULL);
+  size_t n = strcspn(uri, "?");
+  bool plain = sr_utf8_valid(uri, n);
+  for(size_t i = 0; plain && i < n; i++)
+    if((unsigned char)uri[i] < 0x20 || uri[i] == 0x7f)
+      plain = false;
+  size_t o = 0;
+  for(size_t i = 0; i < n && o + 4 < outsz; i++) {
+    unsigned char ch = (unsigned char)uri[i];
+    if(plain || (ch >= 0x21 && ch < 0x7f && ch != '%'))
+      out[o++] = (char)ch;
+    else
+      o += (size_t)snprintf(out + o, outsz - o, "%%%02X", ch);
+  }
+  out[o] = '\0';
+  if(plain)
+    sr_utf8_trim(out);
+}
+
+/* The request line is in: a request begins, and its headers are on the clock. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+  (void)cls;
+  struct sr_request *rq = calloc(1, sizeof *rq);
+  if(!rq)
+    return NULL;
+  rq->conn = conn;
+  sr_problem_init(&rq->early);
+  clock_gettime(CLOCK_MONOTONIC, &rq->start);
+  snprintf(rq->id, sizeof rq->id, "%lx-%lx", (long)time(NULL) & 0xffffff, atomic_fetch_add(&request_seq, 1) + 1);
+  snprintf(rq->path, sizeof rq->path, "%s", uri);
+  for(char *c = rq->path; *c; c++) /* the path goes into the log: no control characters */
+    if((unsigned char)*c < 0x20 || *c == 0x7f)
+      *c = '?';
+  sr_guard_phase(conn, SR_GUARD_HEADERS);
+  return rq;
+}
+
+static enum MHD_Result first_call(struct sr_request *rq, const char *url, const char *method)
+{
+  rq->started = true;
+  snprintf(rq->method, sizeof rq->method, "%s", method);
+  make_instance(rq->instance, sizeof rq->instance, url);
+  sr_guard_phase(rq->conn, SR_GUARD_BODY);
+  const char *framing = framing_error(rq->conn, &rq->has_body);
+  if(framing) /* answered at once, and the connection closed: what follows cannot be trusted */
+    return simple_problem(rq, SR_BAD_REQUEST, framing, NULL, true);
+  rq->route = route_find(method, url, &rq->path_id, &rq->path_known, rq->allow, sizeof rq->allow);
+  sr_buf_init(&rq->body, body_ceiling(rq->route));
+  check_headers(rq, method);
+  /* Answering on this first call makes libmicrohttpd close the connection, so a refusal is
+   * answered now only when a body would follow, which is then never read. */
+  if(rq->early.err != SR_OK && rq->has_body)
+    return respond_problem(rq, &rq->early, rq->early.err == SR_METHOD ? rq->allow : NULL, true);
+  return MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -410,59 +652,39 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
   (void)cls;
   (void)version;
+  (void)conn;
   struct sr_request *rq = *con_cls;
-  if(!rq) {
-    /* First call: headers only. Answering now would make libmicrohttpd close the connection. */
-    rq = calloc(1, sizeof *rq);
-    if(!rq)
-      return MHD_NO;
-    rq->conn = conn;
-    snprintf(rq->method, sizeof rq->method, "%s", method);
-    snprintf(rq->path, sizeof rq->path, "%s", url);
-    for(char *c = rq->path; *c; c++) /* the path goes into the log: no control characters */
-      if((unsigned char)*c < 0x20 || *c == 0x7f)
-        *c = '?';
-    rq->route = route_find(method, url, &rq->path_id, &rq->path_known, rq->allow, sizeof rq->allow);
-    /* Files take the configured evidence ceiling; other routes their own or the default. */
-    sr_buf_init(&rq->body, rq->route && rq->route->binary ? sr_evidence_max()
-                           : rq->route && rq->route->max_body ? rq->route->max_body : SR_MAX_BODY);
-    clock_gettime(CLOCK_MONOTONIC, &rq->start);
-    snprintf(rq->id, sizeof rq->id, "%lx-%lx", (long)time(NULL) & 0xffffff, atomic_fetch_add(&request_seq, 1) + 1);
-    *con_cls = rq;
-    /* A body announced over the ceiling is refused now, before it is read. libmicrohttpd 0.9.75
-     * accepts a response only here or after the whole body, and closes the connection after it. */
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    long len;
-    if(cl && sr_parse_long(cl, 0, 1L << 60, &len) && (size_t)len > rq->body.max)
-      return too_large(rq, url);
-    return MHD_YES;
-  }
+  if(!rq) /* on_uri ran out of memory */
+    return MHD_NO;
+  if(!rq->started)
+    return first_call(rq, url, method);
   if(rq->answered) {
     *upload_data_size = 0;
     return MHD_YES;
   }
   if(*upload_data_size > 0) {
-    /* Past the ceiling (a chunked body has no length up front) the rest is read and dropped:
-     * memory stays bounded, and the answer comes once the body has ended. */
-    if(!rq->too_large && !sr_buf_append(&rq->body, upload_data, *upload_data_size))
-      rq->too_large = true;
+    take_body(rq, upload_data, *upload_data_size);
     *upload_data_size = 0;
     return MHD_YES;
   }
+  sr_guard_phase(rq->conn, SR_GUARD_SERVING);
+  if(rq->early.err != SR_OK)
+    return respond_problem(rq, &rq->early, rq->early.err == SR_METHOD ? rq->allow : NULL, false);
   if(rq->too_large)
-    return too_large(rq, url);
-  if(!rq->route) {
-    if(rq->path_known)
-      return simple_problem(rq, SR_METHOD, url, "This resource does not take that method.", rq->allow);
-    return simple_problem(rq, SR_NOT_FOUND, url, "There is no such resource.", NULL);
+    return simple_problem(rq, SR_TOO_LARGE, "The body is larger than the ceiling of this resource.", NULL, false);
+  if(rq->too_busy) {
+    sr_guard_count_refused();
+    return simple_problem(rq, SR_UNAVAILABLE, "The server is busy receiving other requests; send it again shortly.",
+                          NULL, false);
   }
-  return dispatch(rq, rq->route, rq->path_id, method, url);
+  return dispatch(rq, method, url);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
   (void)cls;
   struct sr_request *rq = *con_cls;
+  sr_guard_phase(conn, SR_GUARD_WAIT);
   if(!rq)
     return;
   struct timespec end;
@@ -472,10 +694,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   char peer[64] = "-";
   if(ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
     inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, peer, sizeof peer);
-  sr_metrics_request(rq->status, ms);
-  sr_info("%s %s status=%d duration_ms=%.2f peer=%s id=%s%s", rq->method, rq->path, rq->status, ms, peer, rq->id,
-          toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+  if(rq->answered)
+    sr_metrics_request(rq->status, ms);
+  sr_info("%s %s status=%d duration_ms=%.2f peer=%s id=%s%s", rq->method[0] ? rq->method : "-", rq->path, rq->status,
+          ms, peer, rq->id, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+  sr_guard_release(rq->reserved);
   sr_buf_free(&rq->body);
+  sr_problem_free(&rq->early);
   free(rq);
   *con_cls = NULL;
 }
@@ -488,67 +713,51 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
   (void)cls;
   char line[512];
   vsnprintf(line, sizeof line, fmt, ap);
-  size_t n = strlen(line);
-  while(n && line[n - 1] == '\n')
-    line[--n] = '\0';
   sr_warn("http: %s", line);
 }
 
-int sr_http_serve(const struct sr_server_options *opt)
+/* ==== the server ==== */
+
+struct sr_http {
+  struct MHD_Daemon *daemon;
+};
+
+struct sr_http *sr_http_start(const struct sr_server_options *opt, const struct sr_http_limits *limits)
 {
-  char err[1024];
-  if(!sr_plugins_publish_dir(opt->plugin_dir, err, sizeof err)) {
-    sr_error("plugins: %s", err);
-    return 1;
-  }
   struct sockaddr_in addr;
   memset(&addr, 0, sizeof addr);
   addr.sin_family = AF_INET;
   addr.sin_port = htons((uint16_t)opt->port);
   if(inet_pton(AF_INET, opt->host, &addr.sin_addr) != 1) {
     sr_error("--listen: '%s' is not an IPv4 address", opt->host);
-    return 2;
+    return NULL;
   }
-  /* Signals go to this thread only; the server threads never see them. */
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGHUP);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, NULL);
-  signal(SIGPIPE, SIG_IGN);
-
-  struct MHD_Daemon *d = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, (uint16_t)opt->port, NULL, NULL,
-      on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
-      (unsigned)opt->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-      (unsigned)30, MHD_OPTION_END);
-  if(!d) {
+  struct sr_http *h = calloc(1, sizeof *h);
+  if(!h || !sr_guard_start(limits)) {
+    free(h);
+    return NULL;
+  }
+  h->daemon = MHD_start_daemon(
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, (uint16_t)opt->port, NULL, NULL, on_request,
+      NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+      MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt->threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, sr_guard_notify, NULL,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)limits->idle_timeout, MHD_OPTION_CONNECTION_LIMIT,
+      limits->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits->max_per_ip, MHD_OPTION_END);
+  if(!h->daemon) {
     sr_error("cannot listen on %s:%d", opt->host, opt->port);
-    return 1;
+    sr_guard_stop();
+    free(h);
+    return NULL;
   }
-  sr_info("serving on http://%s:%d with %d threads, plugins from %s", opt->host, opt->port, opt->threads,
-          opt->plugin_dir);
-  if(opt->sweep_every > 0 && sr_scheduler_start(opt->sweep_every))
-    sr_info("sweeping for hazards now and every %ld s", opt->sweep_every);
-  for(;;) {
-    int sig = 0;
-    if(sigwait(&set, &sig) != 0)
-      continue;
-    if(sig == SIGHUP) {
-      bool ok = sr_plugins_publish_dir(opt->plugin_dir, err, sizeof err);
-      sr_metrics_reload(ok);
-      if(ok)
-        sr_info("plugins reloaded from %s", opt->plugin_dir);
-      else
-        sr_error("plugin reload refused, keeping the loaded set: %s", err);
-      continue;
-    }
-    sr_info("signal %d: shutting down", sig);
-    break;
-  }
-  sr_scheduler_stop();
-  MHD_stop_daemon(d);
-  sr_plugins_unpublish();
-  return 0;
+  return h;
+}
+
+void sr_http_stop(struct sr_http *h)
+{
+  if(!h)
+    return;
+  MHD_stop_daemon(h->daemon);
+  sr_guard_stop();
+  free(h);
 }

@@ -46,7 +46,17 @@ struct sr_route {
   size_t max_body;       /* body ceiling; 0 for SR_MAX_BODY */
   bool ndjson;           /* also takes application/x-ndjson */
   bool binary;           /* takes a file of any Content-Type as it is; the handler checks the type */
+  unsigned roles;        /* SR_RL_* bits of the roles that may use it, checked before the body is
+                          * read (the domain function checks again, and finer); 0: any role */
+  /* On a record's route: whether the record {id} is there for a caller to see. A role the route
+   * refuses then hears 403 for a record it may see and 404 for one it may not, as it would from
+   * the domain function, without its body being read. NULL: 403 always. */
+  enum sr_err (*probe)(struct sr_ctx *c, long id, struct sr_problem *pb);
 };
+
+/* Role bits for sr_route.roles. */
+#define SR_RL(r) (1u << (SR_ROLE_##r))
+#define SR_RL_SUPERVISORS (SR_RL(CITY) | SR_RL(DISTRICT))
 
 extern const struct sr_route sr_routes[];
 
@@ -65,7 +75,13 @@ struct sr_server_options {
   long sweep_every; /* seconds between hazard sweeps; 0: none in this server */
 };
 
-/* Serves until SIGINT or SIGTERM; SIGHUP reloads the plugins. Returns a process exit code. */
-int sr_http_serve(const struct sr_server_options *opt);
+struct sr_http_limits;
+struct sr_http;
+
+/* Starts serving <opt>'s address on libmicrohttpd's thread pool, with <limits>. NULL (and a
+ * logged reason) when it cannot listen. */
+struct sr_http *sr_http_start(const struct sr_server_options *opt, const struct sr_http_limits *limits);
+/* Stops accepting, lets the requests in flight finish, and frees the server. */
+void sr_http_stop(struct sr_http *h);
 
 #endif

@@ -2,11 +2,16 @@
 #include "idempotency.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "db.h"
+#include "log.h"
+#include "util.h"
 
 bool sr_idem_key_ok(const char *key)
 {
@@ -19,52 +24,77 @@ bool sr_idem_key_ok(const char *key)
   return true;
 }
 
-/* Now and then a claim also drops expired keys, so the table stays about a day of POSTs long
- * without a scheduler. */
-static void prune(PGconn *db)
+static void hash_part(EVP_MD_CTX *md, const char *s, size_t n, bool present)
 {
-  static atomic_uint claims;
-  if(atomic_fetch_add(&claims, 1) % 256 != 0)
-    return;
-  PGresult *r = sr_db_exec(db, "DELETE FROM idempotency_key WHERE created_at < now() - interval '24 hours'", 0, NULL);
-  PQclear(r);
+  char len[32];
+  int k = present ? snprintf(len, sizeof len, "%zu:", n) : snprintf(len, sizeof len, "-:");
+  EVP_DigestUpdate(md, len, (size_t)k);
+  if(present && n)
+    EVP_DigestUpdate(md, s, n);
 }
 
-enum sr_idem sr_idem_claim(PGconn *db, long account, const char *key, const char *hash, struct sr_idem_outcome *out)
+void sr_idem_hash(const struct sr_idem_request *rq, char hash[65])
 {
-  char acc[32];
-  snprintf(acc, sizeof acc, "%ld", account);
-  const char *p[] = { acc, key, hash };
-  /* New, expired (a day old), or abandoned for a minute by a server that died before recording
-   * the outcome. */
-  PGresult *r = sr_db_exec(db,
-                           "INSERT INTO idempotency_key AS k (account_id, key, request_hash) VALUES ($1, $2, $3) "
-                           "ON CONFLICT (account_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, "
-                           "status = NULL, response = NULL, etag = NULL, location = NULL, created_at = now() "
-                           "WHERE (k.status IS NULL AND k.created_at < now() - interval '60 seconds') "
-                           "OR k.created_at < now() - interval '24 hours' "
-                           "RETURNING 1",
-                           3, p);
-  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
-    PQclear(r);
+  const char *parts[] = { rq->method, rq->path, rq->query, rq->content_type, rq->if_match };
+  unsigned char d[EVP_MAX_MD_SIZE];
+  unsigned int dn = 0;
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+  for(size_t i = 0; ok && i < sizeof parts / sizeof *parts; i++)
+    hash_part(md, parts[i], parts[i] ? strlen(parts[i]) : 0, parts[i] != NULL);
+  if(ok) {
+    hash_part(md, rq->body, rq->body_len, true);
+    ok = EVP_DigestFinal_ex(md, d, &dn) == 1;
+  }
+  EVP_MD_CTX_free(md);
+  if(!ok)
+    dn = 0; /* no digest: an empty hash matches no stored request */
+  for(unsigned int i = 0; i < dn && i < 32; i++)
+    snprintf(hash + 2 * i, 3, "%02x", d[i]);
+  hash[2 * (dn < 32 ? dn : 32)] = '\0';
+}
+
+/* The advisory lock of <account>'s <key>: 64 bits of its SHA-256, so that two keys share a
+ * lock only by a 2^-64 chance (and then the second waits its turn as "still being served"). */
+static long long key_lock(long account, const char *key)
+{
+  char buf[300], hex[65];
+  int n = snprintf(buf, sizeof buf, "%ld %s", account, key);
+  sr_sha256_hex(buf, (size_t)(n > 0 ? n : 0), hex);
+  uint64_t v = strtoull((char[17]){ hex[0], hex[1], hex[2], hex[3], hex[4], hex[5], hex[6], hex[7], hex[8], hex[9],
+                                    hex[10], hex[11], hex[12], hex[13], hex[14], hex[15], 0 },
+                        NULL, 16);
+  return (long long)v;
+}
+
+enum sr_idem sr_idem_begin(struct sr_ctx *c, const char *key, const char *hash, struct sr_idem_outcome *out)
+{
+  struct sr_problem pb;
+  sr_problem_init(&pb);
+  if(!sr_tx_outer_begin(c, &pb))
     return SR_IDEM_ERROR;
-  }
-  bool claimed = PQntuples(r) == 1;
-  PQclear(r);
-  if(claimed) {
-    prune(db);
-    return SR_IDEM_CLAIMED;
-  }
-  r = sr_db_exec(db, "SELECT request_hash, status, response, coalesce(etag, '') AS etag, "
-                     "coalesce(location, '') AS location FROM idempotency_key WHERE account_id = $1 AND key = $2",
-                 2, p);
+  /* The lock first, in its own statement: the look-up after it then runs on a snapshot taken
+   * once the lock is ours, and so sees the outcome of a request that held it before. */
+  char sql[96], acc[32];
+  snprintf(sql, sizeof sql, "SELECT pg_try_advisory_xact_lock(%lld)", key_lock(c->who.account_id, key));
+  snprintf(acc, sizeof acc, "%ld", c->who.account_id);
+  PGresult *r = PQexec(c->db, sql);
   enum sr_idem rc = SR_IDEM_ERROR;
-  if(sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1) {
-    if(strcmp(sr_db_get(r, 0, "request_hash"), hash) != 0)
+  if(sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1)
+    rc = strcmp(PQgetvalue(r, 0, 0), "t") == 0 ? SR_IDEM_CLAIMED : SR_IDEM_RUNNING;
+  PQclear(r);
+  if(rc == SR_IDEM_CLAIMED) {
+    const char *p[] = { acc, key };
+    r = sr_db_exec(c->db,
+                   "SELECT request_hash, status, response, coalesce(etag, '') AS etag, coalesce(location, '') AS location "
+                   "FROM idempotency_key WHERE account_id = $1 AND key = $2 AND status IS NOT NULL "
+                   "AND created_at >= now() - interval '24 hours'",
+                   2, p);
+    if(!sr_db_ok(r, PGRES_TUPLES_OK))
+      rc = SR_IDEM_ERROR;
+    else if(PQntuples(r) == 1 && strcmp(sr_db_get(r, 0, "request_hash"), hash) != 0)
       rc = SR_IDEM_MISMATCH;
-    else if(!sr_db_get(r, 0, "status"))
-      rc = SR_IDEM_RUNNING;
-    else {
+    else if(PQntuples(r) == 1) {
       rc = SR_IDEM_REPLAY;
       out->status = atoi(sr_db_get(r, 0, "status"));
       out->response = strdup(sr_db_get(r, 0, "response") ? sr_db_get(r, 0, "response") : "");
@@ -73,32 +103,44 @@ enum sr_idem sr_idem_claim(PGconn *db, long account, const char *key, const char
       if(!out->response)
         rc = SR_IDEM_ERROR;
     }
+    PQclear(r);
   }
-  PQclear(r);
+  if(rc != SR_IDEM_CLAIMED)
+    sr_tx_outer_rollback(c);
   return rc;
 }
 
-bool sr_idem_finish(PGconn *db, long account, const char *key, const struct sr_idem_outcome *o)
+/* Now and then a request also drops expired keys, so the table stays about a day of POSTs long
+ * without a scheduler. */
+static bool prune(struct sr_ctx *c, struct sr_problem *pb)
+{
+  static atomic_uint stored;
+  if(atomic_fetch_add(&stored, 1) % 256 != 0)
+    return true;
+  return sr_db_command(c->db, "DELETE FROM idempotency_key WHERE created_at < now() - interval '24 hours'", 0,
+                       NULL, pb);
+}
+
+bool sr_idem_commit(struct sr_ctx *c, const char *key, const char *hash, const struct sr_idem_outcome *o,
+                    struct sr_problem *pb)
 {
   char acc[32], status[16];
-  snprintf(acc, sizeof acc, "%ld", account);
+  snprintf(acc, sizeof acc, "%ld", c->who.account_id);
   snprintf(status, sizeof status, "%d", o->status);
-  const char *p[] = { acc, key, status, o->response, o->etag[0] ? o->etag : NULL,
+  const char *p[] = { acc, key, hash, status, o->response, o->etag[0] ? o->etag : NULL,
                       o->location[0] ? o->location : NULL };
-  PGresult *r = sr_db_exec(db,
-                           "UPDATE idempotency_key SET status = $3, response = $4, etag = $5, location = $6 "
-                           "WHERE account_id = $1 AND key = $2",
-                           6, p);
-  bool ok = sr_db_ok(r, PGRES_COMMAND_OK);
-  PQclear(r);
+  /* An expired row of the same key is taken over; a live one cannot exist (we hold its lock
+   * and found none). */
+  bool ok = sr_db_command(c->db,
+                          "INSERT INTO idempotency_key AS k (account_id, key, request_hash, status, response, etag, location) "
+                          "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account_id, key) DO UPDATE SET "
+                          "request_hash = EXCLUDED.request_hash, status = EXCLUDED.status, response = EXCLUDED.response, "
+                          "etag = EXCLUDED.etag, location = EXCLUDED.location, created_at = now()",
+                          7, p, pb) &&
+            prune(c, pb) && sr_tx_outer_commit(c, pb);
+  if(!ok)
+    sr_tx_outer_rollback(c);
   return ok;
 }
 
-void sr_idem_release(PGconn *db, long account, const char *key)
-{
-  char acc[32];
-  snprintf(acc, sizeof acc, "%ld", account);
-  const char *p[] = { acc, key };
-  PGresult *r = sr_db_exec(db, "DELETE FROM idempotency_key WHERE account_id = $1 AND key = $2 AND status IS NULL", 2, p);
-  PQclear(r);
-}
+void sr_idem_abandon(struct sr_ctx *c) { sr_tx_outer_rollback(c); }

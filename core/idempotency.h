@@ -1,16 +1,19 @@
 /*
  * idempotency.h -- the Idempotency-Key header of POST requests. The first request with a key
- * claims it; its outcome is kept, and a retry with the same key and the same request gets the
- * same answer without the work being done again. A retry while the first is still running gets
- * 409; the key with another request 422. Keys expire after a day. A claim abandoned for a minute
- * (the server died before recording the outcome) may be taken over; the work it did may then be
- * done twice, because the outcome is kept after, not inside, the handler's transaction.
+ * claims it, and its outcome is kept in the same transaction as the work it did: a committed
+ * change and its stored answer are one fact. A retry with the same key and the same request
+ * gets that answer without the work being done again; a request that failed before committing
+ * (a 5xx, a server killed mid-request, a database gone away) leaves the key free at once. A
+ * retry while the first is still running gets 409; the key with another request 422. Keys
+ * last a day.
  */
 #ifndef sr_idempotency_h
 #define sr_idempotency_h
 
-#include <libpq-fe.h>
 #include <stdbool.h>
+#include <stddef.h>
+
+#include "ctx.h"
 
 enum sr_idem { SR_IDEM_CLAIMED, SR_IDEM_REPLAY, SR_IDEM_MISMATCH, SR_IDEM_RUNNING, SR_IDEM_ERROR };
 
@@ -21,14 +24,31 @@ struct sr_idem_outcome {
   char location[128];
 };
 
+/* What gives a request its meaning, for the hash a key is bound to. NULL parts are absent. */
+struct sr_idem_request {
+  const char *method, *path, *query, *content_type, *if_match;
+  const char *body;
+  size_t body_len;
+};
+
 /* True when <key> is 1..255 printable ASCII characters. */
 bool sr_idem_key_ok(const char *key);
-/* Claims <key> for <account>'s request with SHA-256 <hash>, or finds what happened to it. On
- * SR_IDEM_REPLAY <out> holds the kept outcome (free out->response). */
-enum sr_idem sr_idem_claim(PGconn *db, long account, const char *key, const char *hash, struct sr_idem_outcome *out);
-/* Keeps the outcome of the request that claimed <key>. */
-bool sr_idem_finish(PGconn *db, long account, const char *key, const struct sr_idem_outcome *o);
-/* Gives the key back (the request failed on the server's side: a retry should run again). */
-void sr_idem_release(PGconn *db, long account, const char *key);
+/* SHA-256 (hex) of every part of <rq>, each length-prefixed so that no two requests that
+ * differ in any part hash alike. */
+void sr_idem_hash(const struct sr_idem_request *rq, char hash[65]);
+
+/*
+ * Opens <c>'s outer transaction (tx_outer: the domain's own transactions become savepoints in
+ * it), takes <key> for <c>'s account and finds what happened to it. On SR_IDEM_CLAIMED the
+ * transaction stays open for the handler, to be ended by sr_idem_commit or sr_idem_abandon;
+ * on every other outcome it is closed again, and on SR_IDEM_REPLAY <out> holds the kept
+ * outcome (free out->response).
+ */
+enum sr_idem sr_idem_begin(struct sr_ctx *c, const char *key, const char *hash, struct sr_idem_outcome *out);
+/* Stores outcome <o> of the claimed <key> and commits it with the handler's work. */
+bool sr_idem_commit(struct sr_ctx *c, const char *key, const char *hash, const struct sr_idem_outcome *o,
+                    struct sr_problem *pb);
+/* Rolls back the claimed request's transaction: its work and its claim are gone, the key free. */
+void sr_idem_abandon(struct sr_ctx *c);
 
 #endif

@@ -11,6 +11,7 @@
 #include "evidence.h"
 #include "hazard.h"
 #include "http.h"
+#include "serve.h"
 #include "import.h"
 #include "log.h"
 #include "migrate.h"
@@ -36,7 +37,13 @@ static const char usage[] =
     "  sweep [--plugins DIR] [--now YYYY-MM-DD]\n"
     "                      open hazards for overdue inspections, close those since inspected\n"
     "  token create --role ROLE [--jurisdiction CODE] [--org CREDIT_CODE] [--name NAME]\n"
-    "                      create an account and its API token; the token is the last line printed\n"
+    "               [--expires Nd|YYYY-MM-DD|never]\n"
+    "                      create an account and its API token (90 days unless --expires says\n"
+    "                      otherwise); the token is the last line printed\n"
+    "  token revoke ID | --token TOKEN | --account ACCOUNT_ID [--reason TEXT]\n"
+    "                      revoke a token, or every token of an account, at once\n"
+    "  token list [--account ACCOUNT_ID]\n"
+    "                      tokens with their state (live, expired, revoked); never their values\n"
     "  plugins check [DIR] load and validate a plugin folder; non-zero exit on a bad plugin\n"
     "  routes              print the HTTP route table\n"
     "  version             print the version\n"
@@ -135,6 +142,11 @@ static int cmd_serve(int argc, char **argv)
     fprintf(stderr, "sereg: SEREG_EVIDENCE_MAX takes a size in bytes from 1024 to 67108864\n");
     return 2;
   }
+  char why[256];
+  if(!sr_serve_check_env(why, sizeof why)) {
+    fprintf(stderr, "sereg: %s\n", why);
+    return 2;
+  }
   const char *threads = opt_value(argc, argv, "--threads");
   long t;
   if(threads && !sr_parse_long(threads, 1, 256, &t)) {
@@ -152,7 +164,7 @@ static int cmd_serve(int argc, char **argv)
   if(!c)
     return 1;
   PQfinish(c);
-  return sr_http_serve(&o);
+  return sr_serve(&o);
 }
 
 static int cmd_migrate(int argc, char **argv)
@@ -248,15 +260,79 @@ static int cmd_sweep(int argc, char **argv)
   return ok ? 0 : 1;
 }
 
-static int cmd_token(int argc, char **argv)
+static int token_create(int argc, char **argv, struct sr_ctx *ctx, struct sr_problem *pb)
 {
-  static const char *const names[] = { "--role", "--jurisdiction", "--org", "--name", NULL };
-  if(argc < 3 || strcmp(argv[2], "create") != 0) {
-    fprintf(stderr, "sereg: usage: sereg token create --role ROLE [--jurisdiction CODE] [--org CREDIT_CODE]\n");
-    return 2;
-  }
+  static const char *const names[] = { "--role", "--jurisdiction", "--org", "--name", "--expires", NULL };
   if(!opts_known(argc, argv, 3, names, 0))
     return 2;
+  struct sr_token_spec spec = { opt_value(argc, argv, "--role"), opt_value(argc, argv, "--jurisdiction"),
+                                opt_value(argc, argv, "--org"), opt_value(argc, argv, "--name"),
+                                opt_value(argc, argv, "--expires") };
+  char token[48];
+  struct sr_token_info info;
+  if(!sr_token_create(ctx, &spec, token, &info, pb))
+    return 1;
+  printf("role: %s\naccount: %ld\ntoken id: %ld\nexpires: %s\n%s\n", spec.role, info.account_id, info.id,
+         info.expires[0] ? info.expires : "never", token);
+  return 0;
+}
+
+static int token_revoke(int argc, char **argv, struct sr_ctx *ctx, struct sr_problem *pb)
+{
+  static const char *const names[] = { "--token", "--account", "--reason", NULL };
+  if(!opts_known(argc, argv, 3, names, 1))
+    return 2;
+  const char *tok = opt_value(argc, argv, "--token"), *acc = opt_value(argc, argv, "--account");
+  const char *id = argc > 3 && argv[3][0] != '-' ? argv[3] : NULL;
+  long n = 0;
+  if((id != NULL) + (tok != NULL) + (acc != NULL) != 1 || ((id || acc) && !sr_parse_long(id ? id : acc, 1, 1L << 53, &n))) {
+    fprintf(stderr, "sereg: usage: sereg token revoke ID | --token TOKEN | --account ACCOUNT_ID [--reason TEXT]\n");
+    return 2;
+  }
+  int count = 0;
+  if(!sr_token_revoke(ctx, id ? n : 0, tok, acc ? n : 0, opt_value(argc, argv, "--reason"), &count, pb))
+    return 1;
+  printf("revoked %d token%s\n", count, count == 1 ? "" : "s");
+  return 0;
+}
+
+static int token_list(int argc, char **argv, struct sr_ctx *ctx, struct sr_problem *pb)
+{
+  static const char *const names[] = { "--account", NULL };
+  if(!opts_known(argc, argv, 3, names, 0))
+    return 2;
+  const char *acc = opt_value(argc, argv, "--account");
+  long n = 0;
+  if(acc && !sr_parse_long(acc, 1, 1L << 53, &n)) {
+    fprintf(stderr, "sereg: --account takes an account id\n");
+    return 2;
+  }
+  cJSON *list = NULL;
+  if(!sr_token_list(ctx, n, &list, pb))
+    return 1;
+  printf("%-6s %-8s %-20s %-8s %-20s %-20s %s\n", "id", "account", "role", "state", "created", "expires", "name");
+  for(const cJSON *t = list->child; t; t = t->next) {
+    const cJSON *exp = cJSON_GetObjectItem(t, "expires_at");
+    printf("%-6.0f %-8.0f %-20s %-8s %-20s %-20s %s\n", cJSON_GetObjectItem(t, "id")->valuedouble,
+           cJSON_GetObjectItem(t, "account_id")->valuedouble, cJSON_GetObjectItem(t, "role")->valuestring,
+           cJSON_GetObjectItem(t, "state")->valuestring, cJSON_GetObjectItem(t, "created_at")->valuestring,
+           cJSON_IsString(exp) ? exp->valuestring : "never", cJSON_GetObjectItem(t, "name")->valuestring);
+  }
+  cJSON_Delete(list);
+  return 0;
+}
+
+static int cmd_token(int argc, char **argv)
+{
+  const char *sub = argc >= 3 ? argv[2] : "";
+  int (*fn)(int, char **, struct sr_ctx *, struct sr_problem *) = strcmp(sub, "create") == 0   ? token_create
+                                                                  : strcmp(sub, "revoke") == 0 ? token_revoke
+                                                                  : strcmp(sub, "list") == 0   ? token_list
+                                                                                               : NULL;
+  if(!fn) {
+    fprintf(stderr, "sereg: usage: sereg token create|revoke|list ...\n\n%s", usage);
+    return 2;
+  }
   struct sr_ctx ctx = { 0 };
   ctx.who.role = SR_ROLE_SYSTEM;
   ctx.today = sr_today();
@@ -266,19 +342,12 @@ static int cmd_token(int argc, char **argv)
     return 1;
   struct sr_problem pb;
   sr_problem_init(&pb);
-  char token[48];
-  const char *role = opt_value(argc, argv, "--role");
-  bool ok = sr_token_create(&ctx, role ? role : "", opt_value(argc, argv, "--jurisdiction"),
-                            opt_value(argc, argv, "--org"), opt_value(argc, argv, "--name"), token, &pb);
-  if(ok) {
-    printf("role: %s\n", role);
-    printf("%s\n", token);
-  }
-  else
+  int rc = fn(argc, argv, &ctx, &pb);
+  if(rc == 1)
     print_problem(&pb);
   sr_problem_free(&pb);
   PQfinish(ctx.db);
-  return ok ? 0 : 1;
+  return rc;
 }
 
 static int cmd_import(int argc, char **argv)
@@ -357,8 +426,14 @@ static int cmd_plugins(int argc, char **argv)
 
 static int cmd_routes(void)
 {
-  for(const struct sr_route *r = sr_routes; r->method; r++)
-    printf("%s %s\n", r->method, r->pattern);
+  /* METHOD PATTERN ROLES: the roles that may use the route ("any" authenticated, or "public"). */
+  for(const struct sr_route *r = sr_routes; r->method; r++) {
+    char roles[160] = "";
+    for(enum sr_role k = SR_ROLE_CITY; k < SR_ROLE_SYSTEM; k++)
+      if(r->roles & (1u << k))
+        snprintf(roles + strlen(roles), sizeof roles - strlen(roles), "%s%s", roles[0] ? "," : "", sr_role_name(k));
+    printf("%s %s %s\n", r->method, r->pattern, r->public ? "public" : roles[0] ? roles : "any");
+  }
   return 0;
 }
 

@@ -42,7 +42,7 @@ void sr_metrics_sweep(bool ok, double seconds, const long changes[6])
     atomic_fetch_add(&sweep_changes[i], changes[i]);
 }
 
-bool sr_metrics_render(struct sr_buf *b)
+bool sr_metrics_render(struct sr_buf *b, bool business)
 {
   bool ok = sr_buf_printf(b, "# HELP sereg_http_requests_total HTTP requests answered, by status.\n"
                              "# TYPE sereg_http_requests_total counter\n");
@@ -81,11 +81,13 @@ bool sr_metrics_render(struct sr_buf *b)
                               "# HELP sereg_sweep_last_success_timestamp_seconds When the last sweep succeeded "
                               "(0: none yet); alert when it falls behind.\n"
                               "# TYPE sereg_sweep_last_success_timestamp_seconds gauge\n"
-                              "sereg_sweep_last_success_timestamp_seconds %lld\n"
-                              "# HELP sereg_sweep_changes_total What the sweeps changed.\n"
-                              "# TYPE sereg_sweep_changes_total counter\n",
+                              "sereg_sweep_last_success_timestamp_seconds %lld\n",
                            atomic_load(&sweeps_ok), atomic_load(&sweeps_failed), (double)atomic_load(&sweep_us) / 1e6,
                            atomic_load(&last_sweep_ok_at));
+  if(!business)
+    return ok;
+  ok = ok && sr_buf_printf(b, "# HELP sereg_sweep_changes_total What the sweeps changed.\n"
+                              "# TYPE sereg_sweep_changes_total counter\n");
   for(int i = 0; i < 6 && ok; i++)
     ok = sr_buf_printf(b, "sereg_sweep_changes_total{change=\"%s\"} %ld\n", change_names[i],
                        atomic_load(&sweep_changes[i]));

@@ -16,7 +16,9 @@ void sr_metrics_reload(bool ok);
  * it changed: hazards opened and closed, rungs fired, held and left by a failing plugin, and
  * rectifications found overdue. */
 void sr_metrics_sweep(bool ok, double seconds, const long changes[6]);
-/* Appends the exposition to <b>. */
-bool sr_metrics_render(struct sr_buf *b);
+/* Appends the exposition to <b>: how the process is doing, and with <business> also what the
+ * sweeps changed in the registry (hazards opened and closed, rungs fired, rectifications
+ * overdue), which is supervision data and shown only to a caller who may see it. */
+bool sr_metrics_render(struct sr_buf *b, bool business);
 
 #endif

@@ -19,4 +19,17 @@
 #define SR_LIST_DEFAULT 50                 /* page size when 'limit' is not given */
 #define SR_LIST_MAX 500                    /* largest page a caller may ask for */
 
+/* HTTP connections and deadlines (defaults of the SEREG_HTTP_* settings, see http_guard.h). */
+#define SR_HTTP_MAX_CONNECTIONS 1024       /* open connections in all */
+#define SR_HTTP_MAX_PER_IP 64              /* from one client address (0 behind a proxy) */
+#define SR_HTTP_IDLE_TIMEOUT 30            /* s: a connection waits this long for a request line */
+#define SR_HTTP_HEADER_TIMEOUT 10          /* s: from the request line to the end of the headers */
+#define SR_HTTP_BODY_TIMEOUT 30            /* s: a body's grace before the minimum rate applies */
+#define SR_HTTP_MIN_BODY_RATE (32 * 1024)  /* bytes/s a body averages after its grace */
+#define SR_HTTP_BODY_MEMORY (512u * 1024 * 1024) /* all request bodies in flight together */
+#define SR_HTTP_GUARD_TICK_MS 250          /* how often the deadlines are looked at */
+#define SR_TOKEN_DEFAULT_DAYS 90           /* a new token's life unless --expires says otherwise */
+#define SR_TOKEN_MAX_DAYS 3650             /* the longest life a token may be given, but 'never' */
+#define SR_HTTP_SHUTDOWN_GRACE 15          /* s: SIGTERM waits this long for requests in flight */
+
 #endif

@@ -28,6 +28,17 @@ enum sr_role sr_role_parse(const char *s)
 
 bool sr_role_is_supervisor(enum sr_role r) { return r == SR_ROLE_CITY || r == SR_ROLE_DISTRICT; }
 
+/* Runs one simple-protocol command; true when it did not fail. */
+static bool exec_ok(struct sr_ctx *c, const char *sql)
+{
+  PGresult *r = PQexec(c->db, sql);
+  bool ok = r && (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK);
+  if(!ok)
+    sr_error("database: %s: %s", sql, r ? PQresultErrorMessage(r) : PQerrorMessage(c->db));
+  PQclear(r);
+  return ok;
+}
+
 bool sr_tx_begin(struct sr_ctx *c, struct sr_problem *pb)
 {
   char org[32] = "", today[11];
@@ -35,18 +46,23 @@ bool sr_tx_begin(struct sr_ctx *c, struct sr_problem *pb)
     snprintf(org, sizeof org, "%ld", c->who.org_id);
   sr_date_format(c->today, today);
   /* One round trip for BEGIN and the caller's identity: a simple query may hold both, and the
-   * values (a role name, a jurisdiction code, a number, a date) go in quoted by libpq. */
+   * values (a role name, a jurisdiction code, a number, a date) go in quoted by libpq. Inside
+   * a transaction already open (the edge's, or one of ours) the unit of work is a savepoint. */
   const char *vals[] = { sr_role_name(c->who.role), c->who.jurisdiction, org, today };
   char *q[4] = { NULL, NULL, NULL, NULL };
   bool ok = true;
   for(int i = 0; i < 4 && ok; i++)
     ok = (q[i] = PQescapeLiteral(c->db, vals[i], strlen(vals[i]))) != NULL;
-  char sql[512];
+  char open[32], sql[560];
+  if(c->tx_outer || c->tx_depth > 0)
+    snprintf(open, sizeof open, "SAVEPOINT sr_tx_%d", c->tx_depth + 1);
+  else
+    snprintf(open, sizeof open, "BEGIN");
   if(ok)
     snprintf(sql, sizeof sql,
-             "BEGIN; SELECT set_config('sereg.role', %s, true), set_config('sereg.jurisdiction', %s, true), "
+             "%s; SELECT set_config('sereg.role', %s, true), set_config('sereg.jurisdiction', %s, true), "
              "set_config('sereg.org', %s, true), set_config('sereg.today', %s, true)",
-             q[0], q[1], q[2], q[3]);
+             open, q[0], q[1], q[2], q[3]);
   for(int i = 0; i < 4; i++)
     PQfreemem(q[i]);
   PGresult *r = ok ? PQexec(c->db, sql) : NULL;
@@ -56,13 +72,31 @@ bool sr_tx_begin(struct sr_ctx *c, struct sr_problem *pb)
     sr_problem_set(pb, SR_INTERNAL, "database error");
   }
   PQclear(r);
-  if(!ok && PQtransactionStatus(c->db) != PQTRANS_IDLE)
-    sr_tx_rollback(c);
+  if(ok)
+    c->tx_depth++;
+  else if(!c->tx_outer && c->tx_depth == 0 && PQtransactionStatus(c->db) != PQTRANS_IDLE)
+    exec_ok(c, "ROLLBACK");
   return ok;
 }
 
 bool sr_tx_commit(struct sr_ctx *c, struct sr_problem *pb)
 {
+  if(c->tx_depth == 0) {
+    sr_error("database: commit without a transaction");
+    sr_problem_set(pb, SR_INTERNAL, "database error");
+    return false;
+  }
+  if(c->tx_outer || c->tx_depth > 1) {
+    char sql[40];
+    snprintf(sql, sizeof sql, "RELEASE SAVEPOINT sr_tx_%d", c->tx_depth);
+    if(exec_ok(c, sql)) {
+      c->tx_depth--;
+      return true;
+    }
+    sr_problem_set(pb, SR_INTERNAL, "database error");
+    sr_tx_rollback(c);
+    return false;
+  }
   /* COMMIT of a transaction that an error aborted succeeds as a command and answers ROLLBACK:
    * the tag, not the status, says whether anything was kept. */
   PGresult *r = PQexec(c->db, "COMMIT");
@@ -71,16 +105,71 @@ bool sr_tx_commit(struct sr_ctx *c, struct sr_problem *pb)
     sr_error("database: COMMIT failed: %s", r && PQresultStatus(r) == PGRES_COMMAND_OK
                                                 ? "the transaction had been aborted" : PQerrorMessage(c->db));
     sr_problem_set(pb, SR_INTERNAL, "database error");
-    sr_tx_rollback(c);
   }
   PQclear(r);
+  c->tx_depth = 0;
+  if(ok)
+    c->tx_committed = true;
+  else if(PQtransactionStatus(c->db) != PQTRANS_IDLE)
+    exec_ok(c, "ROLLBACK");
   return ok;
 }
 
 void sr_tx_rollback(struct sr_ctx *c)
 {
-  PGresult *r = PQexec(c->db, "ROLLBACK");
+  if(c->tx_depth == 0)
+    return;
+  if(c->tx_outer || c->tx_depth > 1) {
+    char sql[80];
+    snprintf(sql, sizeof sql, "ROLLBACK TO SAVEPOINT sr_tx_%d; RELEASE SAVEPOINT sr_tx_%d", c->tx_depth, c->tx_depth);
+    exec_ok(c, sql); /* on failure the outer transaction is left aborted, and its commit fails */
+    c->tx_depth--;
+    return;
+  }
+  exec_ok(c, "ROLLBACK");
+  c->tx_depth = 0;
+}
+
+bool sr_tx_outer_begin(struct sr_ctx *c, struct sr_problem *pb)
+{
+  if(c->tx_depth != 0 || !exec_ok(c, "BEGIN")) {
+    sr_problem_set(pb, SR_UNAVAILABLE, "The database is unavailable.");
+    return false;
+  }
+  c->tx_outer = true;
+  return true;
+}
+
+bool sr_tx_outer_commit(struct sr_ctx *c, struct sr_problem *pb)
+{
+  if(c->tx_depth != 0) { /* a domain function left its transaction open: keep none of it */
+    sr_error("database: a transaction was left open inside the request; rolled back");
+    sr_tx_outer_rollback(c);
+    sr_problem_set(pb, SR_INTERNAL, "internal error");
+    return false;
+  }
+  c->tx_outer = false;
+  PGresult *r = PQexec(c->db, "COMMIT");
+  bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0;
+  if(!ok) {
+    sr_error("database: COMMIT failed: %s", r && PQresultStatus(r) == PGRES_COMMAND_OK
+                                                ? "the transaction had been aborted" : PQerrorMessage(c->db));
+    sr_problem_set(pb, SR_INTERNAL, "database error");
+  }
   PQclear(r);
+  if(ok)
+    c->tx_committed = true;
+  else if(PQtransactionStatus(c->db) != PQTRANS_IDLE)
+    exec_ok(c, "ROLLBACK");
+  return ok;
+}
+
+void sr_tx_outer_rollback(struct sr_ctx *c)
+{
+  c->tx_outer = false;
+  c->tx_depth = 0;
+  if(PQtransactionStatus(c->db) != PQTRANS_IDLE)
+    exec_ok(c, "ROLLBACK");
 }
 
 bool sr_tx_as_system(struct sr_ctx *c, bool on, struct sr_problem *pb)

@@ -234,6 +234,18 @@ bool sr_buf_append(struct sr_buf *b, const void *p, size_t n)
   return true;
 }
 
+bool sr_buf_grow(struct sr_buf *b, size_t cap)
+{
+  if(cap <= b->cap)
+    return true;
+  char *nd = realloc(b->data, cap);
+  if(!nd)
+    return false;
+  b->data = nd;
+  b->cap = cap;
+  return true;
+}
+
 bool sr_buf_printf(struct sr_buf *b, const char *fmt, ...)
 {
   char small[512];

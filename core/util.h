@@ -50,6 +50,9 @@ struct sr_buf {
 };
 void sr_buf_init(struct sr_buf *b, size_t max);
 bool sr_buf_append(struct sr_buf *b, const void *p, size_t n);
+/* Makes room for <cap> bytes (the terminating NUL included) at once, so that appends up to it
+ * allocate nothing; for callers that account for the memory they hold. */
+bool sr_buf_grow(struct sr_buf *b, size_t cap);
 bool sr_buf_printf(struct sr_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sr_buf_free(struct sr_buf *b);
 

@@ -77,6 +77,42 @@ class Database:
         return sereg(*args, db=self)
 
 
+class LockHolder:
+    """A psql session that holds <lock_sql> (e.g. "LOCK TABLE equipment IN EXCLUSIVE MODE") in an
+    open transaction until release(): requests that need the lock wait, as behind a slow one."""
+
+    def __init__(self, db, lock_sql):
+        self.db = db
+        self.proc = subprocess.Popen(["psql", db.dsn, "-qX", "-v", "ON_ERROR_STOP=1"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.proc.stdin.write("SET application_name = 'sereg-test-lock'; BEGIN; " + lock_sql + "; "
+                              "SELECT pg_sleep(0);\n")
+        self.proc.stdin.flush()
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if db.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sereg-test-lock' "
+                      "AND state = 'idle in transaction'") == "1":
+                return
+            time.sleep(0.02)
+        raise RuntimeError("the lock holder did not take its lock")
+
+    def wait_for_waiters(self, n=1, timeout=10):
+        """Waits until <n> other sessions wait for a lock."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if int(self.db.sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                               "AND datname = current_database()")) >= n:
+                return
+            time.sleep(0.02)
+        raise RuntimeError("nobody waits for the lock")
+
+    def release(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.write("COMMIT;\n")
+            self.proc.stdin.close()
+            self.proc.wait(timeout=10)
+
+
 def sereg(*args, db=None, env=None, check=False, timeout=120):
     e = dict(os.environ)
     e.pop("SEREG_NOW", None)
@@ -168,6 +204,12 @@ class Server:
 
     def hup(self):
         self.proc.send_signal(signal.SIGHUP)
+
+    def kill(self):
+        """kill -9: no clean-up of any kind, as a crash or the OOM killer would do it."""
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        os.unlink(self.log.name)
 
     def stop(self):
         if self.proc.poll() is None:

@@ -238,10 +238,26 @@ def test_the_server_sweeps_on_its_own(w):
         time.sleep(2.5)  # two more rounds: still one
         eq(len(hazards_of(w, rec)), 1, "later rounds do not duplicate")
         check("sweep " + later in srv.output(), "the sweep is logged")
-        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
-        c.request("GET", "/metrics")
-        text = c.getresponse().read().decode()
-        c.close()
+        def scrape(tok=None):
+            c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+            c.request("GET", "/metrics", headers={"Authorization": "Bearer " + tok} if tok else {})
+            r = c.getresponse()
+            body = r.read().decode()
+            c.close()
+            return r.status, body
+        # What the sweeps changed is supervision data: shown to the city and the administrator
+        # only; how the sweeps run is for anyone.
+        status, public = scrape()
+        eq(status, 200, "metrics without a token")
+        check("sereg_sweeps_total" in public, "operational figures are public")
+        check("sereg_sweep_changes_total" not in public and "hazard_opened" not in public,
+              "no registry figures without a token")
+        for tok, shown in ((w.city, True), (w.admin, True), (w.district_a, False), (w.coordinator_a, False)):
+            status, text = scrape(tok)
+            eq(status, 200, "metrics with a token")
+            eq("sereg_sweep_changes_total" in text, shown, "registry figures by role")
+        eq(scrape("sr_not-a-real-token-at-all")[0], 401, "a bad token is refused, not ignored")
+        status, text = scrape(w.city)
         metric = lambda name: float(re.search(r"^" + re.escape(name) + r" (\S+)$", text, re.M).group(1))
         check(metric('sereg_sweeps_total{outcome="ok"}') >= 2, "sweeps counted")
         eq(metric('sereg_sweeps_total{outcome="failed"}'), 0.0, "none failed")

@@ -1,8 +1,8 @@
 """Idempotency-Key on POST: a retried request gets the first answer and does no work twice."""
-import hashlib
-import json
+import threading
+import time
 
-from harness import run, tests_of, check, eq, elevator
+from harness import run, tests_of, check, eq, elevator, LockHolder, Server
 from world import World, A
 
 
@@ -72,29 +72,87 @@ def test_a_client_error_is_kept_and_replayed(w):
     eq(h2.get("idempotent-replayed"), "true", "replayed")
 
 
-def request_hash(path, body):
-    """The hash the server keeps: method, path and the body as the harness sends it."""
-    data = json.dumps(body, ensure_ascii=False).encode()
-    return hashlib.sha256(b"POST " + path.encode() + b"\n" + data).hexdigest()
-
-
-def test_a_request_still_running_is_409_and_an_abandoned_claim_is_taken_over(w):
+def test_a_request_still_running_is_409_and_its_outcome_is_kept(w):
+    """A retry while the first request with the key still runs (here it waits for a lock) is told
+    so; once the first commits, its answer is what a retry gets."""
     body = elevator(w.code(), A, w.unit_a, w.maint)
-    account = w.db.sql("SELECT id FROM account WHERE role = 'city_supervisor' ORDER BY id LIMIT 1")
-    digest = request_hash("/api/v1/equipment", body)
-    # a claim without an outcome: another server thread is serving this request right now
-    w.db.sql(f"INSERT INTO idempotency_key (account_id, key, request_hash) VALUES ({account}, 'in-flight', '{digest}')")
     before = counts(w)
-    s, _, r = post(w, body, "in-flight")
-    eq(s, 409, "still running")
+    lock = LockHolder(w.db, "LOCK TABLE equipment IN EXCLUSIVE MODE")
+    first = {}
+    t = threading.Thread(target=lambda: first.update(answer=post(w, body, "in-flight")))
+    t.start()
+    try:
+        lock.wait_for_waiters()
+        s, _, r = post(w, body, "in-flight")
+        eq(s, 409, "still running")
+        eq([e["field"] for e in r["errors"]], ["Idempotency-Key"], "the failing field")
+    finally:
+        lock.release()
+    t.join(30)
+    eq(first["answer"][0], 201, "the first request finishes")
+    s, h, r = post(w, body, "in-flight")
+    eq((s, r), (201, first["answer"][2]), "a retry gets its answer")
+    eq(h.get("idempotent-replayed"), "true", "as a replay")
+    eq(counts(w), tuple(b + 1 for b in before), "the work is done once")
+
+
+def test_a_server_killed_mid_request_leaves_the_key_free(w):
+    """kill -9 while a keyed request is inside its transaction: nothing of it was committed, so
+    the key is free at once on the next server and the retry does the work, once."""
+    body = elevator(w.code(), A, w.unit_a, w.maint)
+    before = counts(w)
+    lock = LockHolder(w.db, "LOCK TABLE equipment IN EXCLUSIVE MODE")
+    t = threading.Thread(target=lambda: post_quietly(w, body, "killed"))
+    t.start()
+    try:
+        lock.wait_for_waiters()
+        w.server.kill()
+    finally:
+        lock.release()
+    t.join(30)
+    # The killed server's session ends when PostgreSQL notices its client is gone.
+    deadline = time.time() + 20
+    while w.db.count("pg_stat_activity", "datname = current_database() AND application_name = 'sereg'") and \
+            time.time() < deadline:
+        time.sleep(0.05)
+    w.server = Server(w.db)
+    eq(counts(w), before, "nothing of the killed request was kept")
+    eq(w.db.count("idempotency_key", "key = 'killed'"), 0, "nor its key")
+    s, h, r = post(w, body, "killed")
+    eq(s, 201, "the retry runs at once, not 409")
+    check("idempotent-replayed" not in h, "it is not a replay")
+    eq(counts(w), tuple(b + 1 for b in before), "and the work is done once")
+    eq(post(w, body, "killed")[2], r, "and its outcome is kept")
+
+
+def post_quietly(w, body, key):
+    try:
+        post(w, body, key)
+    except OSError:
+        pass  # the server was killed under it
+
+
+def test_the_key_covers_what_gives_the_request_its_meaning(w):
+    """The same key and body with another If-Match, Content-Type or query is another request."""
+    rec = w.register()
+    change = {"action": "suspend", "reason": "停用测试"}
+    path = f"/api/v1/equipment/{rec['id']}/transitions"
+    s, _, r = w.server.post(path, change, tok=w.city, headers={"Idempotency-Key": "meaning", "If-Match": '"99"'})
+    eq(s, 412, "stale version")
+    s, _, r = w.server.post(path, change, tok=w.city, headers={"Idempotency-Key": "meaning", "If-Match": '"1"'})
+    eq(s, 422, "another If-Match is another request, not a replay of the 412")
     eq([e["field"] for e in r["errors"]], ["Idempotency-Key"], "the failing field")
-    eq(counts(w), before, "nothing written")
-    # the server that claimed it died a while ago
-    w.db.sql("UPDATE idempotency_key SET created_at = now() - interval '2 minutes' WHERE key = 'in-flight'")
-    s, _, r = post(w, body, "in-flight")
-    eq(s, 201, "an abandoned claim is taken over")
-    eq(counts(w)[0], before[0] + 1, "and the work is done once")
-    eq(post(w, body, "in-flight")[2], r, "and its outcome is kept")
+    batch = b'[{"equipment_id": 1}]'
+    for ct in ("application/json", "application/x-ndjson"):
+        s, _, r = w.server.request("POST", "/api/v1/inspections:batch", raw=batch, tok=w.agency,
+                                   headers={"Idempotency-Key": "ctype", "Content-Type": ct})
+        eq(s, 200 if ct == "application/json" else 422, f"batch as {ct}")
+    s, _, r = w.server.post("/api/v1/organizations?x=1", {"name": "x"}, tok=w.city,
+                            headers={"Idempotency-Key": "query"})
+    eq(s, 422, "an invalid organization, first")
+    s, _, r = w.server.post("/api/v1/organizations?x=2", {"name": "x"}, tok=w.city,
+                            headers={"Idempotency-Key": "query"})
+    eq([e["field"] for e in r["errors"]], ["Idempotency-Key"], "another query is another request")
 
 
 def test_an_expired_key_runs_again(w):

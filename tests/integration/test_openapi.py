@@ -33,7 +33,7 @@ def spec_routes(text):
 def test_router_and_description_list_the_same_routes():
     r = sereg("routes")
     eq(r.returncode, 0, r.stderr)
-    router = set(r.stdout.split("\n")) - {""}
+    router = {" ".join(line.split()[:2]) for line in r.stdout.splitlines() if line}
     described = spec_routes(spec_text())
     eq(sorted(router - described), [], "routes missing from contrib/openapi.yaml")
     eq(sorted(described - router), [], "described routes the server does not have")

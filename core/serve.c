@@ -1,0 +1,130 @@
+/*
+ * serve.c -- the `sereg serve` process: plugins, the HTTP server, the sweep thread, and the
+ * signals that drive them. SIGHUP reloads the plugins; SIGINT or SIGTERM stops the process,
+ * and within a bounded time whatever a request or a plugin is doing: requests in flight get
+ * SR_HTTP_SHUTDOWN_GRACE seconds (SEREG_SHUTDOWN_GRACE), then the process exits anyway.
+ */
+#include "serve.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "http_guard.h"
+#include "log.h"
+#include "metrics.h"
+#include "plugin.h"
+#include "scheduler.h"
+#include "sr_limits.h"
+#include "util.h"
+
+/* Each connection holds a descriptor, and so do the database connections, the plugin files
+ * being read and the log: raise the soft limit as far as allowed, and take fewer connections
+ * than descriptors. */
+static void fit_descriptors(struct sr_http_limits *l, int threads)
+{
+  struct rlimit rl;
+  if(getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return;
+  if(rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  rlim_t reserve = (rlim_t)(2 * threads + 64);
+  if(rl.rlim_cur != RLIM_INFINITY && (rlim_t)l->max_connections + reserve > rl.rlim_cur) {
+    unsigned fit = rl.rlim_cur > reserve + 8 ? (unsigned)(rl.rlim_cur - reserve) : 8;
+    sr_warn("only %llu file descriptors: taking at most %u connections, not %u", (unsigned long long)rl.rlim_cur,
+            fit, l->max_connections);
+    l->max_connections = fit;
+  }
+}
+
+static long shutdown_grace = SR_HTTP_SHUTDOWN_GRACE;
+
+/* Started when the process is told to stop: if stopping takes longer than the grace, a request
+ * or a plugin is stuck, and the process leaves without it. The database rolls back what such a
+ * request had not committed. */
+static void *watchdog(void *arg)
+{
+  (void)arg;
+  struct timespec t = { shutdown_grace, 0 };
+  while(nanosleep(&t, &t) != 0)
+    ;
+  sr_error("still stopping after %ld s: leaving the requests in flight", shutdown_grace);
+  _exit(1);
+}
+
+bool sr_serve_check_env(char *err, size_t errsz)
+{
+  struct sr_http_limits l;
+  if(!sr_http_limits_from_env(&l, err, errsz))
+    return false;
+  const char *g = getenv("SEREG_SHUTDOWN_GRACE");
+  if(g && !sr_parse_long(g, 1, 3600, &shutdown_grace)) {
+    snprintf(err, errsz, "SEREG_SHUTDOWN_GRACE takes a number of seconds from 1 to 3600");
+    return false;
+  }
+  return true;
+}
+
+int sr_serve(const struct sr_server_options *opt)
+{
+  char err[1024];
+  struct sr_http_limits limits;
+  if(!sr_serve_check_env(err, sizeof err) || !sr_http_limits_from_env(&limits, err, sizeof err)) {
+    sr_error("%s", err);
+    return 2;
+  }
+  if(!sr_plugins_publish_dir(opt->plugin_dir, err, sizeof err)) {
+    sr_error("plugins: %s", err);
+    return 1;
+  }
+  fit_descriptors(&limits, opt->threads);
+  /* Signals go to this thread only; the server threads never see them. */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  struct sr_http *h = sr_http_start(opt, &limits);
+  if(!h) {
+    sr_plugins_unpublish();
+    return 1;
+  }
+  sr_info("serving on http://%s:%d with %d threads, plugins from %s; at most %u connections (%u per address)",
+          opt->host, opt->port, opt->threads, opt->plugin_dir, limits.max_connections, limits.max_per_ip);
+  if(opt->sweep_every > 0 && sr_scheduler_start(opt->sweep_every))
+    sr_info("sweeping for hazards now and every %ld s", opt->sweep_every);
+  for(;;) {
+    int sig = 0;
+    if(sigwait(&set, &sig) != 0)
+      continue;
+    if(sig == SIGHUP) {
+      bool ok = sr_plugins_publish_dir(opt->plugin_dir, err, sizeof err);
+      sr_metrics_reload(ok);
+      if(ok)
+        sr_info("plugins reloaded from %s", opt->plugin_dir);
+      else
+        sr_error("plugin reload refused, keeping the loaded set: %s", err);
+      continue;
+    }
+    sr_info("signal %d: shutting down", sig);
+    break;
+  }
+  pthread_t w;
+  if(pthread_create(&w, NULL, watchdog, NULL) == 0)
+    pthread_detach(w);
+  sr_scheduler_stop();
+  sr_http_stop(h);
+  sr_plugins_unpublish();
+  return 0;
+}
