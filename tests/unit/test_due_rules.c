@@ -2,7 +2,8 @@
  * test_due_rules.c -- golden table for the shipped plugins' next_due rules: each case in
  * tests/plugins/due_golden.json gives a unit, its history and today, and the date and kind the
  * rules must answer (elevator regimes, boiler and pressure-vessel intervals, 15-year elevators,
- * leap days, month ends, early windows, suspensions around the due date).
+ * leap days, month ends, early windows, suspensions around the due date, histories with missed
+ * years), and optionally the service year and words the reason must hold.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -56,8 +57,21 @@ static void every_golden_case(void)
                 cJSON_IsNumber(got_interval) ? got_interval->valueint : -1, want_interval->valueint);
       CHECK(cJSON_IsNumber(got_interval) && got_interval->valueint == want_interval->valueint);
     }
+    const cJSON *want_year = cJSON_GetObjectItem(expect, "service_year");
+    if(want_year) { /* which obligation it is, counted from the base date */
+      const cJSON *got_year = cJSON_GetObjectItem(cJSON_GetObjectItem(answer, "basis"), "service_year");
+      if(!cJSON_IsNumber(got_year) || got_year->valueint != want_year->valueint)
+        fprintf(stderr, "  %s: service_year %d, want %d\n", name, cJSON_IsNumber(got_year) ? got_year->valueint : -1,
+                want_year->valueint);
+      CHECK(cJSON_IsNumber(got_year) && got_year->valueint == want_year->valueint);
+    }
     const cJSON *reason = cJSON_GetObjectItem(answer, "reason");
     CHECK(cJSON_IsString(reason) && reason->valuestring[0]); /* every decision says why */
+    const cJSON *want_words = cJSON_GetObjectItem(expect, "reason_contains");
+    if(want_words && cJSON_IsString(reason) && !strstr(reason->valuestring, want_words->valuestring))
+      fprintf(stderr, "  %s: reason \"%s\" does not name \"%s\"\n", name, reason->valuestring,
+              want_words->valuestring);
+    CHECK(!want_words || (cJSON_IsString(reason) && strstr(reason->valuestring, want_words->valuestring)));
     cJSON_Delete(answer);
     sr_problem_free(&pb);
   }
