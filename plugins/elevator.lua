@@ -13,12 +13,22 @@ local CONCLUSIONS = {
 -- TSG T7001-2023: periodic inspections in service years 1, 4, 7, 9, 11, 13 and 15 counted from
 -- the month of the installation (or modification) supervisory inspection, every year after 15,
 -- and a self-test (TSG T7008-2023) in the other years. The older regime inspects every year.
-local PERIODIC_YEAR = { [1] = true, [4] = true, [7] = true, [9] = true, [11] = true, [13] = true, [15] = true }
-local EARLY_MONTHS = { periodic = 2, self_test = 1 } -- may be done this early; the schedule stays
+-- Service year N falls due at the end of the N-th anniversary month of the base date and may be
+-- done up to EARLY_MONTHS before (the schedule stays); a stop of RESTART_STOP_DAYS or more needs
+-- a periodic inspection before restart, whose month becomes the new base.
+local SCHEDULES = {
+  tsg_t7001_2023 = { periodic_years = { [1] = true, [4] = true, [7] = true, [9] = true, [11] = true,
+                                        [13] = true, [15] = true },
+                     every_year_after = 15, between = "self_test" },
+  yearly = { periodic_years = {}, every_year_after = 0, between = "periodic" },
+}
+local DEFAULT_REGIME = "tsg_t7001_2023"
+local EARLY_MONTHS = { periodic = 2, self_test = 1 }
+local RESTART_STOP_DAYS = 365
 
-local function obligation_kind(regime, n)
-  if regime == "yearly" or n > 15 or PERIODIC_YEAR[n] then return "periodic" end
-  return "self_test"
+local function obligation_kind(schedule, n)
+  if n > schedule.every_year_after or schedule.periodic_years[n] then return "periodic" end
+  return schedule.between
 end
 
 -- The N-th year falls due at the end of the N-th anniversary month of the base date.
@@ -30,16 +40,39 @@ local function satisfies(inspection, kind)
   return inspection.passed and (inspection.kind == kind or inspection.kind == "periodic")
 end
 
--- The latest suspension, and whether it lasted a year or more.
+-- The latest suspension, and whether it lasted long enough to need a restart inspection.
 local function last_suspension(eq, today)
   local s = eq.suspensions and eq.suspensions[#eq.suspensions]
   if not s then return nil end
   local to = s.to or today
-  return s, sereg.days_between(s.from, to) >= 365
+  return s, sereg.days_between(s.from, to) >= RESTART_STOP_DAYS
+end
+
+-- Service year N's window runs from its early opening up to the day before year N+1's opens: a
+-- result there answers year N (after N's due date it is late). Each year's dates are worked out
+-- once, so placing a history costs a few comparisons per result.
+local function service_years(schedule, base)
+  local opens, base_year = {}, tonumber(base:sub(1, 4))
+  local function opens_of(n)
+    local o = opens[n]
+    if not o then
+      o = sereg.add_months(due_of(base, n), -EARLY_MONTHS[obligation_kind(schedule, n)])
+      opens[n] = o
+    end
+    return o
+  end
+  -- The year whose window holds <day>, 0 before year 1's opens. Year N opens at most a few
+  -- months before its anniversary, so the search starts at the calendar year after <day>'s.
+  return function(day)
+    local n = tonumber(day:sub(1, 4)) - base_year + 1
+    while n >= 1 and opens_of(n) > day do n = n - 1 end
+    return math.max(n, 0)
+  end
 end
 
 local function next_due(eq, history, today)
-  local regime = eq.regime or "tsg_t7001_2023"
+  local regime = eq.regime or DEFAULT_REGIME
+  local schedule = SCHEDULES[regime] or SCHEDULES[DEFAULT_REGIME]
   -- The base: the latest passed supervisory inspection, else the commissioning date.
   local base, base_why = eq.commissioned_on, "commissioned_on"
   for _, h in ipairs(history) do
@@ -48,7 +81,7 @@ local function next_due(eq, history, today)
     end
   end
   local susp, long_stop = last_suspension(eq, today)
-  -- After a stop of a year or more, the periodic inspection before restart becomes the base.
+  -- After a long stop, the periodic inspection before restart becomes the base.
   if susp and long_stop then
     for _, h in ipairs(history) do
       if h.kind == "periodic" and h.passed and h.inspected_on >= susp.from and h.inspected_on > base then
@@ -57,31 +90,48 @@ local function next_due(eq, history, today)
     end
   end
 
-  local n, last_fail = 1, nil
+  -- Each result answers the service year it falls in. The unit owes the year after the latest
+  -- one met, or the later year a result showed it was in without meeting it (a failure, a
+  -- self-test in a periodic year). Years missed before that are history: being overdue is what
+  -- the sweep's hazard records, not a debt that holds the date in the past for ever.
+  local year_of = service_years(schedule, base)
+  local met, met_by, unmet, unmet_by, last_pass, last_fail = 0, nil, 0, nil, nil, nil
   for _, h in ipairs(history) do
     if h.inspected_on > base and h.kind ~= "supervisory" then
-      local kind = obligation_kind(regime, n)
-      local opens = sereg.add_months(due_of(base, n), -EARLY_MONTHS[kind])
-      if satisfies(h, kind) and h.inspected_on >= opens then
-        n = n + 1
-      elseif not h.passed then
-        last_fail = h
+      local n = year_of(h.inspected_on)
+      if n >= 1 and satisfies(h, obligation_kind(schedule, n)) then
+        if n > met or (n == met and h.inspected_on < met_by.inspected_on) then met, met_by = n, h end
+        if not last_pass or h.inspected_on > last_pass then last_pass = h.inspected_on end
+      elseif n > unmet then
+        unmet, unmet_by = n, h
       end
+      if not h.passed and (not last_fail or h.inspected_on >= last_fail.inspected_on) then last_fail = h end
     end
   end
-  local kind = obligation_kind(regime, n)
+  local n = math.max(met + 1, unmet)
+  local kind = obligation_kind(schedule, n)
   local due = due_of(base, n)
   -- The interval: self-tests come yearly; a periodic inspection so many years after the last
   -- periodic year (or after the base date for the first).
   local prev = n - 1
-  while kind == "periodic" and prev > 0 and obligation_kind(regime, prev) ~= "periodic" do prev = prev - 1 end
-  if kind ~= "periodic" then prev = n - 1 end
+  while kind == "periodic" and prev > 0 and obligation_kind(schedule, prev) ~= "periodic" do prev = prev - 1 end
   local basis = { regime = regime, base_date = base, base = base_why, service_year = n,
                   interval_years = n - prev, early_window_months = EARLY_MONTHS[kind],
                   statutory_latest = due, request_by = sereg.add_months(due, -1) }
   local reason = string.format("%s due in service year %d, counted from %s (%s)",
     kind == "periodic" and "periodic inspection" or "self-test", n, base, regime)
-  if last_fail then
+  if met_by then
+    local met_due = due_of(base, met)
+    basis.last_met_year, basis.last_met_by = met, met_by.report_number
+    reason = reason .. string.format("; service year %d met by %s on %s%s", met, met_by.report_number,
+      met_by.inspected_on, met_by.inspected_on > met_due and (", late (due " .. met_due .. ")") or "")
+  end
+  if unmet == n and unmet_by.passed then
+    reason = reason .. string.format("; the %s %s on %s does not meet it", unmet_by.kind:gsub("_", "-"),
+      unmet_by.report_number, unmet_by.inspected_on)
+  end
+  -- A failure not made good since is named; one a later pass answered is history.
+  if last_fail and not (last_pass and last_pass >= last_fail.inspected_on) then
     reason = reason .. string.format("; %s on %s concluded %s", last_fail.report_number,
       last_fail.inspected_on, last_fail.conclusion_text or last_fail.conclusion)
   end
@@ -138,7 +188,7 @@ end
 return sereg.equipment_type {
   code = "elevator",
   name = "电梯",
-  version = "1.3.0",
+  version = "1.4.0",
   registration_class = "梯",
   attributes = {
     variety = {

@@ -2,7 +2,8 @@
  * test_due_rules.c -- golden table for the shipped plugins' next_due rules: each case in
  * tests/plugins/due_golden.json gives a unit, its history and today, and the date and kind the
  * rules must answer (elevator regimes, boiler and pressure-vessel intervals, 15-year elevators,
- * leap days, month ends, early windows, suspensions around the due date).
+ * leap days, month ends, early windows, suspensions around the due date, histories with missed
+ * years), and optionally the service year and words the reason must hold.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -56,14 +57,76 @@ static void every_golden_case(void)
                 cJSON_IsNumber(got_interval) ? got_interval->valueint : -1, want_interval->valueint);
       CHECK(cJSON_IsNumber(got_interval) && got_interval->valueint == want_interval->valueint);
     }
+    const cJSON *want_year = cJSON_GetObjectItem(expect, "service_year");
+    if(want_year) { /* which obligation it is, counted from the base date */
+      const cJSON *got_year = cJSON_GetObjectItem(cJSON_GetObjectItem(answer, "basis"), "service_year");
+      if(!cJSON_IsNumber(got_year) || got_year->valueint != want_year->valueint)
+        fprintf(stderr, "  %s: service_year %d, want %d\n", name, cJSON_IsNumber(got_year) ? got_year->valueint : -1,
+                want_year->valueint);
+      CHECK(cJSON_IsNumber(got_year) && got_year->valueint == want_year->valueint);
+    }
     const cJSON *reason = cJSON_GetObjectItem(answer, "reason");
     CHECK(cJSON_IsString(reason) && reason->valuestring[0]); /* every decision says why */
+    const cJSON *want_words = cJSON_GetObjectItem(expect, "reason_contains");
+    if(want_words && cJSON_IsString(reason) && !strstr(reason->valuestring, want_words->valuestring))
+      fprintf(stderr, "  %s: reason \"%s\" does not name \"%s\"\n", name, reason->valuestring,
+              want_words->valuestring);
+    CHECK(!want_words || (cJSON_IsString(reason) && strstr(reason->valuestring, want_words->valuestring)));
     cJSON_Delete(answer);
     sr_problem_free(&pb);
   }
   cJSON_Delete(cases);
   free(text);
   sr_plugins_close(p);
+  sr_plugin_bundle_release(b);
+}
+
+/*
+ * A batch may bring 10,000 results for one unit, and the host asks next_due with the whole
+ * history: placing them must stay within one call's instruction budget. Worked by hand: base
+ * 2000-01-15, a passed periodic every day from 2001-01-01 to 2028-05-18; year 28 is due
+ * 2028-01-31 and year 29's window opens 2028-11-30, so the last result meets year 28 and year
+ * 29 is due 2029-01-31.
+ */
+static void a_long_history_stays_within_budget(void)
+{
+  char err[1024];
+  struct sr_plugin_bundle *b;
+  CHECK(sr_plugin_bundle_load(SR_SOURCE_DIR "/plugins", &b, err, sizeof err));
+  struct sr_plugins *p = sr_plugins_open(b, err, sizeof err);
+  CHECK(p != NULL);
+  cJSON *eq = cJSON_Parse("{\"type\":\"elevator\",\"commissioned_on\":\"2000-01-15\",\"status\":\"in_service\","
+                          "\"regime\":\"tsg_t7001_2023\",\"suspensions\":[]}");
+  cJSON *history = cJSON_CreateArray();
+  struct sr_date day = { 2001, 1, 1 };
+  for(int i = 0; i < 10000; i++, day = sr_date_add_days(day, 1)) {
+    char on[11], report[32];
+    sr_date_format(day, on);
+    snprintf(report, sizeof report, "R-%d", i);
+    cJSON *h = cJSON_CreateObject();
+    cJSON_AddStringToObject(h, "kind", "periodic");
+    cJSON_AddStringToObject(h, "inspected_on", on);
+    cJSON_AddBoolToObject(h, "passed", true);
+    cJSON_AddStringToObject(h, "conclusion", "pass");
+    cJSON_AddStringToObject(h, "conclusion_text", "合格");
+    cJSON_AddStringToObject(h, "report_number", report);
+    cJSON_AddItemToArray(history, h);
+  }
+  struct sr_problem pb;
+  sr_problem_init(&pb);
+  cJSON *answer = NULL;
+  CHECK_INT(p ? sr_plugins_next_due(p, sr_plugins_type(p, "elevator"), eq, history, (struct sr_date){ 2028, 5, 19 },
+                                    &answer, &pb) : SR_INTERNAL, SR_OK);
+  const cJSON *date = cJSON_GetObjectItem(answer, "date");
+  const cJSON *year = cJSON_GetObjectItem(cJSON_GetObjectItem(answer, "basis"), "service_year");
+  CHECK(cJSON_IsString(date) && strcmp(date->valuestring, "2029-01-31") == 0);
+  CHECK(cJSON_IsNumber(year) && year->valueint == 29);
+  cJSON_Delete(answer);
+  sr_problem_free(&pb);
+  cJSON_Delete(eq);
+  cJSON_Delete(history);
+  if(p)
+    sr_plugins_close(p);
   sr_plugin_bundle_release(b);
 }
 
@@ -132,6 +195,7 @@ int main(void)
 {
   RUN(date_arithmetic);
   RUN(every_golden_case);
+  RUN(a_long_history_stays_within_budget);
   RUN(malformed_answers_are_refused);
   return CHECK_DONE();
 }
