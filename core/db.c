@@ -1,6 +1,7 @@
 /* db.c -- see db.h. */
 #include "db.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,13 +75,24 @@ PGconn *sr_db_connect(char *err, size_t errsz)
   return c;
 }
 
+/* A connection the server has closed (a restart, an idle timeout, a terminated backend) still
+ * says CONNECTION_OK until it is used. An idle connection has nothing to read unless something
+ * happened to it: what is waiting (typically the server's FATAL message, then the end of the
+ * stream) is read now, and tells. */
+static bool alive(PGconn *c)
+{
+  if(PQstatus(c) != CONNECTION_OK || PQtransactionStatus(c) != PQTRANS_IDLE)
+    return false;
+  struct pollfd p = { .fd = PQsocket(c), .events = POLLIN };
+  for(int i = 0; i < 8 && poll(&p, 1, 0) == 1; i++)
+    if(!PQconsumeInput(c) || PQstatus(c) != CONNECTION_OK)
+      return false;
+  return true;
+}
+
 PGconn *sr_db_thread(char *err, size_t errsz)
 {
-  /* A connection the server has closed (a restart, an idle timeout, a terminated backend)
-   * still says CONNECTION_OK until it is used. Reading what is waiting on its socket (libpq's
-   * sockets never block) tells, so the request gets a new connection instead of an error. */
-  if(thread_conn && PQstatus(thread_conn) == CONNECTION_OK && PQtransactionStatus(thread_conn) == PQTRANS_IDLE &&
-     PQconsumeInput(thread_conn) == 1 && PQstatus(thread_conn) == CONNECTION_OK)
+  if(thread_conn && alive(thread_conn))
     return thread_conn;
   sr_db_thread_release();
   thread_conn = sr_db_connect(err, errsz);

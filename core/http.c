@@ -316,14 +316,24 @@ static void check_headers(struct sr_request *rq, const char *method)
   if(route->public)
     return;
   char err[512];
-  PGconn *db = sr_db_thread(err, sizeof err);
+  const char *auth = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Authorization");
+  PGconn *db = NULL;
+  enum sr_err e = SR_UNAVAILABLE;
+  /* A connection that broke under the look-up is replaced once, as a request's would be. */
+  for(int attempt = 0; attempt < 2 && e == SR_UNAVAILABLE; attempt++) {
+    db = sr_db_thread(err, sizeof err);
+    if(!db) {
+      sr_error("%s", err);
+      break;
+    }
+    e = sr_authenticate(db, auth, &rq->who);
+    if(e != SR_UNAVAILABLE || PQstatus(db) == CONNECTION_OK)
+      break;
+  }
   if(!db) {
-    sr_error("%s", err);
     sr_problem_set(pb, SR_UNAVAILABLE, "The database is unavailable.");
     return;
   }
-  const char *auth = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Authorization");
-  enum sr_err e = sr_authenticate(db, auth, &rq->who);
   if(e != SR_OK) {
     sr_problem_set(pb, e, e == SR_UNAUTHORIZED ? "Send a valid token as 'Authorization: Bearer <token>'."
                                                : "The database is unavailable.");

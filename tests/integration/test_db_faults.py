@@ -1,0 +1,155 @@
+"""A bad day for the database: PostgreSQL restarts under a running server, or is down for a while.
+These tests run their own throwaway cluster, since they stop and start it."""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+
+import harness
+from harness import run, tests_of, check, eq, elevator, token, uscc, Server
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+A = "510104"
+
+
+def as_owner(args):
+    """PostgreSQL refuses to run as root: as root, the cluster belongs to the 'sereg' system user
+    that scripts/test.sh creates."""
+    if os.getuid() == 0:
+        return ["runuser", "-u", "sereg", "--"] + args
+    return args
+
+
+class Cluster:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="sereg-faults-")
+        if os.getuid() == 0:
+            shutil.chown(self.dir, "sereg")
+        os.chmod(self.dir, 0o700)
+        self.data = os.path.join(self.dir, "data")
+        subprocess.run(as_owner([PG_BIN + "/initdb", "-D", self.data, "-U", "sereg", "--auth=trust", "-E", "UTF8",
+                                 "--locale=C.UTF-8"]), check=True, capture_output=True)
+        self.dsn = f"host={self.dir} port=54331 user=sereg"
+        self.start()
+
+    def ctl(self, *args):
+        r = subprocess.run(as_owner([PG_BIN + "/pg_ctl", "-D", self.data, "-w", "-l", self.data + "/server.log",
+                                     *args]), capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"pg_ctl {' '.join(args)}: {r.stderr}")
+
+    def start(self):
+        self.ctl("-o", f"-c listen_addresses='' -c unix_socket_directories='{self.dir}' -p 54331 -c fsync=off", "start")
+
+    def stop(self):
+        self.ctl("-m", "fast", "stop")
+
+    def restart(self):
+        self.ctl("-m", "fast", "restart")
+
+    def remove(self):
+        try:
+            self.stop()
+        except RuntimeError:
+            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Faults:
+    def __init__(self):
+        self.cluster = Cluster()
+        harness.PG = self.cluster.dsn  # the harness's Database makes its database in this cluster
+        self.db = harness.Database("db_faults")
+        r = self.db.migrate()
+        if r.returncode != 0:
+            raise RuntimeError(r.stderr)
+        self.city = token(self.db, "city_supervisor")
+        self.server = Server(self.db, threads=4)
+        self.unit = uscc(A, "MA6F0001")
+        self.maint = uscc(A, "MA6F0002")
+        for code, kind in ((self.unit, "user_unit"), (self.maint, "maintenance_unit")):
+            s, _, r = self.server.post("/api/v1/organizations", {"credit_code": code, "name": "故障测试单位",
+                                                                 "kind": kind, "jurisdiction": A}, tok=self.city)
+            if s != 201:
+                raise RuntimeError(f"setup: {s} {r}")
+        self.serial = 0
+
+    def code(self):
+        self.serial += 1
+        return f"311051123{2019:04d}{self.serial:05d}"
+
+    def close(self):
+        try:
+            self.server.stop()
+        finally:
+            self.cluster.remove()
+
+
+def many_gets(f, n=40):
+    """<n> list requests at once, so that every worker thread (and its connection) serves some."""
+    out = []
+
+    def one():
+        try:
+            out.append(f.server.get("/api/v1/equipment?limit=1", tok=f.city)[0])
+        except OSError as e:
+            out.append(repr(e))
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+def test_a_postgresql_restart_costs_no_request(f):
+    eq(sorted(set(many_gets(f))), [200], "before")
+    f.cluster.restart()
+    answers = many_gets(f)
+    eq([a for a in answers if a != 200], [], "after the restart every request is served")
+
+
+def test_a_keyed_request_while_the_database_is_down_runs_once_it_is_back(f):
+    body = elevator(f.code(), A, f.unit, f.maint)
+    key = {"Idempotency-Key": "while-down"}
+    f.cluster.stop()
+    try:
+        s, h, r = f.server.post("/api/v1/equipment", body, tok=f.city, headers=key)
+        eq(s, 503, f"the database is down: {r}")
+        eq(h.get("retry-after"), "1", "come back soon")
+    finally:
+        f.cluster.start()
+    s, h, r = f.server.post("/api/v1/equipment", body, tok=f.city, headers=key)
+    eq(s, 201, f"once it is back the key is free and the request runs: {r}")
+    check("idempotent-replayed" not in h, "not a replay of the 503")
+    s2, h2, r2 = f.server.post("/api/v1/equipment", body, tok=f.city, headers=key)
+    eq((s2, r2, h2.get("idempotent-replayed")), (201, r, "true"), "and its outcome is kept")
+    eq(f.db.count("equipment", f"equipment_code = '{body['equipment_code']}'"), 1, "registered once")
+
+
+def test_log_records_are_one_line_each(f):
+    """libpq's messages run over several lines; the log keeps one record to a line, so that a
+    log reader never takes the second half of a message for a record of its own."""
+    f.cluster.stop()
+    try:
+        eq(f.server.get("/api/v1/equipment", tok=f.city)[0], 503, "down")
+    finally:
+        f.cluster.start()
+    eq(f.server.get("/api/v1/equipment", tok=f.city)[0], 200, "back")
+    lines = f.server.output().splitlines()
+    check(any("cannot connect" in line for line in lines), "the failure is logged")
+    record = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (debug|info|warn|error) \S")
+    bad = [line for line in lines if not record.match(line)]
+    eq(bad, [], "every line is a whole record")
+
+
+def setup():
+    return Faults()
+
+
+if __name__ == "__main__":
+    harness.require_cluster()
+    run(tests_of(globals()), setup=setup, teardown=lambda f: f.close())
