@@ -11,7 +11,8 @@ cd "$SR_ROOT"
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 
-sr_install_deps
+# The tests also run the shipped nginx front (contrib/nginx) and make certificates for it.
+SR_PACKAGES="$SR_PACKAGES nginx-light openssl" sr_install_deps
 pgdir=$(mktemp -d /tmp/sereg-test-pg.XXXXXX)
 cleanup() { sr_pg_stop "$pgdir"; rm -rf "$pgdir"; }
 trap cleanup EXIT
