@@ -40,6 +40,29 @@ def test_router_and_description_list_the_same_routes():
     check(len(router) >= 11, router)
 
 
+def test_the_description_names_the_roles_each_route_takes():
+    """x-sereg-roles on an operation says who may use it, as the router checks before the body."""
+    r = sereg("routes")
+    eq(r.returncode, 0, r.stderr)
+    router = {}
+    for line in r.stdout.splitlines():
+        method, path, roles = line.split()
+        router[(method, path)] = [] if roles in ("any", "public") else roles.split(",")
+    described, path, method = {}, None, None
+    for line in spec_text().splitlines():
+        m = re.match(r"^  (/\S+):\s*$", line)
+        if m:
+            path = m.group(1)
+        m = re.match(r"^    (get|post|put|patch|delete):\s*$", line)
+        if m:
+            method = m.group(1).upper()
+            described[(method, path)] = []
+        m = re.match(r"^      x-sereg-roles: \[(.*)\]\s*$", line)
+        if m:
+            described[(method, path)] = [x.strip() for x in m.group(1).split(",")]
+    eq({k: v for k, v in described.items() if v}, {k: v for k, v in router.items() if v}, "roles by route")
+
+
 def test_every_reference_resolves():
     text = spec_text()
     check(text.startswith("openapi: 3.1"), "OpenAPI 3.1")
