@@ -12,6 +12,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "plugin.h"
+#include "rectification.h"
 #include "sql.h"
 #include "sr_limits.h"
 
@@ -546,6 +547,22 @@ static enum sr_err apply_action(struct sr_ctx *c, const char *action, const cJSO
   return pb->err;
 }
 
+/* What a transfer or relocation of <cur> to <after> changed, in words, for the records that
+ * follow the unit. */
+static void describe_move(const char *action, const PGresult *cur, const char *after, const char *reason,
+                          char *out, size_t n)
+{
+  cJSON *was = row_json(cur, 0), *now = cJSON_Parse(after);
+  bool transfer = strcmp(action, "transfer") == 0;
+  const char *key = transfer ? "user_unit" : "jurisdiction";
+  const char *a = cJSON_GetStringValue(cJSON_GetObjectItem(was, key)), *b = cJSON_GetStringValue(cJSON_GetObjectItem(now, key));
+  snprintf(out, n, "equipment %s %s from %s to %s: %s", sr_db_get(cur, 0, "id"), transfer ? "transferred" : "relocated",
+           a ? a : "?", b ? b : "?", reason);
+  sr_utf8_trim(out);
+  cJSON_Delete(was);
+  cJSON_Delete(now);
+}
+
 static const char *const transition_common[] = { "action", "reason" };
 
 static enum sr_err check_transition_body(const cJSON *body, const struct sr_action **act,
@@ -635,6 +652,13 @@ enum sr_err sr_equipment_transition(struct sr_ctx *c, long id, long if_match, co
                      !record_change(c, ids, act->name, sr_status_name(from), sr_status_name(to), reason,
                                     sr_db_get(cur, 0, "j"), after, sr_db_get(r, 0, "jurisdiction"), pb)))
     rc = pb->err != SR_OK ? pb->err : SR_INTERNAL;
+  /* The unit's rectifications go where it goes, in this transaction (a relocation within the
+   * district changes no scope, and they stay). */
+  if(rc == SR_OK && (strcmp(act->name, "transfer") == 0 || strcmp(act->name, "relocate") == 0)) {
+    char note[SR_MAX_STRING + 200];
+    describe_move(act->name, cur, after, reason, note, sizeof note);
+    rc = sr_rectification_follow(c, id, act->name, note, pb);
+  }
   free(after);
   PQclear(cur);
   PQclear(r);
