@@ -61,8 +61,6 @@ bool sr_token_create(struct sr_ctx *c, const char *role_name, const char *jurisd
     return false;
   }
   char org_id[32] = "";
-  if(!check_scope(c, role, jurisdiction, credit_code, org_id, pb))
-    return false;
   if(!sr_token_new(token)) {
     sr_problem_set(pb, SR_INTERNAL, "the system random source failed");
     return false;
@@ -71,6 +69,11 @@ bool sr_token_create(struct sr_ctx *c, const char *role_name, const char *jurisd
   sr_sha256_hex(token, strlen(token), hash);
   if(!sr_tx_begin(c, pb))
     return false;
+  /* In the transaction, as its caller: organizations have row policies. */
+  if(!check_scope(c, role, jurisdiction, credit_code, org_id, pb)) {
+    sr_tx_rollback(c);
+    return false;
+  }
   char label[128];
   snprintf(label, sizeof label, "%s", name && *name ? name : role_name);
   const char *p[] = { label, role_name, jurisdiction && *jurisdiction ? jurisdiction : NULL,

@@ -11,6 +11,7 @@
 #include "json.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "org.h"
 #include "plugin.h"
 #include "rectification.h"
 #include "sql.h"
@@ -462,6 +463,31 @@ enum sr_err sr_equipment_history(struct sr_ctx *c, long id, cJSON **out, struct 
 
 /* ==== transitions ==== */
 
+/* Locks the user unit of visible unit <id>, whatever the caller may change (a rename is
+ * authorized on the organization later, under the lock); *org is its id, 0 when the unit is not
+ * visible (fetch() says so). */
+static enum sr_err lock_user_unit(struct sr_ctx *c, long id, long *org, struct sr_problem *pb)
+{
+  struct sr_sql q;
+  sr_sql_init(&q, "SELECT e.user_unit_id FROM equipment e WHERE e.id = ");
+  sr_sql_param_long(&q, id);
+  sr_scope_equipment(&q, c, "e");
+  PGresult *r = q.overflow ? NULL : sr_db_exec(c->db, q.text.data, q.n, q.params);
+  sr_sql_free(&q);
+  bool ok = sr_db_ok(r, PGRES_TUPLES_OK);
+  *org = ok && PQntuples(r) == 1 ? atol(PQgetvalue(r, 0, 0)) : 0;
+  PQclear(r);
+  if(ok && *org) {
+    char oid[24];
+    snprintf(oid, sizeof oid, "%ld", *org);
+    const char *p[] = { oid };
+    ok = sr_tx_as_system(c, true, pb) &&
+         sr_db_command(c->db, "SELECT 1 FROM organization WHERE id = $1 FOR UPDATE", 1, p, pb) &&
+         sr_tx_as_system(c, false, pb);
+  }
+  return ok ? SR_OK : sr_problem_set(pb, SR_INTERNAL, "database error");
+}
+
 /* Checks the action's own fields and what they refer to; fills the UPDATE. */
 static enum sr_err apply_action(struct sr_ctx *c, const char *action, const cJSON *body,
                                 const PGresult *cur, enum sr_status to, struct sr_sql *upd,
@@ -537,13 +563,10 @@ static enum sr_err apply_action(struct sr_ctx *c, const char *action, const cJSO
     sr_sql_param_long(upd, id);
     return pb->err;
   }
-  if(strcmp(action, "rename") == 0) {
-    /* 使用单位更名: the user unit's new name, registered against this unit of equipment. */
-    const char *name = cJSON_GetObjectItem(body, "user_unit_name")->valuestring;
-    const char *p[] = { name, sr_db_get(cur, 0, "user_unit_id") };
-    if(!sr_db_command(c->db, "UPDATE organization SET name = $1, version = version + 1 WHERE id = $2", 2, p, pb))
-      return pb->err;
-  }
+  if(strcmp(action, "rename") == 0) /* 使用单位更名: asked through this unit, authorized on its user unit */
+    return sr_org_rename(c, atol(sr_db_get(cur, 0, "user_unit_id")), atol(sr_db_get(cur, 0, "id")),
+                         cJSON_GetObjectItem(body, "user_unit_name")->valuestring,
+                         cJSON_GetObjectItem(body, "reason")->valuestring, pb);
   return pb->err;
 }
 
@@ -606,6 +629,13 @@ enum sr_err sr_equipment_transition(struct sr_ctx *c, long id, long if_match, co
   const char *reason = cJSON_GetObjectItem(body, "reason")->valuestring;
   if(!sr_tx_begin(c, pb))
     return pb->err;
+  /* A rename locks the user unit before any of its units, as every rename of it does: two
+   * through different units of one organization queue instead of deadlocking. */
+  long org = 0;
+  if(strcmp(act->name, "rename") == 0 && lock_user_unit(c, id, &org, pb) != SR_OK) {
+    sr_tx_rollback(c);
+    return pb->err;
+  }
   PGresult *cur = NULL;
   if(fetch(c, id, true, &cur, pb) != SR_OK) {
     /* Locking needs the right to write (row-level security): a caller who may read the row
@@ -620,7 +650,9 @@ enum sr_err sr_equipment_transition(struct sr_ctx *c, long id, long if_match, co
   long version = atol(sr_db_get(cur, 0, "version"));
   enum sr_status from = (enum sr_status)sr_status_parse(sr_db_get(cur, 0, "status")), to = from;
   enum sr_err rc = SR_OK;
-  if(version != if_match)
+  if(org && org != atol(sr_db_get(cur, 0, "user_unit_id")))
+    rc = sr_problem_set(pb, SR_CONFLICT, "Equipment %ld changed hands while it was being renamed; read it again.", id);
+  else if(version != if_match)
     rc = sr_problem_set(pb, SR_PRECONDITION, "The equipment is at version %ld, not %ld; read it again.",
                         version, if_match);
   else if((rc = sr_lifecycle_check(act->name, from, c->who.role, &to)) != SR_OK)

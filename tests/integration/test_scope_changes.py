@@ -1,11 +1,12 @@
-"""What a unit's 过户 (transfer) and 移装 (relocation) do to the records that hang on it: a
-rectification goes with its unit to the new owner or district, in the same transaction and with
-its own history; one that also covers other units holds the change while it is open. Each is
-checked through the server and again straight in SQL, where row-level security must refuse the
-same rows."""
+"""What a unit's 过户 (transfer), 移装 (relocation) and 使用单位更名 (rename) do to the records that
+hang on it: a rectification goes with its unit to the new owner or district, in the same
+transaction and with its own history; one that also covers other units holds the change while it
+is open; a rename is authorized on the organization and recorded on every unit it changes. Each
+is checked through the server and again straight in SQL, where row-level security must refuse
+the same rows."""
 import os
 
-from harness import Database, Server, SRC, copy_dir, elevator, run, tests_of, check, eq, sereg, token
+from harness import Database, Server, SRC, copy_dir, elevator, run, tests_of, check, eq, sereg, uscc, token
 from world import World, A, B
 
 TODAY = "2026-06-15"
@@ -13,6 +14,12 @@ TODAY = "2026-06-15"
 
 def setup():
     w = World("scope_changes", env={"SEREG_NOW": TODAY})
+    # A third enterprise, registered in 青羊区, with units in both districts by the time it is renamed.
+    w.unit_c = uscc(B, "MA6C0001")
+    s, _, r = w.server.post("/api/v1/organizations", {"credit_code": w.unit_c, "name": "青羊某物业",
+                                                      "kind": "user_unit", "jurisdiction": B}, tok=w.city)
+    eq(s, 201, f"organization: {r}")
+    w.user_c = token(w.db, "user_unit", org=w.unit_c)
     w.n = 0
     return w
 
@@ -242,6 +249,92 @@ def test_a_directive_left_behind_by_an_earlier_move_is_realigned(w):
     eq(db.count("audit_log", f"action = 'rectification.follow_unit' AND target_id = '{rects[0]['id']}'"), 1, "audited")
     eq(db.sql(f"SELECT jurisdiction || ' ' || (payload->>'action') FROM outbox WHERE subject_type = 'rectification' "
               f"AND subject_id = '{rects[0]['id']}' ORDER BY id DESC LIMIT 1"), f"{B} follow_unit", "noticed")
+
+
+# ==== 使用单位更名: authorized on the organization, recorded on every unit ====
+
+def units_of(w, code):
+    return [int(x) for x in w.db.sql(f"SELECT e.id FROM equipment e JOIN organization o ON o.id = e.user_unit_id "
+                                     f"WHERE o.credit_code = '{code}' ORDER BY e.id").split()]
+
+
+def test_a_rename_is_authorized_on_the_organization_and_recorded_on_its_units(w):
+    # As found: the city transfers a 锦江区 unit to a 青羊区 enterprise with units of its own there...
+    theirs = [w.register(jurisdiction=B, unit=w.unit_c) for _ in range(3)]
+    mine = w.register(jurisdiction=A)
+    s, _, mine = w.transition(mine, "transfer", tok=w.city, user_unit=w.unit_c)
+    eq(s, 200, f"transfer: {mine}")
+    # ... and the 锦江区 supervisor, who may change that unit, renames the enterprise.
+    snap = w.db.snapshot()
+    s, _, p = w.transition(mine, "rename", tok=w.district_a, user_unit_name="锦江改的名字")
+    eq(s, 403, f"a district renames no organization of another district: {p}")
+    eq(w.db.snapshot(), snap, "nothing changed")
+    eq(w.server.get(f"/api/v1/equipment/{theirs[0]['id']}", tok=w.city)[2]["user_unit_name"], "青羊某物业", "name kept")
+
+    # The enterprise's own district renames it: every unit, in either district, records it.
+    units = units_of(w, w.unit_c)
+    eq(len(units), 4, "four units")
+    before = {u: w.server.get(f"/api/v1/equipment/{u}", tok=w.city)[2] for u in units}
+    s, _, p = w.transition(theirs[0], "rename", tok=w.district_b, version=theirs[0]["version"] + 5,
+                           user_unit_name="青羊某物业管理有限公司")
+    eq(s, 412, f"the named unit's version is still checked: {p}")
+    eq(w.db.snapshot(), snap, "nothing changed")
+    s, _, p = w.transition(theirs[0], "rename", tok=w.district_b, user_unit_name="青羊某物业")
+    eq((s, [e["field"] for e in p.get("errors", [])]), (422, ["user_unit_name"]), f"the name it has: {p}")
+    eq(w.db.snapshot(), snap, "nothing changed")
+    s, _, renamed = w.transition(theirs[0], "rename", tok=w.district_b, user_unit_name="青羊某物业管理有限公司",
+                                 reason="工商变更登记")
+    eq(s, 200, f"rename by the organization's district: {renamed}")
+    for u in units:
+        now = w.server.get(f"/api/v1/equipment/{u}", tok=w.city)[2]
+        eq(now["user_unit_name"], "青羊某物业管理有限公司", f"unit {u} shows the new name")
+        eq(now["version"], before[u]["version"] + 1, f"unit {u} changed")
+        ev = w.server.get(f"/api/v1/equipment/{u}/history", tok=w.city)[2]["items"][-1]
+        eq((ev["action"], ev["from_status"], ev["to_status"], ev["actor_role"], ev["reason"]),
+           ("rename", "in_service", "in_service", "district_supervisor", "工商变更登记"), f"unit {u} history")
+        eq((ev["before"]["user_unit_name"], ev["after"]["user_unit_name"]), ("青羊某物业", "青羊某物业管理有限公司"),
+           f"unit {u} before and after")
+        eq((ev["before"]["version"], ev["after"]["version"]), (before[u]["version"], now["version"]), f"unit {u} versions")
+        eq(w.db.sql(f"SELECT count(*) FROM audit_log WHERE target_type = 'equipment' AND target_id = '{u}' "
+                    "AND detail->>'action' = 'rename'"), "1", f"unit {u} audited")
+        eq(w.db.sql(f"SELECT jurisdiction FROM outbox WHERE subject_type = 'equipment' AND subject_id = '{u}' "
+                    "AND payload->>'action' = 'rename'"), now["jurisdiction"], f"unit {u} notice, to its district")
+    # The city renames anyone's; an owner, a coordinator or an admin nobody's.
+    s, _, r = w.transition(mine["id"], "rename", tok=w.city, user_unit_name="青羊某物业（集团）")
+    eq(s, 200, f"the city renames: {r}")
+    eq(len(w.server.get(f"/api/v1/equipment/{theirs[1]['id']}/history", tok=w.city)[2]["items"]), 3,
+       "register and two renames")
+    for tok in (w.user_c, w.coordinator_a, w.admin):
+        eq(w.transition(mine["id"], "rename", tok=tok, user_unit_name="x")[0], 403, "not theirs to rename")
+
+
+def test_organizations_have_row_level_security(w):
+    total = w.db.sql("SELECT count(*) FROM organization")
+    ua, ub = org_id(w, w.unit_a), org_id(w, w.unit_b)
+    count = "SELECT count(*) FROM organization"
+    eq(w.db.sql_raw(count)[1], "0", "SQL: no stated caller, no organizations")
+    for role, j, org in (("city_supervisor", "", ""), ("district_supervisor", A, ""), ("coordinator", B, ""),
+                         ("user_unit", "", ua), ("agency", "", ""), ("admin", "", "")):
+        eq(as_caller(w, role, count, j, org), total, f"SQL: a {role} reads the register")
+    rename = lambda oid: f"UPDATE organization SET name = name || '*' WHERE id = {oid} RETURNING id"
+    eq(as_caller(w, "district_supervisor", rename(ub), jurisdiction=A), "", "SQL: not another district's")
+    eq(as_caller(w, "district_supervisor", rename(ua), jurisdiction=A), ua, "SQL: its own district's")
+    eq(as_caller(w, "city_supervisor", rename(ub)), ub, "SQL: the city's")
+    eq(as_caller(w, "user_unit", rename(ua), org=ua), "", "SQL: not even its own, for a user unit")
+    for role in ("admin", "agency", "coordinator"):
+        eq(as_caller(w, role, rename(ua), jurisdiction=A), "", f"SQL: nothing for a {role}")
+    insert = lambda j: (f"INSERT INTO organization (credit_code, name, kind, jurisdiction) "
+                        f"VALUES ('{uscc(j, 'MA6R0001')}', 'x', 'user_unit', '{j}') RETURNING id")
+    check("row-level security" in as_caller(w, "district_supervisor", insert(B), jurisdiction=A),
+          "SQL: a district registers no organization in another district")
+    check(as_caller(w, "district_supervisor", insert(A), jurisdiction=A).isdigit(), "SQL: in its own")
+    check("row-level security" in as_caller(w, "user_unit", insert(A), org=ua), "SQL: a user unit registers none")
+    # What the core still needs: a district transfers its unit to an enterprise of another district.
+    rec = w.register(jurisdiction=A)
+    s, _, r = w.transition(rec, "transfer", tok=w.district_a, user_unit=w.unit_b)
+    eq((s, r.get("user_unit")), (200, w.unit_b), f"found by its credit code: {r}")
+    s, _, page = w.server.get("/api/v1/organizations?limit=500", tok=w.district_b)
+    eq({o["jurisdiction"] for o in page["items"]}, {B}, "lists are still the core's to filter")
 
 
 if __name__ == "__main__":
