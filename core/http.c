@@ -143,7 +143,8 @@ static const struct sr_route *route_find(const char *method, const char *path, l
 
 /* Queues <text> (malloced; the response owns it) with the headers every answer carries. */
 static enum MHD_Result respond_text(struct sr_request *rq, int status, char *text, const char *content_type,
-                                    const char *etag, const char *location, const char *allow, bool replayed)
+                                    const char *etag, const char *location, const char *allow, bool replayed,
+                                    long retry_after)
 {
   struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
   if(!resp) {
@@ -162,6 +163,11 @@ static enum MHD_Result respond_text(struct sr_request *rq, int status, char *tex
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
   if(replayed)
     MHD_add_response_header(resp, "Idempotent-Replayed", "true");
+  if(retry_after > 0) {
+    char secs[24];
+    snprintf(secs, sizeof secs, "%ld", retry_after);
+    MHD_add_response_header(resp, "Retry-After", secs);
+  }
   if(status == 401)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"sereg\"");
   enum MHD_Result ret = MHD_queue_response(rq->conn, (unsigned)status, resp);
@@ -172,7 +178,7 @@ static enum MHD_Result respond_text(struct sr_request *rq, int status, char *tex
 }
 
 static enum MHD_Result respond(struct sr_request *rq, int status, cJSON *json, const char *content_type,
-                               struct sr_call *call, const char *allow)
+                               struct sr_call *call, const char *allow, long retry_after)
 {
   char *text = json ? cJSON_PrintUnformatted(json) : NULL;
   if(!text)
@@ -180,7 +186,7 @@ static enum MHD_Result respond(struct sr_request *rq, int status, cJSON *json, c
   if(!text)
     return MHD_NO;
   return respond_text(rq, status, text, content_type, call ? call->etag : NULL, call ? call->location : NULL,
-                      allow, false);
+                      allow, false, retry_after);
 }
 
 static enum MHD_Result respond_problem(struct sr_request *rq, struct sr_problem *pb, const char *url,
@@ -188,7 +194,7 @@ static enum MHD_Result respond_problem(struct sr_request *rq, struct sr_problem 
 {
   cJSON *j = sr_problem_json(pb, url);
   enum MHD_Result ret = respond(rq, sr_err_status(pb->err == SR_OK ? SR_INTERNAL : pb->err), j,
-                                "application/problem+json", NULL, allow);
+                                "application/problem+json", NULL, allow, pb->retry_after);
   cJSON_Delete(j);
   return ret;
 }
@@ -273,7 +279,7 @@ static bool idem_begin(struct sr_request *rq, struct sr_call *call, const char *
   case SR_IDEM_REPLAY:
     *ret = respond_text(rq, o.status, o.response,
                         o.status >= 400 ? "application/problem+json" : "application/json; charset=utf-8", o.etag,
-                        o.location, NULL, true);
+                        o.location, NULL, true, 0);
     return false;
   case SR_IDEM_MISMATCH:
     *ret = key_problem(rq, SR_INVALID, url, "This Idempotency-Key was used with another request.");
@@ -289,15 +295,15 @@ static bool idem_begin(struct sr_request *rq, struct sr_call *call, const char *
 }
 
 /* After the handler: keeps the outcome for retries and answers with it (true, <ret> set). A
- * server-side failure (5xx) gives the key back, so that a retry runs again, and the caller
- * answers the usual way (false). */
+ * server-side failure (5xx) or a refusal for now (429) gives the key back, so that a retry runs
+ * again, and the caller answers the usual way (false). */
 static bool idem_end(struct sr_request *rq, struct sr_call *call, const char *url, struct idem *im,
                      enum MHD_Result *ret)
 {
   bool failed = call->pb.err != SR_OK;
   int status = failed ? sr_err_status(call->pb.err) : call->status;
   char *text = NULL;
-  if(status < 500 && !call->text) {
+  if(status < 500 && status != 429 && !call->text) {
     cJSON *j = failed ? sr_problem_json(&call->pb, url) : NULL;
     const cJSON *answer = failed ? j : call->json;
     text = answer ? cJSON_PrintUnformatted(answer) : strdup(""); /* a body-less answer is kept too */
@@ -314,7 +320,7 @@ static bool idem_end(struct sr_request *rq, struct sr_call *call, const char *ur
     return false;
   }
   *ret = respond_text(rq, status, text, failed ? "application/problem+json" : "application/json; charset=utf-8",
-                      o.etag, o.location, NULL, false);
+                      o.etag, o.location, NULL, false, 0);
   return true;
 }
 
@@ -390,7 +396,7 @@ static enum MHD_Result dispatch(struct sr_request *rq, const struct sr_route *ro
     }
   }
   else
-    ret = respond(rq, call.status, call.json, "application/json; charset=utf-8", &call, NULL);
+    ret = respond(rq, call.status, call.json, "application/json; charset=utf-8", &call, NULL, 0);
   free(call.text);
   cJSON_Delete(call.json);
   sr_problem_free(&call.pb);

@@ -30,24 +30,27 @@ bool sr_role_is_supervisor(enum sr_role r) { return r == SR_ROLE_CITY || r == SR
 
 bool sr_tx_begin(struct sr_ctx *c, struct sr_problem *pb)
 {
-  char org[32] = "", today[11];
+  char org[32] = "", account[32] = "", today[11];
   if(c->who.org_id > 0)
     snprintf(org, sizeof org, "%ld", c->who.org_id);
+  if(c->who.account_id > 0)
+    snprintf(account, sizeof account, "%ld", c->who.account_id);
   sr_date_format(c->today, today);
   /* One round trip for BEGIN and the caller's identity: a simple query may hold both, and the
-   * values (a role name, a jurisdiction code, a number, a date) go in quoted by libpq. */
-  const char *vals[] = { sr_role_name(c->who.role), c->who.jurisdiction, org, today };
-  char *q[4] = { NULL, NULL, NULL, NULL };
+   * values (a role name, a jurisdiction code, numbers, a date) go in quoted by libpq. */
+  const char *vals[] = { sr_role_name(c->who.role), c->who.jurisdiction, org, today, account };
+  char *q[5] = { NULL, NULL, NULL, NULL, NULL };
   bool ok = true;
-  for(int i = 0; i < 4 && ok; i++)
+  for(int i = 0; i < 5 && ok; i++)
     ok = (q[i] = PQescapeLiteral(c->db, vals[i], strlen(vals[i]))) != NULL;
-  char sql[512];
+  char sql[640];
   if(ok)
     snprintf(sql, sizeof sql,
              "BEGIN; SELECT set_config('sereg.role', %s, true), set_config('sereg.jurisdiction', %s, true), "
-             "set_config('sereg.org', %s, true), set_config('sereg.today', %s, true)",
-             q[0], q[1], q[2], q[3]);
-  for(int i = 0; i < 4; i++)
+             "set_config('sereg.org', %s, true), set_config('sereg.today', %s, true), "
+             "set_config('sereg.account', %s, true)",
+             q[0], q[1], q[2], q[3], q[4]);
+  for(int i = 0; i < 5; i++)
     PQfreemem(q[i]);
   PGresult *r = ok ? PQexec(c->db, sql) : NULL;
   ok = r && PQresultStatus(r) == PGRES_TUPLES_OK;
