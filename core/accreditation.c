@@ -118,9 +118,13 @@ enum sr_err sr_accreditation_list(struct sr_ctx *c, long agency_id, cJSON **out,
              (role == SR_ROLE_AGENCY && c->who.org_id == agency_id);
   if(!may)
     return sr_problem_set(pb, SR_NOT_FOUND, "No inspection agency %ld that you may see.", agency_id);
+  if(!sr_tx_begin(c, pb)) /* as the caller: organizations have row policies */
+    return pb->err;
   int agency = is_agency(c, agency_id);
-  if(agency <= 0)
+  if(agency <= 0) {
+    sr_tx_rollback(c);
     return sr_problem_set(pb, agency < 0 ? SR_INTERNAL : SR_NOT_FOUND, "No inspection agency %ld.", agency_id);
+  }
   char ids[32];
   snprintf(ids, sizeof ids, "%ld", agency_id);
   const char *p[] = { ids };
@@ -128,6 +132,7 @@ enum sr_err sr_accreditation_list(struct sr_ctx *c, long agency_id, cJSON **out,
                            "SELECT coalesce(jsonb_agg(" ACC_JSON " ORDER BY a.id), '[]')::text FROM accreditation a "
                            "WHERE a.agency_id = $1",
                            1, p);
+  sr_tx_rollback(c); /* read-only */
   if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
     PQclear(r);
     return sr_problem_set(pb, SR_INTERNAL, "database error");

@@ -98,7 +98,7 @@ bool sr_token_create(struct sr_ctx *c, const struct sr_token_spec *spec, char to
     return false;
   }
   char org_id[32] = "", until[11], days[16];
-  if(!expiry(spec->expires, until, days, pb) || !check_scope(c, role, spec->jurisdiction, spec->credit_code, org_id, pb))
+  if(!expiry(spec->expires, until, days, pb))
     return false;
   if(!sr_token_new(token)) {
     sr_problem_set(pb, SR_INTERNAL, "the system random source failed");
@@ -108,6 +108,11 @@ bool sr_token_create(struct sr_ctx *c, const struct sr_token_spec *spec, char to
   sr_sha256_hex(token, strlen(token), hash);
   if(!sr_tx_begin(c, pb))
     return false;
+  /* In the transaction, as its caller: organizations have row policies. */
+  if(!check_scope(c, role, spec->jurisdiction, spec->credit_code, org_id, pb)) {
+    sr_tx_rollback(c);
+    return false;
+  }
   char label[128];
   snprintf(label, sizeof label, "%s", spec->name && *spec->name ? spec->name : role_name);
   sr_utf8_trim(label);

@@ -150,12 +150,15 @@ static bool demo_agency(struct sr_ctx *c, struct sr_ctx *agency, struct sr_probl
   char code[19];
   sr_demo_credit_code(8, orgs[8].div, code);
   const char *p[] = { code };
+  if(!sr_tx_begin(c, pb)) /* as the system: organizations have row policies */
+    return false;
   PGresult *r = sr_db_exec(c->db, "SELECT o.id, (SELECT count(*) FROM accreditation a WHERE a.agency_id = o.id) "
                                   "FROM organization o WHERE o.credit_code = $1", 1, p);
   bool ok = sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1;
   long id = ok ? atol(PQgetvalue(r, 0, 0)) : 0;
   bool accredited = ok && atol(PQgetvalue(r, 0, 1)) > 0;
   PQclear(r);
+  sr_tx_rollback(c);
   if(!ok)
     return sr_problem_set(pb, SR_INTERNAL, "the demo agency is missing"), false;
   static const char *const types[] = { "elevator", "boiler", "pressure_vessel" };

@@ -11,7 +11,9 @@
 #include "json.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "org.h"
 #include "plugin.h"
+#include "rectification.h"
 #include "sql.h"
 #include "sr_limits.h"
 
@@ -461,6 +463,31 @@ enum sr_err sr_equipment_history(struct sr_ctx *c, long id, cJSON **out, struct 
 
 /* ==== transitions ==== */
 
+/* Locks the user unit of visible unit <id>, whatever the caller may change (a rename is
+ * authorized on the organization later, under the lock); *org is its id, 0 when the unit is not
+ * visible (fetch() says so). */
+static enum sr_err lock_user_unit(struct sr_ctx *c, long id, long *org, struct sr_problem *pb)
+{
+  struct sr_sql q;
+  sr_sql_init(&q, "SELECT e.user_unit_id FROM equipment e WHERE e.id = ");
+  sr_sql_param_long(&q, id);
+  sr_scope_equipment(&q, c, "e");
+  PGresult *r = q.overflow ? NULL : sr_db_exec(c->db, q.text.data, q.n, q.params);
+  sr_sql_free(&q);
+  bool ok = sr_db_ok(r, PGRES_TUPLES_OK);
+  *org = ok && PQntuples(r) == 1 ? atol(PQgetvalue(r, 0, 0)) : 0;
+  PQclear(r);
+  if(ok && *org) {
+    char oid[24];
+    snprintf(oid, sizeof oid, "%ld", *org);
+    const char *p[] = { oid };
+    ok = sr_tx_as_system(c, true, pb) &&
+         sr_db_command(c->db, "SELECT 1 FROM organization WHERE id = $1 FOR UPDATE", 1, p, pb) &&
+         sr_tx_as_system(c, false, pb);
+  }
+  return ok ? SR_OK : sr_problem_set(pb, SR_INTERNAL, "database error");
+}
+
 /* Checks the action's own fields and what they refer to; fills the UPDATE. */
 static enum sr_err apply_action(struct sr_ctx *c, const char *action, const cJSON *body,
                                 const PGresult *cur, enum sr_status to, struct sr_sql *upd,
@@ -536,14 +563,27 @@ static enum sr_err apply_action(struct sr_ctx *c, const char *action, const cJSO
     sr_sql_param_long(upd, id);
     return pb->err;
   }
-  if(strcmp(action, "rename") == 0) {
-    /* 使用单位更名: the user unit's new name, registered against this unit of equipment. */
-    const char *name = cJSON_GetObjectItem(body, "user_unit_name")->valuestring;
-    const char *p[] = { name, sr_db_get(cur, 0, "user_unit_id") };
-    if(!sr_db_command(c->db, "UPDATE organization SET name = $1, version = version + 1 WHERE id = $2", 2, p, pb))
-      return pb->err;
-  }
+  if(strcmp(action, "rename") == 0) /* 使用单位更名: asked through this unit, authorized on its user unit */
+    return sr_org_rename(c, atol(sr_db_get(cur, 0, "user_unit_id")), atol(sr_db_get(cur, 0, "id")),
+                         cJSON_GetObjectItem(body, "user_unit_name")->valuestring,
+                         cJSON_GetObjectItem(body, "reason")->valuestring, pb);
   return pb->err;
+}
+
+/* What a transfer or relocation of <cur> to <after> changed, in words, for the records that
+ * follow the unit. */
+static void describe_move(const char *action, const PGresult *cur, const char *after, const char *reason,
+                          char *out, size_t n)
+{
+  cJSON *was = row_json(cur, 0), *now = cJSON_Parse(after);
+  bool transfer = strcmp(action, "transfer") == 0;
+  const char *key = transfer ? "user_unit" : "jurisdiction";
+  const char *a = cJSON_GetStringValue(cJSON_GetObjectItem(was, key)), *b = cJSON_GetStringValue(cJSON_GetObjectItem(now, key));
+  snprintf(out, n, "equipment %s %s from %s to %s: %s", sr_db_get(cur, 0, "id"), transfer ? "transferred" : "relocated",
+           a ? a : "?", b ? b : "?", reason);
+  sr_utf8_trim(out);
+  cJSON_Delete(was);
+  cJSON_Delete(now);
 }
 
 static const char *const transition_common[] = { "action", "reason" };
@@ -589,6 +629,13 @@ enum sr_err sr_equipment_transition(struct sr_ctx *c, long id, long if_match, co
   const char *reason = cJSON_GetObjectItem(body, "reason")->valuestring;
   if(!sr_tx_begin(c, pb))
     return pb->err;
+  /* A rename locks the user unit before any of its units, as every rename of it does: two
+   * through different units of one organization queue instead of deadlocking. */
+  long org = 0;
+  if(strcmp(act->name, "rename") == 0 && lock_user_unit(c, id, &org, pb) != SR_OK) {
+    sr_tx_rollback(c);
+    return pb->err;
+  }
   PGresult *cur = NULL;
   if(fetch(c, id, true, &cur, pb) != SR_OK) {
     /* Locking needs the right to write (row-level security): a caller who may read the row
@@ -603,7 +650,9 @@ enum sr_err sr_equipment_transition(struct sr_ctx *c, long id, long if_match, co
   long version = atol(sr_db_get(cur, 0, "version"));
   enum sr_status from = (enum sr_status)sr_status_parse(sr_db_get(cur, 0, "status")), to = from;
   enum sr_err rc = SR_OK;
-  if(version != if_match)
+  if(org && org != atol(sr_db_get(cur, 0, "user_unit_id")))
+    rc = sr_problem_set(pb, SR_CONFLICT, "Equipment %ld changed hands while it was being renamed; read it again.", id);
+  else if(version != if_match)
     rc = sr_problem_set(pb, SR_PRECONDITION, "The equipment is at version %ld, not %ld; read it again.",
                         version, if_match);
   else if((rc = sr_lifecycle_check(act->name, from, c->who.role, &to)) != SR_OK)
@@ -635,6 +684,13 @@ enum sr_err sr_equipment_transition(struct sr_ctx *c, long id, long if_match, co
                      !record_change(c, ids, act->name, sr_status_name(from), sr_status_name(to), reason,
                                     sr_db_get(cur, 0, "j"), after, sr_db_get(r, 0, "jurisdiction"), pb)))
     rc = pb->err != SR_OK ? pb->err : SR_INTERNAL;
+  /* The unit's rectifications go where it goes, in this transaction (a relocation within the
+   * district changes no scope, and they stay). */
+  if(rc == SR_OK && (strcmp(act->name, "transfer") == 0 || strcmp(act->name, "relocate") == 0)) {
+    char note[SR_MAX_STRING + 200];
+    describe_move(act->name, cur, after, reason, note, sizeof note);
+    rc = sr_rectification_follow(c, id, act->name, note, pb);
+  }
   free(after);
   PQclear(cur);
   PQclear(r);

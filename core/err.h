@@ -20,6 +20,7 @@
   XX(UNSUPPORTED_MEDIA, 415, "unsupported-media-type", "Send application/json")     \
   XX(INVALID, 422, "invalid", "The request has invalid fields")                     \
   XX(PRECONDITION_REQUIRED, 428, "precondition-required", "If-Match is required")   \
+  XX(TOO_MANY, 429, "too-many-requests", "Too much for now; try again later")        \
   XX(INTERNAL, 500, "internal", "Internal error")                                   \
   XX(PLUGIN, 500, "plugin-failed", "A rule plugin failed")                          \
   XX(UNAVAILABLE, 503, "unavailable", "The service is unavailable")

@@ -276,21 +276,24 @@ static enum sr_err fire_event_rungs(struct sr_ctx *c, const char *hid, const cha
 }
 
 /* A workflow state's deadline: if the rectification is still in the state it was set for, it
- * is overdue; otherwise the row is moot. */
+ * is overdue; otherwise the row is moot. A pending row always belongs to the state's current
+ * stay (every step makes the rows of the state it leaves moot), so the state's name decides: the
+ * version in <kind> is the one the state was entered at, and a change that takes no step (the
+ * rectification following its unit) moves the version on, not the state. */
 static enum sr_err fire_state(struct sr_ctx *c, const char *did, const char *rid, const char *kind,
                               const cJSON *spec, struct sr_fire_result *out, struct sr_problem *pb)
 {
-  const char *p[] = { rid };
-  PGresult *r = query(c, "SELECT 'state:' || r.state || '@' || r.version AS at, r.state, "
+  const char *p[] = { rid, kind };
+  PGresult *r = query(c, "SELECT 'state:' || r.state AS at, split_part($2, '@', 1) AS set_for, r.state, "
                          "  sereg_rectification_json(r)::text AS j, "
                          "  (SELECT array_agg(rh.hazard_id ORDER BY rh.hazard_id) FROM rectification_hazard rh "
                          "   JOIN hazard h ON h.id = rh.hazard_id WHERE rh.rectification_id = r.id "
                          "   AND h.status = 'open')::text AS hazards "
                          "FROM rectification r WHERE r.id = $1 FOR UPDATE",
-                      1, p, "could not read the rectification", pb);
+                      2, p, "could not read the rectification", pb);
   if(!r)
     return pb->err;
-  if(PQntuples(r) != 1 || strcmp(sr_db_get(r, 0, "at"), kind) != 0) {
+  if(PQntuples(r) != 1 || strcmp(sr_db_get(r, 0, "at"), sr_db_get(r, 0, "set_for")) != 0) {
     PQclear(r);
     out->moot++;
     return mark(c, did, "moot: the rectification has moved on", pb);

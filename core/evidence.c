@@ -2,13 +2,16 @@
 #include "evidence.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "db.h"
+#include "flow.h"
 #include "json.h"
+#include "plugin.h"
 #include "sql.h"
 #include "sr_limits.h"
 
@@ -17,6 +20,7 @@ static const char *const types[] = { "image/jpeg", "image/png", "image/webp", "a
 
 #define MAX_REFS 20
 #define EVIDENCE_MAX_CEILING (64L * 1024 * 1024)
+#define EVIDENCE_QUOTA_CEILING (1L << 40)
 
 bool sr_evidence_max_parse(const char *s, size_t *out)
 {
@@ -35,6 +39,23 @@ size_t sr_evidence_max(void)
 {
   size_t max;
   return sr_evidence_max_parse(getenv("SEREG_EVIDENCE_MAX"), &max) ? max : SR_MAX_EVIDENCE;
+}
+
+bool sr_evidence_quota_parse(const char *s, size_t file_max, long *out)
+{
+  if(!s) {
+    *out = SR_EVIDENCE_QUOTA; /* above the largest file ceiling */
+    return true;
+  }
+  /* At least one file of the largest size: a quota no file can fit in is a mistake. */
+  return sr_parse_long(s, (long)file_max, EVIDENCE_QUOTA_CEILING, out);
+}
+
+long sr_evidence_quota(void)
+{
+  long quota;
+  size_t max = sr_evidence_max();
+  return sr_evidence_quota_parse(getenv("SEREG_EVIDENCE_QUOTA"), max, &quota) ? quota : SR_EVIDENCE_QUOTA;
 }
 
 bool sr_evidence_type_ok(const char *ct)
@@ -57,12 +78,90 @@ static bool name_ok(const char *s)
   return true;
 }
 
+/* Whether the caller's role cites evidence anywhere, so may upload it: coordinators in patrol
+ * reports, supervisors in the hazards they enter, and whoever a loaded workflow lets take a
+ * step (a step may carry evidence whether or not it requires it). */
+static bool may_upload(const struct sr_ctx *c)
+{
+  switch(c->who.role) {
+  case SR_ROLE_COORDINATOR:
+  case SR_ROLE_CITY:
+  case SR_ROLE_DISTRICT:
+    return true;
+  case SR_ROLE_NONE:
+  case SR_ROLE_SYSTEM: /* no account to charge, and nothing of its own to cite */
+    return false;
+  default:
+    break;
+  }
+  const char *role = sr_role_name(c->who.role);
+  for(int i = 0; c->plugins && i < sr_plugins_nworkflows(c->plugins); i++) {
+    const cJSON *ts = cJSON_GetObjectItem(sr_plugins_workflow_at(c->plugins, i)->spec, "transitions");
+    for(const cJSON *t = ts ? ts->child : NULL; t; t = t->next)
+      if(sr_list_has(cJSON_GetObjectItem(t, "roles"), role))
+        return true;
+  }
+  return false;
+}
+
+static cJSON *reference(const char *name, const char *hex, long size, const char *ct)
+{
+  cJSON *ref = cJSON_CreateObject();
+  cJSON_AddStringToObject(ref, "name", name);
+  cJSON_AddStringToObject(ref, "sha256", hex);
+  cJSON_AddNumberToObject(ref, "size", (double)size);
+  cJSON_AddStringToObject(ref, "content_type", ct);
+  return ref;
+}
+
+/* Refuses the upload with 429 when <len> more bytes would take the account past its quota in
+ * the last 24 hours; Retry-After is when enough of its earlier uploads leave the window. The
+ * caller holds the account's lock, so the sum cannot change under it. */
+static enum sr_err charge(struct sr_ctx *c, const char *account, size_t len, struct sr_problem *pb)
+{
+  long quota = sr_evidence_quota();
+  const char *p[] = { account };
+  PGresult *r = sr_db_exec(c->db, "SELECT coalesce(sum(bytes), 0) FROM evidence_upload "
+                                  "WHERE account_id = $1 AND uploaded_at > now() - interval '24 hours'", 1, p);
+  if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
+    PQclear(r);
+    return sr_problem_set(pb, SR_INTERNAL, "database error");
+  }
+  long used = atol(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  if(used + (long)len <= quota)
+    return SR_OK;
+  char excess[24];
+  snprintf(excess, sizeof excess, "%ld", used + (long)len - quota);
+  const char *q[] = { account, excess };
+  r = sr_db_exec(c->db,
+                 "SELECT greatest(1, ceil(extract(epoch FROM min(uploaded_at) + interval '24 hours' - now())))::bigint "
+                 "FROM (SELECT uploaded_at, sum(bytes) OVER (ORDER BY uploaded_at, evidence_id ROWS UNBOUNDED PRECEDING) "
+                 "  AS freed FROM evidence_upload WHERE account_id = $1 AND uploaded_at > now() - interval '24 hours') w "
+                 "WHERE freed >= $2::bigint",
+                 2, q);
+  long after = sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0) ? atol(PQgetvalue(r, 0, 0))
+                                                                                          : 86400;
+  PQclear(r);
+  sr_problem_set(pb, SR_TOO_MANY,
+                 "This account has uploaded %ld of its %ld bytes of evidence in the last 24 hours; a file of %zu "
+                 "bytes fits again in %ld seconds.", used, quota, len, after);
+  pb->retry_after = after;
+  return pb->err;
+}
+
 enum sr_err sr_evidence_store(struct sr_ctx *c, const char *name, const char *content_type, const void *data,
                               size_t len, cJSON **out, int *status, struct sr_problem *pb)
 {
+  if(!may_upload(c))
+    return sr_problem_set(pb, SR_FORBIDDEN, "Evidence is uploaded by the roles that cite it (coordinators, "
+                                            "supervisors and those the workflows let act), not by a %s.",
+                          sr_role_name(c->who.role));
   char ct[64] = "";
   if(content_type) /* "image/png; charset=..." is image/png */
     snprintf(ct, sizeof ct, "%.*s", (int)strcspn(content_type, "; "), content_type);
+  for(char *t = ct; *t; t++)
+    *t = (char)tolower((unsigned char)*t);
   if(!name_ok(name))
     sr_problem_field(pb, "name", "must be the file's name: 1..200 bytes of text without / or \\");
   if(!sr_evidence_type_ok(ct))
@@ -72,37 +171,103 @@ enum sr_err sr_evidence_store(struct sr_ctx *c, const char *name, const char *co
     sr_problem_field(pb, "body", "is empty: send the file's bytes as the body");
   if(pb->err != SR_OK)
     return pb->err;
-  char hex[65], size[24], account[32] = "";
+  char hex[65], size[24], account[32];
   sr_sha256_hex(data, len, hex);
   snprintf(size, sizeof size, "%zu", len);
-  if(c->who.account_id > 0)
-    snprintf(account, sizeof account, "%ld", c->who.account_id);
-  const char *p[] = { hex, name, ct, size, data, account[0] ? account : NULL, sr_role_name(c->who.role), c->request_id };
-  int lens[] = { 0, 0, 0, 0, (int)len, 0, 0, 0 }, formats[] = { 0, 0, 0, 0, 1, 0, 0, 0 };
-  /* The bytes go as a binary parameter: no escaping, no doubling in memory. The file and its
-   * audit record are one statement, so one transaction. */
-  PGresult *r = PQexecParams(c->db,
-                             "WITH ins AS (INSERT INTO evidence (sha256, name, content_type, size, content, uploaded_by) "
-                             "  VALUES ($1, $2, $3, $4::int, $5::bytea, $6::bigint) ON CONFLICT (sha256) DO NOTHING "
-                             "  RETURNING id), "
-                             "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, "
-                             "    detail) SELECT $6::bigint, $7, 'evidence.upload', 'evidence', $1, $8, "
-                             "    jsonb_build_object('name', $2::text, 'content_type', $3::text, 'size', $4::int) FROM ins) "
-                             "SELECT (SELECT count(*) FROM ins) AS new",
-                             8, NULL, p, lens, formats, 0);
-  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
+  snprintf(account, sizeof account, "%ld", c->who.account_id);
+  if(!sr_tx_begin(c, pb))
+    return pb->err;
+  /* The account's uploads one at a time: two at once cannot both count the quota before either
+   * is written. A share-compatible lock, so the account's other requests are not held up. */
+  const char *pa[] = { account, hex };
+  PGresult *r = sr_db_exec(c->db, "SELECT 1 FROM account WHERE id = $1 FOR NO KEY UPDATE", 1, pa);
+  bool ok = sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1;
+  PQclear(r);
+  r = NULL;
+  if(ok) {
+    r = sr_db_exec(c->db, "SELECT u.name, u.content_type, u.bytes FROM evidence_upload u "
+                          "JOIN evidence ev ON ev.id = u.evidence_id WHERE ev.sha256 = $2 AND u.account_id = $1",
+                   2, pa);
+    ok = sr_db_ok(r, PGRES_TUPLES_OK);
+  }
+  if(!ok) {
     PQclear(r);
+    sr_tx_rollback(c);
     return sr_problem_set(pb, SR_INTERNAL, "The file could not be stored.");
   }
-  *status = strcmp(sr_db_get(r, 0, "new"), "1") == 0 ? 201 : 200;
+  if(PQntuples(r) == 1) { /* its own file again: the reference it was given, nothing written */
+    *out = reference(PQgetvalue(r, 0, 0), hex, atol(PQgetvalue(r, 0, 2)), PQgetvalue(r, 0, 1));
+    *status = 200;
+    PQclear(r);
+    sr_tx_rollback(c);
+    return SR_OK;
+  }
   PQclear(r);
-  cJSON *ref = cJSON_CreateObject();
-  cJSON_AddStringToObject(ref, "name", name);
-  cJSON_AddStringToObject(ref, "sha256", hex);
-  cJSON_AddNumberToObject(ref, "size", (double)len);
-  cJSON_AddStringToObject(ref, "content_type", ct);
-  *out = ref;
+  if(charge(c, account, len, pb) != SR_OK) {
+    sr_tx_rollback(c);
+    return pb->err;
+  }
+  /* The bytes go as a binary parameter: no escaping, no doubling in memory. Whether they were
+   * stored already is nobody's business but the database's: this caller's answer is the same. */
+  const char *p[] = { hex, name, ct, size, data, account };
+  int lens[] = { 0, 0, 0, 0, (int)len, 0 }, formats[] = { 0, 0, 0, 0, 1, 0 };
+  r = PQexecParams(c->db,
+                   "INSERT INTO evidence (sha256, name, content_type, size, content, uploaded_by) "
+                   "VALUES ($1, $2, $3, $4::int, $5::bytea, $6::bigint) ON CONFLICT (sha256) DO NOTHING",
+                   6, NULL, p, lens, formats, 0);
+  ok = sr_db_ok(r, PGRES_COMMAND_OK);
+  PQclear(r);
+  /* A separate statement: one that waited for a concurrent insert of the same bytes sees it. */
+  const char *q[] = { hex, name, ct, size, account, sr_role_name(c->who.role), c->request_id };
+  r = ok ? sr_db_exec(c->db,
+                      "WITH up AS (INSERT INTO evidence_upload (evidence_id, account_id, name, content_type, bytes) "
+                      "  SELECT id, $5::bigint, $2, $3, $4::int FROM evidence WHERE sha256 = $1 RETURNING 1) "
+                      "INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
+                      "SELECT $5::bigint, $6, 'evidence.upload', 'evidence', $1, $7, "
+                      "  jsonb_build_object('name', $2::text, 'content_type', $3::text, 'size', $4::int) FROM up "
+                      "RETURNING 1",
+                      7, q)
+         : NULL;
+  ok = sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1;
+  PQclear(r);
+  if(!ok || !sr_tx_commit(c, pb)) {
+    sr_tx_rollback(c);
+    return sr_problem_set(pb, SR_INTERNAL, "The file could not be stored.");
+  }
+  *status = 201;
+  *out = reference(name, hex, (long)len, ct);
   return SR_OK;
+}
+
+/* Whether the caller may cite the file <hash> of <size> bytes and <ct>: it uploaded it, or it
+ * may read a hazard or a rectification step that cites it (row-level security applies too: the
+ * transaction runs as the caller). 1 yes, 0 no, -1 on database error. */
+static int may_cite(struct sr_ctx *c, const char *hash, const char *size, const char *ct)
+{
+  struct sr_sql q;
+  sr_sql_init(&q, "SELECT EXISTS (SELECT 1 FROM evidence ev JOIN evidence_upload u ON u.evidence_id = ev.id "
+                  "WHERE ev.sha256 = ");
+  sr_sql_param(&q, hash);
+  sr_sql_add(&q, " AND u.account_id = ");
+  sr_sql_param_long(&q, c->who.account_id);
+  sr_sql_add(&q, " AND u.bytes = ");
+  sr_sql_param(&q, size);
+  sr_sql_add(&q, "::int AND u.content_type = ");
+  sr_sql_param(&q, ct);
+  sr_sql_add(&q, ") OR EXISTS (SELECT 1 FROM hazard h JOIN equipment e ON e.id = h.equipment_id "
+                 "WHERE h.evidence @> jsonb_build_array(jsonb_build_object('sha256', $1::text, 'size', $3::int, "
+                 "'content_type', $4::text))");
+  sr_scope_supervision(&q, c, "e");
+  sr_sql_add(&q, ") OR EXISTS (SELECT 1 FROM rectification_event re JOIN rectification r ON r.id = re.rectification_id "
+                 "WHERE re.evidence @> jsonb_build_array(jsonb_build_object('sha256', $1::text, 'size', $3::int, "
+                 "'content_type', $4::text))");
+  sr_scope_supervision(&q, c, "r");
+  sr_sql_add(&q, ") AS may");
+  PGresult *r = q.overflow ? NULL : sr_db_exec(c->db, q.text.data, q.n, q.params);
+  sr_sql_free(&q);
+  int rc = sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1 ? strcmp(PQgetvalue(r, 0, 0), "t") == 0 : -1;
+  PQclear(r);
+  return rc;
 }
 
 void sr_evidence_check_refs(struct sr_ctx *c, const cJSON *refs, const char *field, bool required, cJSON **out,
@@ -144,14 +309,12 @@ void sr_evidence_check_refs(struct sr_ctx *c, const cJSON *refs, const char *fie
     if(sub.err == SR_OK) {
       char sz[24];
       snprintf(sz, sizeof sz, "%.0f", size->valuedouble);
-      const char *p[] = { hash, sz, ct };
-      PGresult *r = sr_db_exec(c->db, "SELECT 1 FROM evidence WHERE sha256 = $1 AND size = $2::int "
-                                      "AND content_type = $3", 3, p);
-      if(!sr_db_ok(r, PGRES_TUPLES_OK))
+      /* One answer whether or not such a file is stored: what others uploaded is not told. */
+      int may = may_cite(c, hash, sz, ct);
+      if(may < 0)
         sr_problem_set(pb, SR_INTERNAL, "database error");
-      else if(PQntuples(r) == 0)
-        sr_problem_field(&sub, "sha256", "names no uploaded file of that size and type");
-      PQclear(r);
+      else if(!may)
+        sr_problem_field(&sub, "sha256", "names no file of that size and type that you uploaded or may see cited");
     }
     for(const cJSON *x = sub.errors ? sub.errors->child : NULL; x; x = x->next)
       sr_problem_field(pb, f, "%s %s", cJSON_GetObjectItem(x, "field")->valuestring,
@@ -173,20 +336,27 @@ enum sr_err sr_evidence_fetch(struct sr_ctx *c, const char *sha256, char **data,
     pb->err = SR_BAD_REQUEST;
     return pb->err;
   }
-  /* Who may see a file: its uploader, and whoever may see a record citing it (row-level
-   * security applies to both subqueries as well: the transaction runs as the caller). */
+  /* Who may see a file: whoever uploaded it, and whoever may see a record citing it (row-level
+   * security applies to the subqueries as well: the transaction runs as the caller). Its name
+   * and type are the caller's own upload's, else those of a citation it may read: never what
+   * another account called it. */
   struct sr_sql q;
-  sr_sql_init(&q, "SELECT ev.content_type, ev.name, ev.content FROM evidence ev WHERE ev.sha256 = ");
-  sr_sql_param(&q, sha256);
-  sr_sql_add(&q, " AND (ev.uploaded_by = ");
+  sr_sql_init(&q, "SELECT coalesce(mine.content_type, cited.content_type) AS content_type, "
+                  "coalesce(mine.name, cited.name) AS name, ev.content FROM evidence ev "
+                  "LEFT JOIN evidence_upload mine ON mine.evidence_id = ev.id AND mine.account_id = ");
   sr_sql_param_long(&q, c->who.account_id);
-  sr_sql_add(&q, " OR EXISTS (SELECT 1 FROM hazard h JOIN equipment e ON e.id = h.equipment_id "
-                 "WHERE h.evidence @> jsonb_build_array(jsonb_build_object('sha256', ev.sha256))");
+  sr_sql_add(&q, " LEFT JOIN LATERAL (SELECT x->>'name' AS name, x->>'content_type' AS content_type FROM ("
+                 "  SELECT h.evidence AS list FROM hazard h JOIN equipment e ON e.id = h.equipment_id "
+                 "  WHERE h.evidence @> jsonb_build_array(jsonb_build_object('sha256', ev.sha256))");
   sr_scope_supervision(&q, c, "e");
-  sr_sql_add(&q, ") OR EXISTS (SELECT 1 FROM rectification_event re JOIN rectification r ON r.id = re.rectification_id "
-                 "WHERE re.evidence @> jsonb_build_array(jsonb_build_object('sha256', ev.sha256))");
+  sr_sql_add(&q, "  UNION ALL SELECT re.evidence FROM rectification_event re "
+                 "  JOIN rectification r ON r.id = re.rectification_id "
+                 "  WHERE re.evidence @> jsonb_build_array(jsonb_build_object('sha256', ev.sha256))");
   sr_scope_supervision(&q, c, "r");
-  sr_sql_add(&q, "))");
+  sr_sql_add(&q, ") citing CROSS JOIN LATERAL jsonb_array_elements(citing.list) x "
+                 "  WHERE x->>'sha256' = ev.sha256 LIMIT 1) cited ON true "
+                 "WHERE (mine.name IS NOT NULL OR cited.name IS NOT NULL) AND ev.sha256 = ");
+  sr_sql_param(&q, sha256);
   if(!sr_tx_begin(c, pb)) {
     sr_sql_free(&q);
     return pb->err;

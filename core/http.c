@@ -207,8 +207,10 @@ static enum MHD_Result respond_problem(struct sr_request *rq, const struct sr_pr
 {
   enum sr_err e = pb->err == SR_OK ? SR_INTERNAL : pb->err;
   cJSON *j = sr_problem_json(pb, rq->instance);
+  char retry[24];
+  snprintf(retry, sizeof retry, "%ld", pb->retry_after > 0 ? pb->retry_after : 1);
   struct answer a = { .content_type = "application/problem+json", .allow = allow, .close = close,
-                      .retry_after = e == SR_UNAVAILABLE ? "1" : NULL };
+                      .retry_after = pb->retry_after > 0 || e == SR_UNAVAILABLE ? retry : NULL };
   enum MHD_Result ret = respond_json(rq, sr_err_status(e), j, &a);
   cJSON_Delete(j);
   return ret;
@@ -474,9 +476,9 @@ static bool run_keyed(struct sr_request *rq, struct sr_call *call, const char *k
   call->rq->route->handler(call);
   int status;
   char *text = outcome_text(call, rq, &status);
-  if(status >= 500 || !text) {
-    /* A failure on the server's side keeps nothing: the work and the claim roll back together,
-     * and a retry with the key runs again. */
+  if(status >= 500 || status == 429 || !text) {
+    /* A failure on the server's side, or a refusal for now (a quota), keeps nothing: the work
+     * and the claim roll back together, and a retry with the key runs again. */
     free(text);
     sr_idem_abandon(&call->ctx);
     return false;

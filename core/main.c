@@ -52,6 +52,8 @@ static const char usage[] =
     "  DATABASE_URL        libpq connection string or URI\n"
     "  SEREG_NOW           YYYY-MM-DD to use as today (tests, replays)\n"
     "  SEREG_PLUGIN_DIR, SEREG_SQL_DIR  default folders\n"
+    "  SEREG_EVIDENCE_MAX, SEREG_EVIDENCE_QUOTA  bytes of one evidence file (8 MiB), and that one\n"
+    "                      account may upload in 24 hours (256 MiB)\n"
     "\n"
     "roles: city_supervisor, district_supervisor, agency, user_unit, coordinator, admin\n";
 
@@ -140,6 +142,12 @@ static int cmd_serve(int argc, char **argv)
   size_t evidence_max;
   if(!sr_evidence_max_parse(getenv("SEREG_EVIDENCE_MAX"), &evidence_max)) {
     fprintf(stderr, "sereg: SEREG_EVIDENCE_MAX takes a size in bytes from 1024 to 67108864\n");
+    return 2;
+  }
+  long evidence_quota;
+  if(!sr_evidence_quota_parse(getenv("SEREG_EVIDENCE_QUOTA"), evidence_max, &evidence_quota)) {
+    fprintf(stderr, "sereg: SEREG_EVIDENCE_QUOTA takes the bytes one account may upload in 24 hours, "
+                    "from the size of one file (%zu) to 1099511627776\n", evidence_max);
     return 2;
   }
   char why[256];

@@ -91,6 +91,81 @@ enum sr_err sr_org_create(struct sr_ctx *c, const cJSON *body, cJSON **out, stru
   return SR_OK;
 }
 
+enum sr_err sr_org_rename(struct sr_ctx *c, long org, long named, const char *name, const char *reason,
+                          struct sr_problem *pb)
+{
+  char oid[24], nid[24];
+  snprintf(oid, sizeof oid, "%ld", org);
+  snprintf(nid, sizeof nid, "%ld", named);
+  const char *po[] = { oid };
+  PGresult *r = sr_db_exec(c->db, "SELECT o.name, o.jurisdiction, o.credit_code FROM organization o WHERE o.id = $1", 1, po);
+  if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
+    PQclear(r);
+    return sr_problem_set(pb, SR_INTERNAL, "database error");
+  }
+  char was[256], jur[16], code[24];
+  snprintf(was, sizeof was, "%s", PQgetvalue(r, 0, 0));
+  snprintf(jur, sizeof jur, "%s", PQgetvalue(r, 0, 1));
+  snprintf(code, sizeof code, "%s", PQgetvalue(r, 0, 2));
+  PQclear(r);
+  /* The organization's own jurisdiction decides, not that of the unit the rename came through. */
+  enum sr_role role = c->who.role;
+  if(!(role == SR_ROLE_CITY || role == SR_ROLE_SYSTEM ||
+       (role == SR_ROLE_DISTRICT && strcmp(jur, c->who.jurisdiction) == 0)))
+    return sr_problem_set(pb, SR_FORBIDDEN, "Organization %s is registered in %s: it is renamed by the city or by "
+                                            "that district's supervisor.", code, jur);
+  if(strcmp(was, name) == 0) {
+    sr_problem_field(pb, "user_unit_name", "is already the name of the user unit");
+    return pb->err;
+  }
+  const char *pn[] = { oid, name };
+  r = sr_db_exec(c->db, "UPDATE organization SET name = $2, version = version + 1 WHERE id = $1 RETURNING id", 2, pn);
+  bool ok = sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1; /* row-level security agrees, or refuses */
+  PQclear(r);
+  if(!ok)
+    return sr_problem_set(pb, SR_FORBIDDEN, "Your role may not rename organization %s.", code);
+  /* Every other unit, wherever it is: the rename is authorized on the organization, so the core
+   * writes them as the system. Their after image is read as it now is; the before image is that
+   * record as it stood, which differs in the name, the version and the time of change only. */
+  char account[32] = "", today[11];
+  if(c->who.account_id > 0)
+    snprintf(account, sizeof account, "%ld", c->who.account_id);
+  sr_date_format(c->today, today);
+  const char *p[] = { oid, nid, was, account[0] ? account : NULL, sr_role_name(role), reason, today, c->request_id };
+  ok = sr_tx_as_system(c, true, pb) &&
+       sr_db_command(c->db,
+                     "WITH u AS (UPDATE equipment e SET version = e.version + 1, updated_at = now() "
+                     "  FROM (SELECT id, version, updated_at FROM equipment WHERE user_unit_id = $1 AND id <> $2) w "
+                     "  WHERE e.id = w.id "
+                     "  RETURNING e.id, e.status, e.jurisdiction, sereg_equipment_json(e) AS after, w.version AS was_version, "
+                     "    to_char(w.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS was_at), "
+                     "b AS (SELECT id, status, jurisdiction, after, after || jsonb_build_object('user_unit_name', $3::text, "
+                     "  'version', was_version, 'updated_at', was_at) AS before FROM u), "
+                     "ev AS (INSERT INTO equipment_event (equipment_id, action, from_status, to_status, actor_account, "
+                     "  actor_role, reason, before, after, effective_on) "
+                     "  SELECT id, 'rename', status, status, $4::bigint, $5, $6, before, after, $7::date FROM b), "
+                     "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
+                     "  SELECT $4::bigint, $5, 'equipment.transition', 'equipment', id::text, $8, "
+                     "    jsonb_build_object('action', 'rename', 'from', status, 'to', status, 'reason', $6::text) FROM b) "
+                     "INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
+                     "SELECT 'equipment.transitioned', 'equipment', id::text, jurisdiction, jsonb_build_object('action', "
+                     "  'rename', 'reason', $6::text, 'from_status', status, 'to_status', status, 'equipment', after) FROM b",
+                     8, p, pb) &&
+       sr_tx_as_system(c, false, pb);
+  if(!ok)
+    return pb->err != SR_OK ? pb->err : sr_problem_set(pb, SR_INTERNAL, "database error");
+  cJSON *detail = cJSON_CreateObject();
+  cJSON_AddStringToObject(detail, "credit_code", code);
+  cJSON_AddStringToObject(detail, "from", was);
+  cJSON_AddStringToObject(detail, "to", name);
+  cJSON_AddStringToObject(detail, "reason", reason);
+  cJSON_AddNumberToObject(detail, "through_equipment", (double)named);
+  ok = sr_audit(c, "organization.rename", "organization", oid, detail, pb) &&
+       sr_outbox(c, "organization.renamed", "organization", oid, jur, detail, pb);
+  cJSON_Delete(detail);
+  return ok ? SR_OK : pb->err;
+}
+
 enum sr_err sr_org_list(struct sr_ctx *c, const struct sr_org_filter *f, cJSON **out,
                         struct sr_problem *pb)
 {
@@ -121,16 +196,7 @@ enum sr_err sr_org_list(struct sr_ctx *c, const struct sr_org_filter *f, cJSON *
   }
   sr_sql_add(&q, " ORDER BY o.id LIMIT ");
   sr_sql_param_long(&q, f->limit + 1);
-  PGresult *r = q.overflow ? NULL : sr_db_exec(c->db, q.text.data, q.n, q.params);
-  sr_sql_free(&q);
-  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
-    PQclear(r);
-    return sr_problem_set(pb, SR_INTERNAL, "database error");
-  }
-  cJSON *page = sr_page_from_rows(r, f->limit);
-  PQclear(r);
-  *out = page;
-  return SR_OK;
+  return sr_sql_page(c, &q, f->limit, out, pb); /* as the caller: organizations have row policies */
 }
 
 enum sr_err sr_jurisdiction_list(struct sr_ctx *c, cJSON **out, struct sr_problem *pb)

@@ -10,6 +10,7 @@ void sr_problem_init(struct sr_problem *pb)
   pb->err = SR_OK;
   pb->detail[0] = '\0';
   pb->errors = NULL;
+  pb->retry_after = 0;
 }
 
 void sr_problem_free(struct sr_problem *pb)

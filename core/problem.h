@@ -14,6 +14,7 @@ struct sr_problem {
   enum sr_err err;
   char detail[512];
   cJSON *errors; /* array of {field, message}; owned here, NULL until the first field error */
+  long retry_after; /* seconds after which the same request may succeed (Retry-After); 0: none */
 };
 
 void sr_problem_init(struct sr_problem *pb);

@@ -253,6 +253,8 @@ enum sr_err sr_rectification_open(struct sr_ctx *c, const cJSON *body, cJSON **o
         sr_problem_field(pb, f, "is already under %s #%s", wf->code, sr_db_get(r, row, "covered_by"));
       else if(strcmp(sr_db_get(r, row, "unit"), sr_db_get(r, 0, "unit")) != 0)
         sr_problem_field(pb, f, "belongs to another user unit: one directive goes to one user unit");
+      else if(strcmp(sr_db_get(r, row, "jurisdiction"), sr_db_get(r, 0, "jurisdiction")) != 0)
+        sr_problem_field(pb, f, "is in another jurisdiction: one directive goes to one user unit in one jurisdiction");
     }
     if(pb->err == SR_OK) {
       char day[11];
@@ -490,6 +492,64 @@ done:
     return pb->err != SR_OK ? pb->err : SR_INTERNAL;
   }
   return sr_rectification_get(c, id, out, pb);
+}
+
+enum sr_err sr_rectification_follow(struct sr_ctx *c, long equipment_id, const char *action, const char *note,
+                                    struct sr_problem *pb)
+{
+  char eid[24];
+  snprintf(eid, sizeof eid, "%ld", equipment_id);
+  const char *p[] = { eid };
+  /* Every rectification of the unit, whoever may see it: the move is authorized on the unit,
+   * and no record of it may stay behind. Locked first, then read as it now stands. */
+  if(!sr_tx_as_system(c, true, pb))
+    return pb->err;
+  PGresult *r = run(c, "SELECT r.id FROM rectification r WHERE r.id IN (SELECT rh.rectification_id "
+                       "FROM rectification_hazard rh JOIN hazard h ON h.id = rh.hazard_id WHERE h.equipment_id = $1) "
+                       "ORDER BY r.id FOR UPDATE OF r",
+                    1, p, pb);
+  PQclear(r);
+  r = r ? run(c, "SELECT r.id, r.state, r.closed_on IS NULL AS open, bool_and(h.equipment_id = e.id) AS alone, "
+                 "  (r.jurisdiction, r.user_unit_id) IS DISTINCT FROM (e.jurisdiction, e.user_unit_id) AS moved "
+                 "FROM equipment e, rectification r JOIN rectification_hazard rh ON rh.rectification_id = r.id "
+                 "JOIN hazard h ON h.id = rh.hazard_id "
+                 "WHERE e.id = $1 AND r.id IN (SELECT rh.rectification_id FROM rectification_hazard rh "
+                 "  JOIN hazard h ON h.id = rh.hazard_id WHERE h.equipment_id = $1) "
+                 "GROUP BY r.id, e.id ORDER BY r.id",
+              1, p, pb)
+        : NULL;
+  if(!r)
+    return pb->err;
+  /* One that also covers other units cannot go with this one; while open, it holds the move. */
+  struct sr_buf held;
+  sr_buf_init(&held, 512);
+  for(int i = 0; i < PQntuples(r); i++)
+    if(strcmp(sr_db_get(r, i, "moved"), "t") == 0 && strcmp(sr_db_get(r, i, "alone"), "f") == 0 &&
+       strcmp(sr_db_get(r, i, "open"), "t") == 0)
+      sr_buf_printf(&held, "%s#%s", held.len ? ", " : "", sr_db_get(r, i, "id"));
+  if(held.len)
+    sr_problem_set(pb, SR_CONFLICT, "Still open and covering other units as well: rectification %s. One directive "
+                                    "goes to one user unit in one jurisdiction, so it cannot follow this unit; "
+                                    "settle it before the unit changes hands or district.", held.data);
+  sr_buf_free(&held);
+  char follow[40];
+  snprintf(follow, sizeof follow, "follow_%s", strcmp(action, "transfer") == 0 ? "transfer" : "relocation");
+  for(int i = 0; i < PQntuples(r) && pb->err == SR_OK; i++) {
+    if(strcmp(sr_db_get(r, i, "moved"), "t") != 0 || strcmp(sr_db_get(r, i, "alone"), "t") != 0)
+      continue; /* in place already, or history that stays where it was */
+    const char *q[] = { sr_db_get(r, i, "id"), eid };
+    PGresult *w = run(c, "UPDATE rectification r SET jurisdiction = e.jurisdiction, user_unit_id = e.user_unit_id, "
+                         "version = r.version + 1, updated_at = now() FROM equipment e WHERE r.id = $1 AND e.id = $2",
+                      2, q, pb);
+    PQclear(w);
+    const char *state = sr_db_get(r, i, "state");
+    w = w ? record_step(c, q[0], follow, state, state, note, NULL, NULL, NULL, pb) : NULL;
+    PQclear(w);
+  }
+  PQclear(r);
+  if(pb->err != SR_OK)
+    return pb->err;
+  return sr_tx_as_system(c, false, pb) ? SR_OK : pb->err;
 }
 
 enum sr_err sr_rectification_list(struct sr_ctx *c, const struct sr_rectification_filter *f, cJSON **out,

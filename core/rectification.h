@@ -1,6 +1,7 @@
 /*
  * rectification.h -- supervised rectification (监察指令书, 挂牌督办) as workflows the plugins
- * define. A rectification covers one or more open hazards of one user unit and runs under the
+ * define. A rectification covers one or more open hazards of one user unit in one jurisdiction,
+ * goes with its unit when the unit is transferred or relocated, and runs under the
  * workflow version it was opened with (stored in rule_definition). The core knows no state or
  * action names: what a caller may do next is read from the workflow. Every step writes the row,
  * its history, the audit record and rectification.transitioned in one transaction; a state's
@@ -20,6 +21,14 @@ enum sr_err sr_rectification_open(struct sr_ctx *c, const cJSON *body, cJSON **o
  * unless one of that workflow is already open for the hazard. In the caller's transaction. */
 enum sr_err sr_rectification_propose(struct sr_ctx *c, long hazard_id, const char *workflow, const char *reason,
                                      struct sr_problem *pb);
+/* After unit <equipment_id> was transferred or relocated (<action>; its row already changed in
+ * the caller's transaction): each rectification whose hazards are all on the unit takes the
+ * unit's user unit and jurisdiction, with a history entry 'follow_transfer' or
+ * 'follow_relocation' (same state, <note> naming the change), its audit record and
+ * rectification.transitioned, as any step. One that covers other units as well stays where it
+ * was; while it is open it refuses the move (SR_CONFLICT naming it). */
+enum sr_err sr_rectification_follow(struct sr_ctx *c, long equipment_id, const char *action, const char *note,
+                                    struct sr_problem *pb);
 /* The rectification with its hazards, history, deadlines and the actions the caller may take. */
 enum sr_err sr_rectification_get(struct sr_ctx *c, long id, cJSON **out, struct sr_problem *pb);
 /* POST /rectifications/{id}/transitions: {action, note, opinion, deadline, evidence}. */

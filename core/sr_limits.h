@@ -8,6 +8,7 @@
 #define SR_MAX_BODY (1024 * 1024)          /* HTTP request body */
 #define SR_MAX_BATCH_BODY (32 * 1024 * 1024) /* a batch of up to 10,000 results */
 #define SR_MAX_EVIDENCE (8 * 1024 * 1024)   /* one evidence file (photo, scanned report) */
+#define SR_EVIDENCE_QUOTA (256L * 1024 * 1024) /* evidence bytes one account uploads in 24 hours */
 #define SR_MAX_JSON_DEPTH 16               /* nesting accepted in request bodies */
 #define SR_MAX_STRING 1000                 /* any single free-text string field, in bytes */
 #define SR_MAX_PLUGIN_FILE (256 * 1024)    /* one plugin source file */

@@ -41,19 +41,21 @@ static bool exec_ok(struct sr_ctx *c, const char *sql)
 
 bool sr_tx_begin(struct sr_ctx *c, struct sr_problem *pb)
 {
-  char org[32] = "", today[11];
+  char org[32] = "", account[32] = "", today[11];
   if(c->who.org_id > 0)
     snprintf(org, sizeof org, "%ld", c->who.org_id);
+  if(c->who.account_id > 0)
+    snprintf(account, sizeof account, "%ld", c->who.account_id);
   sr_date_format(c->today, today);
   /* One round trip for BEGIN and the caller's identity: a simple query may hold both, and the
-   * values (a role name, a jurisdiction code, a number, a date) go in quoted by libpq. Inside
+   * values (a role name, a jurisdiction code, numbers, a date) go in quoted by libpq. Inside
    * a transaction already open (the edge's, or one of ours) the unit of work is a savepoint. */
-  const char *vals[] = { sr_role_name(c->who.role), c->who.jurisdiction, org, today };
-  char *q[4] = { NULL, NULL, NULL, NULL };
+  const char *vals[] = { sr_role_name(c->who.role), c->who.jurisdiction, org, today, account };
+  char *q[5] = { NULL, NULL, NULL, NULL, NULL };
   bool ok = true;
-  for(int i = 0; i < 4 && ok; i++)
+  for(int i = 0; i < 5 && ok; i++)
     ok = (q[i] = PQescapeLiteral(c->db, vals[i], strlen(vals[i]))) != NULL;
-  char open[32], sql[560];
+  char open[32], sql[700];
   if(c->tx_outer || c->tx_depth > 0)
     snprintf(open, sizeof open, "SAVEPOINT sr_tx_%d", c->tx_depth + 1);
   else
@@ -61,9 +63,10 @@ bool sr_tx_begin(struct sr_ctx *c, struct sr_problem *pb)
   if(ok)
     snprintf(sql, sizeof sql,
              "%s; SELECT set_config('sereg.role', %s, true), set_config('sereg.jurisdiction', %s, true), "
-             "set_config('sereg.org', %s, true), set_config('sereg.today', %s, true)",
-             open, q[0], q[1], q[2], q[3]);
-  for(int i = 0; i < 4; i++)
+             "set_config('sereg.org', %s, true), set_config('sereg.today', %s, true), "
+             "set_config('sereg.account', %s, true)",
+             open, q[0], q[1], q[2], q[3], q[4]);
+  for(int i = 0; i < 5; i++)
     PQfreemem(q[i]);
   PGresult *r = ok ? PQexec(c->db, sql) : NULL;
   ok = r && PQresultStatus(r) == PGRES_TUPLES_OK;

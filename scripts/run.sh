@@ -34,8 +34,8 @@ say "sweeping for overdue inspections"
 tokens=var/tokens.txt
 if [ ! -s "$tokens" ]; then
   mkdir -p var
-  unit=$(psql "$DATABASE_URL" -qtAc "SELECT credit_code FROM organization WHERE kind = 'user_unit' ORDER BY id LIMIT 1")
-  agency=$(psql "$DATABASE_URL" -qtAc "SELECT credit_code FROM organization WHERE kind = 'agency' ORDER BY id LIMIT 1")
+  unit=$(psql "$DATABASE_URL" -qtAc "SET sereg.role = 'system'; SELECT credit_code FROM organization WHERE kind = 'user_unit' ORDER BY id LIMIT 1")
+  agency=$(psql "$DATABASE_URL" -qtAc "SET sereg.role = 'system'; SELECT credit_code FROM organization WHERE kind = 'agency' ORDER BY id LIMIT 1")
   (umask 077
    {
      echo "city_supervisor $(./build/sereg token create --role city_supervisor --name 'demo city supervisor' | tail -1)"

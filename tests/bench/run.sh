@@ -24,9 +24,9 @@ export PGOPTIONS="-c jit=off"
 psql "$DATABASE_URL" -qc "CREATE SEQUENCE bench_codes START 9000000000"
 tok=$(./build-bench/sereg token create --role city_supervisor | tail -1)
 hash=$(printf '%s' "$tok" | sha256sum | cut -d' ' -f1)
-unit=$(psql "$DATABASE_URL" -qtAc "SELECT credit_code FROM organization WHERE kind = 'user_unit' ORDER BY id LIMIT 1")
-unit_id=$(psql "$DATABASE_URL" -qtAc "SELECT id FROM organization WHERE credit_code = '$unit'")
-maint=$(psql "$DATABASE_URL" -qtAc "SELECT credit_code FROM organization WHERE kind = 'maintenance_unit' ORDER BY id LIMIT 1")
+unit=$(psql "$DATABASE_URL" -qtAc "SET sereg.role = 'system'; SELECT credit_code FROM organization WHERE kind = 'user_unit' ORDER BY id LIMIT 1")
+unit_id=$(psql "$DATABASE_URL" -qtAc "SET sereg.role = 'system'; SELECT id FROM organization WHERE credit_code = '$unit'")
+maint=$(psql "$DATABASE_URL" -qtAc "SET sereg.role = 'system'; SELECT credit_code FROM organization WHERE kind = 'maintenance_unit' ORDER BY id LIMIT 1")
 
 port=18080
 threads=${SEREG_BENCH_THREADS:-8}

@@ -1,4 +1,4 @@
--- 0018_token_expiry.sql -- tokens end: each has an expiry (NULL only for a token created with
+-- 0015_token_expiry.sql -- tokens end: each has an expiry (NULL only for a token created with
 -- "--expires never", or created before this migration), and a revoked token says when and by
 -- what it was revoked. Authentication refuses a token past its expiry or revoked.
 ALTER TABLE api_token ADD COLUMN expires_at timestamptz;
