@@ -32,18 +32,32 @@ say "sweeping for overdue inspections"
 ./build/sereg sweep
 
 tokens=var/tokens.txt
+# Kept tokens are used again while every one of them is still live (tokens expire, and may have
+# been revoked); otherwise a new set is made.
+live() {
+  local n=0 tok
+  for tok in $(awk '{print $2}' "$tokens"); do
+    n=$((n + $(psql "$DATABASE_URL" -qtAc "SELECT count(*) FROM api_token WHERE token_hash = '$(printf '%s' "$tok" |
+      sha256sum | cut -d' ' -f1)' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())")))
+  done
+  [ "$n" -eq "$(wc -l < "$tokens")" ]
+}
+if [ -s "$tokens" ] && ! live; then
+  say "some kept tokens have expired or were revoked: making new ones"
+  rm -f "$tokens"
+fi
 if [ ! -s "$tokens" ]; then
   mkdir -p var
   unit=$(psql "$DATABASE_URL" -qtAc "SET sereg.role = 'system'; SELECT credit_code FROM organization WHERE kind = 'user_unit' ORDER BY id LIMIT 1")
   agency=$(psql "$DATABASE_URL" -qtAc "SET sereg.role = 'system'; SELECT credit_code FROM organization WHERE kind = 'agency' ORDER BY id LIMIT 1")
   (umask 077
    {
-     echo "city_supervisor $(./build/sereg token create --role city_supervisor --name 'demo city supervisor' | tail -1)"
-     echo "district_supervisor $(./build/sereg token create --role district_supervisor --jurisdiction 510104 --name 'demo 锦江区' | tail -1)"
-     echo "agency $(./build/sereg token create --role agency --org "$agency" --name 'demo agency' | tail -1)"
-     echo "user_unit $(./build/sereg token create --role user_unit --org "$unit" --name 'demo user unit' | tail -1)"
-     echo "coordinator $(./build/sereg token create --role coordinator --jurisdiction 510104 --name 'demo coordinator' | tail -1)"
-     echo "admin $(./build/sereg token create --role admin --name 'demo admin' | tail -1)"
+     echo "city_supervisor $(./build/sereg token create --role city_supervisor --name 'demo city supervisor' --expires 365d | tail -1)"
+     echo "district_supervisor $(./build/sereg token create --role district_supervisor --jurisdiction 510104 --name 'demo 锦江区' --expires 365d | tail -1)"
+     echo "agency $(./build/sereg token create --role agency --org "$agency" --name 'demo agency' --expires 365d | tail -1)"
+     echo "user_unit $(./build/sereg token create --role user_unit --org "$unit" --name 'demo user unit' --expires 365d | tail -1)"
+     echo "coordinator $(./build/sereg token create --role coordinator --jurisdiction 510104 --name 'demo coordinator' --expires 365d | tail -1)"
+     echo "admin $(./build/sereg token create --role admin --name 'demo admin' --expires 365d | tail -1)"
    } > "$tokens")
 fi
 say "tokens (kept in $tokens)"
