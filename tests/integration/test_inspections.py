@@ -140,6 +140,22 @@ def test_amendment_supersedes_and_keeps_both(w):
     check(rc != 0 and "immutable" in err, err)
 
 
+def test_a_late_result_counts_wherever_it_falls_in_the_history(w):
+    """A report uploaded late, dated between two stored ones, joins the history in its place:
+    the unit ends where a twin given the same results in date order ends."""
+    late, twin = lift(w), lift(w)
+    dated = [("periodic", "2021-05-20"), ("self_test", "2022-05-10"), ("self_test", "2023-05-10")]
+    for rec, order, prefix in ((late, (0, 2, 1), "LATE"), (twin, (0, 1, 2), "TWIN")):
+        for k in order:
+            kind, on = dated[k]
+            s, _, r = w.server.post("/api/v1/inspections", result(rec, f"{prefix}-{k}", kind=kind, inspected_on=on),
+                                    tok=w.agency)
+            eq(s, 201, r)
+    a = w.server.get(f"/api/v1/equipment/{late['id']}", tok=w.city)[2]
+    b = w.server.get(f"/api/v1/equipment/{twin['id']}", tok=w.city)[2]
+    eq((a["next_due"], a["next_due_kind"]), (b["next_due"], b["next_due_kind"]), "the late result counts")
+
+
 def test_accreditation_matrix(w):
     goods = lift(w, variety="3120")
     passenger = lift(w)
