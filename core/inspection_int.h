@@ -32,9 +32,6 @@ cJSON *sr_insp_due_fields(const struct sr_due *d);
 cJSON *sr_insp_answer(const char *inspection_json, const char *due_json);
 /* Records one result inside the caller's transaction (the single-upload path). */
 enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out, int *status, struct sr_problem *pb);
-/* A batch result by result, each in a savepoint, inside the caller's transaction; for the items
- * the set-based path leaves to it. *out is {accepted, refused, items}. */
-enum sr_err sr_insp_batch_one_by_one(struct sr_ctx *c, const cJSON *items, cJSON **out, struct sr_problem *pb);
 
 /* Opens the hazards hazards() <found> in result <inspection> of unit <eid>, in the caller's
  * transaction (inspection_hazards.c). */

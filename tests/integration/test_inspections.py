@@ -240,7 +240,8 @@ def test_batch_keeps_the_good_items(w):
     eq([i["status"] for i in r["items"]], [201, 422, 201, 201, 400], "per-item outcomes")
     eq([i["index"] for i in r["items"]], [0, 1, 2, 3, 4], "indexes")
     eq(r["items"][1]["problem"]["errors"][0]["field"], "conclusion", "the refused item says why")
-    eq(r["items"][3]["result"]["next_due"], "2023-05-31", "results for one unit apply in order")
+    eq([r["items"][k]["result"]["next_due"] for k in (0, 3)], ["2023-05-31"] * 2,
+       "results for one unit in one batch are decided together")
     eq(w.db.count("inspection", "report_number LIKE 'BAT-%'"), 3, "stored")
     s, _, r2 = w.server.post("/api/v1/inspections:batch", items, tok=w.agency)
     eq([i["status"] for i in r2["items"]], [200, 422, 200, 200, 400], "a repeated batch is idempotent")
@@ -258,6 +259,13 @@ def test_the_same_report_twice_in_one_batch(w):
     eq([i["status"] for i in r["items"]], [201, 200, 409], "recorded once, repeated, contradicted")
     eq(r["items"][1]["result"], r["items"][0]["result"], "the repeat answers with the first's answer")
     eq(w.db.count("inspection", "report_number = 'TWICE-1'"), 1, "stored once")
+    # The first under a number refused: the next is checked on its own, and the one after it
+    # repeats that one, not the refused first.
+    items = [result(a, "TWICE-2", conclusion="maybe"), result(a, "TWICE-2"), result(a, "TWICE-2")]
+    s, _, r = w.server.post("/api/v1/inspections:batch", items, tok=w.agency)
+    eq(s, 200, r)
+    eq([i["status"] for i in r["items"]], [422, 201, 200], "refused, recorded, repeated")
+    eq(w.db.count("inspection", "report_number = 'TWICE-2'"), 1, "stored once")
 
 
 def test_batch_as_ndjson_refuses_bad_lines_alone(w):
