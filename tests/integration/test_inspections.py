@@ -294,6 +294,9 @@ def test_batch_limits(w):
     too_many = [{"report_number": str(i)} for i in range(10001)]
     s, _, r = w.server.post("/api/v1/inspections:batch", too_many, tok=w.agency)
     eq(s, 422, "more than 10,000")
+    s, _, r = w.server.request("POST", "/api/v1/inspections:batch", raw=b"{}\n" * 10001, tok=w.agency,
+                               headers={"Content-Type": "application/x-ndjson"})
+    eq(s, 422, "more than 10,000 lines")
 
 
 def test_lists_of_results_are_scoped(w):
