@@ -215,6 +215,21 @@ static PGresult *stored(struct sr_ctx *c, const char *report)
                     2, p);
 }
 
+cJSON *sr_insp_pending(const struct upload *u, const struct sr_conclusion *concl)
+{
+  cJSON *p = cJSON_CreateObject();
+  cJSON_AddStringToObject(p, "kind", u->kind);
+  cJSON_AddStringToObject(p, "inspected_on", u->inspected_on);
+  cJSON_AddStringToObject(p, "conclusion", u->conclusion);
+  cJSON_AddStringToObject(p, "conclusion_text", concl->text);
+  cJSON_AddBoolToObject(p, "passed", concl->passed);
+  if(u->safety_grade)
+    cJSON_AddNumberToObject(p, "safety_grade", u->safety_grade);
+  cJSON_AddStringToObject(p, "report_number", u->report_number);
+  cJSON_AddItemToObject(p, "defects", u->defects ? cJSON_Duplicate(u->defects, 1) : cJSON_CreateArray());
+  return p;
+}
+
 cJSON *sr_insp_answer(const char *inspection_json, const char *due_json)
 {
   cJSON *a = cJSON_CreateObject();
@@ -303,16 +318,7 @@ enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out,
   if(pb->err != SR_OK)
     goto done;
   /* The plugin's own cross-checks see the result as it will be stored. */
-  pending = cJSON_CreateObject();
-  cJSON_AddStringToObject(pending, "kind", u.kind);
-  cJSON_AddStringToObject(pending, "inspected_on", u.inspected_on);
-  cJSON_AddStringToObject(pending, "conclusion", u.conclusion);
-  cJSON_AddStringToObject(pending, "conclusion_text", concl->text);
-  cJSON_AddBoolToObject(pending, "passed", concl->passed);
-  if(u.safety_grade)
-    cJSON_AddNumberToObject(pending, "safety_grade", u.safety_grade);
-  cJSON_AddStringToObject(pending, "report_number", u.report_number);
-  cJSON_AddItemToObject(pending, "defects", u.defects ? cJSON_Duplicate(u.defects, 1) : cJSON_CreateArray());
+  pending = sr_insp_pending(&u, concl);
   cJSON *eqj = cJSON_Parse(sr_db_get(eq, 0, "j"));
   sr_plugins_check_inspection(c->plugins, t, eqj, pending, pb);
   /* What the result shows is decided before anything is written, so a plugin that fails

@@ -295,22 +295,6 @@ static void find_amended(struct batch *b, struct item *it, struct sr_problem *pb
     it->amends_row = r;
 }
 
-/* The result as check_inspection() and hazards() see it. Caller owns it. */
-static cJSON *pending_of(const struct upload *u, const struct sr_conclusion *concl)
-{
-  cJSON *p = cJSON_CreateObject();
-  cJSON_AddStringToObject(p, "kind", u->kind);
-  cJSON_AddStringToObject(p, "inspected_on", u->inspected_on);
-  cJSON_AddStringToObject(p, "conclusion", u->conclusion);
-  cJSON_AddStringToObject(p, "conclusion_text", concl->text);
-  cJSON_AddBoolToObject(p, "passed", concl->passed);
-  if(u->safety_grade)
-    cJSON_AddNumberToObject(p, "safety_grade", u->safety_grade);
-  cJSON_AddStringToObject(p, "report_number", u->report_number);
-  cJSON_AddItemToObject(p, "defects", u->defects ? cJSON_Duplicate(u->defects, 1) : cJSON_CreateArray());
-  return p;
-}
-
 static void check_item(struct batch *b, int index)
 {
   struct item *it = &b->items[index];
@@ -359,7 +343,7 @@ static void check_item(struct batch *b, int index)
   const struct sr_conclusion *concl = sr_insp_check_type(u, un->status, un->commissioned_on, t, pb);
   cJSON *pending = NULL;
   if(pb->err == SR_OK) {
-    pending = pending_of(u, concl);
+    pending = sr_insp_pending(u, concl);
     sr_plugins_check_inspection(b->c->plugins, t, un->eq, pending, pb);
     if(pb->err == SR_OK)
       sr_plugins_hazards(b->c->plugins, t, un->eq, pending, b->c->today, &it->hazards, pb);

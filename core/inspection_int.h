@@ -26,6 +26,8 @@ void sr_insp_hash(const struct upload *u, long equipment_id, char hash[65]);
 /* The type's rules: kind, vocabulary, grade, status and dates. The conclusion, or NULL. */
 const struct sr_conclusion *sr_insp_check_type(const struct upload *u, const char *status, const char *commissioned_on,
                                                const struct sr_eqtype *t, struct sr_problem *pb);
+/* The result as check_inspection() and hazards() see it, as it will be stored. Caller owns it. */
+cJSON *sr_insp_pending(const struct upload *u, const struct sr_conclusion *concl);
 /* {next_due, next_due_kind, reason, explain}. Caller owns it. */
 cJSON *sr_insp_due_fields(const struct sr_due *d);
 /* {inspection, next_due, ...} from the stored JSON texts. Caller owns it. */
