@@ -386,8 +386,8 @@ static cJSON *batch_items(struct sr_call *call)
     return sr_json_parse_array(call->body, call->body_len, &call->pb);
   cJSON *items = cJSON_CreateArray();
   const char *p = call->body ? call->body : "", *end = p + call->body_len;
-  int line = 0;
-  while(p < end && cJSON_GetArraySize(items) <= SR_BATCH_MAX) {
+  int line = 0, n = 0; /* n counted here: cJSON_GetArraySize walks the list, n squared in all */
+  while(p < end && n <= SR_BATCH_MAX) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     size_t len = (size_t)((nl ? nl : end) - p);
     line++;
@@ -406,6 +406,7 @@ static cJSON *batch_items(struct sr_call *call)
         o = cJSON_CreateString(why);
       }
       cJSON_AddItemToArray(items, o);
+      n++;
       sr_problem_free(&lpb);
     }
     p = nl ? nl + 1 : end;

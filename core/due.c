@@ -39,16 +39,37 @@ cJSON *sr_due_suspensions(const cJSON *stops)
   return out;
 }
 
-/* Inserts <extra> into <history> after every result dated on or before it. */
+static const char *inspected_on(const cJSON *h)
+{
+  return cJSON_GetObjectItem(h, "inspected_on")->valuestring;
+}
+
+/*
+ * One pass over both lists, relinking their items. Not cJSON_InsertItemInArray: the cJSON of
+ * Debian 12 (1.7.15-1+deb12u4) refuses to insert between two items, and the result would be
+ * silently left out of the decision.
+ */
+void sr_due_merge_history(cJSON *history, cJSON *extra)
+{
+  cJSON *a = history->child, *b = extra->child;
+  history->child = extra->child = NULL;
+  while(a || b) {
+    cJSON *take;
+    if(b && (!a || strcmp(inspected_on(b), inspected_on(a)) < 0))
+      take = b, b = b->next;
+    else
+      take = a, a = a->next;
+    take->next = take->prev = NULL;
+    cJSON_AddItemToArray(history, take); /* appends after the last item, which cJSON keeps at hand */
+  }
+  cJSON_Delete(extra);
+}
+
 void sr_due_add_to_history(cJSON *history, const cJSON *extra)
 {
-  const char *on = cJSON_GetObjectItem(extra, "inspected_on")->valuestring;
-  cJSON *copy = cJSON_Duplicate(extra, 1);
-  int at = 0;
-  for(const cJSON *h = history->child; h; h = h->next, at++)
-    if(strcmp(cJSON_GetObjectItem(h, "inspected_on")->valuestring, on) > 0)
-      break;
-  cJSON_InsertItemInArray(history, at, copy); /* appends when <at> is past the end */
+  cJSON *one = cJSON_CreateArray();
+  cJSON_AddItemToArray(one, cJSON_Duplicate(extra, 1));
+  sr_due_merge_history(history, one);
 }
 
 static cJSON *explain(const char *reason, const cJSON *basis, const char *rule, struct sr_date today,

@@ -64,6 +64,10 @@ enum sr_err sr_due_from_facts(struct sr_ctx *c, const struct sr_eqtype *t, const
 cJSON *sr_due_suspensions(const cJSON *stops);
 /* Inserts a copy of <extra> into <history> after every result dated on or before it. */
 void sr_due_add_to_history(cJSON *history, const cJSON *extra);
+/* Merges <extra>, results sorted by inspected_on (equal dates in the order they should keep),
+ * into <history>, each after every result of <history> dated on or before it: what
+ * sr_due_add_to_history() one by one would do, in O(h + k). Takes <extra> over and frees it. */
+void sr_due_merge_history(cJSON *history, cJSON *extra);
 
 /* Stores <d> on equipment <id>; bumps its version when <bump> (a change of its own, not part of
  * a transition that already did) and queues equipment.due_changed when the date moved. */

@@ -215,6 +215,21 @@ static PGresult *stored(struct sr_ctx *c, const char *report)
                     2, p);
 }
 
+cJSON *sr_insp_pending(const struct upload *u, const struct sr_conclusion *concl)
+{
+  cJSON *p = cJSON_CreateObject();
+  cJSON_AddStringToObject(p, "kind", u->kind);
+  cJSON_AddStringToObject(p, "inspected_on", u->inspected_on);
+  cJSON_AddStringToObject(p, "conclusion", u->conclusion);
+  cJSON_AddStringToObject(p, "conclusion_text", concl->text);
+  cJSON_AddBoolToObject(p, "passed", concl->passed);
+  if(u->safety_grade)
+    cJSON_AddNumberToObject(p, "safety_grade", u->safety_grade);
+  cJSON_AddStringToObject(p, "report_number", u->report_number);
+  cJSON_AddItemToObject(p, "defects", u->defects ? cJSON_Duplicate(u->defects, 1) : cJSON_CreateArray());
+  return p;
+}
+
 cJSON *sr_insp_answer(const char *inspection_json, const char *due_json)
 {
   cJSON *a = cJSON_CreateObject();
@@ -303,16 +318,7 @@ enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out,
   if(pb->err != SR_OK)
     goto done;
   /* The plugin's own cross-checks see the result as it will be stored. */
-  pending = cJSON_CreateObject();
-  cJSON_AddStringToObject(pending, "kind", u.kind);
-  cJSON_AddStringToObject(pending, "inspected_on", u.inspected_on);
-  cJSON_AddStringToObject(pending, "conclusion", u.conclusion);
-  cJSON_AddStringToObject(pending, "conclusion_text", concl->text);
-  cJSON_AddBoolToObject(pending, "passed", concl->passed);
-  if(u.safety_grade)
-    cJSON_AddNumberToObject(pending, "safety_grade", u.safety_grade);
-  cJSON_AddStringToObject(pending, "report_number", u.report_number);
-  cJSON_AddItemToObject(pending, "defects", u.defects ? cJSON_Duplicate(u.defects, 1) : cJSON_CreateArray());
+  pending = sr_insp_pending(&u, concl);
   cJSON *eqj = cJSON_Parse(sr_db_get(eq, 0, "j"));
   sr_plugins_check_inspection(c->plugins, t, eqj, pending, pb);
   /* What the result shows is decided before anything is written, so a plugin that fails
@@ -404,59 +410,6 @@ enum sr_err sr_inspection_record(struct sr_ctx *c, const cJSON *body, cJSON **ou
     *out = NULL;
     return pb->err != SR_OK ? pb->err : SR_INTERNAL;
   }
-  return SR_OK;
-}
-
-enum sr_err sr_insp_batch_one_by_one(struct sr_ctx *c, const cJSON *items, cJSON **out, struct sr_problem *pb)
-{
-  cJSON *result = cJSON_CreateObject();
-  cJSON *list = cJSON_CreateArray();
-  int accepted = 0, refused = 0, index = 0;
-  for(const cJSON *item = items->child; item; item = item->next, index++) {
-    struct sr_problem ipb;
-    sr_problem_init(&ipb);
-    cJSON *answer = NULL;
-    int status = 0;
-    /* A savepoint per item: a refused item takes back only its own writes. */
-    if(!sr_db_command(c->db, "SAVEPOINT item", 0, NULL, pb))
-      break;
-    if(cJSON_IsString(item)) /* an NDJSON line that did not parse, with its reason */
-      sr_problem_set(&ipb, SR_BAD_REQUEST, "%s", item->valuestring);
-    else if(!cJSON_IsObject(item))
-      sr_problem_set(&ipb, SR_BAD_REQUEST, "Item %d is not a JSON object.", index);
-    else
-      sr_insp_record_one(c, item, &answer, &status, &ipb);
-    bool ok = ipb.err == SR_OK;
-    if(!sr_db_command(c->db, ok ? "RELEASE SAVEPOINT item" : "ROLLBACK TO SAVEPOINT item", 0, NULL, pb)) {
-      cJSON_Delete(answer);
-      sr_problem_free(&ipb);
-      break;
-    }
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "index", index);
-    if(ok) {
-      cJSON_AddNumberToObject(o, "status", status);
-      cJSON_AddItemToObject(o, "result", answer);
-      accepted++;
-    }
-    else {
-      cJSON *prob = sr_problem_json(&ipb, NULL);
-      cJSON_AddNumberToObject(o, "status", sr_err_status(ipb.err));
-      cJSON_AddItemToObject(o, "problem", prob);
-      refused++;
-    }
-    cJSON_AddItemToArray(list, o);
-    sr_problem_free(&ipb);
-  }
-  if(pb->err != SR_OK) { /* the caller rolls the transaction back */
-    cJSON_Delete(result);
-    cJSON_Delete(list);
-    return pb->err;
-  }
-  cJSON_AddNumberToObject(result, "accepted", accepted);
-  cJSON_AddNumberToObject(result, "refused", refused);
-  cJSON_AddItemToObject(result, "items", list);
-  *out = result;
   return SR_OK;
 }
 

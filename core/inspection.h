@@ -19,7 +19,8 @@ enum sr_err sr_inspection_record(struct sr_ctx *c, const cJSON *body, cJSON **ou
                                  struct sr_problem *pb);
 
 /* Records each item of <items> on its own: *out is {accepted, refused, items: [{index, status,
- * result | errors}]}. One bad item never loses the good ones. */
+ * result | errors}]}. One bad item never loses the good ones. A unit's results in one batch are
+ * decided together: each accepted one answers with the due date the batch leaves the unit with. */
 enum sr_err sr_inspection_batch(struct sr_ctx *c, const cJSON *items, cJSON **out, struct sr_problem *pb);
 
 struct sr_inspection_filter {

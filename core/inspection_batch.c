@@ -1,63 +1,56 @@
 /*
- * inspection_batch.c -- a batch of results in a few set-based statements. Everything a result
- * needs from the database (its equipment with history, earlier reports under the same numbers,
- * the agency's accreditations) is read once for the whole batch; each result is then checked and
- * its due date decided here in order, results for the same unit seeing the ones before them;
- * and the accepted ones are written with one statement per table. A result that amends another
- * takes the one-at-a-time path after the rest.
+ * inspection_batch.c -- a batch of results in a few set-based statements. Everything the results
+ * need from the database (their equipment with its history, earlier reports under the same
+ * numbers and the reports amended, the agency's accreditations) is read once for the whole batch.
+ * Each result is then checked on its own, in order, against what does not depend on the history
+ * (kind and vocabulary, check_inspection(), hazards(), accreditation); amendments are checked
+ * after the batch's other results, as if sent after them. Then each unit's due date is decided
+ * once, from its history with all of its accepted results merged in date order, and every
+ * accepted result of the unit carries that date. If the plugin fails on that decision, every
+ * result of that unit is refused with the plugin's problem and the rest of the batch goes on. So
+ * the work grows with the results and with the units' histories, never with their product.
+ * inspection_batch_write.c writes what was accepted.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "db.h"
-#include "inspection_int.h"
+#include "inspection_batch_int.h"
 #include "json.h"
 #include "log.h"
 #include "sql.h"
 #include "sr_limits.h"
 
-/* One unit of equipment the batch names, with the facts its results need. */
-struct unit {
-  long id;
-  const char *code, *type, *variety, *status, *commissioned_on, *prev_date, *prev_kind;
-  cJSON *eq;       /* the unit as plugins see it, with regime and suspensions */
-  cJSON *history;  /* accepted results, oldest first; grows as the batch is checked */
-  struct sr_due due;
-  int accepted;    /* results of this batch accepted for it */
-};
+static int key_cmp(const void *a, const void *b)
+{
+  const struct batch_key *x = a, *y = b;
+  int c = strcmp(x->s, y->s);
+  return c ? c : (x->rank > y->rank) - (x->rank < y->rank);
+}
 
-enum item_state { ITEM_REFUSED, ITEM_NEW, ITEM_REPLAY, ITEM_SAME_AS, ITEM_LATER };
+/* The first of the sorted keys <k> with string <s>, or -1. */
+static int key_find(const struct batch_key *k, int n, const char *s)
+{
+  int lo = 0, hi = n;
+  while(lo < hi) {
+    int mid = lo + (hi - lo) / 2;
+    if(strcmp(k[mid].s, s) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < n && strcmp(k[lo].s, s) == 0 ? lo : -1;
+}
 
-struct item {
-  enum item_state state;
-  struct sr_problem pb;
-  struct upload u;
-  struct unit *unit;
-  char hash[65];
-  int same_as;        /* ITEM_SAME_AS: the earlier item of this batch with the same report */
-  bool referenced;    /* a later ITEM_SAME_AS answers with this item's answer */
-  cJSON *answer;      /* ITEM_REPLAY: the stored answer */
-  cJSON *due_fields;  /* ITEM_NEW: the due date this result leaves */
-  cJSON *pending;     /* ITEM_NEW: the result as the plugins saw it */
-  cJSON *hazards;     /* ITEM_NEW: what the type's hazards() found in it */
-};
-
-struct batch {
-  struct sr_ctx *c;
-  int n;
-  struct item *items;
-  struct unit *units;
-  int nunits;
-  struct unit **by_code; /* units sorted by equipment code; units[] itself is sorted by id */
-  int *first;            /* per item: the first item of the batch with the same report number */
-  PGresult *facts, *stored, *accreditations;
-};
+static int long_cmp(const void *a, const void *b)
+{
+  long x = *(const long *)a, y = *(const long *)b;
+  return (x > y) - (x < y);
+}
 
 static int unit_id_cmp(const void *a, const void *b)
 {
-  long x = ((const struct unit *)a)->id, y = ((const struct unit *)b)->id;
-  return x < y ? -1 : x > y;
+  return long_cmp(&((const struct unit *)a)->id, &((const struct unit *)b)->id);
 }
 
 static int unit_code_cmp(const void *a, const void *b)
@@ -65,58 +58,144 @@ static int unit_code_cmp(const void *a, const void *b)
   return strcmp((*(struct unit *const *)a)->code, (*(struct unit *const *)b)->code);
 }
 
-static const struct item *sort_items; /* qsort has no context argument in C11 */
-
-static int report_cmp(const void *a, const void *b)
+static int str_cmp(const void *a, const void *b)
 {
-  int x = *(const int *)a, y = *(const int *)b;
-  int c = strcmp(sort_items[x].u.report_number, sort_items[y].u.report_number);
-  return c ? c : x - y;
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* For each parsed item, the first item with its report number: sorting, not n squared. */
-static bool index_reports(struct batch *b)
+/* The order of checking (the other results, then the amendments, each in the order sent) and,
+ * for each item, the first item in that order with its report number: by sorting, not n squared. */
+static bool index_items(struct batch *b)
 {
-  int *order = malloc(sizeof *order * (size_t)b->n);
-  b->first = malloc(sizeof *b->first * (size_t)b->n);
-  if(!order || !b->first) {
-    free(order);
+  b->order = malloc(sizeof *b->order * (size_t)b->n);
+  b->reports = malloc(sizeof *b->reports * (size_t)b->n);
+  if(!b->order || !b->reports)
     return false;
+  for(int pass = 0; pass < 2; pass++)
+    for(int i = 0; i < b->n; i++)
+      if(b->items[i].state == (pass ? ITEM_AMENDMENT : ITEM_NEW)) {
+        b->items[i].rank = b->norder;
+        b->order[b->norder++] = i;
+      }
+  for(int k = 0; k < b->norder; k++) {
+    const struct item *it = &b->items[b->order[k]];
+    b->reports[k] = (struct batch_key){ it->u.report_number, it->rank, b->order[k] };
   }
-  int m = 0;
-  for(int i = 0; i < b->n; i++) {
-    b->first[i] = i;
-    if(b->items[i].state == ITEM_NEW)
-      order[m++] = i;
+  qsort(b->reports, (size_t)b->norder, sizeof *b->reports, key_cmp);
+  for(int k = 0; k < b->norder; k++) {
+    bool same = k > 0 && strcmp(b->reports[k].s, b->reports[k - 1].s) == 0;
+    b->items[b->reports[k].index].run = same ? b->items[b->reports[k - 1].index].run : b->reports[k].index;
   }
-  sort_items = b->items;
-  qsort(order, (size_t)m, sizeof *order, report_cmp);
-  for(int k = 1; k < m; k++)
-    if(strcmp(b->items[order[k]].u.report_number, b->items[order[k - 1]].u.report_number) == 0)
-      b->first[order[k]] = b->first[order[k - 1]];
-  free(order);
   return true;
 }
 
 /* ==== reading what the batch needs, once ==== */
 
+/* The distinct equipment ids and codes the items name, and the report numbers they carry or
+ * amend, as JSON lists for the statements. Caller frees the texts. */
+static bool wanted(const struct batch *b, char **ids, char **codes, char **reports)
+{
+  long *idv = malloc(sizeof *idv * (size_t)(b->norder + 1));
+  const char **codev = malloc(sizeof *codev * (size_t)(b->norder + 1));
+  cJSON *ia = cJSON_CreateArray(), *ca = cJSON_CreateArray(), *ra = cJSON_CreateArray();
+  int ni = 0, nc = 0;
+  bool ok = idv && codev && ia && ca && ra;
+  for(int k = 0; ok && k < b->norder; k++) {
+    const struct upload *u = &b->items[b->order[k]].u;
+    if(u->equipment_id)
+      idv[ni++] = u->equipment_id;
+    else
+      codev[nc++] = u->equipment_code;
+    if(u->amends)
+      cJSON_AddItemToArray(ra, cJSON_CreateString(u->amends));
+  }
+  if(ok) {
+    qsort(idv, (size_t)ni, sizeof *idv, long_cmp);
+    qsort(codev, (size_t)nc, sizeof *codev, str_cmp);
+  }
+  for(int k = 0; ok && k < ni; k++)
+    if(k == 0 || idv[k] != idv[k - 1])
+      cJSON_AddItemToArray(ia, cJSON_CreateNumber((double)idv[k]));
+  for(int k = 0; ok && k < nc; k++)
+    if(k == 0 || strcmp(codev[k], codev[k - 1]) != 0)
+      cJSON_AddItemToArray(ca, cJSON_CreateString(codev[k]));
+  for(int k = 0; ok && k < b->norder; k++) /* sorted already */
+    if(k == 0 || strcmp(b->reports[k].s, b->reports[k - 1].s) != 0)
+      cJSON_AddItemToArray(ra, cJSON_CreateString(b->reports[k].s));
+  *ids = ok ? cJSON_PrintUnformatted(ia) : NULL;
+  *codes = ok ? cJSON_PrintUnformatted(ca) : NULL;
+  *reports = ok ? cJSON_PrintUnformatted(ra) : NULL;
+  free(idv);
+  free(codev);
+  cJSON_Delete(ia);
+  cJSON_Delete(ca);
+  cJSON_Delete(ra);
+  return *ids && *codes && *reports;
+}
+
+static enum sr_err read_units(struct batch *b, struct sr_problem *pb)
+{
+  int nf = PQntuples(b->facts);
+  b->units = calloc((size_t)(nf ? nf : 1), sizeof *b->units);
+  b->by_code = malloc(sizeof *b->by_code * (size_t)(nf ? nf : 1));
+  if(!b->units || !b->by_code)
+    return sr_problem_set(pb, SR_INTERNAL, "out of memory");
+  for(int r = 0; r < nf; r++) {
+    struct unit *u = &b->units[b->nunits++];
+    u->id = atol(sr_db_get(b->facts, r, "id"));
+    u->code = sr_db_get(b->facts, r, "equipment_code");
+    u->type = sr_db_get(b->facts, r, "type");
+    u->variety = sr_db_get(b->facts, r, "variety");
+    u->status = sr_db_get(b->facts, r, "status");
+    u->commissioned_on = sr_db_get(b->facts, r, "commissioned_on");
+    u->prev_date = sr_db_get(b->facts, r, "next_due");
+    u->prev_kind = sr_db_get(b->facts, r, "next_due_kind");
+    u->history_ids = b->amendments ? sr_db_get(b->facts, r, "history_ids") : NULL;
+    u->eq = cJSON_Parse(sr_db_get(b->facts, r, "j"));
+    u->history = cJSON_Parse(sr_db_get(b->facts, r, "history"));
+    cJSON *stops = cJSON_Parse(sr_db_get(b->facts, r, "stops"));
+    if(!u->eq || !u->history || !stops) {
+      cJSON_Delete(stops);
+      return sr_problem_set(pb, SR_INTERNAL, "out of memory");
+    }
+    const char *regime = sr_db_get(b->facts, r, "regime");
+    if(regime)
+      cJSON_AddStringToObject(u->eq, "regime", regime);
+    cJSON_AddItemToObject(u->eq, "suspensions", sr_due_suspensions(stops));
+    cJSON_Delete(stops);
+  }
+  qsort(b->units, (size_t)b->nunits, sizeof *b->units, unit_id_cmp);
+  for(int k = 0; k < b->nunits; k++)
+    b->by_code[k] = &b->units[k];
+  qsort(b->by_code, (size_t)b->nunits, sizeof *b->by_code, unit_code_cmp);
+  return SR_OK;
+}
+
+/* The stored results under the batch's report numbers, sorted for look-up. */
+static enum sr_err index_stored(struct batch *b, struct sr_problem *pb)
+{
+  b->nstored = PQntuples(b->stored);
+  b->stored_by_report = malloc(sizeof *b->stored_by_report * (size_t)(b->nstored + 1));
+  b->stored_superseded = malloc(sizeof *b->stored_superseded * (size_t)(b->nstored + 1));
+  if(!b->stored_by_report || !b->stored_superseded)
+    return sr_problem_set(pb, SR_INTERNAL, "out of memory");
+  for(int r = 0; r < b->nstored; r++) {
+    b->stored_by_report[r] = (struct batch_key){ sr_db_get(b->stored, r, "report_number"), r, r };
+    b->stored_superseded[r] = strcmp(sr_db_get(b->stored, r, "superseded"), "t") == 0;
+  }
+  qsort(b->stored_by_report, (size_t)b->nstored, sizeof *b->stored_by_report, key_cmp);
+  return SR_OK;
+}
+
 static enum sr_err read_facts(struct batch *b, struct sr_problem *pb)
 {
-  cJSON *ids = cJSON_CreateArray(), *codes = cJSON_CreateArray(), *reports = cJSON_CreateArray();
-  for(int i = 0; i < b->n; i++) {
-    struct item *it = &b->items[i];
-    if(it->state != ITEM_NEW)
-      continue;
-    if(it->u.equipment_id)
-      cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)it->u.equipment_id));
-    else
-      cJSON_AddItemToArray(codes, cJSON_CreateString(it->u.equipment_code));
-    cJSON_AddItemToArray(reports, cJSON_CreateString(it->u.report_number));
+  char *idt, *codet, *rept;
+  if(!wanted(b, &idt, &codet, &rept)) {
+    free(idt);
+    free(codet);
+    free(rept);
+    return sr_problem_set(pb, SR_INTERNAL, "out of memory");
   }
-  char *idt = cJSON_PrintUnformatted(ids), *codet = cJSON_PrintUnformatted(codes), *rept = cJSON_PrintUnformatted(reports);
-  cJSON_Delete(ids);
-  cJSON_Delete(codes);
-  cJSON_Delete(reports);
   char today[11], agency[32];
   sr_date_format(b->c->today, today);
   snprintf(agency, sizeof agency, "%ld", b->c->who.org_id);
@@ -124,11 +203,15 @@ static enum sr_err read_facts(struct batch *b, struct sr_problem *pb)
   sr_sql_init(&q, "SELECT e.id, e.equipment_code, e.variety, to_char(e.commissioned_on, 'YYYY-MM-DD') AS commissioned_on, "
                   SR_DUE_FACTS("$1", "0"));
   sr_sql_value(&q, today); /* $1, which SR_DUE_FACTS names */
-  sr_sql_add(&q, "FROM equipment e WHERE (e.id IN (SELECT jsonb_array_elements_text(");
+  if(b->amendments) /* which history entry is which stored result, to take out the ones amended */
+    sr_sql_add(&q, ", (SELECT coalesce(jsonb_agg(i.id ORDER BY i.inspected_on, i.id), '[]') FROM inspection i "
+                   "WHERE i.equipment_id = e.id AND i.superseded_by IS NULL)::text AS history_ids ");
+  /* Two index look-ups OR-ed together, not a scan of the register with the lists hashed. */
+  sr_sql_add(&q, "FROM equipment e WHERE (e.id = ANY (ARRAY(SELECT jsonb_array_elements_text(");
   sr_sql_param(&q, idt);
-  sr_sql_add(&q, "::jsonb)::bigint) OR e.equipment_code IN (SELECT jsonb_array_elements_text(");
+  sr_sql_add(&q, "::jsonb)::bigint)) OR e.equipment_code = ANY (ARRAY(SELECT jsonb_array_elements_text(");
   sr_sql_param(&q, codet);
-  sr_sql_add(&q, "::jsonb)))");
+  sr_sql_add(&q, "::jsonb))))");
   sr_scope_equipment(&q, b->c, "e");
   b->facts = q.overflow ? NULL : sr_db_exec(b->c->db, q.text.data, q.n, q.params);
   sr_sql_free(&q);
@@ -136,8 +219,9 @@ static enum sr_err read_facts(struct batch *b, struct sr_problem *pb)
   if(sr_db_ok(b->facts, PGRES_TUPLES_OK))
     b->stored = sr_db_exec(b->c->db,
                            "SELECT i.report_number, i.request_hash, sereg_inspection_json(i)::text AS j, "
-                           "i.due_after::text AS due FROM inspection i WHERE i.agency_id = $1 AND i.report_number IN "
-                           "(SELECT jsonb_array_elements_text($2::jsonb))",
+                           "i.due_after::text AS due, i.id, i.equipment_id, i.superseded_by IS NOT NULL AS superseded "
+                           "FROM inspection i WHERE i.agency_id = $1 AND i.report_number = ANY "
+                           "(ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))",
                            2, sp);
   if(sr_db_ok(b->stored, PGRES_TUPLES_OK))
     b->accreditations = sr_db_exec(b->c->db,
@@ -150,38 +234,9 @@ static enum sr_err read_facts(struct batch *b, struct sr_problem *pb)
   free(rept);
   if(!sr_db_ok(b->accreditations, PGRES_TUPLES_OK))
     return sr_problem_set(pb, SR_INTERNAL, "database error");
-  /* The units, with the plugins' view of each. */
-  int nf = PQntuples(b->facts);
-  b->units = calloc((size_t)(nf ? nf : 1), sizeof *b->units);
-  if(!b->units)
-    return sr_problem_set(pb, SR_INTERNAL, "out of memory");
-  for(int r = 0; r < nf; r++) {
-    struct unit *u = &b->units[b->nunits++];
-    u->id = atol(sr_db_get(b->facts, r, "id"));
-    u->code = sr_db_get(b->facts, r, "equipment_code");
-    u->type = sr_db_get(b->facts, r, "type");
-    u->variety = sr_db_get(b->facts, r, "variety");
-    u->status = sr_db_get(b->facts, r, "status");
-    u->commissioned_on = sr_db_get(b->facts, r, "commissioned_on");
-    u->prev_date = sr_db_get(b->facts, r, "next_due");
-    u->prev_kind = sr_db_get(b->facts, r, "next_due_kind");
-    u->eq = cJSON_Parse(sr_db_get(b->facts, r, "j"));
-    u->history = cJSON_Parse(sr_db_get(b->facts, r, "history"));
-    cJSON *stops = cJSON_Parse(sr_db_get(b->facts, r, "stops"));
-    const char *regime = sr_db_get(b->facts, r, "regime");
-    if(regime)
-      cJSON_AddStringToObject(u->eq, "regime", regime);
-    cJSON_AddItemToObject(u->eq, "suspensions", sr_due_suspensions(stops));
-    cJSON_Delete(stops);
-  }
-  qsort(b->units, (size_t)b->nunits, sizeof *b->units, unit_id_cmp);
-  b->by_code = malloc(sizeof *b->by_code * (size_t)(b->nunits ? b->nunits : 1));
-  if(!b->by_code)
-    return sr_problem_set(pb, SR_INTERNAL, "out of memory");
-  for(int k = 0; k < b->nunits; k++)
-    b->by_code[k] = &b->units[k];
-  qsort(b->by_code, (size_t)b->nunits, sizeof *b->by_code, unit_code_cmp);
-  return SR_OK;
+  if(read_units(b, pb) != SR_OK)
+    return pb->err;
+  return index_stored(b, pb);
 }
 
 static struct unit *unit_of(struct batch *b, const struct upload *u)
@@ -195,12 +250,11 @@ static struct unit *unit_of(struct batch *b, const struct upload *u)
   return found ? *found : NULL;
 }
 
+/* The row of the agency's stored result <report>, or -1. */
 static int stored_row(const struct batch *b, const char *report)
 {
-  for(int r = 0; r < PQntuples(b->stored); r++)
-    if(strcmp(PQgetvalue(b->stored, r, 0), report) == 0)
-      return r;
-  return -1;
+  int k = key_find(b->stored_by_report, b->nstored, report);
+  return k < 0 ? -1 : b->stored_by_report[k].index;
 }
 
 static bool accredited(const struct batch *b, const struct unit *u, const char *on)
@@ -216,66 +270,80 @@ static bool accredited(const struct batch *b, const struct unit *u, const char *
 
 /* ==== checking each result in order ==== */
 
+/* The result amendment <it> supersedes: an accepted result of this batch or a stored one of the
+ * agency, about the same unit and not superseded yet. */
+static void find_amended(struct batch *b, struct item *it, struct sr_problem *pb)
+{
+  int k = key_find(b->reports, b->norder, it->u.amends);
+  int holder = k >= 0 ? b->items[b->reports[k].index].holder : -1;
+  if(holder >= 0) {
+    const struct item *t = &b->items[holder];
+    if(t->unit != it->unit)
+      sr_problem_field(pb, "amends", "names no report of yours about this equipment");
+    else if(t->superseded_by >= 0)
+      sr_problem_field(pb, "amends", "that report is already superseded; amend its latest version");
+    else
+      it->amends_item = holder;
+    return;
+  }
+  int r = stored_row(b, it->u.amends);
+  if(r < 0 || atol(sr_db_get(b->stored, r, "equipment_id")) != it->unit->id)
+    sr_problem_field(pb, "amends", "names no report of yours about this equipment");
+  else if(b->stored_superseded[r])
+    sr_problem_field(pb, "amends", "that report is already superseded; amend its latest version");
+  else
+    it->amends_row = r;
+}
+
 static void check_item(struct batch *b, int index)
 {
   struct item *it = &b->items[index];
   struct sr_problem *pb = &it->pb;
   struct upload *u = &it->u;
-  it->unit = unit_of(b, u);
-  if(!it->unit) {
+  bool amendment = it->state == ITEM_AMENDMENT;
+  it->state = ITEM_REFUSED; /* until it passes */
+  struct unit *un = it->unit = unit_of(b, u);
+  if(!un) {
     sr_problem_set(pb, SR_NOT_FOUND, "No equipment %s that you may see.", u->equipment_code ? u->equipment_code : "with that id");
-    it->state = ITEM_REFUSED;
     return;
   }
-  struct unit *un = it->unit;
   sr_insp_hash(u, un->id, it->hash);
-  /* The same report twice in one batch (it counts if the first was accepted), or one stored. */
-  int first = b->first[index];
-  if(first != index && b->items[first].state == ITEM_NEW) {
-    if(strcmp(b->items[first].hash, it->hash) == 0) {
+  /* The same report twice in one batch (it counts once accepted), or one stored. */
+  struct item *run = &b->items[it->run];
+  if(run->holder >= 0) {
+    struct item *first = &b->items[run->holder];
+    if(strcmp(first->hash, it->hash) == 0) {
       it->state = ITEM_SAME_AS;
-      it->same_as = first;
-      b->items[first].referenced = true;
+      it->same_as = run->holder;
+      first->referenced = true;
     }
     else {
       sr_problem_set(pb, SR_CONFLICT, "Report %s appears earlier in this batch with different content.", u->report_number);
       sr_problem_field(pb, "report_number", "is already used in this batch for a different result");
-      it->state = ITEM_REFUSED;
     }
     return;
   }
   int r = stored_row(b, u->report_number);
   if(r >= 0) {
-    if(strcmp(PQgetvalue(b->stored, r, 1), it->hash) == 0) {
-      it->answer = sr_insp_answer(PQgetvalue(b->stored, r, 2), PQgetisnull(b->stored, r, 3) ? NULL : PQgetvalue(b->stored, r, 3));
+    if(strcmp(sr_db_get(b->stored, r, "request_hash"), it->hash) == 0) {
+      it->answer = sr_insp_answer(sr_db_get(b->stored, r, "j"), sr_db_get(b->stored, r, "due"));
       it->state = ITEM_REPLAY;
     }
     else {
       sr_problem_set(pb, SR_CONFLICT, "Report %s was already recorded with different content.", u->report_number);
       sr_problem_field(pb, "report_number", "is already recorded with different content");
-      it->state = ITEM_REFUSED;
     }
     return;
   }
   const struct sr_eqtype *t = sr_plugins_type(b->c->plugins, un->type);
   if(!t) {
     sr_problem_set(pb, SR_CONFLICT, "The plugin for type '%s' is not loaded.", un->type);
-    it->state = ITEM_REFUSED;
     return;
   }
   const struct sr_conclusion *concl = sr_insp_check_type(u, un->status, un->commissioned_on, t, pb);
   cJSON *pending = NULL;
   if(pb->err == SR_OK) {
-    pending = cJSON_CreateObject();
-    cJSON_AddStringToObject(pending, "kind", u->kind);
-    cJSON_AddStringToObject(pending, "inspected_on", u->inspected_on);
-    cJSON_AddStringToObject(pending, "conclusion", u->conclusion);
-    cJSON_AddStringToObject(pending, "conclusion_text", concl->text);
-    cJSON_AddBoolToObject(pending, "passed", concl->passed);
-    if(u->safety_grade)
-      cJSON_AddNumberToObject(pending, "safety_grade", u->safety_grade);
-    cJSON_AddStringToObject(pending, "report_number", u->report_number);
-    cJSON_AddItemToObject(pending, "defects", u->defects ? cJSON_Duplicate(u->defects, 1) : cJSON_CreateArray());
+    pending = sr_insp_pending(u, concl);
     sr_plugins_check_inspection(b->c->plugins, t, un->eq, pending, pb);
     if(pb->err == SR_OK)
       sr_plugins_hazards(b->c->plugins, t, un->eq, pending, b->c->today, &it->hazards, pb);
@@ -286,258 +354,145 @@ static void check_item(struct batch *b, int index)
     sr_problem_field(pb, "inspected_on", "no accreditation for %s %s covers this date", un->type, un->variety);
     pb->err = SR_FORBIDDEN;
   }
-  struct sr_due due;
-  memset(&due, 0, sizeof due);
-  if(pb->err == SR_OK) {
-    /* Decide with this result added; keep it only if the decision succeeds. */
-    cJSON *history = cJSON_Duplicate(un->history, 1);
-    sr_due_add_to_history(history, pending);
-    if(sr_due_from_facts(b->c, t, un->type, un->status, un->eq, history, un->prev_date, un->prev_kind, &due, pb) == SR_OK) {
-      cJSON_Delete(un->history);
-      un->history = history;
-      sr_due_free(&un->due);
-      un->due = due;
-      un->accepted++;
-      it->due_fields = sr_insp_due_fields(&due);
-      it->state = ITEM_NEW;
-      it->unit = un;
-      /* conclusion text and pass for the write */
-      cJSON_AddStringToObject(it->due_fields, "_conclusion_text", concl->text);
-      cJSON_AddBoolToObject(it->due_fields, "_passed", concl->passed);
-    }
-    else
-      cJSON_Delete(history);
+  if(pb->err == SR_OK && amendment)
+    find_amended(b, it, pb);
+  if(pb->err != SR_OK) {
+    cJSON_Delete(pending);
+    return;
   }
-  if(pb->err != SR_OK)
-    it->state = ITEM_REFUSED;
-  if(it->state == ITEM_NEW && cJSON_GetArraySize(it->hazards) > 0)
+  /* Accepted unless its unit's due decision fails. */
+  it->state = ITEM_NEW;
+  it->concl = concl;
+  run->holder = index;
+  if(it->amends_item >= 0)
+    b->items[it->amends_item].superseded_by = index;
+  else if(it->amends_row >= 0) {
+    b->stored_superseded[it->amends_row] = true;
+    un->drops = true;
+  }
+  if(cJSON_GetArraySize(it->hazards) > 0)
     it->pending = pending; /* kept for opening the hazards once the results are written */
   else
     cJSON_Delete(pending);
 }
 
-/* Opens what the accepted results show, now that they are written. Few results show hazards, so
- * one statement each costs little next to the set-based writes. */
-static enum sr_err open_hazards(struct batch *b, struct sr_problem *pb)
+/* ==== each unit's due date, decided once ==== */
+
+/* An accepted result by its unit, then date, then order of checking. */
+struct due_key {
+  long unit;
+  const char *on;
+  int rank, index;
+};
+
+static int due_key_cmp(const void *a, const void *b)
 {
-  for(int i = 0; i < b->n; i++) {
-    struct item *it = &b->items[i];
-    if(it->state != ITEM_NEW || !it->pending)
-      continue;
-    const struct sr_eqtype *t = sr_plugins_type(b->c->plugins, it->unit->type);
-    if(sr_insp_open_hazards(b->c, t, it->unit->id, it->pending, it->hazards, pb) != SR_OK)
-      return pb->err;
+  const struct due_key *x = a, *y = b;
+  if(x->unit != y->unit)
+    return (x->unit > y->unit) - (x->unit < y->unit);
+  int c = strcmp(x->on, y->on);
+  return c ? c : (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+/* The result as next_due() sees it in the history: the fields a stored one carries there. */
+static cJSON *history_entry(const struct item *it)
+{
+  cJSON *h = cJSON_CreateObject();
+  cJSON_AddStringToObject(h, "kind", it->u.kind);
+  cJSON_AddStringToObject(h, "inspected_on", it->u.inspected_on);
+  cJSON_AddStringToObject(h, "conclusion", it->u.conclusion);
+  cJSON_AddStringToObject(h, "conclusion_text", it->concl->text);
+  cJSON_AddBoolToObject(h, "passed", it->concl->passed);
+  if(it->u.safety_grade)
+    cJSON_AddNumberToObject(h, "safety_grade", it->u.safety_grade);
+  else
+    cJSON_AddNullToObject(h, "safety_grade");
+  cJSON_AddStringToObject(h, "report_number", it->u.report_number);
+  return h;
+}
+
+/* Takes the stored results that amendments of this batch supersede, ids in sorted <gone>, out of
+ * the unit's history. */
+static void drop_superseded(struct unit *un, const long *gone, int ngone)
+{
+  cJSON *ids = cJSON_Parse(un->history_ids);
+  const cJSON *id = ids ? ids->child : NULL;
+  for(cJSON *h = un->history->child, *next; h && id; h = next, id = id->next) {
+    next = h->next;
+    long v = (long)id->valuedouble;
+    if(bsearch(&v, gone, (size_t)ngone, sizeof *gone, long_cmp))
+      cJSON_Delete(cJSON_DetachItemViaPointer(un->history, h));
   }
-  return SR_OK;
+  cJSON_Delete(ids);
 }
 
-/* ==== writing the accepted results with one statement per table ==== */
-
-static const char update_units[] =
-    "UPDATE equipment e SET next_due = x.next_due, next_due_kind = x.next_due_kind, next_due_rule = x.rule, "
-    " next_due_basis = x.basis, version = e.version + x.n, updated_at = now() "
-    "FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, next_due date, next_due_kind text, rule text, basis jsonb, n int) "
-    "WHERE e.id = x.id";
-
-/* The agency, the transaction's timestamp (every recorded_at of the batch), and <n> result ids. */
-static PGresult *batch_context(struct batch *b, int n, struct sr_problem *pb)
+static void refuse_as(struct item *it, const struct sr_problem *why)
 {
-  char agency[32], count[16];
-  snprintf(agency, sizeof agency, "%ld", b->c->who.org_id);
-  snprintf(count, sizeof count, "%d", n);
-  const char *p[] = { agency, count };
-  PGresult *r = sr_db_exec(b->c->db,
-                           "SELECT o.credit_code, o.name, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-                           "nextval(pg_get_serial_sequence('inspection', 'id')) FROM organization o, "
-                           "generate_series(1, $2::int) WHERE o.id = $1",
-                           2, p);
-  if(sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == n)
-    return r;
-  PQclear(r);
-  sr_problem_set(pb, SR_INTERNAL, "database error");
-  return NULL;
+  sr_problem_free(&it->pb);
+  sr_problem_init(&it->pb);
+  it->pb.err = why->err;
+  memcpy(it->pb.detail, why->detail, sizeof it->pb.detail);
+  it->pb.errors = why->errors ? cJSON_Duplicate(why->errors, 1) : NULL;
+  it->state = ITEM_REFUSED;
 }
 
-/* The result as sereg_inspection_json() shows a stored one: the answer needs no read-back. */
-static cJSON *result_json(const struct item *it, const PGresult *ctx, int row, const char *text, bool passed)
+/* Decides unit <un> from its history with its <k> accepted results (<keys>, in date order). */
+static void decide_unit(struct batch *b, struct unit *un, const struct due_key *keys, int k, const long *gone,
+                        int ngone)
 {
-  const struct upload *u = &it->u;
-  cJSON *j = cJSON_CreateObject();
-  cJSON_AddNumberToObject(j, "id", (double)atol(PQgetvalue(ctx, row, 3)));
-  cJSON_AddStringToObject(j, "agency", PQgetvalue(ctx, row, 0));
-  cJSON_AddStringToObject(j, "agency_name", PQgetvalue(ctx, row, 1));
-  cJSON_AddStringToObject(j, "report_number", u->report_number);
-  cJSON_AddNumberToObject(j, "equipment_id", (double)it->unit->id);
-  cJSON_AddStringToObject(j, "kind", u->kind);
-  cJSON_AddStringToObject(j, "inspected_on", u->inspected_on);
-  cJSON_AddStringToObject(j, "conclusion", u->conclusion);
-  cJSON_AddStringToObject(j, "conclusion_text", text);
-  cJSON_AddBoolToObject(j, "passed", passed);
-  if(u->safety_grade)
-    cJSON_AddNumberToObject(j, "safety_grade", u->safety_grade);
+  cJSON *extra = cJSON_CreateArray();
+  for(int j = 0; j < k; j++) {
+    const struct item *it = &b->items[keys[j].index];
+    if(it->superseded_by < 0)
+      cJSON_AddItemToArray(extra, history_entry(it));
+  }
+  if(un->drops)
+    drop_superseded(un, gone, ngone);
+  sr_due_merge_history(un->history, extra);
+  struct sr_problem why;
+  sr_problem_init(&why);
+  const struct sr_eqtype *t = sr_plugins_type(b->c->plugins, un->type);
+  if(sr_due_from_facts(b->c, t, un->type, un->status, un->eq, un->history, un->prev_date, un->prev_kind, &un->due,
+                       &why) == SR_OK)
+    un->accepted = k;
   else
-    cJSON_AddNullToObject(j, "safety_grade");
-  cJSON_AddItemToObject(j, "defects", u->defects ? cJSON_Duplicate(u->defects, 1) : cJSON_CreateArray());
-  if(u->inspector)
-    cJSON_AddStringToObject(j, "inspector", u->inspector);
-  else
-    cJSON_AddNullToObject(j, "inspector");
-  cJSON_AddNullToObject(j, "amends");
-  cJSON_AddNullToObject(j, "superseded_by");
-  cJSON_AddStringToObject(j, "recorded_at", PQgetvalue(ctx, row, 2));
-  return j;
+    for(int j = 0; j < k; j++)
+      refuse_as(&b->items[keys[j].index], &why);
+  sr_problem_free(&why);
 }
 
-static void put_json(struct sr_buf *b, const cJSON *j, bool last)
+static enum sr_err decide_units(struct batch *b, struct sr_problem *pb)
 {
-  char *t = cJSON_PrintUnformatted(j);
-  sr_db_copy_field(b, t, last);
-  free(t);
-}
-
-/*
- * Writes the accepted results: the results, their history, audit records and notices by COPY
- * (ids drawn beforehand, so nothing needs to be read back), the units' due dates by one UPDATE.
- */
-static enum sr_err write_accepted(struct batch *b, struct sr_problem *pb)
-{
-  struct sr_ctx *c = b->c;
-  int accepted = 0;
-  for(int i = 0; i < b->n; i++)
-    accepted += b->items[i].state == ITEM_NEW;
-  if(accepted == 0)
-    return SR_OK;
-  PGresult *ctx = batch_context(b, accepted, pb);
-  if(!ctx)
-    return pb->err;
-  struct sr_buf results, events, audits, notices;
-  sr_buf_init(&results, SR_MAX_BATCH_BODY * 4);
-  sr_buf_init(&events, SR_MAX_BATCH_BODY * 4);
-  sr_buf_init(&audits, SR_MAX_BATCH_BODY * 4);
-  sr_buf_init(&notices, SR_MAX_BATCH_BODY * 8);
-  char agency[32], account[32], today[11];
-  snprintf(agency, sizeof agency, "%ld", c->who.org_id);
-  snprintf(account, sizeof account, "%ld", c->who.account_id);
-  sr_date_format(c->today, today);
-  const char *actor = c->who.account_id > 0 ? account : NULL;
-  for(int i = 0, row = 0; i < b->n; i++) {
-    struct item *it = &b->items[i];
+  struct due_key *keys = malloc(sizeof *keys * (size_t)(b->n + 1));
+  long *gone = malloc(sizeof *gone * (size_t)(b->n + 1));
+  if(!keys || !gone) {
+    free(keys);
+    free(gone);
+    return sr_problem_set(pb, SR_INTERNAL, "out of memory");
+  }
+  int m = 0, ngone = 0;
+  for(int i = 0; i < b->n; i++) {
+    const struct item *it = &b->items[i];
     if(it->state != ITEM_NEW)
       continue;
-    const struct upload *u = &it->u;
-    char *text = strdup(cJSON_GetObjectItem(it->due_fields, "_conclusion_text")->valuestring);
-    bool passed = cJSON_IsTrue(cJSON_GetObjectItem(it->due_fields, "_passed"));
-    cJSON_DeleteItemFromObject(it->due_fields, "_conclusion_text");
-    cJSON_DeleteItemFromObject(it->due_fields, "_passed");
-    const char *id = PQgetvalue(ctx, row, 3);
-    char eid[32], grade[8], reason[256];
-    snprintf(eid, sizeof eid, "%ld", it->unit->id);
-    snprintf(grade, sizeof grade, "%d", u->safety_grade);
-    snprintf(reason, sizeof reason, "recorded %s inspection %s: %s", u->kind, u->report_number, text);
-    /* inspection (id, agency_id, report_number, equipment_id, kind, inspected_on, conclusion,
-     *   conclusion_text, passed, safety_grade, defects, inspector, request_hash, due_after) */
-    const char *f1[] = { id, agency, u->report_number, eid, u->kind, u->inspected_on, u->conclusion, text,
-                         passed ? "t" : "f", u->safety_grade ? grade : NULL };
-    for(size_t k = 0; k < sizeof f1 / sizeof *f1; k++)
-      sr_db_copy_field(&results, f1[k], false);
-    if(u->defects)
-      put_json(&results, u->defects, false);
-    else
-      sr_db_copy_field(&results, "[]", false);
-    sr_db_copy_field(&results, u->inspector, false);
-    sr_db_copy_field(&results, it->hash, false);
-    put_json(&results, it->due_fields, true);
-    /* equipment_event (equipment_id, action, from_status, to_status, actor_account, actor_role,
-     *   reason, after, effective_on) */
-    const char *f2[] = { eid, "inspect", it->unit->status, it->unit->status, actor, "agency", reason };
-    for(size_t k = 0; k < sizeof f2 / sizeof *f2; k++)
-      sr_db_copy_field(&events, f2[k], false);
-    put_json(&events, it->due_fields, false);
-    sr_db_copy_field(&events, today, true); /* recorded today, as a single upload records it */
-    /* audit_log (account_id, role, action, target_type, target_id, request_id, detail) */
-    cJSON *detail = cJSON_CreateObject();
-    cJSON_AddStringToObject(detail, "report_number", u->report_number);
-    cJSON_AddNumberToObject(detail, "equipment_id", (double)it->unit->id);
-    const char *f3[] = { actor, "agency", "inspection.record", "inspection", id, c->request_id };
-    for(size_t k = 0; k < sizeof f3 / sizeof *f3; k++)
-      sr_db_copy_field(&audits, f3[k], false);
-    put_json(&audits, detail, true);
-    cJSON_Delete(detail);
-    /* The answer, which is also the notice's payload; it takes the due fields over. */
-    cJSON *answer = cJSON_CreateObject();
-    cJSON_AddItemToObject(answer, "inspection", result_json(it, ctx, row++, text, passed));
-    while(it->due_fields->child) {
-      cJSON *f = cJSON_DetachItemViaPointer(it->due_fields, it->due_fields->child);
-      cJSON_AddItemToObject(answer, f->string, f);
-    }
-    it->answer = answer;
-    /* outbox (event_type, subject_type, subject_id, jurisdiction, payload) */
-    const char *f4[] = { "inspection.recorded", "inspection", id, NULL };
-    for(size_t k = 0; k < sizeof f4 / sizeof *f4; k++)
-      sr_db_copy_field(&notices, f4[k], false);
-    put_json(&notices, answer, true);
-    free(text);
+    keys[m++] = (struct due_key){ it->unit->id, it->u.inspected_on, it->rank, i };
+    if(it->amends_row >= 0)
+      gone[ngone++] = atol(sr_db_get(b->stored, it->amends_row, "id"));
   }
-  cJSON *units = cJSON_CreateArray();
-  for(int k = 0; k < b->nunits; k++) {
-    struct unit *un = &b->units[k];
-    if(!un->accepted)
-      continue;
-    const cJSON *rule = cJSON_GetObjectItem(un->due.explain, "rule");
-    cJSON *row = cJSON_CreateObject();
-    cJSON_AddNumberToObject(row, "id", (double)un->id);
-    if(un->due.date[0])
-      cJSON_AddStringToObject(row, "next_due", un->due.date);
-    if(un->due.kind[0])
-      cJSON_AddStringToObject(row, "next_due_kind", un->due.kind);
-    if(cJSON_IsString(rule))
-      cJSON_AddStringToObject(row, "rule", rule->valuestring);
-    cJSON_AddItemToObject(row, "basis", cJSON_Duplicate(un->due.explain, 1));
-    cJSON_AddNumberToObject(row, "n", un->accepted);
-    cJSON_AddItemToArray(units, row);
-    if(strcmp(un->due.date, un->prev_date) != 0 || strcmp(un->due.kind, un->prev_kind) != 0) {
-      char eid[32];
-      snprintf(eid, sizeof eid, "%ld", un->id);
-      cJSON *payload = cJSON_CreateObject();
-      cJSON_AddNumberToObject(payload, "equipment_id", (double)un->id);
-      if(un->due.date[0])
-        cJSON_AddStringToObject(payload, "next_due", un->due.date);
-      else
-        cJSON_AddNullToObject(payload, "next_due");
-      cJSON_AddStringToObject(payload, "next_due_kind", un->due.kind);
-      cJSON_AddItemToObject(payload, "explain", cJSON_Duplicate(un->due.explain, 1));
-      const char *f4[] = { "equipment.due_changed", "equipment", eid, NULL };
-      for(size_t k2 = 0; k2 < sizeof f4 / sizeof *f4; k2++)
-        sr_db_copy_field(&notices, f4[k2], false);
-      put_json(&notices, payload, true);
-      cJSON_Delete(payload);
-    }
+  qsort(keys, (size_t)m, sizeof *keys, due_key_cmp);
+  qsort(gone, (size_t)ngone, sizeof *gone, long_cmp);
+  for(int lo = 0, hi; lo < m; lo = hi) {
+    for(hi = lo + 1; hi < m && keys[hi].unit == keys[lo].unit; hi++)
+      ;
+    decide_unit(b, b->items[keys[lo].index].unit, keys + lo, hi - lo, gone, ngone);
   }
-  char *units_text = cJSON_PrintUnformatted(units);
-  cJSON_Delete(units);
-  const char *up[] = { units_text };
-  PGconn *db = c->db;
-  bool ok = results.data && events.data && audits.data && notices.data && units_text &&
-            sr_db_copy_in(db, "COPY inspection (id, agency_id, report_number, equipment_id, kind, inspected_on, "
-                              "conclusion, conclusion_text, passed, safety_grade, defects, inspector, request_hash, "
-                              "due_after) FROM STDIN", results.data, results.len, pb) &&
-            sr_tx_as_system(c, true, pb) && sr_db_command(db, update_units, 1, up, pb) &&
-            sr_tx_as_system(c, false, pb) &&
-            sr_db_copy_in(db, "COPY equipment_event (equipment_id, action, from_status, to_status, actor_account, "
-                              "actor_role, reason, after, effective_on) FROM STDIN", events.data, events.len, pb) &&
-            sr_db_copy_in(db, "COPY audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
-                              "FROM STDIN", audits.data, audits.len, pb) &&
-            sr_db_copy_in(db, "COPY outbox (event_type, subject_type, subject_id, jurisdiction, payload) FROM STDIN",
-                          notices.data, notices.len, pb);
-  if(!ok && pb->err == SR_OK)
-    sr_problem_set(pb, SR_INTERNAL, "out of memory");
-  free(units_text);
-  sr_buf_free(&results);
-  sr_buf_free(&events);
-  sr_buf_free(&audits);
-  sr_buf_free(&notices);
-  PQclear(ctx);
-  return ok ? SR_OK : pb->err;
+  /* A repeat goes the way of the result it repeats. */
+  for(int i = 0; i < b->n; i++)
+    if(b->items[i].state == ITEM_SAME_AS && b->items[b->items[i].same_as].state == ITEM_REFUSED)
+      refuse_as(&b->items[i], &b->items[b->items[i].same_as].pb);
+  free(keys);
+  free(gone);
+  return SR_OK;
 }
 
 /* ==== the batch ==== */
@@ -547,7 +502,6 @@ static void free_batch(struct batch *b)
   for(int i = 0; b->items && i < b->n; i++) {
     sr_problem_free(&b->items[i].pb);
     cJSON_Delete(b->items[i].answer);
-    cJSON_Delete(b->items[i].due_fields);
     cJSON_Delete(b->items[i].pending);
     cJSON_Delete(b->items[i].hazards);
   }
@@ -559,10 +513,47 @@ static void free_batch(struct batch *b)
   free(b->items);
   free(b->units);
   free(b->by_code);
-  free(b->first);
+  free(b->order);
+  free(b->reports);
+  free(b->stored_by_report);
+  free(b->stored_superseded);
   PQclear(b->facts);
   PQclear(b->stored);
   PQclear(b->accreditations);
+}
+
+/* Each item's outcome, in the order sent. Moves the answers out of <b>. */
+static cJSON *answer_of(struct batch *b)
+{
+  cJSON *result = cJSON_CreateObject(), *list = cJSON_CreateArray();
+  int accepted = 0, refused = 0;
+  for(int i = 0; i < b->n; i++) {
+    struct item *it = &b->items[i];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "index", i);
+    if(it->state == ITEM_REFUSED) {
+      cJSON_AddNumberToObject(o, "status", sr_err_status(it->pb.err));
+      cJSON_AddItemToObject(o, "problem", sr_problem_json(&it->pb, NULL));
+      refused++;
+    }
+    else {
+      cJSON_AddNumberToObject(o, "status", it->state == ITEM_NEW ? 201 : 200);
+      if(it->state == ITEM_SAME_AS) /* its first item's answer may still be needed by others */
+        cJSON_AddItemToObject(o, "result", cJSON_Duplicate(b->items[it->same_as].answer, 1));
+      else if(it->referenced)
+        cJSON_AddItemToObject(o, "result", cJSON_Duplicate(it->answer, 1));
+      else {
+        cJSON_AddItemToObject(o, "result", it->answer); /* moved: the item gives it up */
+        it->answer = NULL;
+      }
+      accepted++;
+    }
+    cJSON_AddItemToArray(list, o);
+  }
+  cJSON_AddNumberToObject(result, "accepted", accepted);
+  cJSON_AddNumberToObject(result, "refused", refused);
+  cJSON_AddItemToObject(result, "items", list);
+  return result;
 }
 
 enum sr_err sr_inspection_batch(struct sr_ctx *c, const cJSON *items, cJSON **out, struct sr_problem *pb)
@@ -582,97 +573,44 @@ enum sr_err sr_inspection_batch(struct sr_ctx *c, const cJSON *items, cJSON **ou
   b.items = calloc((size_t)n, sizeof *b.items);
   if(!b.items)
     return sr_problem_set(pb, SR_INTERNAL, "out of memory");
-  cJSON *later = cJSON_CreateArray(); /* amendments, for the one-at-a-time path */
   int index = 0;
   for(const cJSON *item = items->child; item; item = item->next, index++) {
     struct item *it = &b.items[index];
     sr_problem_init(&it->pb);
     it->state = ITEM_REFUSED;
+    it->holder = it->same_as = it->amends_item = it->amends_row = it->superseded_by = -1;
     if(cJSON_IsString(item)) /* an NDJSON line that did not parse, with its reason */
       sr_problem_set(&it->pb, SR_BAD_REQUEST, "%s", item->valuestring);
     else if(!cJSON_IsObject(item))
       sr_problem_set(&it->pb, SR_BAD_REQUEST, "Item %d is not a JSON object.", index);
     else {
       sr_insp_parse(c, item, &it->u, &it->pb);
-      if(it->pb.err == SR_OK && it->u.amends) {
-        it->state = ITEM_LATER;
-        cJSON_AddItemReferenceToArray(later, (cJSON *)(uintptr_t)item);
-      }
-      else if(it->pb.err == SR_OK)
-        it->state = ITEM_NEW;
+      if(it->pb.err == SR_OK)
+        it->state = it->u.amends ? ITEM_AMENDMENT : ITEM_NEW;
+      b.amendments = b.amendments || (it->pb.err == SR_OK && it->u.amends);
     }
   }
-  cJSON *later_out = NULL;
   enum sr_err rc = SR_OK;
+  if(!index_items(&b)) {
+    rc = sr_problem_set(pb, SR_INTERNAL, "out of memory");
+    goto out;
+  }
   if(!sr_tx_begin(c, pb)) {
     rc = pb->err;
     goto out;
   }
   if(read_facts(&b, pb) != SR_OK)
     goto fail;
-  if(!index_reports(&b)) {
-    sr_problem_set(pb, SR_INTERNAL, "out of memory");
+  for(int k = 0; k < b.norder; k++)
+    check_item(&b, b.order[k]);
+  if(decide_units(&b, pb) != SR_OK || sr_insp_batch_write(&b, pb) != SR_OK || !sr_tx_commit(c, pb))
     goto fail;
-  }
-  for(int i = 0; i < n; i++)
-    if(b.items[i].state == ITEM_NEW)
-      check_item(&b, i);
-  if(write_accepted(&b, pb) != SR_OK || open_hazards(&b, pb) != SR_OK)
-    goto fail;
-  if(cJSON_GetArraySize(later) > 0 && sr_insp_batch_one_by_one(c, later, &later_out, pb) != SR_OK)
-    goto fail;
-  if(!sr_tx_commit(c, pb))
-    goto fail;
-  /* The answer, item by item in the order sent. */
-  cJSON *result = cJSON_CreateObject(), *list = cJSON_CreateArray();
-  int accepted = 0, refused = 0;
-  const cJSON *later_item = later_out ? cJSON_GetObjectItem(later_out, "items")->child : NULL;
-  for(int i = 0; i < n; i++) {
-    struct item *it = &b.items[i];
-    cJSON *o;
-    if(it->state == ITEM_LATER) {
-      o = cJSON_Duplicate(later_item, 1);
-      later_item = later_item->next;
-      cJSON_ReplaceItemInObject(o, "index", cJSON_CreateNumber(i));
-      if(cJSON_GetObjectItem(o, "result"))
-        accepted++;
-      else
-        refused++;
-    }
-    else {
-      o = cJSON_CreateObject();
-      cJSON_AddNumberToObject(o, "index", i);
-      if(it->state == ITEM_REFUSED) {
-        cJSON_AddNumberToObject(o, "status", sr_err_status(it->pb.err));
-        cJSON_AddItemToObject(o, "problem", sr_problem_json(&it->pb, NULL));
-        refused++;
-      }
-      else {
-        cJSON_AddNumberToObject(o, "status", it->state == ITEM_NEW ? 201 : 200);
-        if(it->state == ITEM_SAME_AS) /* its first item's answer may still be needed by others */
-          cJSON_AddItemToObject(o, "result", cJSON_Duplicate(b.items[it->same_as].answer, 1));
-        else if(it->referenced)
-          cJSON_AddItemToObject(o, "result", cJSON_Duplicate(it->answer, 1));
-        else {
-          cJSON_AddItemToObject(o, "result", it->answer); /* moved: the item gives it up */
-          it->answer = NULL;
-        }
-        accepted++;
-      }
-    }
-    cJSON_AddItemToArray(list, o);
-  }
-  cJSON_AddNumberToObject(result, "accepted", accepted);
-  cJSON_AddNumberToObject(result, "refused", refused);
-  cJSON_AddItemToObject(result, "items", list);
-  *out = result;
+  *out = answer_of(&b);
   goto out;
 fail:
   sr_tx_rollback(c);
   rc = pb->err != SR_OK ? pb->err : SR_INTERNAL;
 out:
-  cJSON_Delete(later);
-  cJSON_Delete(later_out);
   free_batch(&b);
   return rc == SR_OK ? pb->err : rc;
 }

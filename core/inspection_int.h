@@ -26,15 +26,14 @@ void sr_insp_hash(const struct upload *u, long equipment_id, char hash[65]);
 /* The type's rules: kind, vocabulary, grade, status and dates. The conclusion, or NULL. */
 const struct sr_conclusion *sr_insp_check_type(const struct upload *u, const char *status, const char *commissioned_on,
                                                const struct sr_eqtype *t, struct sr_problem *pb);
+/* The result as check_inspection() and hazards() see it, as it will be stored. Caller owns it. */
+cJSON *sr_insp_pending(const struct upload *u, const struct sr_conclusion *concl);
 /* {next_due, next_due_kind, reason, explain}. Caller owns it. */
 cJSON *sr_insp_due_fields(const struct sr_due *d);
 /* {inspection, next_due, ...} from the stored JSON texts. Caller owns it. */
 cJSON *sr_insp_answer(const char *inspection_json, const char *due_json);
 /* Records one result inside the caller's transaction (the single-upload path). */
 enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out, int *status, struct sr_problem *pb);
-/* A batch result by result, each in a savepoint, inside the caller's transaction; for the items
- * the set-based path leaves to it. *out is {accepted, refused, items}. */
-enum sr_err sr_insp_batch_one_by_one(struct sr_ctx *c, const cJSON *items, cJSON **out, struct sr_problem *pb);
 
 /* Opens the hazards hazards() <found> in result <inspection> of unit <eid>, in the caller's
  * transaction (inspection_hazards.c). */

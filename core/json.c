@@ -6,6 +6,30 @@
 
 #include "sr_limits.h"
 
+static int name_cmp(const void *a, const void *b)
+{
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether object <j>, of <n> members, names one twice: by sorting the names, so that an object of
+ * many members costs n log n, not n squared (a 1 MiB body of 80,000 names took 18 s). */
+static bool duplicate_key(const cJSON *j, int n)
+{
+  const char *small[32], **names = n <= 32 ? small : malloc(sizeof *names * (size_t)n);
+  if(!names)
+    return true; /* refused as if it had one: it cannot be checked */
+  int k = 0;
+  for(const cJSON *c = j->child; c; c = c->next)
+    names[k++] = c->string;
+  qsort(names, (size_t)n, sizeof *names, name_cmp);
+  bool dup = false;
+  for(k = 1; k < n && !dup; k++)
+    dup = strcmp(names[k - 1], names[k]) == 0;
+  if(names != small)
+    free(names);
+  return dup;
+}
+
 /* Depth and duplicate keys, which cJSON itself accepts. */
 static const char *shape_error(const cJSON *j, int depth)
 {
@@ -15,14 +39,12 @@ static const char *shape_error(const cJSON *j, int depth)
   for(const cJSON *c = j->child; c; c = c->next) {
     if(++n > 100000) /* a batch holds 10,000; nothing sereg reads is larger */
       return "has too many members";
-    if(cJSON_IsObject(j))
-      for(const cJSON *d = j->child; d != c; d = d->next)
-        if(n <= 1000 && strcmp(d->string, c->string) == 0)
-          return "has a duplicate key";
     const char *e = shape_error(c, depth + 1);
     if(e)
       return e;
   }
+  if(cJSON_IsObject(j) && n > 1 && duplicate_key(j, n))
+    return "has a duplicate key";
   return NULL;
 }
 

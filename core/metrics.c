@@ -11,6 +11,8 @@ static atomic_long by_status[600];        /* requests by HTTP status */
 static atomic_long buckets[NBUCKETS + 1]; /* the last one is +Inf */
 static atomic_llong duration_us;          /* sum of durations */
 static atomic_long plugin_failures, reloads_ok, reloads_failed;
+static atomic_long plugin_calls[SR_FN_COUNT];
+static const char *const fn_names[SR_FN_COUNT] = { "validate", "next_due", "check_inspection", "hazards", "decide" };
 static atomic_long sweeps_ok, sweeps_failed, sweep_changes[6];
 static atomic_llong sweep_us, last_sweep_ok_at; /* the sweeps' total time; when the last one succeeded (s) */
 static const char *const change_names[6] = { "hazard_opened", "hazard_closed", "rung_fired", "rung_held",
@@ -28,6 +30,8 @@ void sr_metrics_request(int status, double ms)
 }
 
 void sr_metrics_plugin_failure(void) { atomic_fetch_add(&plugin_failures, 1); }
+
+void sr_metrics_plugin_call(enum sr_plugin_fn fn) { atomic_fetch_add(&plugin_calls[fn], 1); }
 
 void sr_metrics_reload(bool ok) { atomic_fetch_add(ok ? &reloads_ok : &reloads_failed, 1); }
 
@@ -68,6 +72,10 @@ bool sr_metrics_render(struct sr_buf *b, bool business)
                               "malformed answers).\n# TYPE sereg_plugin_failures_total counter\n"
                               "sereg_plugin_failures_total %ld\n",
                            atomic_load(&plugin_failures));
+  ok = ok && sr_buf_printf(b, "# HELP sereg_plugin_calls_total Plugin functions called, by function.\n"
+                              "# TYPE sereg_plugin_calls_total counter\n");
+  for(int i = 0; i < SR_FN_COUNT && ok; i++)
+    ok = sr_buf_printf(b, "sereg_plugin_calls_total{function=\"%s\"} %ld\n", fn_names[i], atomic_load(&plugin_calls[i]));
   ok = ok && sr_buf_printf(b, "# HELP sereg_plugin_reloads_total Plugin reloads on SIGHUP, by outcome.\n"
                               "# TYPE sereg_plugin_reloads_total counter\n"
                               "sereg_plugin_reloads_total{outcome=\"ok\"} %ld\n"

@@ -1,6 +1,6 @@
 /*
  * metrics.h -- process counters for GET /metrics in the Prometheus text format: requests by
- * status, their durations, plugin failures and reloads, and the scheduler's sweeps. Lock-free; any thread may count.
+ * status, their durations, plugin calls, failures and reloads, and the scheduler's sweeps. Lock-free; any thread may count.
  */
 #ifndef sr_metrics_h
 #define sr_metrics_h
@@ -11,6 +11,10 @@
 
 void sr_metrics_request(int status, double ms);
 void sr_metrics_plugin_failure(void);
+/* The plugin functions whose calls are counted: what a request costs in plugin calls is part of
+ * its contract (a batch asks next_due() once per unit, not once per result). */
+enum sr_plugin_fn { SR_FN_VALIDATE, SR_FN_NEXT_DUE, SR_FN_CHECK_INSPECTION, SR_FN_HAZARDS, SR_FN_DECIDE, SR_FN_COUNT };
+void sr_metrics_plugin_call(enum sr_plugin_fn fn);
 void sr_metrics_reload(bool ok);
 /* One sweep of the server's scheduler: its outcome and duration, and (when it succeeded) what
  * it changed: hazards opened and closed, rungs fired, held and left by a failing plugin, and

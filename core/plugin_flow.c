@@ -235,6 +235,7 @@ int sr_plugins_hazards(struct sr_plugins *p, const struct sr_eqtype *t, const cJ
   sr_date_format(today, day);
   cJSON *dayj = cJSON_CreateString(day);
   struct json_call job = { t->hazards_ref, { eq, inspection, dayj }, 3 };
+  sr_metrics_plugin_call(SR_FN_HAZARDS);
   cJSON *answer = NULL;
   bool ok = call_json(p, &job, &answer, err, sizeof err);
   cJSON_Delete(dayj);
@@ -272,6 +273,7 @@ bool sr_plugins_decide(struct sr_plugins *p, const cJSON *hazard, const cJSON *r
   sr_date_format(today, day);
   cJSON *dayj = cJSON_CreateString(day);
   struct json_call job = { p->ladder->decide_ref, { hazard, rung, dayj }, 3 };
+  sr_metrics_plugin_call(SR_FN_DECIDE);
   cJSON *a = NULL;
   bool ok = call_json(p, &job, &a, err, errsz);
   cJSON_Delete(dayj);

@@ -141,6 +141,7 @@ int sr_plugins_validate(struct sr_plugins *p, const struct sr_eqtype *t, const c
   if(sr_problem_nfields(pb) > before || t->validate_ref == LUA_NOREF)
     return pb->err;
   struct validate_job job = { t, eq };
+  sr_metrics_plugin_call(SR_FN_VALIDATE);
   return errors_call(p, t, validate_tramp, &job, "validate()", pb);
 }
 
@@ -273,6 +274,7 @@ int sr_plugins_next_due(struct sr_plugins *p, const struct sr_eqtype *t, const c
   char day[11], err[512];
   sr_date_format(today, day);
   struct due_job job = { t, eq, history, day };
+  sr_metrics_plugin_call(SR_FN_NEXT_DUE);
   p->pending_json = cJSON_CreateArray();
   bool ok = p->pending_json && sr_lua_pcall(p, due_tramp, &job, SR_PLUGIN_CALL_BUDGET, err, sizeof err);
   cJSON *answer = ok && cJSON_GetArraySize(p->pending_json) > 0
@@ -316,5 +318,6 @@ int sr_plugins_check_inspection(struct sr_plugins *p, const struct sr_eqtype *t,
   if(t->check_inspection_ref == LUA_NOREF)
     return pb->err;
   struct check_job job = { t, eq, inspection };
+  sr_metrics_plugin_call(SR_FN_CHECK_INSPECTION);
   return errors_call(p, t, check_tramp, &job, "check_inspection()", pb);
 }

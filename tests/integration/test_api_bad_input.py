@@ -41,6 +41,15 @@ def test_malformed_bodies_are_400(w):
     unchanged(w, go)
 
 
+def test_a_duplicate_key_is_found_among_many_members(w):
+    names = ",".join(f'"m{i}": 1' for i in range(1500))
+    for raw in (f'{{{names}, "m3": 2}}', f'[{{{names}, "m1499": 2}}]'):
+        path = "/api/v1/inspections:batch" if raw.startswith("[") else "/api/v1/equipment"
+        r = w.server.request("POST", path, raw=raw.encode(), tok=w.agency if raw.startswith("[") else w.city)
+        problem(r, 400)
+        check("duplicate key" in r[2]["detail"], r[2]["detail"])
+
+
 def test_every_json_post_route_refuses_broken_bodies(w):
     """Every POST route that takes JSON, including those added later: broken JSON is 400, another
     type 415, mistyped fields 4xx with a problem; never a 5xx, never a change."""

@@ -140,6 +140,22 @@ def test_amendment_supersedes_and_keeps_both(w):
     check(rc != 0 and "immutable" in err, err)
 
 
+def test_a_late_result_counts_wherever_it_falls_in_the_history(w):
+    """A report uploaded late, dated between two stored ones, joins the history in its place:
+    the unit ends where a twin given the same results in date order ends."""
+    late, twin = lift(w), lift(w)
+    dated = [("periodic", "2021-05-20"), ("self_test", "2022-05-10"), ("self_test", "2023-05-10")]
+    for rec, order, prefix in ((late, (0, 2, 1), "LATE"), (twin, (0, 1, 2), "TWIN")):
+        for k in order:
+            kind, on = dated[k]
+            s, _, r = w.server.post("/api/v1/inspections", result(rec, f"{prefix}-{k}", kind=kind, inspected_on=on),
+                                    tok=w.agency)
+            eq(s, 201, r)
+    a = w.server.get(f"/api/v1/equipment/{late['id']}", tok=w.city)[2]
+    b = w.server.get(f"/api/v1/equipment/{twin['id']}", tok=w.city)[2]
+    eq((a["next_due"], a["next_due_kind"]), (b["next_due"], b["next_due_kind"]), "the late result counts")
+
+
 def test_accreditation_matrix(w):
     goods = lift(w, variety="3120")
     passenger = lift(w)
@@ -224,7 +240,8 @@ def test_batch_keeps_the_good_items(w):
     eq([i["status"] for i in r["items"]], [201, 422, 201, 201, 400], "per-item outcomes")
     eq([i["index"] for i in r["items"]], [0, 1, 2, 3, 4], "indexes")
     eq(r["items"][1]["problem"]["errors"][0]["field"], "conclusion", "the refused item says why")
-    eq(r["items"][3]["result"]["next_due"], "2023-05-31", "results for one unit apply in order")
+    eq([r["items"][k]["result"]["next_due"] for k in (0, 3)], ["2023-05-31"] * 2,
+       "results for one unit in one batch are decided together")
     eq(w.db.count("inspection", "report_number LIKE 'BAT-%'"), 3, "stored")
     s, _, r2 = w.server.post("/api/v1/inspections:batch", items, tok=w.agency)
     eq([i["status"] for i in r2["items"]], [200, 422, 200, 200, 400], "a repeated batch is idempotent")
@@ -242,6 +259,13 @@ def test_the_same_report_twice_in_one_batch(w):
     eq([i["status"] for i in r["items"]], [201, 200, 409], "recorded once, repeated, contradicted")
     eq(r["items"][1]["result"], r["items"][0]["result"], "the repeat answers with the first's answer")
     eq(w.db.count("inspection", "report_number = 'TWICE-1'"), 1, "stored once")
+    # The first under a number refused: the next is checked on its own, and the one after it
+    # repeats that one, not the refused first.
+    items = [result(a, "TWICE-2", conclusion="maybe"), result(a, "TWICE-2"), result(a, "TWICE-2")]
+    s, _, r = w.server.post("/api/v1/inspections:batch", items, tok=w.agency)
+    eq(s, 200, r)
+    eq([i["status"] for i in r["items"]], [422, 201, 200], "refused, recorded, repeated")
+    eq(w.db.count("inspection", "report_number = 'TWICE-2'"), 1, "stored once")
 
 
 def test_batch_as_ndjson_refuses_bad_lines_alone(w):
@@ -270,6 +294,9 @@ def test_batch_limits(w):
     too_many = [{"report_number": str(i)} for i in range(10001)]
     s, _, r = w.server.post("/api/v1/inspections:batch", too_many, tok=w.agency)
     eq(s, 422, "more than 10,000")
+    s, _, r = w.server.request("POST", "/api/v1/inspections:batch", raw=b"{}\n" * 10001, tok=w.agency,
+                               headers={"Content-Type": "application/x-ndjson"})
+    eq(s, 422, "more than 10,000 lines")
 
 
 def test_lists_of_results_are_scoped(w):

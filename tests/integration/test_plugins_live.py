@@ -115,6 +115,8 @@ def test_metrics_count_requests_failures_and_reloads(w):
     check(values.get('sereg_http_requests_total{code="200"}', 0) > 10, "successful requests counted")
     check(values.get('sereg_http_requests_total{code="500"}', 0) >= 4, "failed plugin requests counted")
     check(values.get("sereg_plugin_failures_total", 0) >= 4, "plugin failures counted")
+    check(values.get('sereg_plugin_calls_total{function="validate"}', 0) >= 5, "plugin calls counted by function")
+    check('sereg_plugin_calls_total{function="decide"}' in values, "every function listed, called or not")
     check(values.get('sereg_plugin_reloads_total{outcome="refused"}', 0) >= 1, "the refused reload")
     check(values.get('sereg_plugin_reloads_total{outcome="ok"}', 0) >= 2, "the good reloads")
     eq(values['sereg_http_request_duration_seconds_bucket{le="+Inf"}'], values["sereg_http_request_duration_seconds_count"],

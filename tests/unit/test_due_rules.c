@@ -3,12 +3,14 @@
  * tests/plugins/due_golden.json gives a unit, its history and today, and the date and kind the
  * rules must answer (elevator regimes, boiler and pressure-vessel intervals, 15-year elevators,
  * leap days, month ends, early windows, suspensions around the due date, histories with missed
- * years), and optionally the service year and words the reason must hold.
+ * years), and optionally the service year and words the reason must hold; and the history a
+ * decision reads, with results added in date order wherever they fall.
  */
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "due.h"
 #include "plugin.h"
 #include "util.h"
 
@@ -191,8 +193,66 @@ static void malformed_answers_are_refused(void)
   }
 }
 
+/* The reports of <history> in order, as "a b c". */
+static const char *reports(const cJSON *history, char *buf, size_t n)
+{
+  buf[0] = 0;
+  for(const cJSON *h = history->child; h; h = h->next)
+    snprintf(buf + strlen(buf), n - strlen(buf), "%s%s", buf[0] ? " " : "",
+             cJSON_GetObjectItem(h, "report_number")->valuestring);
+  return buf;
+}
+
+static cJSON *result(const char *report, const char *on)
+{
+  cJSON *r = cJSON_CreateObject();
+  cJSON_AddStringToObject(r, "report_number", report);
+  cJSON_AddStringToObject(r, "inspected_on", on);
+  return r;
+}
+
+static void results_join_the_history_in_date_order(void)
+{
+  char buf[256];
+  cJSON *h = cJSON_CreateArray();
+  cJSON_AddItemToArray(h, result("a", "2021-05-20"));
+  cJSON_AddItemToArray(h, result("b", "2023-05-10"));
+  /* between two stored results: the case Debian's cJSON_InsertItemInArray drops */
+  cJSON *late = result("late", "2022-05-10");
+  sr_due_add_to_history(h, late);
+  cJSON_Delete(late);
+  CHECK_STR(reports(h, buf, sizeof buf), "a late b");
+  cJSON *first = result("first", "2020-01-01"), *same = result("same", "2023-05-10");
+  sr_due_add_to_history(h, first);
+  sr_due_add_to_history(h, same); /* after every result dated on or before it */
+  cJSON_Delete(first);
+  cJSON_Delete(same);
+  CHECK_STR(reports(h, buf, sizeof buf), "first a late b same");
+  cJSON *extra = cJSON_CreateArray(); /* sorted by date, equal dates in the order to keep */
+  cJSON_AddItemToArray(extra, result("x1", "2019-01-01"));
+  cJSON_AddItemToArray(extra, result("x2", "2021-05-20"));
+  cJSON_AddItemToArray(extra, result("x3", "2021-05-20"));
+  cJSON_AddItemToArray(extra, result("x4", "2022-01-01"));
+  cJSON_AddItemToArray(extra, result("x5", "2030-01-01"));
+  sr_due_merge_history(h, extra);
+  CHECK_STR(reports(h, buf, sizeof buf), "x1 first a x2 x3 x4 late b same x5");
+  CHECK_INT(cJSON_GetArraySize(h), 10);
+  cJSON_AddItemToArray(h, result("end", "2031-01-01")); /* the list's tail is still right */
+  CHECK_STR(reports(h, buf, sizeof buf), "x1 first a x2 x3 x4 late b same x5 end");
+  sr_due_merge_history(h, cJSON_CreateArray());
+  CHECK_INT(cJSON_GetArraySize(h), 11);
+  cJSON *empty = cJSON_CreateArray(), *two = cJSON_CreateArray();
+  cJSON_AddItemToArray(two, result("p", "2020-01-01"));
+  cJSON_AddItemToArray(two, result("q", "2020-01-02"));
+  sr_due_merge_history(empty, two);
+  CHECK_STR(reports(empty, buf, sizeof buf), "p q");
+  cJSON_Delete(empty);
+  cJSON_Delete(h);
+}
+
 int main(void)
 {
+  RUN(results_join_the_history_in_date_order);
   RUN(date_arithmetic);
   RUN(every_golden_case);
   RUN(a_long_history_stays_within_budget);
