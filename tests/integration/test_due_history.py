@@ -63,18 +63,27 @@ def test_a_lift_with_missed_years_is_due_the_year_after_its_result(w):
        ("overdue:2023-06-30", "2023-06-30", 5), items[0])
 
 
-def test_a_batch_history_with_a_gap_moves_the_date_by_each_result(w):
+def test_a_history_with_a_gap_moves_the_date_by_each_result(w):
     # Worked by hand: years 1 and 2 met in 2006 and 2007; 2019-08-01 is after year 14's due date
     # (2019-06-30) and before year 15's window (2020-04-30): year 14, late; 2022-05-05 is in
     # year 17's early window (from 2022-04-30).
-    rec = lift(w)
-    items = [result(rec, f"EL-GAP-{on}", on) for on in ("2006-06-10", "2007-06-12", "2019-08-01", "2022-05-05")]
-    s, _, r = w.server.post("/api/v1/inspections:batch", items, tok=w.agency)
+    days = ("2006-06-10", "2007-06-12", "2019-08-01", "2022-05-05")
+    one = lift(w)
+    dues = []
+    for on in days:  # one at a time: each result moves the date to the year after its own
+        s, _, r = w.server.post("/api/v1/inspections", result(one, f"EL-GAP1-{on}", on), tok=w.agency)
+        eq(s, 201, r)
+        dues.append(r["next_due"])
+    eq(dues, ["2007-06-30", "2008-06-30", "2020-06-30", "2023-06-30"], "each result moves the date")
+    # In one batch the unit's results are decided together: each answers with where they leave it.
+    many = lift(w)
+    s, _, r = w.server.post("/api/v1/inspections:batch", [result(many, f"EL-GAP2-{on}", on) for on in days],
+                            tok=w.agency)
     eq((s, r["accepted"]), (200, 4), r)
-    eq([i["result"]["next_due"] for i in r["items"]], ["2007-06-30", "2008-06-30", "2020-06-30", "2023-06-30"],
-       "each result moves the date to the year after its own")
-    s, _, d = w.server.get(f"/api/v1/equipment/{rec['id']}/due", tok=w.city)
-    eq((d["statutory_latest"], d["basis"]["service_year"]), ("2023-06-30", 18), d)
+    eq([i["result"]["next_due"] for i in r["items"]], ["2023-06-30"] * 4, "the batch's answer for each")
+    for rec in (one, many):
+        s, _, d = w.server.get(f"/api/v1/equipment/{rec['id']}/due", tok=w.city)
+        eq((d["statutory_latest"], d["basis"]["service_year"]), ("2023-06-30", 18), d)
 
 
 if __name__ == "__main__":
