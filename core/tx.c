@@ -39,6 +39,26 @@ static bool exec_ok(struct sr_ctx *c, const char *sql)
   return ok;
 }
 
+/* COMMIT of the transaction open on <c>. A transaction that an error aborted answers COMMIT
+ * with success as a command and the tag ROLLBACK: the tag, not the status, says whether
+ * anything was kept. A failed commit leaves no transaction open. */
+static bool commit(struct sr_ctx *c, struct sr_problem *pb)
+{
+  PGresult *r = PQexec(c->db, "COMMIT");
+  bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0;
+  if(!ok) {
+    sr_error("database: COMMIT failed: %s", r && PQresultStatus(r) == PGRES_COMMAND_OK
+                                                ? "the transaction had been aborted" : PQerrorMessage(c->db));
+    sr_problem_set(pb, SR_INTERNAL, "database error");
+  }
+  PQclear(r);
+  if(ok)
+    c->tx_committed = true;
+  else if(PQtransactionStatus(c->db) != PQTRANS_IDLE)
+    exec_ok(c, "ROLLBACK");
+  return ok;
+}
+
 bool sr_tx_begin(struct sr_ctx *c, struct sr_problem *pb)
 {
   char org[32] = "", account[32] = "", today[11];
@@ -100,22 +120,8 @@ bool sr_tx_commit(struct sr_ctx *c, struct sr_problem *pb)
     sr_tx_rollback(c);
     return false;
   }
-  /* COMMIT of a transaction that an error aborted succeeds as a command and answers ROLLBACK:
-   * the tag, not the status, says whether anything was kept. */
-  PGresult *r = PQexec(c->db, "COMMIT");
-  bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0;
-  if(!ok) {
-    sr_error("database: COMMIT failed: %s", r && PQresultStatus(r) == PGRES_COMMAND_OK
-                                                ? "the transaction had been aborted" : PQerrorMessage(c->db));
-    sr_problem_set(pb, SR_INTERNAL, "database error");
-  }
-  PQclear(r);
   c->tx_depth = 0;
-  if(ok)
-    c->tx_committed = true;
-  else if(PQtransactionStatus(c->db) != PQTRANS_IDLE)
-    exec_ok(c, "ROLLBACK");
-  return ok;
+  return commit(c, pb);
 }
 
 void sr_tx_rollback(struct sr_ctx *c)
@@ -152,19 +158,7 @@ bool sr_tx_outer_commit(struct sr_ctx *c, struct sr_problem *pb)
     return false;
   }
   c->tx_outer = false;
-  PGresult *r = PQexec(c->db, "COMMIT");
-  bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0;
-  if(!ok) {
-    sr_error("database: COMMIT failed: %s", r && PQresultStatus(r) == PGRES_COMMAND_OK
-                                                ? "the transaction had been aborted" : PQerrorMessage(c->db));
-    sr_problem_set(pb, SR_INTERNAL, "database error");
-  }
-  PQclear(r);
-  if(ok)
-    c->tx_committed = true;
-  else if(PQtransactionStatus(c->db) != PQTRANS_IDLE)
-    exec_ok(c, "ROLLBACK");
-  return ok;
+  return commit(c, pb);
 }
 
 void sr_tx_outer_rollback(struct sr_ctx *c)

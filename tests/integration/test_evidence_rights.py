@@ -8,7 +8,7 @@ import threading
 import urllib.parse
 
 from harness import Server, run, tests_of, check, eq, sereg, token
-from world import World, A, B
+from world import World, A, B, act, step
 
 TODAY = "2026-06-15"
 
@@ -135,20 +135,6 @@ def open_directive(w, rec):
                                                        "deadline": "2026-07-15"}, tok=w.district_a)
     eq(s, 201, r)
     return r
-
-
-def act(w, r, action, tok, **fields):
-    body = {"action": action}
-    body.update(fields)
-    s, _, out = w.server.post(f"/api/v1/rectifications/{r['id']}/transitions", body, tok=tok,
-                              headers={"If-Match": f'"{r["version"]}"'})
-    return s, out
-
-
-def step(w, r, action, tok, **fields):
-    s, out = act(w, r, action, tok, **fields)
-    eq(s, 200, f"{action}: {out}")
-    return out
 
 
 def test_uploads_are_for_the_roles_that_cite_evidence(w):

@@ -9,7 +9,7 @@ import socket
 import urllib.parse
 
 from harness import Server, run, tests_of, check, eq, sereg
-from world import World, A, B
+from world import World, A, B, act, step
 
 
 def plus(d, n):
@@ -43,20 +43,6 @@ def rect(w, rid, tok=None):
     s, _, r = w.server.get(f"/api/v1/rectifications/{rid}", tok=tok or w.city)
     eq(s, 200, f"rectification {rid}: {r}")
     return r
-
-
-def act(w, r, action, tok, **fields):
-    body = {"action": action}
-    body.update(fields)
-    s, _, out = w.server.post(f"/api/v1/rectifications/{r['id']}/transitions", body, tok=tok,
-                              headers={"If-Match": f'"{r["version"]}"'})
-    return s, out
-
-
-def step(w, r, action, tok, **fields):
-    s, out = act(w, r, action, tok, **fields)
-    eq(s, 200, f"{action}: {out}")
-    return out
 
 
 def upload(w, data=b"\xff\xd8\xff photo of the repaired door lock", name="repair.jpg", ctype="image/jpeg", tok=None):

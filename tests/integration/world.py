@@ -73,3 +73,20 @@ class World:
         rc = self.server.stop()
         if rc != 0:
             raise RuntimeError(f"server exited with {rc}")
+
+
+def act(w, r, action, tok, **fields):
+    """Takes workflow action <action> on rectification <r> (at its version) as <tok>: (status, answer)."""
+    body = {"action": action}
+    body.update(fields)
+    s, _, out = w.server.post(f"/api/v1/rectifications/{r['id']}/transitions", body, tok=tok,
+                              headers={"If-Match": f'"{r["version"]}"'})
+    return s, out
+
+
+def step(w, r, action, tok, **fields):
+    """act() that must succeed; the rectification as it now stands."""
+    s, out = act(w, r, action, tok, **fields)
+    if s != 200:
+        raise AssertionError(f"{action}: got {s}, want 200: {out}")
+    return out
