@@ -162,4 +162,12 @@ struct sr_plugins *sr_plugins_thread(char *err, size_t errsz);
 void sr_plugins_thread_release(void);
 void sr_plugins_unpublish(void);
 
+/* Stops all plugin code, for shutdown: every plugin call in progress in any thread fails at its
+ * next budget check (within about a thousand VM instructions or one pattern-matching stride),
+ * and every later call, loading a plugin set included, fails at once, each with the reason
+ * "the server is stopping". Irreversible for the life of the process. It only stores one lock-free
+ * atomic flag, so it is async-signal-safe: call it from the signal thread (or a handler) on
+ * SIGTERM before joining the threads that may be running plugins. */
+void sr_plugins_interrupt(void);
+
 #endif
