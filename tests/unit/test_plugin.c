@@ -6,9 +6,13 @@
  * surviving, the process-wide interrupt from another thread, plugin folders holding a FIFO.
  */
 #include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -387,6 +391,150 @@ static void plugins_do_not_share_library_tables(void)
   sr_plugin_bundle_release(b);
 }
 
+/* ==== what a plugin folder may hold ==== */
+
+/* Loads <dir>; the load must fail at once, naming <needle>. */
+static void expect_folder_refused(const char *dir, const char *needle)
+{
+  char err[1024] = "";
+  struct sr_plugin_bundle *b = NULL;
+  double t0 = now_s();
+  CHECK(!sr_plugin_bundle_load(dir, &b, err, sizeof err));
+  CHECK(now_s() - t0 < 1.0);
+  if(!strstr(err, needle))
+    fprintf(stderr, "  folder error \"%s\" does not mention \"%s\"\n", err, needle);
+  CHECK(strstr(err, needle) != NULL);
+  sr_plugin_bundle_release(b);
+}
+
+static void folder_reads_regular_files_only(void)
+{
+  /* Without the check, opening the FIFO waits for a writer that never comes: the alarm turns
+   * that hang into a failure. */
+  alarm(20);
+  const char *names[] = { "a.lua" };
+  const char *srcs[] = { TYPE_HEAD "}" };
+  char path[512], target[512];
+  const char *dir = make_dir(1, names, srcs);
+  snprintf(path, sizeof path, "%s/b.lua", dir);
+  CHECK(mkfifo(path, 0600) == 0);
+  expect_folder_refused(dir, "b.lua: is a FIFO; plugins must be regular files");
+
+  dir = make_dir(1, names, srcs);
+  snprintf(target, sizeof target, "%s/fifo", dir);
+  CHECK(mkfifo(target, 0600) == 0);
+  snprintf(path, sizeof path, "%s/b.lua", dir);
+  CHECK(symlink(target, path) == 0);
+  expect_folder_refused(dir, "b.lua: is a FIFO");
+
+  dir = make_dir(1, names, srcs);
+  snprintf(path, sizeof path, "%s/b.lua", dir);
+  CHECK(mkdir(path, 0700) == 0);
+  expect_folder_refused(dir, "b.lua: is a directory");
+  rmdir(path);
+
+  dir = make_dir(1, names, srcs);
+  snprintf(path, sizeof path, "%s/b.lua", dir);
+  CHECK(symlink("/dev/zero", path) == 0);
+  expect_folder_refused(dir, "b.lua: is a character device");
+
+  /* A symbolic link to a regular file is read like the file. */
+  dir = make_dir(1, names, srcs);
+  snprintf(target, sizeof target, "%s/a.lua", dir);
+  snprintf(path, sizeof path, "%s/b.lua", dir);
+  CHECK(symlink(target, path) == 0);
+  expect_folder_refused(dir, "both claim type 't'");
+  alarm(0);
+}
+
+/* ==== the process-wide interrupt ==== */
+
+struct looping_call {
+  struct sr_plugins *p;
+  atomic_bool started;
+  enum sr_err rc;
+  char detail[600];
+  double ended;
+};
+
+static void *run_looping_call(void *arg)
+{
+  struct looping_call *c = arg;
+  atomic_store(&c->started, true);
+  c->rc = call_validate(c->p, c->detail, sizeof c->detail);
+  c->ended = now_s();
+  return NULL;
+}
+
+static struct sr_plugins *open_hostile(const char *file)
+{
+  char path[512], err[1024];
+  snprintf(path, sizeof path, "%s/%s", HOSTILE_DIR, file);
+  char *src = read_all(path);
+  struct sr_plugins *p = src ? open_one(src, err, sizeof err) : NULL;
+  if(!p)
+    fprintf(stderr, "  %s: %s\n", file, src ? err : "cannot read");
+  free(src);
+  return p;
+}
+
+/* In a child process, as the interrupt cannot be undone: two threads run plugins that would each
+ * run into the 2 s deadline (one in the VM, comparing long strings; one inside a host loop,
+ * sorting through a chain of __index tables); the interrupt from this thread stops both at once,
+ * and every later call and load fails at once. */
+static int interrupt_child(void)
+{
+  static const char *const files[] = { "compare_long_strings.lua", "table_sort_index_chain.lua" };
+  struct looping_call calls[2];
+  pthread_t threads[2];
+  for(int i = 0; i < 2; i++) {
+    memset(&calls[i], 0, sizeof calls[i]);
+    calls[i].p = open_hostile(files[i]);
+    CHECK(calls[i].p != NULL);
+    if(!calls[i].p)
+      return 1;
+  }
+  for(int i = 0; i < 2; i++)
+    pthread_create(&threads[i], NULL, run_looping_call, &calls[i]);
+  while(!atomic_load(&calls[0].started) || !atomic_load(&calls[1].started))
+    usleep(1000);
+  usleep(300 * 1000); /* well into both calls */
+  double t0 = now_s();
+  sr_plugins_interrupt();
+  for(int i = 0; i < 2; i++) {
+    pthread_join(threads[i], NULL);
+    double took = calls[i].ended - t0;
+    printf("  %s stopped %.3f s after the interrupt: %s\n", files[i], took, calls[i].detail);
+    CHECK_INT(calls[i].rc, SR_PLUGIN);
+    CHECK(strstr(calls[i].detail, "the server is stopping") != NULL);
+    CHECK(took < 0.5);
+  }
+  /* Later calls fail before running anything; so does opening a new set. */
+  char detail[600], err[1024];
+  double t1 = now_s();
+  CHECK_INT(call_validate(calls[0].p, detail, sizeof detail), SR_PLUGIN);
+  CHECK(strstr(detail, "the server is stopping") != NULL);
+  CHECK(now_s() - t1 < 0.05);
+  CHECK(open_one(TYPE_HEAD "}", err, sizeof err) == NULL);
+  CHECK(strstr(err, "the server is stopping") != NULL);
+  for(int i = 0; i < 2; i++)
+    sr_plugins_close(calls[i].p);
+  fflush(stdout);
+  return check_failures;
+}
+
+static void interrupt_stops_calls_in_every_thread(void)
+{
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if(pid == 0)
+    _exit(interrupt_child() ? 1 : 0);
+  int status = 0;
+  CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 /* ==== reload ==== */
 
 static void reload_keeps_the_old_set_when_the_new_one_fails(void)
@@ -486,6 +634,8 @@ int main(void)
   RUN(plugins_do_not_share_library_tables);
   RUN(reload_keeps_the_old_set_when_the_new_one_fails);
   RUN(decide_answers_are_checked);
+  RUN(folder_reads_regular_files_only);
+  RUN(interrupt_stops_calls_in_every_thread);
   if(tmpdir[0])
     rm_dir(tmpdir);
   return CHECK_DONE();
