@@ -71,7 +71,7 @@ static void matcher_reset(struct matcher *m)
 
 /* ==== single characters ==== */
 
-/* %a %c %d %g %l %p %s %u %w %x (upper case: the complement) in the C locale; any other
+/* %a %c %d %g %l %p %s %u %w %x %z (upper case: the complement) in the C locale; any other
  * character after % stands for itself. */
 static bool class_has(int c, int cl)
 {
@@ -90,6 +90,7 @@ static bool class_has(int c, int cl)
   case 'u': r = upper; break;
   case 'w': r = alpha || digit; break;
   case 'x': r = digit || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); break;
+  case 'z': r = c == 0; break; /* Lua 5.1's class, still honoured by 5.4 */
   default: return cl == c;
   }
   return cl >= 'A' && cl <= 'Z' ? !r : r;
