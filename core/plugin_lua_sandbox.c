@@ -206,7 +206,6 @@ bool sr_lua_pcall(struct sr_plugins *p, lua_CFunction fn, void *ud, long budget,
  * being stopped does not run the handler at all. */
 static int safe_xpcall(lua_State *L)
 {
-  struct sr_plugins *p = sr_lua_host(L);
   int n = lua_gettop(L);
   luaL_checktype(L, 2, LUA_TFUNCTION);
   luaL_checkstack(L, 2, NULL);
@@ -215,8 +214,7 @@ static int safe_xpcall(lua_State *L)
   lua_replace(L, 1);
   lua_replace(L, 2);
   int rc = lua_pcall(L, n - 2, LUA_MULTRET, 0);
-  if(p->stop != SR_LUA_RUNNING)
-    return lua_error(L);
+  sr_lua_charge(L, 0); /* raises again if the call is being stopped, whatever f caught */
   if(rc == LUA_OK) {
     lua_pushboolean(L, 1);
     lua_replace(L, 1);
@@ -232,8 +230,7 @@ static int safe_xpcall(lua_State *L)
     lua_pushvalue(L, 1);
     lua_insert(L, -2);
     rc = lua_pcall(L, 1, 1, 0);
-    if(p->stop != SR_LUA_RUNNING)
-      return lua_error(L);
+    sr_lua_charge(L, 0);
     if(rc == LUA_OK)
       break;
   }
