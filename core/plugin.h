@@ -5,7 +5,8 @@
  * A plugin folder is read into a bundle (the sources, validated once); each worker thread opens
  * its own plugin set from the current bundle, so Lua states are never shared between threads.
  * A reload publishes a new bundle only if every file in it loads; threads pick it up on their
- * next request. Plugin code gets no I/O, no clock and bounded instructions and memory per call.
+ * next request. Plugin code gets no I/O, no clock, and bounded instructions, time and memory per
+ * call (sr_plugins_interrupt stops it all at shutdown).
  */
 #ifndef sr_plugin_h
 #define sr_plugin_h

@@ -18,6 +18,7 @@
 
 #include "check.h"
 #include "plugin.h"
+#include "plugin_lua_int.h" /* the state's memory accounting */
 #include "sr_limits.h"
 
 #ifndef SR_PLUGIN_DIR
@@ -391,6 +392,31 @@ static void plugins_do_not_share_library_tables(void)
   sr_plugin_bundle_release(b);
 }
 
+/* ==== memory accounting ==== */
+
+/* A call that runs into the memory cap gives back what it took: the state's accounted memory is
+ * where it was, again and again, and the calls in between run. */
+static void failed_calls_give_their_memory_back(void)
+{
+  char err[1024], detail[600];
+  struct sr_plugins *p = open_one("local n = 0\n" TYPE_HEAD
+                                  "validate = function() n = n + 1 if n % 2 == 1 then local t = {} "
+                                  "for i = 1, 1e9 do t[i] = { i } end end end }", err, sizeof err);
+  CHECK(p != NULL);
+  if(!p)
+    return;
+  size_t before = p->mem_used;
+  for(int round = 0; round < 3; round++) {
+    CHECK_INT(call_validate(p, detail, sizeof detail), SR_PLUGIN);
+    CHECK(strstr(detail, "memory limit") != NULL);
+    CHECK(p->mem_used < before + 64 * 1024);
+    CHECK_INT(call_validate(p, detail, sizeof detail), SR_OK);
+  }
+  CHECK(p->mem_used < before + 64 * 1024);
+  CHECK(p->mem_used <= p->mem_cap);
+  sr_plugins_close(p);
+}
+
 /* ==== what a plugin folder may hold ==== */
 
 /* Loads <dir>; the load must fail at once, naming <needle>. */
@@ -634,6 +660,7 @@ int main(void)
   RUN(plugins_do_not_share_library_tables);
   RUN(reload_keeps_the_old_set_when_the_new_one_fails);
   RUN(decide_answers_are_checked);
+  RUN(failed_calls_give_their_memory_back);
   RUN(folder_reads_regular_files_only);
   RUN(interrupt_stops_calls_in_every_thread);
   if(tmpdir[0])
