@@ -554,8 +554,12 @@ static void interrupt_stops_calls_in_every_thread(void)
   fflush(stdout);
   fflush(stderr);
   pid_t pid = fork();
-  if(pid == 0)
-    _exit(interrupt_child() ? 1 : 0);
+  if(pid == 0) {
+    int failed = interrupt_child();
+    if(tmpdir[0])
+      rm_dir(tmpdir); /* the child's own folder; the parent's is gone with it, which it can bear */
+    _exit(failed ? 1 : 0);
+  }
   int status = 0;
   CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
   CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
