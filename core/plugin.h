@@ -5,7 +5,8 @@
  * A plugin folder is read into a bundle (the sources, validated once); each worker thread opens
  * its own plugin set from the current bundle, so Lua states are never shared between threads.
  * A reload publishes a new bundle only if every file in it loads; threads pick it up on their
- * next request. Plugin code gets no I/O, no clock and bounded instructions and memory per call.
+ * next request. Plugin code gets no I/O, no clock, and bounded instructions, time and memory per
+ * call (sr_plugins_interrupt stops it all at shutdown).
  */
 #ifndef sr_plugin_h
 #define sr_plugin_h
@@ -161,5 +162,13 @@ struct sr_plugins *sr_plugins_thread(char *err, size_t errsz);
 /* Frees this thread's plugin set (call before a worker thread exits). */
 void sr_plugins_thread_release(void);
 void sr_plugins_unpublish(void);
+
+/* Stops all plugin code, for shutdown: every plugin call in progress in any thread fails at its
+ * next budget check (within about a thousand VM instructions or one pattern-matching stride),
+ * and every later call, loading a plugin set included, fails at once, each with the reason
+ * "the server is stopping". Irreversible for the life of the process. It only stores one lock-free
+ * atomic flag, so it is async-signal-safe: call it from the signal thread (or a handler) on
+ * SIGTERM before joining the threads that may be running plugins. */
+void sr_plugins_interrupt(void);
 
 #endif

@@ -1,14 +1,13 @@
 /*
  * plugin_lua.c -- the Lua 5.4 plugin host; the only file that includes lua.h.
  *
- * Every state is built deliberately: base functions from an allow-list, string/table/math/utf8
- * without string.dump and math.random, no io, os, package, debug or load. Each plugin file runs
- * in its own strict _ENV (reading or writing an undeclared global is an error) holding private
- * copies of the library tables, so one plugin cannot change another's. Every entry into Lua goes
- * through sr_lua_pcall(), which arms an instruction budget (a count hook that re-arms itself on
- * every instruction once spent, so a plugin's own pcall cannot swallow the kill) and a memory cap
- * enforced by the allocator. C objects built while Lua may raise are parked in 'pending' fields
- * and freed by the caller if the protected call fails, so an error never leaks them.
+ * Every state is built deliberately (plugin_lua_sandbox.c): base functions from an allow-list,
+ * string/table/math/utf8 without string.dump and math.random, no io, os, package, debug or load.
+ * Each plugin file runs in its own strict _ENV (reading or writing an undeclared global is an
+ * error) holding private copies of the library tables, so one plugin cannot change another's.
+ * Every entry into Lua, loading a file's top level included, goes through sr_lua_pcall() and its
+ * budget. C objects built while Lua may raise are parked in 'pending' fields and freed by the
+ * caller if the protected call fails, so an error never leaks them.
  */
 #include <lauxlib.h>
 #include <lua.h>
@@ -23,53 +22,10 @@
 #include "plugin_lua_int.h"
 #include "util.h"
 
-#define HOOK_STRIDE 1000
 #define KINDS_KEY "sereg.kinds"       /* registry: weak set of tables made by sereg.* builders */
 #define TEMPLATE_KEY "sereg.template" /* registry: the globals every plugin _ENV starts from */
 
-/* ==== allocator, hook, message handler ==== */
-
-static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-  struct sr_plugins *p = ud;
-  size_t old = ptr ? osize : 0;
-  if(nsize == 0) {
-    free(ptr);
-    p->mem_used -= old;
-    return NULL;
-  }
-  if(nsize > old && p->mem_used - old + nsize > p->mem_cap) {
-    p->mem_exceeded = true;
-    return NULL; /* Lua raises a memory error */
-  }
-  void *n = realloc(ptr, nsize);
-  if(n)
-    p->mem_used = p->mem_used - old + nsize;
-  return n;
-}
-
 struct sr_plugins *sr_lua_host(lua_State *L) { return *(struct sr_plugins **)lua_getextraspace(L); }
-
-static void count_hook(lua_State *L, lua_Debug *ar)
-{
-  (void)ar;
-  struct sr_plugins *p = sr_lua_host(L);
-  p->used += HOOK_STRIDE;
-  if(p->killed || p->used > p->budget) {
-    p->killed = true;
-    /* From now on fire on every instruction: a pcall in the plugin only delays the next raise. */
-    lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
-    luaL_error(L, "instruction budget of %d exceeded", (int)p->budget);
-  }
-}
-
-/* [-1, +1, m] Turns any error value into a string without running plugin metamethods. */
-static int msgh(lua_State *L)
-{
-  if(lua_type(L, 1) != LUA_TSTRING)
-    lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-  return 1;
-}
 
 static int panic(lua_State *L)
 {
@@ -77,71 +33,7 @@ static int panic(lua_State *L)
   abort();
 }
 
-bool sr_lua_pcall(struct sr_plugins *p, lua_CFunction fn, void *ud, long budget, char *err, size_t errsz)
-{
-  lua_State *L = p->L;
-  if(!lua_checkstack(L, 8)) {
-    snprintf(err, errsz, "plugin host: out of stack");
-    return false;
-  }
-  p->used = 0;
-  p->budget = budget;
-  p->killed = false;
-  p->mem_exceeded = false;
-  int base = lua_gettop(L);
-  lua_pushcfunction(L, msgh);
-  lua_pushcfunction(L, fn);
-  lua_pushlightuserdata(L, ud);
-  lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_STRIDE);
-  int rc = lua_pcall(L, 1, 0, base + 1);
-  lua_sethook(L, NULL, 0, 0);
-  bool ok = rc == LUA_OK && !p->killed && !p->mem_exceeded;
-  if(!ok) {
-    if(p->killed)
-      snprintf(err, errsz, "instruction budget of %ld exceeded", budget);
-    else if(p->mem_exceeded)
-      snprintf(err, errsz, "memory limit of %zu bytes exceeded", p->mem_cap);
-    else
-      snprintf(err, errsz, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "unknown error");
-  }
-  lua_settop(L, base);
-  if(!ok)
-    lua_gc(L, LUA_GCCOLLECT); /* give back what a runaway plugin took */
-  return ok;
-}
-
-/* ==== the sandbox ==== */
-
-/* [-2, +1, e] setmetatable without finalizers: a __gc would run plugin code at GC time, outside
- * any call and its budget. */
-static int safe_setmetatable(lua_State *L)
-{
-  int t = lua_type(L, 2);
-  luaL_checktype(L, 1, LUA_TTABLE);
-  luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
-  if(t == LUA_TTABLE) {
-    lua_pushliteral(L, "__gc");
-    if(lua_rawget(L, 2) != LUA_TNIL)
-      return luaL_error(L, "__gc metamethods are not allowed in plugins");
-    lua_pop(L, 1);
-  }
-  if(luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
-    return luaL_error(L, "cannot change a protected metatable");
-  lua_settop(L, 2);
-  lua_setmetatable(L, 1);
-  return 1;
-}
-
-static int strict_index(lua_State *L)
-{
-  return luaL_error(L, "undeclared global '%s'", lua_tostring(L, 2) ? lua_tostring(L, 2) : "?");
-}
-
-static int strict_newindex(lua_State *L)
-{
-  return luaL_error(L, "assignment to undeclared global '%s' (declare it local)",
-                    lua_tostring(L, 2) ? lua_tostring(L, 2) : "?");
-}
+/* ==== the sereg module ==== */
 
 /* [-1, +1, e] sereg.equipment_type{...}, sereg.escalation{...}, sereg.workflow{...}: copies the
  * manifest and marks the copy with its kind (the upvalue), so that a plugin cannot pass off a
@@ -257,57 +149,12 @@ static const luaL_Reg sereg_funcs[] = {
   { NULL, NULL },
 };
 
-static const char *const base_allowed[] = {
-  "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget", "rawlen",
-  "rawset", "select", "getmetatable", "tonumber", "tostring", "type", "xpcall", "_VERSION", NULL,
-};
-
-/* Copies library table <lib> (on the stack top) into template field <name>, minus <deny>. */
-static void template_lib(lua_State *L, int tmpl, const char *name, const char *const *deny)
-{
-  lua_newtable(L);
-  lua_pushnil(L);
-  while(lua_next(L, -3)) {
-    bool denied = false;
-    for(const char *const *d = deny; d && *d; d++)
-      if(lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), *d) == 0)
-        denied = true;
-    if(denied) {
-      lua_pop(L, 1);
-      continue;
-    }
-    lua_pushvalue(L, -2);
-    lua_insert(L, -2);
-    lua_rawset(L, -4);
-  }
-  lua_setfield(L, tmpl, name);
-  lua_pop(L, 1);
-}
-
 /* [-0, +0, e] Builds the template of plugin globals in the registry. */
 static int setup_sandbox(lua_State *L)
 {
-  luaL_requiref(L, "_G", luaopen_base, 1);
-  int g = lua_gettop(L);
   lua_newtable(L);
   int tmpl = lua_gettop(L);
-  for(const char *const *n = base_allowed; *n; n++) {
-    lua_getfield(L, g, *n);
-    lua_setfield(L, tmpl, *n);
-  }
-  lua_pushcfunction(L, safe_setmetatable);
-  lua_setfield(L, tmpl, "setmetatable");
-
-  static const char *const string_deny[] = { "dump", NULL };
-  static const char *const math_deny[] = { "random", "randomseed", NULL };
-  luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 0);
-  template_lib(L, tmpl, "string", string_deny);
-  luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 0);
-  template_lib(L, tmpl, "table", NULL);
-  luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 0);
-  template_lib(L, tmpl, "math", math_deny);
-  luaL_requiref(L, LUA_UTF8LIBNAME, luaopen_utf8, 0);
-  template_lib(L, tmpl, "utf8", NULL);
+  sr_lua_sandbox_globals(L);
   luaL_newlib(L, sereg_funcs);
   for(const char *const *k = (const char *const[]){ "equipment_type", "escalation", "workflow", NULL }; *k; k++) {
     lua_pushstring(L, *k);
@@ -315,14 +162,6 @@ static int setup_sandbox(lua_State *L)
     lua_setfield(L, -2, *k);
   }
   lua_setfield(L, tmpl, "sereg");
-
-  /* getmetatable("") must not hand out the shared string library. */
-  lua_pushliteral(L, "");
-  lua_getmetatable(L, -1);
-  lua_pushboolean(L, 0);
-  lua_setfield(L, -2, "__metatable");
-  lua_pop(L, 2);
-
   lua_pushvalue(L, tmpl);
   lua_setfield(L, LUA_REGISTRYINDEX, TEMPLATE_KEY);
   lua_newtable(L); /* weak-keyed set of manifests made by the builders */
@@ -333,39 +172,6 @@ static int setup_sandbox(lua_State *L)
   lua_setfield(L, LUA_REGISTRYINDEX, KINDS_KEY);
   lua_settop(L, 0);
   return 0;
-}
-
-/* [-0, +1, e] A fresh strict _ENV with private copies of the template's library tables. */
-static void push_env(lua_State *L)
-{
-  lua_newtable(L);
-  int env = lua_gettop(L);
-  lua_getfield(L, LUA_REGISTRYINDEX, TEMPLATE_KEY);
-  lua_pushnil(L);
-  while(lua_next(L, -2)) {
-    if(lua_type(L, -1) == LUA_TTABLE) {
-      lua_newtable(L);
-      lua_pushnil(L);
-      while(lua_next(L, -3)) {
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_rawset(L, -4);
-      }
-      lua_remove(L, -2);
-    }
-    lua_pushvalue(L, -2);
-    lua_insert(L, -2);
-    lua_rawset(L, env);
-  }
-  lua_pop(L, 1);
-  lua_newtable(L);
-  lua_pushcfunction(L, strict_index);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, strict_newindex);
-  lua_setfield(L, -2, "__newindex");
-  lua_pushboolean(L, 0);
-  lua_setfield(L, -2, "__metatable");
-  lua_setmetatable(L, env);
 }
 
 /* ==== reading a manifest (inside a protected call; raises on anything malformed) ==== */
@@ -722,7 +528,9 @@ static int load_tramp(lua_State *L)
   snprintf(chunk, sizeof chunk, "@%s", job->src->name);
   if(luaL_loadbufferx(L, job->src->src, job->src->len, chunk, "t") != LUA_OK)
     return lua_error(L);
-  push_env(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, TEMPLATE_KEY);
+  sr_lua_push_env(L, -1);
+  lua_remove(L, -2);
   if(!lua_setupvalue(L, -2, 1))
     return luaL_error(L, "%s: cannot set its environment", job->src->name);
   lua_call(L, 0, 1);
@@ -808,7 +616,7 @@ struct sr_plugins *sr_plugins_open(const struct sr_plugin_bundle *b, char *err, 
   p->mem_cap = SR_PLUGIN_MEMORY;
   p->types = calloc((size_t)(b->n ? b->n : 1), sizeof *p->types);
   p->workflows = calloc((size_t)(b->n ? b->n : 1), sizeof *p->workflows);
-  p->L = lua_newstate(l_alloc, p);
+  p->L = lua_newstate(sr_lua_alloc, p);
   if(!p->types || !p->workflows || !p->L) {
     snprintf(err, errsz, "out of memory");
     sr_plugins_close(p);

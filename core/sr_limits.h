@@ -16,6 +16,14 @@
 #define SR_PLUGIN_MEMORY (32u * 1024 * 1024) /* bytes one plugin Lua state may hold */
 #define SR_PLUGIN_CALL_BUDGET 20000000L    /* VM instructions per plugin call */
 #define SR_PLUGIN_LOAD_BUDGET 20000000L    /* VM instructions to load one plugin file */
+#define SR_PLUGIN_CALL_MS 2000             /* wall-clock time of one plugin call or file load */
+#define SR_PLUGIN_MAX_STRING (1024 * 1024) /* longest string a plugin can make, in bytes */
+#define SR_PLUGIN_BYTES_PER_STEP 4         /* bytes of string work charged as one instruction */
+#define SR_PLUGIN_ALLOC_BYTES_PER_STEP 64  /* bytes a call allocates, charged as one instruction */
+#define SR_PLUGIN_HANDLER_TRIES 10         /* times a failing xpcall handler is given its own error */
+#define SR_PATTERN_STEP_COST 1             /* instructions charged per step of the pattern matcher */
+#define SR_PATTERN_MAX_DEPTH 200           /* nested items of one pattern match (as Lua's own) */
+#define SR_PATTERN_MAX_CAPTURES 32         /* captures in one pattern (as Lua's own) */
 #define SR_PLUGIN_MAX_ERRORS 100           /* errors one validate() may return */
 #define SR_LIST_DEFAULT 50                 /* page size when 'limit' is not given */
 #define SR_LIST_MAX 500                    /* largest page a caller may ask for */

@@ -2,7 +2,8 @@
 # test.sh -- the whole test suite: installs what is missing, builds, starts a throwaway
 # PostgreSQL cluster, runs every ctest (unit, plugin, integration over HTTP) on a normal build
 # and again on an ASan+UBSan build, then fuzzes the request-body parser, the ladder and workflow
-# checks and the CSV reader for a short while (scripts/fuzz.sh), and removes the cluster.
+# checks, the CSV reader and the plugins' pattern matcher for a short while (scripts/fuzz.sh), and
+# removes the cluster.
 # --quick skips the sanitizer pass and the fuzzing.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"

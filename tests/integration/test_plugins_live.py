@@ -1,11 +1,18 @@
 """Plugins in a running server: SIGHUP reloads atomically (a bad set is refused and the old one
-kept), and a plugin that loops or allocates without bound costs one failed request, not the server."""
+kept), a plugin that loops or allocates without bound costs one failed request, not the server,
+and neither a hostile plugin nor a reload of one keeps the server from stopping on SIGTERM."""
 import os
 import re
+import shutil
+import signal
+import subprocess
+import threading
 import time
 
-from harness import run, tests_of, check, eq, SRC, copy_dir
+from harness import run, tests_of, check, eq, SRC, BIN, copy_dir, Server
 from world import World, A
+
+HOSTILE = os.path.join(SRC, "tests", "plugins", "hostile")
 
 ROPEWAY = """
 return sereg.equipment_type {
@@ -14,6 +21,8 @@ return sereg.equipment_type {
   validate = function(eq)
     if eq.address == "loop" then while true do end end
     if eq.address == "pcall-loop" then while true do pcall(function() while true do end end) end end
+    if eq.address == "xpcall-loop" then xpcall(function() while true do end end, function() while true do end end) end
+    if eq.address == "pattern" then local i = ("a"):rep(200):find(("a-"):rep(6) .. "b") end
     if eq.address == "memory" then local t = {} for i = 1, 1e9 do t[i] = string.rep("x", 100) .. i end end
     if eq.address == "bad-decision" then return { { field = 7 } } end
     return nil
@@ -77,6 +86,7 @@ def test_runaway_plugin_costs_one_request(w):
     check(reload_and_wait(w, lambda t: "ropeway" in t), "ropeway loaded")
     n = 0
     for addr, needle in [("loop", "instruction budget"), ("pcall-loop", "instruction budget"),
+                         ("xpcall-loop", "instruction budget"), ("pattern", "instruction budget"),
                          ("memory", "memory limit"), ("bad-decision", "must be a string")]:
         n += 1
         body = {"type": "ropeway", "equipment_code": f"910051123201900{n:03d}", "jurisdiction": A,
@@ -97,6 +107,99 @@ def test_runaway_plugin_costs_one_request(w):
     s, _, r = w.server.post("/api/v1/equipment", body, tok=w.city)
     eq(s, 201, f"the same plugin state serves the next request: {r}")
     check(w.server.proc.poll() is None, "server alive")
+
+
+def test_plugins_check_ends_on_hostile_plugins(w):
+    """The CLI loads a file's top level under the same budget as the server: it ends, non-zero."""
+    for case, needle in [("load_xpcall_loop.lua", "instruction budget"), ("load_loop.lua", "instruction budget"),
+                         ("load_catastrophic_pattern.lua", "instruction budget")]:
+        d = copy_dir(os.path.join(SRC, "plugins"))
+        shutil.copy(os.path.join(HOSTILE, case), os.path.join(d, "zz_" + case))
+        t0 = time.time()
+        try:
+            r = subprocess.run([BIN, "plugins", "check", d], capture_output=True, text=True, timeout=20)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"sereg plugins check on {case} did not end within 20 s")
+        took = time.time() - t0
+        check(r.returncode != 0 and "zz_" + case in r.stderr and needle in r.stderr, f"{case}: {r.stderr}")
+        check(took < 10, f"{case} took {took:.1f}s")
+        shutil.rmtree(d)
+    # A FIFO named *.lua is refused without being opened for reading (which would wait for ever).
+    d = copy_dir(os.path.join(SRC, "plugins"))
+    os.mkfifo(os.path.join(d, "zz_fifo.lua"))
+    r = subprocess.run([BIN, "plugins", "check", d], capture_output=True, text=True, timeout=20)
+    check(r.returncode != 0 and "zz_fifo.lua: is a FIFO" in r.stderr, r.stderr)
+    shutil.rmtree(d)
+
+
+def test_hostile_reload_keeps_serving(w):
+    """A reload whose new file loops in xpcall at its top level is refused within the budget."""
+    before = w.server.output().count("plugin reload refused")
+    served = types(w)
+    shutil.copy(os.path.join(HOSTILE, "load_xpcall_loop.lua"), os.path.join(w.plugin_dir, "zz_hostile.lua"))
+    t0 = time.time()
+    w.server.hup()
+    while w.server.output().count("plugin reload refused") == before and time.time() - t0 < 15:
+        time.sleep(0.05)
+    took = time.time() - t0
+    out = w.server.output()
+    check(out.count("plugin reload refused") > before and "zz_hostile.lua" in out and "instruction budget" in out,
+          "the refusal is logged with the file and the reason")
+    check(took < 10, f"the refused reload took {took:.1f}s")
+    eq(w.server.get("/readyz")[0], 200, "still ready")
+    eq(types(w), served, "the loaded set is kept")
+    os.unlink(os.path.join(w.plugin_dir, "zz_hostile.lua"))
+    # The next reload works: the signal thread is not stuck.
+    check(reload_and_wait(w, lambda t: "elevator" in t), "a later reload is answered")
+
+
+def test_sigterm_stops_a_server_inside_a_hostile_plugin(w):
+    """SIGTERM while a request runs xpcall'd loops (and after a refused hostile reload): the
+    server stops within a few seconds."""
+    d = copy_dir(os.path.join(SRC, "plugins"))
+    with open(os.path.join(d, "ropeway.lua"), "w") as f:
+        f.write(ROPEWAY)
+    server = Server(w.db, plugin_dir=d)
+    try:
+        shutil.copy(os.path.join(HOSTILE, "load_xpcall_loop.lua"), os.path.join(d, "zz_hostile.lua"))
+        server.hup()
+        deadline = time.time() + 15
+        while "plugin reload refused" not in server.output() and time.time() < deadline:
+            time.sleep(0.05)
+        check("plugin reload refused" in server.output(), "the hostile reload is refused")
+        answers = []
+
+        def hostile_request():
+            body = {"type": "ropeway", "equipment_code": "910051123201900777", "jurisdiction": A,
+                    "user_unit": w.unit_a, "address": "xpcall-loop", "commissioned_on": "2020-01-01",
+                    "attributes": {"variety": "9100"}}
+            try:
+                answers.append(server.post("/api/v1/equipment", body, tok=w.city)[0])
+            except OSError as e:  # the server may close the connection as it stops
+                answers.append(str(e))
+
+        threads = [threading.Thread(target=hostile_request) for _ in range(3)]
+        for t in threads:
+            t.start()
+        time.sleep(0.05)
+        t0 = time.time()
+        server.proc.send_signal(signal.SIGTERM)
+        try:
+            server.proc.wait(timeout=8)
+        except subprocess.TimeoutExpired:
+            server.proc.kill()
+            raise AssertionError("the server did not stop within 8 s of SIGTERM")
+        took = time.time() - t0
+        for t in threads:
+            t.join(timeout=10)
+        check(took < 5, f"stopping took {took:.1f}s")
+        eq(server.proc.returncode, 0, "clean exit")
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()
+            server.proc.wait()
+        os.unlink(server.log.name)
+        shutil.rmtree(d)
 
 
 def test_metrics_count_requests_failures_and_reloads(w):

@@ -1,0 +1,10 @@
+-- expect: call fails: instruction budget
+-- An __index metamethod that loops.
+return sereg.equipment_type {
+  code = "t", name = "T", version = "1.0.0", registration_class = "梯",
+  attributes = { variety = { type = "string", required = true, enum = { "3110" } } },
+  validate = function(eq)
+    local t = setmetatable({}, { __index = function() while true do end end })
+    return t.x
+  end,
+}

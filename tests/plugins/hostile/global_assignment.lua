@@ -1,0 +1,3 @@
+-- expect: load fails: assignment to undeclared global 'x'
+-- Globals are strict.
+x = 1

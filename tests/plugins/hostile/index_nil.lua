@@ -1,0 +1,9 @@
+-- expect: call fails: attempt to index
+-- Ordinary runtime errors fail the call.
+return sereg.equipment_type {
+  code = "t", name = "T", version = "1.0.0", registration_class = "梯",
+  attributes = { variety = { type = "string", required = true, enum = { "3110" } } },
+  validate = function(eq)
+    return eq.nope.deeper
+  end,
+}

@@ -1,0 +1,3 @@
+-- expect: load fails: instruction budget
+-- An endless loop at the top level.
+while true do end

@@ -1,0 +1,3 @@
+-- expect: load fails: undeclared global 'io'
+-- 'io' is not in the sandbox.
+io.open('/etc/passwd')

@@ -1,0 +1,3 @@
+-- expect: load fails: undeclared global 'load'
+-- 'load' is not in the sandbox.
+load('return 1')

@@ -1,0 +1,3 @@
+-- expect: load fails: undeclared global 'package'
+-- 'package' is not in the sandbox.
+local p = package.loaded

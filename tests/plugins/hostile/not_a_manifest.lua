@@ -1,0 +1,3 @@
+-- expect: load fails: must return sereg.equipment_type
+-- A file must declare something.
+return {}

@@ -1,0 +1,3 @@
+-- expect: load fails: index a boolean
+-- getmetatable('') hands out nothing.
+local mt = getmetatable('') ; mt.__index.upper = nil
