@@ -583,6 +583,10 @@ static enum MHD_Result dispatch(struct sr_request *rq, const char *method, const
     }
     else
       route->handler(&call);
+    if(call.pb.err == SR_PLUGIN && sr_plugins_interrupted()) { /* not the plugin's fault: we are stopping */
+      sr_problem_free(&call.pb);
+      sr_problem_set(&call.pb, SR_UNAVAILABLE, "The server is stopping; send the request again.");
+    }
     bool broken = call.ctx.db && PQstatus(call.ctx.db) != CONNECTION_OK;
     if(!(broken && sr_err_status(call.pb.err) >= 500 && !call.ctx.tx_committed))
       break;

@@ -170,5 +170,7 @@ void sr_plugins_unpublish(void);
  * atomic flag, so it is async-signal-safe: call it from the signal thread (or a handler) on
  * SIGTERM before joining the threads that may be running plugins. */
 void sr_plugins_interrupt(void);
+/* True once sr_plugins_interrupt has been called. */
+bool sr_plugins_interrupted(void);
 
 #endif

@@ -30,6 +30,8 @@ static atomic_bool stopping;
 
 void sr_plugins_interrupt(void) { atomic_store(&stopping, true); }
 
+bool sr_plugins_interrupted(void) { return atomic_load(&stopping); }
+
 static long long now_ms(void)
 {
   struct timespec ts;

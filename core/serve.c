@@ -2,7 +2,8 @@
  * serve.c -- the `sereg serve` process: plugins, the HTTP server, the sweep thread, and the
  * signals that drive them. SIGHUP reloads the plugins; SIGINT or SIGTERM stops the process,
  * and within a bounded time whatever a request or a plugin is doing: requests in flight get
- * SR_HTTP_SHUTDOWN_GRACE seconds (SEREG_SHUTDOWN_GRACE), then the process exits anyway.
+ * SR_HTTP_SHUTDOWN_GRACE seconds (SEREG_SHUTDOWN_GRACE), plugin calls among them are stopped
+ * half-way through it, and at its end the process exits anyway.
  */
 #include "serve.h"
 
@@ -47,15 +48,24 @@ static void fit_descriptors(struct sr_http_limits *l, int threads)
 
 static long shutdown_grace = SR_HTTP_SHUTDOWN_GRACE;
 
-/* Started when the process is told to stop: if stopping takes longer than the grace, a request
- * or a plugin is stuck, and the process leaves without it. The database rolls back what such a
- * request had not committed. */
+static void sleep_s(long s)
+{
+  struct timespec t = { s, 0 };
+  while(nanosleep(&t, &t) != 0)
+    ;
+}
+
+/* Started when the process is told to stop. Requests in flight first get half the grace to
+ * finish as they are; then plugin calls still running are stopped (their requests answer 503
+ * and may be sent again); at the end of the grace the process leaves whatever is left, and the
+ * database rolls back what such a request had not committed. */
 static void *watchdog(void *arg)
 {
   (void)arg;
-  struct timespec t = { shutdown_grace, 0 };
-  while(nanosleep(&t, &t) != 0)
-    ;
+  sleep_s(shutdown_grace / 2);
+  sr_warn("still stopping after %ld s: stopping the plugin calls in flight", shutdown_grace / 2);
+  sr_plugins_interrupt();
+  sleep_s(shutdown_grace - shutdown_grace / 2);
   sr_error("still stopping after %ld s: leaving the requests in flight", shutdown_grace);
   _exit(1);
 }
