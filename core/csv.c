@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <iconv.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@ struct sr_csv {
   long long consumed, size;
   struct sr_buf row;       /* the current row's fields, NUL-separated */
   char *fields[SR_CSV_MAX_FIELDS];
-  size_t offsets[SR_CSV_MAX_FIELDS];
+  size_t offsets[SR_CSV_MAX_FIELDS + 1]; /* where each field starts, and where the last ends */
 };
 
 /* Valid UTF-8, except that the last few bytes may be a character cut by the sample's end. */
@@ -136,11 +137,54 @@ static bool refill(struct sr_csv *c, char *err, size_t errsz, bool *fatal)
   return true;
 }
 
+/* The row being read: how many fields it has so far, and whether (and why) it is bad. */
+struct row {
+  int nf;
+  bool bad;
+  char *err;
+  size_t errsz;
+};
+
+/* Marks the row bad; the first reason is the one reported. */
+static void row_bad(const struct sr_csv *c, struct row *r, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+static void row_bad(const struct sr_csv *c, struct row *r, const char *fmt, ...)
+{
+  if(!r->bad) {
+    int n = snprintf(r->err, r->errsz, "line %ld: ", c->row_line);
+    va_list ap;
+    va_start(ap, fmt);
+    if(n >= 0 && (size_t)n < r->errsz)
+      vsnprintf(r->err + n, r->errsz - (size_t)n, fmt, ap);
+    va_end(ap);
+  }
+  r->bad = true;
+}
+
+/* Adds <n> bytes to the field being read, within the row's byte ceiling. */
+static void add_text(struct sr_csv *c, struct row *r, const char *s, size_t n)
+{
+  if(!sr_buf_append(&c->row, s, n))
+    row_bad(c, r, "a row longer than %d bytes", SR_CSV_MAX_ROW);
+}
+
+/* Ends the field being read, whatever ends it (a comma, a newline or the end of the file): the
+ * one place a field is added, so none goes past SR_CSV_MAX_FIELDS. */
+static void end_field(struct sr_csv *c, struct row *r)
+{
+  if(r->nf == SR_CSV_MAX_FIELDS)
+    row_bad(c, r, "more than %d fields", SR_CSV_MAX_FIELDS);
+  else if(!sr_buf_append(&c->row, "", 1))
+    row_bad(c, r, "a row longer than %d bytes", SR_CSV_MAX_ROW);
+  else
+    c->offsets[++r->nf] = c->row.len;
+}
+
 enum sr_csv_status sr_csv_next(struct sr_csv *c, char ***fields, int *n, char *err, size_t errsz)
 {
   enum { START, UNQUOTED, QUOTED, QUOTE_IN_QUOTED } st = START;
-  int nf = 0;
-  bool fatal = false, bad = false, any = false;
+  struct row r = { .nf = 0, .bad = false, .err = err, .errsz = errsz };
+  bool fatal = false, any = false;
   c->row.len = 0;
   c->offsets[0] = 0;
   c->row_line = c->line;
@@ -154,7 +198,8 @@ enum sr_csv_status sr_csv_next(struct sr_csv *c, char ***fields, int *n, char *e
       }
       if(!any)
         return SR_CSV_EOF;
-      break; /* the last line had no newline */
+      end_field(c, &r); /* the last line had no newline */
+      break;
     }
     /* Plain characters go in as one run: the common case costs one append per field. */
     if(st == QUOTED || st == UNQUOTED || st == START) {
@@ -163,10 +208,7 @@ enum sr_csv_status sr_csv_next(struct sr_csv *c, char ***fields, int *n, char *e
       while(end < c->len && !strchr(stops, c->text[end]))
         end++;
       if(end > c->pos) {
-        if(!sr_buf_append(&c->row, c->text + c->pos, end - c->pos) && !bad) {
-          snprintf(err, errsz, "line %ld: a row longer than %d bytes", c->row_line, SR_CSV_MAX_ROW);
-          bad = true;
-        }
+        add_text(c, &r, c->text + c->pos, end - c->pos);
         c->pos = end;
         any = true;
         if(st == START)
@@ -179,30 +221,25 @@ enum sr_csv_status sr_csv_next(struct sr_csv *c, char ***fields, int *n, char *e
     if(ch == '\n')
       c->line++;
     if(ch == '\0') { /* fields are kept NUL-separated, and no text has a NUL */
-      if(!bad)
-        snprintf(err, errsz, "line %ld: a NUL byte", c->row_line);
-      bad = true;
+      row_bad(c, &r, "a NUL byte");
       continue;
     }
     if(st == QUOTED) {
       if(ch == '"')
         st = QUOTE_IN_QUOTED;
-      else if(!sr_buf_append(&c->row, &ch, 1))
-        bad = true;
+      else
+        add_text(c, &r, &ch, 1);
       continue;
     }
     if(st == QUOTE_IN_QUOTED) {
       if(ch == '"') { /* "" is a quote */
-        if(!sr_buf_append(&c->row, &ch, 1))
-          bad = true;
+        add_text(c, &r, &ch, 1);
         st = QUOTED;
         continue;
       }
       st = UNQUOTED;
       if(ch != ',' && ch != '\n' && ch != '\r') {
-        if(!bad)
-          snprintf(err, errsz, "line %ld: characters after a closing quote", c->row_line);
-        bad = true;
+        row_bad(c, &r, "characters after a closing quote");
         continue;
       }
     }
@@ -211,43 +248,24 @@ enum sr_csv_status sr_csv_next(struct sr_csv *c, char ***fields, int *n, char *e
       continue;
     }
     if(ch == '"') {
-      if(!bad)
-        snprintf(err, errsz, "line %ld: a quote inside an unquoted field", c->row_line);
-      bad = true;
+      row_bad(c, &r, "a quote inside an unquoted field");
       continue;
     }
     if(ch == '\r')
       continue;
     if(ch == ',' || ch == '\n') {
-      if(!sr_buf_append(&c->row, "", 1) || nf + 1 >= SR_CSV_MAX_FIELDS) {
-        if(!bad)
-          snprintf(err, errsz, "line %ld: too many fields or too long a row", c->row_line);
-        bad = true;
-      }
-      else
-        c->offsets[++nf] = c->row.len;
+      end_field(c, &r);
       st = START;
       if(ch == '\n')
         break;
       continue;
     }
     st = UNQUOTED;
-    if(!sr_buf_append(&c->row, &ch, 1)) {
-      if(!bad)
-        snprintf(err, errsz, "line %ld: a row longer than %d bytes", c->row_line, SR_CSV_MAX_ROW);
-      bad = true;
-    }
+    add_text(c, &r, &ch, 1);
   }
-  if(st != START || c->offsets[nf] != c->row.len || (nf == 0 && c->row.len == 0)) {
-    /* the last field of a row that ended at the end of the file, without a newline */
-    if(!sr_buf_append(&c->row, "", 1))
-      bad = true;
-    else
-      c->offsets[++nf] = c->row.len;
-  }
-  if(bad)
+  if(r.bad)
     return SR_CSV_BAD_ROW;
-  for(int i = 0; i < nf; i++) {
+  for(int i = 0; i < r.nf; i++) {
     c->fields[i] = c->row.data + c->offsets[i];
     if(!sr_utf8_valid(c->fields[i], strlen(c->fields[i]))) {
       snprintf(err, errsz, "line %ld: field %d is not valid UTF-8", c->row_line, i + 1);
@@ -255,7 +273,7 @@ enum sr_csv_status sr_csv_next(struct sr_csv *c, char ***fields, int *n, char *e
     }
   }
   *fields = c->fields;
-  *n = nf;
+  *n = r.nf;
   return SR_CSV_ROW;
 }
 

@@ -9,8 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SR_CSV_MAX_ROW (1024 * 1024)
-#define SR_CSV_MAX_FIELDS 256
+#include "sr_limits.h"
 
 struct sr_csv;
 
