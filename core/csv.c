@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <iconv.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,14 +12,17 @@
 
 #include "util.h"
 
-#define CHUNK (64 * 1024)
+#define CHUNK (64 * 1024) /* read at a time; the first chunk decides the encoding */
 
 struct sr_csv {
-  FILE *f;
+  FILE *f;                 /* the file being read, or NULL for an input in memory */
+  const char *mem;         /* borrowed: an input in memory, and how far it has been read */
+  size_t mem_len, mem_pos;
   iconv_t cd;              /* GB18030 -> UTF-8, or (iconv_t)-1 for UTF-8 input */
-  char raw[CHUNK + 8];     /* bytes read from the file, not yet decoded */
+  size_t chunk;            /* CHUNK, or the size of a smaller input in memory */
+  char *raw;               /* chunk + 8 bytes read, not yet decoded */
   size_t raw_len;
-  char text[CHUNK * 4 + 16]; /* decoded UTF-8 */
+  char *text;              /* chunk * 4 + 16 bytes of decoded UTF-8 */
   size_t pos, len;
   bool eof;
   long line, row_line;
@@ -27,6 +31,18 @@ struct sr_csv {
   char *fields[SR_CSV_MAX_FIELDS];
   size_t offsets[SR_CSV_MAX_FIELDS + 1]; /* where each field starts, and where the last ends */
 };
+
+/* Reads up to <n> bytes of the input, from the file or from memory alike. */
+static size_t source_read(struct sr_csv *c, char *to, size_t n)
+{
+  if(c->f)
+    return fread(to, 1, n, c->f);
+  size_t k = c->mem_len - c->mem_pos < n ? c->mem_len - c->mem_pos : n;
+  if(k > 0)
+    memcpy(to, c->mem + c->mem_pos, k);
+  c->mem_pos += k;
+  return k;
+}
 
 /* Valid UTF-8, except that the last few bytes may be a character cut by the sample's end. */
 static bool looks_utf8(const char *s, size_t n)
@@ -37,32 +53,64 @@ static bool looks_utf8(const char *s, size_t n)
   return false;
 }
 
-struct sr_csv *sr_csv_open(const char *path, char *err, size_t errsz)
+/* Opening a GB18030 converter costs more than reading a small file with it, so the last one
+ * closed is kept for the next reader, reset to its initial state. */
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static iconv_t spare_cd = (iconv_t)-1;
+
+static iconv_t gb18030_open(void)
+{
+  pthread_mutex_lock(&spare_lock);
+  iconv_t cd = spare_cd;
+  spare_cd = (iconv_t)-1;
+  pthread_mutex_unlock(&spare_lock);
+  return cd != (iconv_t)-1 ? cd : iconv_open("UTF-8", "GB18030");
+}
+
+static void gb18030_close(iconv_t cd)
+{
+  iconv(cd, NULL, NULL, NULL, NULL);
+  pthread_mutex_lock(&spare_lock);
+  if(spare_cd == (iconv_t)-1) {
+    spare_cd = cd;
+    cd = (iconv_t)-1;
+  }
+  pthread_mutex_unlock(&spare_lock);
+  if(cd != (iconv_t)-1)
+    iconv_close(cd);
+}
+
+/* A reader with buffers for <chunk> bytes at a time. NULL with a message in <err>. */
+static struct sr_csv *csv_new(size_t chunk, char *err, size_t errsz)
 {
   struct sr_csv *c = calloc(1, sizeof *c);
-  if(!c) {
-    snprintf(err, errsz, "out of memory");
-    return NULL;
+  if(c) {
+    c->cd = (iconv_t)-1;
+    c->line = 1;
+    c->chunk = chunk;
+    sr_buf_init(&c->row, SR_CSV_MAX_ROW);
+    c->raw = malloc(chunk + 8);
+    c->text = malloc(chunk * 4 + 16);
   }
-  c->cd = (iconv_t)-1;
-  c->line = 1;
-  sr_buf_init(&c->row, SR_CSV_MAX_ROW);
-  c->f = fopen(path, "rb");
-  if(!c->f) {
-    snprintf(err, errsz, "cannot open %s: %s", path, strerror(errno));
+  if(!c || !c->raw || !c->text) {
+    snprintf(err, errsz, "out of memory");
     sr_csv_close(c);
     return NULL;
   }
-  struct stat st;
-  c->size = fstat(fileno(c->f), &st) == 0 ? st.st_size : 0;
-  c->raw_len = fread(c->raw, 1, CHUNK, c->f);
+  return c;
+}
+
+/* Reads the first chunk of the input <name> and decides its encoding. Closes <c> on failure. */
+static struct sr_csv *csv_start(struct sr_csv *c, const char *name, char *err, size_t errsz)
+{
+  c->raw_len = source_read(c, c->raw, c->chunk);
   size_t skip = 0;
   if(c->raw_len >= 3 && memcmp(c->raw, "\xEF\xBB\xBF", 3) == 0)
     skip = 3; /* a UTF-8 BOM, as spreadsheets write it */
   else if(!looks_utf8(c->raw, c->raw_len)) {
-    c->cd = iconv_open("UTF-8", "GB18030");
+    c->cd = gb18030_open();
     if(c->cd == (iconv_t)-1) {
-      snprintf(err, errsz, "%s is not UTF-8 and GB18030 conversion is unavailable", path);
+      snprintf(err, errsz, "%s is not UTF-8 and GB18030 conversion is unavailable", name);
       sr_csv_close(c);
       return NULL;
     }
@@ -73,6 +121,34 @@ struct sr_csv *sr_csv_open(const char *path, char *err, size_t errsz)
   return c;
 }
 
+struct sr_csv *sr_csv_open(const char *path, char *err, size_t errsz)
+{
+  struct sr_csv *c = csv_new(CHUNK, err, errsz);
+  if(!c)
+    return NULL;
+  c->f = fopen(path, "rb");
+  if(!c->f) {
+    snprintf(err, errsz, "cannot open %s: %s", path, strerror(errno));
+    sr_csv_close(c);
+    return NULL;
+  }
+  struct stat st;
+  c->size = fstat(fileno(c->f), &st) == 0 ? st.st_size : 0;
+  return csv_start(c, path, err, errsz);
+}
+
+struct sr_csv *sr_csv_open_mem(const char *data, size_t len, const char *name, char *err, size_t errsz)
+{
+  /* An input smaller than a chunk is read in one go either way: its buffers need be no larger. */
+  struct sr_csv *c = csv_new(len < CHUNK ? len : CHUNK, err, errsz);
+  if(!c)
+    return NULL;
+  c->mem = data;
+  c->mem_len = len;
+  c->size = (long long)len;
+  return csv_start(c, name, err, errsz);
+}
+
 void sr_csv_close(struct sr_csv *c)
 {
   if(!c)
@@ -80,8 +156,10 @@ void sr_csv_close(struct sr_csv *c)
   if(c->f)
     fclose(c->f);
   if(c->cd != (iconv_t)-1)
-    iconv_close(c->cd);
+    gb18030_close(c->cd);
   sr_buf_free(&c->row);
+  free(c->raw);
+  free(c->text);
   free(c);
 }
 
@@ -97,7 +175,7 @@ double sr_csv_progress(const struct sr_csv *c)
 static bool refill(struct sr_csv *c, char *err, size_t errsz, bool *fatal)
 {
   if(c->raw_len == 0 && !c->eof) {
-    c->raw_len = fread(c->raw, 1, CHUNK, c->f);
+    c->raw_len = source_read(c, c->raw, c->chunk);
     if(c->raw_len == 0)
       c->eof = true;
   }
@@ -112,7 +190,7 @@ static bool refill(struct sr_csv *c, char *err, size_t errsz, bool *fatal)
     return true;
   }
   char *in = c->raw, *out = c->text;
-  size_t inleft = c->raw_len, outleft = sizeof c->text;
+  size_t inleft = c->raw_len, outleft = c->chunk * 4 + 16;
   size_t rc = iconv(c->cd, &in, &inleft, &out, &outleft);
   if(rc == (size_t)-1 && errno == EILSEQ) {
     snprintf(err, errsz, "line %ld: bytes that are neither UTF-8 nor GB18030", c->line);
@@ -125,7 +203,7 @@ static bool refill(struct sr_csv *c, char *err, size_t errsz, bool *fatal)
   memmove(c->raw, in, inleft);
   c->raw_len = inleft;
   if(c->len == 0 && inleft > 0) {
-    size_t more = fread(c->raw + c->raw_len, 1, 4, c->f);
+    size_t more = source_read(c, c->raw + c->raw_len, 4);
     if(more == 0) {
       snprintf(err, errsz, "line %ld: the file ends inside a GB18030 character", c->line);
       *fatal = true;

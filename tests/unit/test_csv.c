@@ -1,6 +1,7 @@
 /* test_csv.c -- the CSV reader at its edges: rows as wide as SR_CSV_MAX_FIELDS and one wider,
  * ending with a newline, a CRLF or the end of the file, with a quoted or empty last field; the
- * input the fuzzer found writing past the field array is kept in its corpus and read here. */
+ * input the fuzzer found writing past the field array is kept in its corpus and read here. Every
+ * input is read both from a file and from memory, and the two readings must agree. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -48,24 +49,47 @@ static void read_rows(struct sr_csv *c, struct outcome *o)
   }
 }
 
-/* Reads <data> as an import file on disk. */
-static struct outcome read_file(const char *data, size_t len)
+static bool same_outcome(const struct outcome *a, const struct outcome *b)
 {
-  struct outcome o = { 0 };
-  char path[] = "/tmp/sereg-test-csv.XXXXXX";
+  bool same = a->rows == b->rows;
+  for(int r = 0; same && r < a->rows; r++)
+    same = a->st[r] == b->st[r] && a->n[r] == b->n[r] && a->line[r] == b->line[r] &&
+           strcmp(a->first[r], b->first[r]) == 0 && strcmp(a->last[r], b->last[r]) == 0 &&
+           strcmp(a->err[r], b->err[r]) == 0;
+  return same;
+}
+
+/* Writes <data> to a scratch file; false when it cannot. */
+static bool scratch_file(char *path, const char *data, size_t len)
+{
   int fd = mkstemp(path);
   CHECK(fd >= 0);
   if(fd < 0)
-    return o;
+    return false;
   CHECK_INT(write(fd, data, len), len);
   close(fd);
-  char err[256] = "";
+  return true;
+}
+
+/* Reads <data> as an import file on disk, and again from memory: the two must agree. */
+static struct outcome read_file(const char *data, size_t len)
+{
+  struct outcome o = { 0 }, m = { 0 };
+  char path[] = "/tmp/sereg-test-csv.XXXXXX", err[256] = "";
+  if(!scratch_file(path, data, len))
+    return o;
   struct sr_csv *c = sr_csv_open(path, err, sizeof err);
   CHECK(c != NULL);
   if(c)
     read_rows(c, &o);
   sr_csv_close(c);
   unlink(path);
+  c = sr_csv_open_mem(data, len, "test input", err, sizeof err);
+  CHECK(c != NULL);
+  if(c)
+    read_rows(c, &m);
+  sr_csv_close(c);
+  CHECK(same_outcome(&o, &m));
   return o;
 }
 
@@ -208,6 +232,82 @@ static void a_quoted_field_too_long_says_why(void)
   free(data);
 }
 
+/* Counts the rows of <c> that are exactly <first>,1; -1 after anything else. */
+static long rows_of(struct sr_csv *c, const char *first, char *err, size_t errsz)
+{
+  long rows = 0;
+  char **f;
+  int n;
+  enum sr_csv_status st;
+  while((st = sr_csv_next(c, &f, &n, err, errsz)) == SR_CSV_ROW)
+    if(n == 2 && strcmp(f[0], first) == 0 && strcmp(f[1], "1") == 0)
+      rows++;
+    else
+      return -1;
+  return st == SR_CSV_EOF ? rows : -1;
+}
+
+/* A GB18030 file larger than a chunk, with a character cut by each chunk's end, reads the same
+ * from a file and from memory, and its progress ends at 1. */
+static void a_long_gb18030_file_across_chunks(void)
+{
+  struct sr_buf b, want;
+  sr_buf_init(&b, 1 << 20);
+  sr_buf_init(&want, 1 << 10);
+  CHECK(sr_buf_printf(&b, "x\r\n")); /* three bytes: every two-byte character below starts at an odd offset */
+  for(int i = 0; i < 50; i++)
+    CHECK(sr_buf_printf(&want, "设备"));
+  for(int r = 0; r < 1000; r++) {
+    for(int i = 0; i < 50; i++)
+      CHECK(sr_buf_printf(&b, "\xC9\xE8\xB1\xB8"));
+    CHECK(sr_buf_printf(&b, ",1\r\n"));
+  }
+  char path[] = "/tmp/sereg-test-csv.XXXXXX", err[256] = "";
+  if(!scratch_file(path, b.data, b.len))
+    return;
+  for(int mem = 0; mem < 2; mem++) {
+    struct sr_csv *c = mem ? sr_csv_open_mem(b.data, b.len, "test input", err, sizeof err)
+                           : sr_csv_open(path, err, sizeof err);
+    CHECK(c != NULL);
+    if(!c)
+      continue;
+    CHECK_STR(sr_csv_encoding(c), "GB18030");
+    char **f;
+    int n;
+    CHECK_INT(sr_csv_next(c, &f, &n, err, sizeof err), SR_CSV_ROW);
+    CHECK(n == 1 && strcmp(f[0], "x") == 0);
+    CHECK_INT(rows_of(c, want.data, err, sizeof err), 1000);
+    CHECK(sr_csv_progress(c) == 1.0);
+    sr_csv_close(c);
+  }
+  unlink(path);
+  sr_buf_free(&b);
+  sr_buf_free(&want);
+}
+
+/* GB18030 converters are kept for the next reader: one left in the middle of a character, or
+ * two open at once, change nothing for the readers after them. */
+static void gb18030_readers_after_a_broken_one(void)
+{
+  static const char cut[] = "\xC9\xE8,1\r\n\xC9";       /* ends inside a character */
+  static const char good[] = "\xC9\xE8\xB1\xB8,1\r\n"; /* 设备,1 */
+  char err[256] = "";
+  for(int round = 0; round < 3; round++) {
+    struct sr_csv *a = sr_csv_open_mem(cut, sizeof cut - 1, "cut", err, sizeof err);
+    struct sr_csv *b = sr_csv_open_mem(good, sizeof good - 1, "good", err, sizeof err);
+    CHECK(a && b);
+    if(!a || !b)
+      return;
+    CHECK_INT(rows_of(a, "设", err, sizeof err), -1);
+    CHECK_STR(err, "line 2: the file ends inside a GB18030 character");
+    sr_csv_close(a);
+    CHECK_INT(rows_of(b, "设备", err, sizeof err), 1);
+    sr_csv_close(b);
+    struct outcome o = read_file(good, sizeof good - 1);
+    expect_row(&o, 0, 2, "设备", "1");
+  }
+}
+
 static void small_files_read_as_before(void)
 {
   struct outcome o = read_str("\xEF\xBB\xBFtype,code\r\nelevator,\"31\r\n10\"\r\n");
@@ -235,6 +335,8 @@ int main(void)
   RUN(a_trailing_comma_is_an_empty_field);
   RUN(a_huge_row_of_commas_at_the_end_of_the_file);
   RUN(a_quoted_field_too_long_says_why);
+  RUN(a_long_gb18030_file_across_chunks);
+  RUN(gb18030_readers_after_a_broken_one);
   RUN(small_files_read_as_before);
   return CHECK_DONE();
 }
