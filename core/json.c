@@ -4,26 +4,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keyset.h"
 #include "sr_limits.h"
 
-/* Depth and duplicate keys, which cJSON itself accepts. */
+static const char no_memory[] = "could not be checked: out of memory";
+
+/* Depth, member count and duplicate keys, which cJSON itself does not check; the first problem
+ * met in document order. Each object's keys go into a set as they come, so the cost follows the
+ * number of members whatever they are. */
 static const char *shape_error(const cJSON *j, int depth)
 {
   if(depth > SR_MAX_JSON_DEPTH)
     return "nests too deeply";
-  int n = 0;
-  for(const cJSON *c = j->child; c; c = c->next) {
-    if(++n > 100000) /* a batch holds 10,000; nothing sereg reads is larger */
-      return "has too many members";
-    if(cJSON_IsObject(j))
-      for(const cJSON *d = j->child; d != c; d = d->next)
-        if(n <= 1000 && strcmp(d->string, c->string) == 0)
-          return "has a duplicate key";
-    const char *e = shape_error(c, depth + 1);
-    if(e)
-      return e;
+  size_t n = 0;
+  for(const cJSON *c = j->child; c && n <= SR_MAX_JSON_MEMBERS; c = c->next)
+    n++;
+  bool object = cJSON_IsObject(j);
+  struct sr_keyset keys;
+  if(object && !sr_keyset_init(&keys, n < SR_MAX_JSON_MEMBERS ? n : SR_MAX_JSON_MEMBERS))
+    return no_memory;
+  const char *e = NULL;
+  n = 0;
+  for(const cJSON *c = j->child; c && !e; c = c->next) {
+    if(++n > SR_MAX_JSON_MEMBERS)
+      e = "has too many members";
+    else if(object && !sr_keyset_add(&keys, c->string))
+      e = "has a duplicate key";
+    else
+      e = shape_error(c, depth + 1);
   }
-  return NULL;
+  if(object)
+    sr_keyset_free(&keys);
+  return e;
 }
 
 /* True when <body> holds a \u0000 escape: cJSON would cut the string there without a word. */
@@ -82,7 +94,7 @@ static cJSON *parse_checked(const char *body, size_t len, bool array, struct sr_
   else
     shape = shape_error(j, 0);
   if(shape) {
-    sr_problem_set(pb, SR_BAD_REQUEST, "The request body %s.", shape);
+    sr_problem_set(pb, shape == no_memory ? SR_INTERNAL : SR_BAD_REQUEST, "The request body %s.", shape);
     cJSON_Delete(j);
     return NULL;
   }

@@ -9,6 +9,7 @@
 #define SR_MAX_BATCH_BODY (32 * 1024 * 1024) /* a batch of up to 10,000 results */
 #define SR_MAX_EVIDENCE (8 * 1024 * 1024)   /* one evidence file (photo, scanned report) */
 #define SR_MAX_JSON_DEPTH 16               /* nesting accepted in request bodies */
+#define SR_MAX_JSON_MEMBERS 100000         /* members of one object or array (a batch holds 10,000) */
 #define SR_MAX_STRING 1000                 /* any single free-text string field, in bytes */
 #define SR_CSV_MAX_ROW (1024 * 1024)       /* one row of an import file, in bytes */
 #define SR_CSV_MAX_FIELDS 256              /* fields in one row of an import file */
