@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <iconv.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,22 +12,37 @@
 
 #include "util.h"
 
-#define CHUNK (64 * 1024)
+#define CHUNK (64 * 1024) /* read at a time; the first chunk decides the encoding */
 
 struct sr_csv {
-  FILE *f;
+  FILE *f;                 /* the file being read, or NULL for an input in memory */
+  const char *mem;         /* borrowed: an input in memory, and how far it has been read */
+  size_t mem_len, mem_pos;
   iconv_t cd;              /* GB18030 -> UTF-8, or (iconv_t)-1 for UTF-8 input */
-  char raw[CHUNK + 8];     /* bytes read from the file, not yet decoded */
+  size_t chunk;            /* CHUNK, or the size of a smaller input in memory */
+  char *raw;               /* chunk + 8 bytes read, not yet decoded */
   size_t raw_len;
-  char text[CHUNK * 4 + 16]; /* decoded UTF-8 */
+  char *text;              /* chunk * 4 + 16 bytes of decoded UTF-8 */
   size_t pos, len;
   bool eof;
   long line, row_line;
   long long consumed, size;
   struct sr_buf row;       /* the current row's fields, NUL-separated */
   char *fields[SR_CSV_MAX_FIELDS];
-  size_t offsets[SR_CSV_MAX_FIELDS];
+  size_t offsets[SR_CSV_MAX_FIELDS + 1]; /* where each field starts, and where the last ends */
 };
+
+/* Reads up to <n> bytes of the input, from the file or from memory alike. */
+static size_t source_read(struct sr_csv *c, char *to, size_t n)
+{
+  if(c->f)
+    return fread(to, 1, n, c->f);
+  size_t k = c->mem_len - c->mem_pos < n ? c->mem_len - c->mem_pos : n;
+  if(k > 0)
+    memcpy(to, c->mem + c->mem_pos, k);
+  c->mem_pos += k;
+  return k;
+}
 
 /* Valid UTF-8, except that the last few bytes may be a character cut by the sample's end. */
 static bool looks_utf8(const char *s, size_t n)
@@ -36,32 +53,64 @@ static bool looks_utf8(const char *s, size_t n)
   return false;
 }
 
-struct sr_csv *sr_csv_open(const char *path, char *err, size_t errsz)
+/* Opening a GB18030 converter costs more than reading a small file with it, so the last one
+ * closed is kept for the next reader, reset to its initial state. */
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static iconv_t spare_cd = (iconv_t)-1;
+
+static iconv_t gb18030_open(void)
+{
+  pthread_mutex_lock(&spare_lock);
+  iconv_t cd = spare_cd;
+  spare_cd = (iconv_t)-1;
+  pthread_mutex_unlock(&spare_lock);
+  return cd != (iconv_t)-1 ? cd : iconv_open("UTF-8", "GB18030");
+}
+
+static void gb18030_close(iconv_t cd)
+{
+  iconv(cd, NULL, NULL, NULL, NULL);
+  pthread_mutex_lock(&spare_lock);
+  if(spare_cd == (iconv_t)-1) {
+    spare_cd = cd;
+    cd = (iconv_t)-1;
+  }
+  pthread_mutex_unlock(&spare_lock);
+  if(cd != (iconv_t)-1)
+    iconv_close(cd);
+}
+
+/* A reader with buffers for <chunk> bytes at a time. NULL with a message in <err>. */
+static struct sr_csv *csv_new(size_t chunk, char *err, size_t errsz)
 {
   struct sr_csv *c = calloc(1, sizeof *c);
-  if(!c) {
-    snprintf(err, errsz, "out of memory");
-    return NULL;
+  if(c) {
+    c->cd = (iconv_t)-1;
+    c->line = 1;
+    c->chunk = chunk;
+    sr_buf_init(&c->row, SR_CSV_MAX_ROW);
+    c->raw = malloc(chunk + 8);
+    c->text = malloc(chunk * 4 + 16);
   }
-  c->cd = (iconv_t)-1;
-  c->line = 1;
-  sr_buf_init(&c->row, SR_CSV_MAX_ROW);
-  c->f = fopen(path, "rb");
-  if(!c->f) {
-    snprintf(err, errsz, "cannot open %s: %s", path, strerror(errno));
+  if(!c || !c->raw || !c->text) {
+    snprintf(err, errsz, "out of memory");
     sr_csv_close(c);
     return NULL;
   }
-  struct stat st;
-  c->size = fstat(fileno(c->f), &st) == 0 ? st.st_size : 0;
-  c->raw_len = fread(c->raw, 1, CHUNK, c->f);
+  return c;
+}
+
+/* Reads the first chunk of the input <name> and decides its encoding. Closes <c> on failure. */
+static struct sr_csv *csv_start(struct sr_csv *c, const char *name, char *err, size_t errsz)
+{
+  c->raw_len = source_read(c, c->raw, c->chunk);
   size_t skip = 0;
   if(c->raw_len >= 3 && memcmp(c->raw, "\xEF\xBB\xBF", 3) == 0)
     skip = 3; /* a UTF-8 BOM, as spreadsheets write it */
   else if(!looks_utf8(c->raw, c->raw_len)) {
-    c->cd = iconv_open("UTF-8", "GB18030");
+    c->cd = gb18030_open();
     if(c->cd == (iconv_t)-1) {
-      snprintf(err, errsz, "%s is not UTF-8 and GB18030 conversion is unavailable", path);
+      snprintf(err, errsz, "%s is not UTF-8 and GB18030 conversion is unavailable", name);
       sr_csv_close(c);
       return NULL;
     }
@@ -72,6 +121,34 @@ struct sr_csv *sr_csv_open(const char *path, char *err, size_t errsz)
   return c;
 }
 
+struct sr_csv *sr_csv_open(const char *path, char *err, size_t errsz)
+{
+  struct sr_csv *c = csv_new(CHUNK, err, errsz);
+  if(!c)
+    return NULL;
+  c->f = fopen(path, "rb");
+  if(!c->f) {
+    snprintf(err, errsz, "cannot open %s: %s", path, strerror(errno));
+    sr_csv_close(c);
+    return NULL;
+  }
+  struct stat st;
+  c->size = fstat(fileno(c->f), &st) == 0 ? st.st_size : 0;
+  return csv_start(c, path, err, errsz);
+}
+
+struct sr_csv *sr_csv_open_mem(const char *data, size_t len, const char *name, char *err, size_t errsz)
+{
+  /* An input smaller than a chunk is read in one go either way: its buffers need be no larger. */
+  struct sr_csv *c = csv_new(len < CHUNK ? len : CHUNK, err, errsz);
+  if(!c)
+    return NULL;
+  c->mem = data;
+  c->mem_len = len;
+  c->size = (long long)len;
+  return csv_start(c, name, err, errsz);
+}
+
 void sr_csv_close(struct sr_csv *c)
 {
   if(!c)
@@ -79,8 +156,10 @@ void sr_csv_close(struct sr_csv *c)
   if(c->f)
     fclose(c->f);
   if(c->cd != (iconv_t)-1)
-    iconv_close(c->cd);
+    gb18030_close(c->cd);
   sr_buf_free(&c->row);
+  free(c->raw);
+  free(c->text);
   free(c);
 }
 
@@ -96,7 +175,7 @@ double sr_csv_progress(const struct sr_csv *c)
 static bool refill(struct sr_csv *c, char *err, size_t errsz, bool *fatal)
 {
   if(c->raw_len == 0 && !c->eof) {
-    c->raw_len = fread(c->raw, 1, CHUNK, c->f);
+    c->raw_len = source_read(c, c->raw, c->chunk);
     if(c->raw_len == 0)
       c->eof = true;
   }
@@ -111,7 +190,7 @@ static bool refill(struct sr_csv *c, char *err, size_t errsz, bool *fatal)
     return true;
   }
   char *in = c->raw, *out = c->text;
-  size_t inleft = c->raw_len, outleft = sizeof c->text;
+  size_t inleft = c->raw_len, outleft = c->chunk * 4 + 16;
   size_t rc = iconv(c->cd, &in, &inleft, &out, &outleft);
   if(rc == (size_t)-1 && errno == EILSEQ) {
     snprintf(err, errsz, "line %ld: bytes that are neither UTF-8 nor GB18030", c->line);
@@ -124,7 +203,7 @@ static bool refill(struct sr_csv *c, char *err, size_t errsz, bool *fatal)
   memmove(c->raw, in, inleft);
   c->raw_len = inleft;
   if(c->len == 0 && inleft > 0) {
-    size_t more = fread(c->raw + c->raw_len, 1, 4, c->f);
+    size_t more = source_read(c, c->raw + c->raw_len, 4);
     if(more == 0) {
       snprintf(err, errsz, "line %ld: the file ends inside a GB18030 character", c->line);
       *fatal = true;
@@ -136,11 +215,54 @@ static bool refill(struct sr_csv *c, char *err, size_t errsz, bool *fatal)
   return true;
 }
 
+/* The row being read: how many fields it has so far, and whether (and why) it is bad. */
+struct row {
+  int nf;
+  bool bad;
+  char *err;
+  size_t errsz;
+};
+
+/* Marks the row bad; the first reason is the one reported. */
+static void row_bad(const struct sr_csv *c, struct row *r, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+static void row_bad(const struct sr_csv *c, struct row *r, const char *fmt, ...)
+{
+  if(!r->bad) {
+    int n = snprintf(r->err, r->errsz, "line %ld: ", c->row_line);
+    va_list ap;
+    va_start(ap, fmt);
+    if(n >= 0 && (size_t)n < r->errsz)
+      vsnprintf(r->err + n, r->errsz - (size_t)n, fmt, ap);
+    va_end(ap);
+  }
+  r->bad = true;
+}
+
+/* Adds <n> bytes to the field being read, within the row's byte ceiling. */
+static void add_text(struct sr_csv *c, struct row *r, const char *s, size_t n)
+{
+  if(!sr_buf_append(&c->row, s, n))
+    row_bad(c, r, "a row longer than %d bytes", SR_CSV_MAX_ROW);
+}
+
+/* Ends the field being read, whatever ends it (a comma, a newline or the end of the file): the
+ * one place a field is added, so none goes past SR_CSV_MAX_FIELDS. */
+static void end_field(struct sr_csv *c, struct row *r)
+{
+  if(r->nf == SR_CSV_MAX_FIELDS)
+    row_bad(c, r, "more than %d fields", SR_CSV_MAX_FIELDS);
+  else if(!sr_buf_append(&c->row, "", 1))
+    row_bad(c, r, "a row longer than %d bytes", SR_CSV_MAX_ROW);
+  else
+    c->offsets[++r->nf] = c->row.len;
+}
+
 enum sr_csv_status sr_csv_next(struct sr_csv *c, char ***fields, int *n, char *err, size_t errsz)
 {
   enum { START, UNQUOTED, QUOTED, QUOTE_IN_QUOTED } st = START;
-  int nf = 0;
-  bool fatal = false, bad = false, any = false;
+  struct row r = { .nf = 0, .bad = false, .err = err, .errsz = errsz };
+  bool fatal = false, any = false;
   c->row.len = 0;
   c->offsets[0] = 0;
   c->row_line = c->line;
@@ -154,7 +276,8 @@ enum sr_csv_status sr_csv_next(struct sr_csv *c, char ***fields, int *n, char *e
       }
       if(!any)
         return SR_CSV_EOF;
-      break; /* the last line had no newline */
+      end_field(c, &r); /* the last line had no newline */
+      break;
     }
     /* Plain characters go in as one run: the common case costs one append per field. */
     if(st == QUOTED || st == UNQUOTED || st == START) {
@@ -163,10 +286,7 @@ enum sr_csv_status sr_csv_next(struct sr_csv *c, char ***fields, int *n, char *e
       while(end < c->len && !strchr(stops, c->text[end]))
         end++;
       if(end > c->pos) {
-        if(!sr_buf_append(&c->row, c->text + c->pos, end - c->pos) && !bad) {
-          snprintf(err, errsz, "line %ld: a row longer than %d bytes", c->row_line, SR_CSV_MAX_ROW);
-          bad = true;
-        }
+        add_text(c, &r, c->text + c->pos, end - c->pos);
         c->pos = end;
         any = true;
         if(st == START)
@@ -179,30 +299,25 @@ enum sr_csv_status sr_csv_next(struct sr_csv *c, char ***fields, int *n, char *e
     if(ch == '\n')
       c->line++;
     if(ch == '\0') { /* fields are kept NUL-separated, and no text has a NUL */
-      if(!bad)
-        snprintf(err, errsz, "line %ld: a NUL byte", c->row_line);
-      bad = true;
+      row_bad(c, &r, "a NUL byte");
       continue;
     }
     if(st == QUOTED) {
       if(ch == '"')
         st = QUOTE_IN_QUOTED;
-      else if(!sr_buf_append(&c->row, &ch, 1))
-        bad = true;
+      else
+        add_text(c, &r, &ch, 1);
       continue;
     }
     if(st == QUOTE_IN_QUOTED) {
       if(ch == '"') { /* "" is a quote */
-        if(!sr_buf_append(&c->row, &ch, 1))
-          bad = true;
+        add_text(c, &r, &ch, 1);
         st = QUOTED;
         continue;
       }
       st = UNQUOTED;
       if(ch != ',' && ch != '\n' && ch != '\r') {
-        if(!bad)
-          snprintf(err, errsz, "line %ld: characters after a closing quote", c->row_line);
-        bad = true;
+        row_bad(c, &r, "characters after a closing quote");
         continue;
       }
     }
@@ -211,43 +326,24 @@ enum sr_csv_status sr_csv_next(struct sr_csv *c, char ***fields, int *n, char *e
       continue;
     }
     if(ch == '"') {
-      if(!bad)
-        snprintf(err, errsz, "line %ld: a quote inside an unquoted field", c->row_line);
-      bad = true;
+      row_bad(c, &r, "a quote inside an unquoted field");
       continue;
     }
     if(ch == '\r')
       continue;
     if(ch == ',' || ch == '\n') {
-      if(!sr_buf_append(&c->row, "", 1) || nf + 1 >= SR_CSV_MAX_FIELDS) {
-        if(!bad)
-          snprintf(err, errsz, "line %ld: too many fields or too long a row", c->row_line);
-        bad = true;
-      }
-      else
-        c->offsets[++nf] = c->row.len;
+      end_field(c, &r);
       st = START;
       if(ch == '\n')
         break;
       continue;
     }
     st = UNQUOTED;
-    if(!sr_buf_append(&c->row, &ch, 1)) {
-      if(!bad)
-        snprintf(err, errsz, "line %ld: a row longer than %d bytes", c->row_line, SR_CSV_MAX_ROW);
-      bad = true;
-    }
+    add_text(c, &r, &ch, 1);
   }
-  if(st != START || c->offsets[nf] != c->row.len || (nf == 0 && c->row.len == 0)) {
-    /* the last field of a row that ended at the end of the file, without a newline */
-    if(!sr_buf_append(&c->row, "", 1))
-      bad = true;
-    else
-      c->offsets[++nf] = c->row.len;
-  }
-  if(bad)
+  if(r.bad)
     return SR_CSV_BAD_ROW;
-  for(int i = 0; i < nf; i++) {
+  for(int i = 0; i < r.nf; i++) {
     c->fields[i] = c->row.data + c->offsets[i];
     if(!sr_utf8_valid(c->fields[i], strlen(c->fields[i]))) {
       snprintf(err, errsz, "line %ld: field %d is not valid UTF-8", c->row_line, i + 1);
@@ -255,7 +351,7 @@ enum sr_csv_status sr_csv_next(struct sr_csv *c, char ***fields, int *n, char *e
     }
   }
   *fields = c->fields;
-  *n = nf;
+  *n = r.nf;
   return SR_CSV_ROW;
 }
 

@@ -9,13 +9,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SR_CSV_MAX_ROW (1024 * 1024)
-#define SR_CSV_MAX_FIELDS 256
+#include "sr_limits.h"
 
 struct sr_csv;
 
-/* Opens <path> and decides its encoding. NULL with a message in <err> on failure. */
+/* Opens <path> and decides its encoding. NULL with a message in <err> on failure.
+ * Caller owns the result; free with sr_csv_close(). */
 struct sr_csv *sr_csv_open(const char *path, char *err, size_t errsz);
+/* The same reader over the <len> bytes at <data>, called <name> in messages. <data> is
+ * borrowed; it must stay as it is until sr_csv_close(). */
+struct sr_csv *sr_csv_open_mem(const char *data, size_t len, const char *name, char *err, size_t errsz);
 void sr_csv_close(struct sr_csv *c);
 
 enum sr_csv_status { SR_CSV_ROW, SR_CSV_EOF, SR_CSV_BAD_ROW, SR_CSV_FATAL };

@@ -10,7 +10,10 @@
 #define SR_MAX_EVIDENCE (8 * 1024 * 1024)   /* one evidence file (photo, scanned report) */
 #define SR_EVIDENCE_QUOTA (256L * 1024 * 1024) /* evidence bytes one account uploads in 24 hours */
 #define SR_MAX_JSON_DEPTH 16               /* nesting accepted in request bodies */
+#define SR_MAX_JSON_MEMBERS 100000         /* members of one object or array (a batch holds 10,000) */
 #define SR_MAX_STRING 1000                 /* any single free-text string field, in bytes */
+#define SR_CSV_MAX_ROW (1024 * 1024)       /* one row of an import file, in bytes */
+#define SR_CSV_MAX_FIELDS 256              /* fields in one row of an import file */
 #define SR_MAX_PLUGIN_FILE (256 * 1024)    /* one plugin source file */
 #define SR_MAX_PLUGINS 64                  /* plugin files in a folder */
 #define SR_PLUGIN_MEMORY (32u * 1024 * 1024) /* bytes one plugin Lua state may hold */

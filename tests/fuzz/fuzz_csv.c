@@ -1,33 +1,17 @@
 /* fuzz_csv.c -- import files come from outside: any bytes, in any supposed encoding, must be
- * read row by row or refused with a reason, in bounded memory, never crash. */
+ * read row by row or refused with a reason, in bounded memory, never crash. The input is read
+ * from memory, through the same reader (encoding, chunks, rows) that reads a file. */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "csv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char path[64]; /* one scratch file per process, rewritten for each input */
-
-static void remove_scratch(void) { unlink(path); }
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-  if(!path[0]) {
-    snprintf(path, sizeof path, "/tmp/sereg-fuzz-csv-XXXXXX");
-    int fd = mkstemp(path);
-    if(fd < 0)
-      abort();
-    close(fd);
-    atexit(remove_scratch);
-  }
-  FILE *f = fopen(path, "wb");
-  if(!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
-    abort();
   char err[256];
-  struct sr_csv *c = sr_csv_open(path, err, sizeof err);
+  struct sr_csv *c = sr_csv_open_mem((const char *)data, size, "fuzz input", err, sizeof err);
   if(!c)
     return 0;
   char **fields;
