@@ -59,9 +59,15 @@ bool sr_tx_commit(struct sr_ctx *c, struct sr_problem *pb);
 /* ROLLBACK (or back to the savepoint); does nothing when no transaction of <c> is open, so a
  * failure path may call it whether or not the commit it follows already rolled back. */
 void sr_tx_rollback(struct sr_ctx *c);
-/* Opens and closes the outer transaction of tx_outer mode (the edge's). */
-bool sr_tx_outer_begin(struct sr_ctx *c, struct sr_problem *pb);
-bool sr_tx_outer_commit(struct sr_ctx *c, struct sr_problem *pb);
+/* Opens the outer transaction of tx_outer mode (the edge's) and runs <then> (statements with
+ * no parameters, their values quoted by the caller) in the same round trip; the results of its
+ * <n> statements land in <out> (caller clears them). False, with no transaction open, when any
+ * of it failed. */
+bool sr_tx_outer_begin(struct sr_ctx *c, const char *then, PGresult **out, int n);
+/* Runs <sql> with <params> and commits the outer transaction in one round trip (a pipeline):
+ * the statement's effect and the work inside commit together or not at all. */
+bool sr_tx_outer_commit(struct sr_ctx *c, const char *sql, int nparams, const char *const *params,
+                        struct sr_problem *pb);
 void sr_tx_outer_rollback(struct sr_ctx *c);
 
 /* Within the current transaction, lets the core write as the system (on) or as the caller again

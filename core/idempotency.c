@@ -69,42 +69,41 @@ static long long key_lock(long account, const char *key)
 
 enum sr_idem sr_idem_begin(struct sr_ctx *c, const char *key, const char *hash, struct sr_idem_outcome *out)
 {
-  struct sr_problem pb;
-  sr_problem_init(&pb);
-  if(!sr_tx_outer_begin(c, &pb))
+  /* BEGIN, the key's lock and the look-up in one round trip. The lock is a statement of its
+   * own: the look-up after it then runs on a snapshot taken once the lock is ours, and so sees
+   * the outcome of a request that held it before. */
+  char *k = PQescapeLiteral(c->db, key, strlen(key));
+  if(!k)
     return SR_IDEM_ERROR;
-  /* The lock first, in its own statement: the look-up after it then runs on a snapshot taken
-   * once the lock is ours, and so sees the outcome of a request that held it before. */
-  char sql[96], acc[32];
-  snprintf(sql, sizeof sql, "SELECT pg_try_advisory_xact_lock(%lld)", key_lock(c->who.account_id, key));
-  snprintf(acc, sizeof acc, "%ld", c->who.account_id);
-  PGresult *r = PQexec(c->db, sql);
+  char sql[700];
+  snprintf(sql, sizeof sql,
+           "SELECT pg_try_advisory_xact_lock(%lld); "
+           "SELECT request_hash, status, response, coalesce(etag, '') AS etag, coalesce(location, '') AS location "
+           "FROM idempotency_key WHERE account_id = %ld AND key = %s AND status IS NOT NULL "
+           "AND created_at >= now() - interval '24 hours'",
+           key_lock(c->who.account_id, key), c->who.account_id, k);
+  PQfreemem(k);
+  PGresult *r[2];
+  if(!sr_tx_outer_begin(c, sql, r, 2))
+    return SR_IDEM_ERROR;
   enum sr_idem rc = SR_IDEM_ERROR;
-  if(sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1)
-    rc = strcmp(PQgetvalue(r, 0, 0), "t") == 0 ? SR_IDEM_CLAIMED : SR_IDEM_RUNNING;
-  PQclear(r);
-  if(rc == SR_IDEM_CLAIMED) {
-    const char *p[] = { acc, key };
-    r = sr_db_exec(c->db,
-                   "SELECT request_hash, status, response, coalesce(etag, '') AS etag, coalesce(location, '') AS location "
-                   "FROM idempotency_key WHERE account_id = $1 AND key = $2 AND status IS NOT NULL "
-                   "AND created_at >= now() - interval '24 hours'",
-                   2, p);
-    if(!sr_db_ok(r, PGRES_TUPLES_OK))
+  if(PQntuples(r[0]) == 1 && strcmp(PQgetvalue(r[0], 0, 0), "t") != 0)
+    rc = SR_IDEM_RUNNING;
+  else if(PQntuples(r[0]) == 1 && PQntuples(r[1]) == 0)
+    rc = SR_IDEM_CLAIMED;
+  else if(PQntuples(r[1]) == 1 && strcmp(sr_db_get(r[1], 0, "request_hash"), hash) != 0)
+    rc = SR_IDEM_MISMATCH;
+  else if(PQntuples(r[1]) == 1) {
+    rc = SR_IDEM_REPLAY;
+    out->status = atoi(sr_db_get(r[1], 0, "status"));
+    out->response = strdup(sr_db_get(r[1], 0, "response") ? sr_db_get(r[1], 0, "response") : "");
+    snprintf(out->etag, sizeof out->etag, "%s", sr_db_get(r[1], 0, "etag"));
+    snprintf(out->location, sizeof out->location, "%s", sr_db_get(r[1], 0, "location"));
+    if(!out->response)
       rc = SR_IDEM_ERROR;
-    else if(PQntuples(r) == 1 && strcmp(sr_db_get(r, 0, "request_hash"), hash) != 0)
-      rc = SR_IDEM_MISMATCH;
-    else if(PQntuples(r) == 1) {
-      rc = SR_IDEM_REPLAY;
-      out->status = atoi(sr_db_get(r, 0, "status"));
-      out->response = strdup(sr_db_get(r, 0, "response") ? sr_db_get(r, 0, "response") : "");
-      snprintf(out->etag, sizeof out->etag, "%s", sr_db_get(r, 0, "etag"));
-      snprintf(out->location, sizeof out->location, "%s", sr_db_get(r, 0, "location"));
-      if(!out->response)
-        rc = SR_IDEM_ERROR;
-    }
-    PQclear(r);
   }
+  PQclear(r[0]);
+  PQclear(r[1]);
   if(rc != SR_IDEM_CLAIMED)
     sr_tx_outer_rollback(c);
   return rc;
@@ -130,14 +129,15 @@ bool sr_idem_commit(struct sr_ctx *c, const char *key, const char *hash, const s
   const char *p[] = { acc, key, hash, status, o->response, o->etag[0] ? o->etag : NULL,
                       o->location[0] ? o->location : NULL };
   /* An expired row of the same key is taken over; a live one cannot exist (we hold its lock
-   * and found none). */
-  bool ok = sr_db_command(c->db,
-                          "INSERT INTO idempotency_key AS k (account_id, key, request_hash, status, response, etag, location) "
-                          "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account_id, key) DO UPDATE SET "
-                          "request_hash = EXCLUDED.request_hash, status = EXCLUDED.status, response = EXCLUDED.response, "
-                          "etag = EXCLUDED.etag, location = EXCLUDED.location, created_at = now()",
-                          7, p, pb) &&
-            prune(c, pb) && sr_tx_outer_commit(c, pb);
+   * and found none). The outcome and the work commit in the same round trip. */
+  bool ok = prune(c, pb) &&
+            sr_tx_outer_commit(c,
+                               "INSERT INTO idempotency_key AS k (account_id, key, request_hash, status, response, etag, "
+                               "location) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account_id, key) DO UPDATE SET "
+                               "request_hash = EXCLUDED.request_hash, status = EXCLUDED.status, "
+                               "response = EXCLUDED.response, etag = EXCLUDED.etag, location = EXCLUDED.location, "
+                               "created_at = now()",
+                               7, p, pb);
   if(!ok)
     sr_tx_outer_rollback(c);
   return ok;

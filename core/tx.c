@@ -109,7 +109,14 @@ bool sr_tx_commit(struct sr_ctx *c, struct sr_problem *pb)
     sr_problem_set(pb, SR_INTERNAL, "database error");
     return false;
   }
-  if(c->tx_outer || c->tx_depth > 1) {
+  if(c->tx_outer && c->tx_depth == 1) {
+    /* The outer transaction commits the savepoint's work with its own; releasing it first
+     * would cost a round trip and change nothing. A later sr_tx_begin makes a new savepoint of
+     * the same name, which shadows this one. */
+    c->tx_depth--;
+    return true;
+  }
+  if(c->tx_depth > 1) {
     char sql[40];
     snprintf(sql, sizeof sql, "RELEASE SAVEPOINT sr_tx_%d", c->tx_depth);
     if(exec_ok(c, sql)) {
@@ -139,17 +146,49 @@ void sr_tx_rollback(struct sr_ctx *c)
   c->tx_depth = 0;
 }
 
-bool sr_tx_outer_begin(struct sr_ctx *c, struct sr_problem *pb)
+bool sr_tx_outer_begin(struct sr_ctx *c, const char *then, PGresult **out, int n)
 {
-  if(c->tx_depth != 0 || !exec_ok(c, "BEGIN")) {
-    sr_problem_set(pb, SR_UNAVAILABLE, "The database is unavailable.");
+  for(int i = 0; i < n; i++)
+    out[i] = NULL;
+  if(c->tx_depth != 0)
+    return false;
+  char *sql = malloc(strlen(then) + 8);
+  if(!sql)
+    return false;
+  snprintf(sql, strlen(then) + 8, "BEGIN; %s", then);
+  bool ok = PQsendQuery(c->db, sql) == 1;
+  free(sql);
+  /* One result per statement, BEGIN's first; drained to the end before anything else. */
+  int k = -1;
+  PGresult *r;
+  while((r = PQgetResult(c->db))) {
+    ExecStatusType st = PQresultStatus(r);
+    if(st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+      if(ok)
+        sr_error("database: %s", PQresultErrorMessage(r));
+      ok = false;
+    }
+    if(k >= 0 && k < n)
+      out[k] = r;
+    else
+      PQclear(r);
+    k++;
+  }
+  if(!ok) {
+    for(int i = 0; i < n; i++) {
+      PQclear(out[i]);
+      out[i] = NULL;
+    }
+    if(PQtransactionStatus(c->db) != PQTRANS_IDLE)
+      exec_ok(c, "ROLLBACK");
     return false;
   }
   c->tx_outer = true;
   return true;
 }
 
-bool sr_tx_outer_commit(struct sr_ctx *c, struct sr_problem *pb)
+bool sr_tx_outer_commit(struct sr_ctx *c, const char *sql, int nparams, const char *const *params,
+                        struct sr_problem *pb)
 {
   if(c->tx_depth != 0) { /* a domain function left its transaction open: keep none of it */
     sr_error("database: a transaction was left open inside the request; rolled back");
@@ -158,7 +197,40 @@ bool sr_tx_outer_commit(struct sr_ctx *c, struct sr_problem *pb)
     return false;
   }
   c->tx_outer = false;
-  return commit(c, pb);
+  /* The statement and COMMIT in one pipeline: one round trip, and a failing statement makes
+   * the server skip the COMMIT (PGRES_PIPELINE_ABORTED). Each query's results end with a NULL;
+   * the sync point's result ends them all. */
+  bool sent = PQenterPipelineMode(c->db) == 1 &&
+              PQsendQueryParams(c->db, sql, nparams, NULL, params, NULL, NULL, 0) == 1 &&
+              PQsendQueryParams(c->db, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) == 1 && PQpipelineSync(c->db) == 1;
+  bool committed = false;
+  for(int ends = 0; sent && ends <= 2;) {
+    PGresult *r = PQgetResult(c->db);
+    if(!r) {
+      if(PQstatus(c->db) != CONNECTION_OK)
+        break;
+      ends++;
+      continue;
+    }
+    ExecStatusType st = PQresultStatus(r);
+    if(st == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0)
+      committed = true;
+    else if(st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_PIPELINE_SYNC &&
+            st != PGRES_PIPELINE_ABORTED)
+      sr_error("database: %s", PQresultErrorMessage(r));
+    PQclear(r);
+    if(st == PGRES_PIPELINE_SYNC)
+      break;
+  }
+  PQexitPipelineMode(c->db);
+  if(!committed) {
+    sr_problem_set(pb, SR_INTERNAL, "database error");
+    if(PQtransactionStatus(c->db) != PQTRANS_IDLE)
+      exec_ok(c, "ROLLBACK");
+    return false;
+  }
+  c->tx_committed = true;
+  return true;
 }
 
 void sr_tx_outer_rollback(struct sr_ctx *c)

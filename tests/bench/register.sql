@@ -4,8 +4,8 @@
 -- history entry, audit record and notice in one statement), in one transaction. sereg sends
 -- BEGIN and the identity in one round trip, pgbench in two.
 BEGIN;
-SELECT a.id, a.role FROM api_token t JOIN account a ON a.id = t.account_id WHERE t.token_hash = :hash AND t.revoked_at IS NULL;
-SELECT set_config('sereg.role', 'city_supervisor', true), set_config('sereg.jurisdiction', '', true), set_config('sereg.org', '', true), set_config('sereg.today', '2026-11-29', true);
+SELECT a.id, a.role FROM api_token t JOIN account a ON a.id = t.account_id WHERE t.token_hash = :hash AND t.revoked_at IS NULL AND a.disabled_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now());
+SELECT set_config('sereg.role', 'city_supervisor', true), set_config('sereg.jurisdiction', '', true), set_config('sereg.org', '', true), set_config('sereg.today', '2026-11-29', true), set_config('sereg.account', '1', true);
 SELECT (SELECT 1 FROM jurisdiction WHERE code = '510104' AND kind <> 'city' AND valid_to IS NULL) AS jok, (SELECT id FROM organization WHERE credit_code = :unit AND kind = 'user_unit') AS unit_id, (SELECT r.regime FROM inspection_regime r WHERE r.equipment_type = 'elevator' AND (r.jurisdiction = '510104' OR r.jurisdiction IS NULL) AND r.valid_from <= '2026-11-29'::date AND (r.valid_to IS NULL OR r.valid_to >= '2026-11-29'::date) ORDER BY r.jurisdiction IS NULL, r.valid_from DESC LIMIT 1) AS regime;
 SELECT sereg_next_registration_serial('梯11/2026') AS serial, (SELECT plate_prefix FROM jurisdiction WHERE kind = 'city' LIMIT 1) \gset
 INSERT INTO equipment AS e (equipment_code, type, variety, registration_number, jurisdiction, user_unit_id, address, commissioned_on, attributes, status, rule, next_due, next_due_kind, next_due_rule, next_due_basis)
