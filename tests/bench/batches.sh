@@ -22,10 +22,10 @@ export DATABASE_URL="${base/user=sereg/user=sereg_app} dbname=bench"
 export PGOPTIONS="-c jit=off"
 ./build-bench/sereg migrate >/dev/null
 ./build-bench/sereg demo >/dev/null
-unit=$(psql "$DATABASE_URL" -qtAc "SELECT credit_code FROM organization WHERE kind = 'user_unit' ORDER BY id LIMIT 1")
-maint=$(psql "$DATABASE_URL" -qtAc "SELECT credit_code FROM organization WHERE kind = 'maintenance_unit' ORDER BY id LIMIT 1")
-agency=$(psql "$DATABASE_URL" -qtAc "SELECT credit_code FROM organization WHERE kind = 'agency' ORDER BY id LIMIT 1")
-agency_id=$(psql "$DATABASE_URL" -qtAc "SELECT id FROM organization WHERE credit_code = '$agency'")
+unit=$(psql "$DATABASE_URL" -qtAc "SET sereg.role = 'system'; SELECT credit_code FROM organization WHERE kind = 'user_unit' ORDER BY id LIMIT 1")
+maint=$(psql "$DATABASE_URL" -qtAc "SET sereg.role = 'system'; SELECT credit_code FROM organization WHERE kind = 'maintenance_unit' ORDER BY id LIMIT 1")
+agency=$(psql "$DATABASE_URL" -qtAc "SET sereg.role = 'system'; SELECT credit_code FROM organization WHERE kind = 'agency' ORDER BY id LIMIT 1")
+agency_id=$(psql "$DATABASE_URL" -qtAc "SET sereg.role = 'system'; SELECT id FROM organization WHERE credit_code = '$agency'")
 per_round=10010
 echo "== loading $((rounds * per_round)) elevators"
 python3 tests/bench/gen_register.py $((rounds * per_round)) "$work" "$unit" 0 "$maint"
