@@ -18,7 +18,6 @@
 
 #include "check.h"
 #include "plugin.h"
-#include "plugin_lua_int.h" /* the state's memory accounting */
 #include "sr_limits.h"
 
 #ifndef SR_PLUGIN_DIR
@@ -405,15 +404,15 @@ static void failed_calls_give_their_memory_back(void)
   CHECK(p != NULL);
   if(!p)
     return;
-  size_t before = p->mem_used;
+  size_t cap, before = sr_plugins_memory(p, &cap);
   for(int round = 0; round < 3; round++) {
     CHECK_INT(call_validate(p, detail, sizeof detail), SR_PLUGIN);
     CHECK(strstr(detail, "memory limit") != NULL);
-    CHECK(p->mem_used < before + 64 * 1024);
+    CHECK(sr_plugins_memory(p, &cap) < before + 64 * 1024);
     CHECK_INT(call_validate(p, detail, sizeof detail), SR_OK);
   }
-  CHECK(p->mem_used < before + 64 * 1024);
-  CHECK(p->mem_used <= p->mem_cap);
+  CHECK(sr_plugins_memory(p, &cap) < before + 64 * 1024);
+  CHECK(sr_plugins_memory(p, &cap) <= cap);
   sr_plugins_close(p);
 }
 

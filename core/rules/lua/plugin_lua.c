@@ -661,6 +661,12 @@ struct sr_plugins *sr_plugins_open(const struct sr_plugin_bundle *b, char *err, 
   return p;
 }
 
+size_t sr_plugins_memory(const struct sr_plugins *p, size_t *cap)
+{
+  *cap = p->mem_cap;
+  return p->mem_used;
+}
+
 int sr_plugins_ntypes(const struct sr_plugins *p) { return p->ntypes; }
 
 const struct sr_eqtype *sr_plugins_type_at(const struct sr_plugins *p, int i)

@@ -170,6 +170,9 @@ void sr_plugins_unpublish(void);
  * atomic flag, so it is async-signal-safe: call it from the signal thread (or a handler) on
  * SIGTERM before joining the threads that may be running plugins. */
 void sr_plugins_interrupt(void);
+/* The bytes <p>'s engine state holds now, and (in *cap) the most it may hold. */
+size_t sr_plugins_memory(const struct sr_plugins *p, size_t *cap);
+
 /* True once sr_plugins_interrupt has been called. */
 bool sr_plugins_interrupted(void);
 
