@@ -40,6 +40,15 @@
 #define SR_HTTP_MIN_BODY_RATE (32 * 1024)  /* bytes/s a body averages after its grace */
 #define SR_HTTP_BODY_MEMORY (512u * 1024 * 1024) /* all request bodies in flight together */
 #define SR_HTTP_GUARD_TICK_MS 250          /* how often the deadlines are looked at */
+/* Work that gives way to writers (the sweep): it waits at most this long for a lock, well under
+ * PostgreSQL's deadlock_timeout, so that when it and a writer wait on each other it is always
+ * this work that steps back, tries again after a pause, and so many times. */
+#define SR_YIELD_LOCK_TIMEOUT "200ms"
+#define SR_YIELD_RETRIES 50
+#define SR_YIELD_PAUSE_US 100000
+/* Rows the sweep handles per transaction: small enough that a failure costs little work,
+ * large enough that a catch-up over thousands of units is a few dozen round trips. */
+#define SR_SWEEP_CHUNK 200
 #define SR_TOKEN_DEFAULT_DAYS 90           /* a new token's life unless --expires says otherwise */
 #define SR_TOKEN_MAX_DAYS 3650             /* the longest life a token may be given, but 'never' */
 #define SR_HTTP_SHUTDOWN_GRACE 15          /* s: SIGTERM waits this long for requests in flight */

@@ -63,4 +63,8 @@ bool sr_read_file(const char *path, size_t max, char **out, size_t *len);
 /* Strict integer parse of the whole string into [min, max]. */
 bool sr_parse_long(const char *s, long min, long max, long *out);
 
+/* The text of a macro's value: SR_STR(SR_SWEEP_CHUNK) is "200". */
+#define SR_STR_(x) #x
+#define SR_STR(x) SR_STR_(x)
+
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "tx.h"
 #include "equipment.h"
 #include "ident.h"
 #include "inspection.h"

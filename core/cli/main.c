@@ -9,7 +9,7 @@
 #include "db.h"
 #include "demo.h"
 #include "evidence.h"
-#include "hazard.h"
+#include "sweep.h"
 #include "http.h"
 #include "serve.h"
 #include "import.h"

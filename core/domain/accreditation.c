@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "db.h"
+#include "record.h"
+#include "tx.h"
 #include "json.h"
 #include "plugin.h"
 
@@ -88,7 +90,8 @@ enum sr_err sr_accreditation_create(struct sr_ctx *c, long agency_id, const cJSO
                       cJSON_GetObjectItem(body, "valid_to")->valuestring };
   PGresult *r = sr_db_exec(c->db,
                            "INSERT INTO accreditation AS a (agency_id, equipment_type, varieties, valid_from, valid_to) "
-                           "VALUES ($1, $2, $3::text[], $4, $5) RETURNING a.id, " ACC_JSON "::text AS j",
+                           "VALUES ($1, $2, $3::text[], $4, $5) RETURNING a.id, " ACC_JSON "::text AS j, "
+                           "(SELECT o.jurisdiction FROM organization o WHERE o.id = a.agency_id) AS jurisdiction",
                            5, p);
   free(varieties);
   if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
@@ -97,11 +100,13 @@ enum sr_err sr_accreditation_create(struct sr_ctx *c, long agency_id, const cJSO
     return sr_problem_set(pb, SR_INTERNAL, "could not store the accreditation");
   }
   cJSON *rec = cJSON_Parse(sr_db_get(r, 0, "j"));
-  char accid[32];
-  snprintf(accid, sizeof accid, "%s", PQgetvalue(r, 0, 0));
+  cJSON *change = sr_change_new();
+  sr_change_audit(change, "accreditation.create", "accreditation", PQgetvalue(r, 0, 0), cJSON_Duplicate(rec, 1));
+  sr_change_event(change, "accreditation.granted", "organization", ids, sr_db_get(r, 0, "jurisdiction"),
+                  cJSON_Duplicate(rec, 1));
   PQclear(r);
-  bool ok = sr_audit(c, "accreditation.create", "accreditation", accid, rec, pb) &&
-            sr_outbox(c, "accreditation.granted", "organization", ids, NULL, rec, pb) && sr_tx_commit(c, pb);
+  bool ok = sr_record(c, change, pb) && sr_tx_commit(c, pb);
+  cJSON_Delete(change);
   if(!ok) {
     cJSON_Delete(rec);
     sr_tx_rollback(c);

@@ -7,6 +7,8 @@
 #include <strings.h>
 
 #include "db.h"
+#include "record.h"
+#include "tx.h"
 #include "log.h"
 #include "sr_limits.h"
 
@@ -160,8 +162,10 @@ bool sr_token_create(struct sr_ctx *c, const struct sr_token_spec *spec, char to
     cJSON_AddStringToObject(d, "expires_at", info->expires);
   else
     cJSON_AddNullToObject(d, "expires_at");
-  ok = sr_audit(c, "token.create", "api_token", tokid, d, pb) && sr_tx_commit(c, pb);
-  cJSON_Delete(d);
+  cJSON *change = sr_change_new();
+  sr_change_audit(change, "token.create", "api_token", tokid, d);
+  ok = sr_record(c, change, pb) && sr_tx_commit(c, pb);
+  cJSON_Delete(change);
   if(!ok)
     sr_tx_rollback(c);
   return ok;
@@ -185,17 +189,17 @@ bool sr_token_revoke(struct sr_ctx *c, long id, const char *token, long account,
   if(!sr_tx_begin(c, pb))
     return false;
   /* One statement: the tokens revoked and an audit record for each. */
-  const char *p[] = { ids[0] ? ids : NULL, hash[0] ? hash : NULL, accs[0] ? accs : NULL, reason, c->request_id };
+  const char *p[] = { ids[0] ? ids : NULL, hash[0] ? hash : NULL, accs[0] ? accs : NULL, reason };
   PGresult *r = sr_db_exec(c->db,
                            "WITH t AS (UPDATE api_token SET revoked_at = now(), revoked_reason = $4 "
                            "  WHERE revoked_at IS NULL AND (id = $1::bigint OR token_hash = $2 OR account_id = $3::bigint) "
                            "  RETURNING id, account_id), "
-                           "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
-                           "  SELECT NULL, 'system', 'token.revoke', 'api_token', id::text, $5, "
-                           "    jsonb_build_object('account_id', account_id, 'reason', $4::text) FROM t) "
+                           "rec AS (SELECT sereg_record(jsonb_agg(jsonb_build_object('audit', jsonb_build_object("
+                           "  'action', 'token.revoke', 'target_type', 'api_token', 'target_id', id::text, "
+                           "  'detail', jsonb_build_object('account_id', account_id, 'reason', $4::text))))) FROM t) "
                            "SELECT count(*) AS n, (SELECT count(*) FROM api_token WHERE id = $1::bigint OR token_hash = $2 "
-                           "  OR account_id = $3::bigint) AS known FROM t",
-                           5, p);
+                           "  OR account_id = $3::bigint) AS known, (SELECT count(*) FROM rec) AS recorded FROM t",
+                           4, p);
   bool ok = sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1;
   if(ok) {
     *count = atoi(sr_db_get(r, 0, "n"));

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "db.h"
+#include "record.h"
+#include "tx.h"
 #include "log.h"
 #include "plugin.h"
 
@@ -180,13 +182,16 @@ enum sr_err sr_due_store(struct sr_ctx *c, long id, const struct sr_due *d, bool
                       cJSON_IsString(rule) ? rule->valuestring : NULL, basis };
   /* The core writes a derived field here after it has checked the caller's right to the change
    * (an agency's result moves a due date on equipment it may not otherwise write). */
-  bool ok = sr_tx_as_system(c, true, pb) &&
-            sr_db_command(c->db,
-                          bump ? "UPDATE equipment SET next_due = $2, next_due_kind = $3, next_due_rule = $4, "
-                                 "next_due_basis = $5::jsonb, version = version + 1, updated_at = now() WHERE id = $1"
-                               : "UPDATE equipment SET next_due = $2, next_due_kind = $3, next_due_rule = $4, "
-                                 "next_due_basis = $5::jsonb WHERE id = $1",
-                          5, p, pb);
+  bool ok = sr_tx_as_system(c, true, pb);
+  PGresult *r = ok ? sr_db_exec(c->db,
+                                bump ? "UPDATE equipment SET next_due = $2, next_due_kind = $3, next_due_rule = $4, "
+                                       "next_due_basis = $5::jsonb, version = version + 1, updated_at = now() WHERE id = $1 "
+                                       "RETURNING jurisdiction"
+                                     : "UPDATE equipment SET next_due = $2, next_due_kind = $3, next_due_rule = $4, "
+                                       "next_due_basis = $5::jsonb WHERE id = $1 RETURNING jurisdiction",
+                                5, p)
+                  : NULL;
+  ok = ok && sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1;
   ok = sr_tx_as_system(c, false, pb) && ok;
   free(basis);
   if(ok && d->changed) {
@@ -198,9 +203,14 @@ enum sr_err sr_due_store(struct sr_ctx *c, long id, const struct sr_due *d, bool
       cJSON_AddNullToObject(payload, "next_due");
     cJSON_AddStringToObject(payload, "next_due_kind", d->kind);
     cJSON_AddItemToObject(payload, "explain", cJSON_Duplicate(d->explain, 1));
-    ok = sr_outbox(c, "equipment.due_changed", "equipment", ids, NULL, payload, pb);
-    cJSON_Delete(payload);
+    cJSON *change = sr_change_new();
+    sr_change_event(change, "equipment.due_changed", "equipment", ids, PQgetvalue(r, 0, 0), payload);
+    ok = sr_record(c, change, pb);
+    cJSON_Delete(change);
   }
+  PQclear(r);
+  if(!ok && pb->err == SR_OK)
+    sr_problem_set(pb, SR_INTERNAL, "could not store the due date");
   return ok ? SR_OK : (pb->err != SR_OK ? pb->err : SR_INTERNAL);
 }
 

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "db.h"
+#include "record.h"
+#include "tx.h"
 #include "due.h"
 #include "ident.h"
 #include "json.h"
@@ -102,11 +104,20 @@ static bool record_change(struct sr_ctx *c, const char *id, const char *action, 
   cJSON_AddStringToObject(payload, "to_status", to);
   cJSON_AddItemToObject(payload, "equipment", cJSON_Parse(after));
   bool reg = strcmp(action, "register") == 0;
-  struct sr_history h = { id, action, from, to, reason, before, after };
-  bool ok = sr_record(c, &h, reg ? "equipment.register" : "equipment.transition", "equipment", id, detail,
-                      reg ? "equipment.registered" : "equipment.transitioned", jurisdiction, payload, pb);
-  cJSON_Delete(detail);
-  cJSON_Delete(payload);
+  cJSON *change = sr_change_new();
+  cJSON *h = sr_change_history(change, "equipment", id, action);
+  if(from)
+    cJSON_AddStringToObject(h, "from", from);
+  cJSON_AddStringToObject(h, "to", to);
+  cJSON_AddStringToObject(h, "reason", reason);
+  if(before)
+    cJSON_AddRawToObject(h, "before", before);
+  cJSON_AddRawToObject(h, "after", after);
+  sr_change_audit(change, reg ? "equipment.register" : "equipment.transition", "equipment", id, detail);
+  sr_change_event(change, reg ? "equipment.registered" : "equipment.transitioned", "equipment", id, jurisdiction,
+                  payload);
+  bool ok = sr_record(c, change, pb);
+  cJSON_Delete(change);
   return ok;
 }
 

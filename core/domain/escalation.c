@@ -6,14 +6,15 @@
 #include <string.h>
 
 #include "db.h"
+#include "tx.h"
 #include "flow.h"
 #include "log.h"
 #include "plugin.h"
 #include "rectification.h"
-#include "sweep_int.h"
+#include "rule.h"
+#include "sr_limits.h"
+#include "util.h"
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
 
 /* Runs <sql> expecting rows (or none); a failure is classified for the sweep's retries. */
 static PGresult *query(struct sr_ctx *c, const char *sql, int n, const char *const *p, const char *what,
@@ -22,84 +23,16 @@ static PGresult *query(struct sr_ctx *c, const char *sql, int n, const char *con
   PGresult *r = sr_db_exec(c->db, sql, n, p);
   if(sr_db_ran(r))
     return r;
-  sr_sweep_failed(r, pb, what);
+  sr_db_failure(r, pb, what);
   PQclear(r);
   return NULL;
 }
 
-enum sr_err sr_rule_store(struct sr_ctx *c, const char *kind, const char *file, const char *version,
-                          const cJSON *spec, char *rule, size_t n, struct sr_problem *pb)
+enum sr_err sr_escalation_open(struct sr_ctx *c, const struct sr_hazard_new *h, long *id, struct sr_problem *pb)
 {
-  snprintf(rule, n, "%s@%s", file, version);
-  char *text = cJSON_PrintUnformatted(spec);
-  if(!text)
-    return sr_problem_set(pb, SR_INTERNAL, "out of memory");
-  const char *p[] = { rule, kind, text };
-  /* The row a concurrent transaction inserts first wins; the SELECT sees the committed one. */
-  PGresult *r = query(c,
-                      "WITH ins AS (INSERT INTO rule_definition (rule, kind, spec) VALUES ($1, $2, $3::jsonb) "
-                      "  ON CONFLICT (rule) DO NOTHING RETURNING 1) "
-                      "SELECT (SELECT spec = $3::jsonb FROM rule_definition WHERE rule = $1) AS same",
-                      3, p, "could not store the rule definition", pb);
-  free(text);
-  if(!r)
+  char ladder[300];
+  if(sr_rule_ladder(c, ladder, sizeof ladder, pb) != SR_OK || sr_hazard_open(c, h, ladder, id, pb) != SR_OK)
     return pb->err;
-  const char *same = sr_db_get(r, 0, "same");
-  if(same && strcmp(same, "f") == 0)
-    sr_warn("%s changed without a new version: what runs under it keeps the definition stored first; "
-            "give the plugin a new version", rule);
-  PQclear(r);
-  return SR_OK;
-}
-
-enum sr_err sr_ladder_rule(struct sr_ctx *c, char *rule, size_t n, struct sr_problem *pb)
-{
-  const struct sr_ladder *l = c->plugins ? sr_plugins_ladder(c->plugins) : NULL;
-  rule[0] = '\0';
-  if(!l)
-    return SR_OK;
-  return sr_rule_store(c, "escalation", l->file, l->version, l->spec, rule, n, pb);
-}
-
-enum sr_err sr_hazard_open(struct sr_ctx *c, const struct sr_hazard_new *h, long *id, struct sr_problem *pb)
-{
-  *id = 0;
-  char ladder[300], key[400], eid[32], today[11], account[32];
-  if(sr_ladder_rule(c, ladder, sizeof ladder, pb) != SR_OK)
-    return pb->err;
-  snprintf(key, sizeof key, "%s:%s", h->condition, h->occasion);
-  snprintf(eid, sizeof eid, "%ld", h->equipment_id);
-  sr_date_format(c->today, today);
-  char *facts = cJSON_PrintUnformatted(h->facts);
-  char *evidence = h->evidence ? cJSON_PrintUnformatted(h->evidence) : strdup("[]");
-  const char *p[] = { eid, h->source, key, h->grade, h->level, today, h->rule, facts, ladder[0] ? ladder : NULL,
-                      sr_actor_account(c, account), evidence, sr_role_name(c->who.role), h->reason, c->request_id,
-                      h->condition };
-  /* One condition, one open hazard: a second failed result while the first is open adds
-   * nothing, and the unique key keeps a repeated occasion from opening it twice. */
-  PGresult *r = facts && evidence ? query(c,
-      "WITH h AS (INSERT INTO hazard (equipment_id, source, condition_key, grade, level, found_on, rule, facts, "
-      "    ladder, reported_by, evidence) "
-      "  SELECT $1, $2, $3, $4, $5, $6::date, $7, $8::jsonb, $9, $10::bigint, $11::jsonb "
-      "  WHERE NOT EXISTS (SELECT 1 FROM hazard o WHERE o.equipment_id = $1 AND o.source = $2 AND o.status = 'open' "
-      "    AND split_part(o.condition_key, ':', 1) = $15) "
-      "  ON CONFLICT (equipment_id, source, condition_key) DO NOTHING "
-      "  RETURNING id, sereg_hazard_json(hazard) AS j), "
-      "ev AS (INSERT INTO hazard_event (hazard_id, action, actor_account, actor_role, reason, effective_on, after) "
-      "  SELECT id, 'open', $10::bigint, $12, $13, $6::date, j FROM h), "
-      "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
-      "  SELECT $10::bigint, $12, 'hazard.open', 'hazard', id::text, $14, j FROM h), "
-      "ob AS (INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
-      "  SELECT 'hazard.opened', 'hazard', id::text, j->>'jurisdiction', j FROM h) "
-      "SELECT id FROM h",
-      15, p, "could not open the hazard", pb) : NULL;
-  free(facts);
-  free(evidence);
-  if(!r)
-    return pb->err != SR_OK ? pb->err : sr_problem_set(pb, SR_INTERNAL, "out of memory");
-  if(PQntuples(r) == 1)
-    *id = atol(PQgetvalue(r, 0, 0));
-  PQclear(r);
   if(*id && ladder[0]) {
     char ids[40];
     snprintf(ids, sizeof ids, "{%ld}", *id);
@@ -178,21 +111,17 @@ static enum sr_err apply_rung(struct sr_ctx *c, const char *hid, const cJSON *h,
     cJSON_AddStringToObject(detail, "propose", str(rung, "propose"));
   char *dtext = cJSON_PrintUnformatted(detail);
   cJSON_Delete(detail);
-  char today[11], account[32];
-  sr_date_format(c->today, today);
-  const char *p[] = { hid, g1, l1, today, sr_actor_account(c, account), sr_role_name(c->who.role), reason,
-                      c->request_id, dtext };
+  const char *p[] = { hid, g1, l1, reason, dtext };
   PGresult *r = dtext ? query(c,
       "WITH h AS (UPDATE hazard SET grade = $2, level = $3, version = version + 1, updated_at = now() "
-      "  WHERE id = $1 RETURNING id, sereg_hazard_json(hazard) AS j), "
-      "ev AS (INSERT INTO hazard_event (hazard_id, action, actor_account, actor_role, reason, effective_on, after) "
-      "  SELECT id, 'escalate', $5::bigint, $6, $7, $4::date, j FROM h), "
-      "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
-      "  SELECT $5::bigint, $6, 'hazard.escalate', 'hazard', id::text, $8, $9::jsonb FROM h) "
-      "INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
-      "  SELECT 'hazard.escalated', 'hazard', id::text, j->>'jurisdiction', $9::jsonb || jsonb_build_object('hazard', j) "
-      "  FROM h",
-      9, p, "could not escalate the hazard", pb) : NULL;
+      "  WHERE id = $1 RETURNING id, sereg_hazard_json(hazard) AS j) "
+      "SELECT sereg_record(jsonb_agg(jsonb_build_object("
+      "  'history', jsonb_build_object('of', 'hazard', 'id', id, 'action', 'escalate', 'reason', $4::text, 'after', j), "
+      "  'audit', jsonb_build_object('action', 'hazard.escalate', 'target_type', 'hazard', 'target_id', id::text, "
+      "    'detail', $5::jsonb), "
+      "  'event', jsonb_build_object('type', 'hazard.escalated', 'subject_type', 'hazard', 'subject_id', id::text, "
+      "    'jurisdiction', j->>'jurisdiction', 'payload', $5::jsonb || jsonb_build_object('hazard', j))))) FROM h",
+      5, p, "could not escalate the hazard", pb) : NULL;
   free(dtext);
   if(!r)
     return pb->err != SR_OK ? pb->err : sr_problem_set(pb, SR_INTERNAL, "out of memory");
@@ -298,20 +227,19 @@ static enum sr_err fire_state(struct sr_ctx *c, const char *did, const char *rid
     out->moot++;
     return mark(c, did, "moot: the rectification has moved on", pb);
   }
-  char today[11], account[32], note[300];
-  sr_date_format(c->today, today);
+  char note[300];
   snprintf(note, sizeof note, "the deadline of state %s (%s) has passed", sr_db_get(r, 0, "state"), str(spec, "due_on"));
-  const char *q[] = { rid, sr_db_get(r, 0, "state"), sr_actor_account(c, account), sr_role_name(c->who.role), note,
-                      today, c->request_id, sr_db_get(r, 0, "j"), str(spec, "due_on") };
+  const char *q[] = { rid, sr_db_get(r, 0, "state"), note, sr_db_get(r, 0, "j"), str(spec, "due_on") };
   PGresult *w = query(c,
-      "WITH ev AS (INSERT INTO rectification_event (rectification_id, action, from_state, to_state, actor_account, "
-      "    actor_role, note, effective_on) VALUES ($1, 'overdue', $2, $2, $3::bigint, $4, $5, $6::date)), "
-      "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
-      "  VALUES ($3::bigint, $4, 'rectification.overdue', 'rectification', $1, $7, $8::jsonb)) "
-      "INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
-      "  VALUES ('rectification.overdue', 'rectification', $1, $8::jsonb->>'jurisdiction', "
-      "    jsonb_build_object('rectification', $8::jsonb, 'state', $2::text, 'due_on', $9::text, 'reason', $5::text))",
-      9, q, "could not report the overdue rectification", pb);
+      "SELECT sereg_record(jsonb_build_array(jsonb_build_object("
+      "  'history', jsonb_build_object('of', 'rectification', 'id', $1::text, 'action', 'overdue', 'from', $2::text, "
+      "    'to', $2::text, 'note', $3::text), "
+      "  'audit', jsonb_build_object('action', 'rectification.overdue', 'target_type', 'rectification', "
+      "    'target_id', $1::text, 'detail', $4::jsonb), "
+      "  'event', jsonb_build_object('type', 'rectification.overdue', 'subject_type', 'rectification', "
+      "    'subject_id', $1::text, 'jurisdiction', $4::jsonb->>'jurisdiction', 'payload', jsonb_build_object("
+      "    'rectification', $4::jsonb, 'state', $2::text, 'due_on', $5::text, 'reason', $3::text)))))",
+      5, q, "could not report the overdue rectification", pb);
   PQclear(w);
   enum sr_err e = w ? mark(c, did, "overdue", pb) : pb->err;
   if(e == SR_OK)
@@ -342,9 +270,9 @@ struct fire_pos {
 static enum sr_err fire_plain(struct sr_ctx *c, const char *dids, int *done, struct sr_fire_result *out,
                               struct sr_problem *pb)
 {
-  char today[11], account[32];
+  char today[11];
   sr_date_format(c->today, today);
-  const char *p[] = { dids, today, sr_actor_account(c, account), sr_role_name(c->who.role), c->request_id };
+  const char *p[] = { dids, today };
   PGresult *r = query(c,
       "WITH due AS (SELECT d.id AS did, d.hazard_id, d.spec, d.due_on, h.status, h.grade, h.level FROM deadline d "
       "  JOIN hazard h ON h.id = d.hazard_id WHERE d.id = ANY ($1::bigint[]) AND d.fired_on IS NULL), "
@@ -358,18 +286,18 @@ static enum sr_err fire_plain(struct sr_ctx *c, const char *dids, int *done, str
       "      one.spec->>'reason'), 'grade_from', one.grade, 'grade_to', h.grade, 'level_from', one.level, "
       "      'level_to', h.level, 'notify', coalesce(one.spec->'notify', '[]')) AS detail, "
       "    sereg_hazard_json(h) AS j), "
-      "ev AS (INSERT INTO hazard_event (hazard_id, action, actor_account, actor_role, reason, effective_on, after) "
-      "  SELECT id, 'escalate', $3::bigint, $4, reason, $2::date, j FROM h), "
-      "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
-      "  SELECT $3::bigint, $4, 'hazard.escalate', 'hazard', id::text, $5, detail FROM h), "
-      "ob AS (INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
-      "  SELECT 'hazard.escalated', 'hazard', id::text, j->>'jurisdiction', detail || jsonb_build_object('hazard', j) "
-      "  FROM h), "
+      "rec AS (SELECT sereg_record(jsonb_agg(jsonb_build_object("
+      "  'history', jsonb_build_object('of', 'hazard', 'id', id, 'action', 'escalate', 'reason', reason, 'after', j), "
+      "  'audit', jsonb_build_object('action', 'hazard.escalate', 'target_type', 'hazard', 'target_id', id::text, "
+      "    'detail', detail), "
+      "  'event', jsonb_build_object('type', 'hazard.escalated', 'subject_type', 'hazard', 'subject_id', id::text, "
+      "    'jurisdiction', j->>'jurisdiction', 'payload', detail || jsonb_build_object('hazard', j))))) FROM h), "
       "fired AS (UPDATE deadline SET fired_on = $2::date, outcome = 'fired' WHERE id IN (SELECT did FROM h) RETURNING 1), "
       "moot AS (UPDATE deadline SET fired_on = $2::date, outcome = 'moot: the hazard is closed' "
       "  WHERE id IN (SELECT did FROM due WHERE status <> 'open') RETURNING 1) "
-      "SELECT (SELECT count(*) FROM fired) AS fired, (SELECT count(*) FROM moot) AS moot",
-      5, p, "could not fire the ladder's rungs", pb);
+      "SELECT (SELECT count(*) FROM fired) AS fired, (SELECT count(*) FROM moot) AS moot, "
+      "  (SELECT count(*) FROM rec) AS recorded",
+      2, p, "could not fire the ladder's rungs", pb);
   if(!r)
     return pb->err;
   long fired = atol(sr_db_get(r, 0, "fired")), moot = atol(sr_db_get(r, 0, "moot"));
@@ -380,7 +308,7 @@ static enum sr_err fire_plain(struct sr_ctx *c, const char *dids, int *done, str
   return SR_OK;
 }
 
-/* Fires up to SWEEP_CHUNK due rows after <pos>, in the current transaction: plain rungs set by
+/* Fires up to SR_SWEEP_CHUNK due rows after <pos>, in the current transaction: plain rungs set by
  * set, the rest (rungs decide() is asked about or that propose a workflow, state deadlines) one
  * by one. */
 static enum sr_err fire_chunk(struct sr_ctx *c, const char *ids, struct fire_pos *pos, int *seen,
@@ -399,14 +327,14 @@ static enum sr_err fire_chunk(struct sr_ctx *c, const char *ids, struct fire_pos
       "FROM deadline d LEFT JOIN hazard h ON h.id = d.hazard_id "
       "WHERE d.fired_on IS NULL AND d.due_on <= $1::date AND (d.due_on, d.id) > ($2::date, $3::bigint) "
       "AND ($4::bigint[] IS NULL OR d.hazard_id = ANY ($4::bigint[])) "
-      "ORDER BY d.due_on, d.id LIMIT " STR(SWEEP_CHUNK) " FOR UPDATE OF d SKIP LOCKED",
+      "ORDER BY d.due_on, d.id LIMIT " SR_STR(SR_SWEEP_CHUNK) " FOR UPDATE OF d SKIP LOCKED",
       5, p, "could not read due deadlines", pb);
   if(!r)
     return pb->err;
   *seen = PQntuples(r);
   enum sr_err e = SR_OK;
   struct sr_buf plain;
-  sr_buf_init(&plain, 16 * SWEEP_CHUNK + 8);
+  sr_buf_init(&plain, 16 * SR_SWEEP_CHUNK + 8);
   int nplain = 0;
   for(int i = 0; i < *seen; i++)
     if(strcmp(sr_db_get(r, i, "plain"), "t") == 0)
@@ -445,13 +373,19 @@ enum sr_err sr_deadlines_fire(struct sr_ctx *c, const char *ids, struct sr_fire_
   memset(out, 0, sizeof *out);
   struct fire_pos pos = { "0001-01-01", "0" };
   int seen, tries = 0;
-  do {
-    if(ids) { /* the caller's transaction */
+  if(ids) {
+    /* In the caller's transaction, during the caller's request: the rungs are the ladder's
+     * doing, so what they record is the system's, not the caller's. */
+    if(!sr_tx_system_acts(c, true, pb))
+      return pb->err;
+    do {
       if(fire_chunk(c, ids, &pos, &seen, out, pb) != SR_OK)
         return pb->err;
-      continue;
-    }
-    if(!sr_sweep_begin(c, pb))
+    } while(seen == SR_SWEEP_CHUNK);
+    return sr_tx_system_acts(c, false, pb) ? SR_OK : pb->err;
+  }
+  do {
+    if(!sr_tx_begin_yielding(c, pb))
       return pb->err;
     struct fire_pos was = pos;
     struct sr_fire_result before = *out;
@@ -459,33 +393,11 @@ enum sr_err sr_deadlines_fire(struct sr_ctx *c, const char *ids, struct sr_fire_
     if(e == SR_OK && sr_tx_commit(c, pb))
       continue;
     sr_tx_rollback(c);
-    if(!sr_sweep_retry(pb->err, &tries, pb))
+    if(!sr_tx_retry(pb->err, &tries, pb))
       return pb->err != SR_OK ? pb->err : SR_INTERNAL;
     pos = was;
     *out = before;
-    seen = SWEEP_CHUNK;
-  } while(seen == SWEEP_CHUNK);
+    seen = SR_SWEEP_CHUNK;
+  } while(seen == SR_SWEEP_CHUNK);
   return SR_OK;
-}
-
-enum sr_err sr_hazard_close(struct sr_ctx *c, long id, const char *reason, struct sr_problem *pb)
-{
-  char hid[24], today[11], account[32];
-  snprintf(hid, sizeof hid, "%ld", id);
-  sr_date_format(c->today, today);
-  const char *p[] = { hid, today, sr_actor_account(c, account), sr_role_name(c->who.role), reason, c->request_id };
-  PGresult *r = query(c,
-      "WITH h AS (UPDATE hazard SET status = 'closed', closed_on = $2::date, version = version + 1, "
-      "    updated_at = now() WHERE id = $1 AND status = 'open' RETURNING id, sereg_hazard_json(hazard) AS j), "
-      "dl AS (UPDATE deadline SET fired_on = $2::date, outcome = 'moot: the hazard is closed' "
-      "  WHERE hazard_id IN (SELECT id FROM h) AND fired_on IS NULL), "
-      "ev AS (INSERT INTO hazard_event (hazard_id, action, actor_account, actor_role, reason, effective_on, after) "
-      "  SELECT id, 'close', $3::bigint, $4, $5, $2::date, j FROM h), "
-      "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
-      "  SELECT $3::bigint, $4, 'hazard.close', 'hazard', id::text, $6, j FROM h) "
-      "INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
-      "  SELECT 'hazard.closed', 'hazard', id::text, j->>'jurisdiction', j FROM h",
-      6, p, "could not close the hazard", pb);
-  PQclear(r);
-  return r ? SR_OK : pb->err;
 }

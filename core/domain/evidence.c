@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "db.h"
+#include "tx.h"
 #include "flow.h"
 #include "json.h"
 #include "plugin.h"
@@ -218,15 +219,15 @@ enum sr_err sr_evidence_store(struct sr_ctx *c, const char *name, const char *co
   ok = sr_db_ok(r, PGRES_COMMAND_OK);
   PQclear(r);
   /* A separate statement: one that waited for a concurrent insert of the same bytes sees it. */
-  const char *q[] = { hex, name, ct, size, account, sr_role_name(c->who.role), c->request_id };
+  const char *q[] = { hex, name, ct, size, account };
   r = ok ? sr_db_exec(c->db,
                       "WITH up AS (INSERT INTO evidence_upload (evidence_id, account_id, name, content_type, bytes) "
                       "  SELECT id, $5::bigint, $2, $3, $4::int FROM evidence WHERE sha256 = $1 RETURNING 1) "
-                      "INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
-                      "SELECT $5::bigint, $6, 'evidence.upload', 'evidence', $1, $7, "
-                      "  jsonb_build_object('name', $2::text, 'content_type', $3::text, 'size', $4::int) FROM up "
-                      "RETURNING 1",
-                      7, q)
+                      "SELECT sereg_record(jsonb_build_array(jsonb_build_object('audit', jsonb_build_object("
+                      "  'action', 'evidence.upload', 'target_type', 'evidence', 'target_id', $1::text, "
+                      "  'detail', jsonb_build_object('name', $2::text, 'content_type', $3::text, 'size', $4::int))))) "
+                      "FROM up",
+                      5, q)
          : NULL;
   ok = sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1;
   PQclear(r);

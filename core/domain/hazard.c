@@ -7,319 +7,92 @@
 #include <unistd.h>
 
 #include "db.h"
-#include "escalation.h"
+#include "tx.h"
 #include "flow.h"
 #include "plugin.h"
 #include "log.h"
 #include "problem.h"
 #include "sql.h"
-#include "sweep_int.h"
 #include "util.h"
 
-/* Changed hazards after which the sweep refreshes the planner's statistics itself. */
-#define SWEEP_ANALYZE_AFTER 1000
-#define STR_(x) #x
-#define STR(x) STR_(x)
 
-/* The core's own rule for overdue inspections (REGULATIONS §3.6, §4.3: 一般, at district level);
- * the escalation ladder takes over from here. */
-#define OVERDUE_RULE "core:overdue@1"
 
-/* ==== the sweep ==== */
+/* ==== opening and closing ==== */
 
-/* The sweep gives way to the people it works for. It waits at most this long for a lock (an
- * upload holding a unit, say), well under PostgreSQL's deadlock_timeout, so that when the two
- * wait on each other it is always the sweep that steps back: its chunk rolls back and is tried
- * again after a pause, and the upload goes through. */
-#define SWEEP_LOCK_TIMEOUT "200ms"
-#define SWEEP_RETRIES 50
-#define SWEEP_PAUSE_US 100000
-
-bool sr_sweep_begin(struct sr_ctx *c, struct sr_problem *pb)
+/* Runs <sql> expecting rows (or none); a failure is classified, so that work that gives way to
+ * writers may try again. */
+static PGresult *query(struct sr_ctx *c, const char *sql, int n, const char *const *p, const char *what,
+                       struct sr_problem *pb)
 {
-  if(!sr_tx_begin(c, pb))
-    return false;
-  if(sr_db_command(c->db, "SET LOCAL lock_timeout = '" SWEEP_LOCK_TIMEOUT "'", 0, NULL, pb))
-    return true;
-  sr_tx_rollback(c);
-  return false;
-}
-
-enum sr_err sr_sweep_failed(const PGresult *r, struct sr_problem *pb, const char *what)
-{
-  if(sr_db_classify(r) == SR_DB_RETRY)
-    return sr_problem_set(pb, SR_UNAVAILABLE, "%s: gave way to a concurrent writer", what);
-  return sr_problem_set(pb, SR_INTERNAL, "%s", what);
-}
-
-bool sr_sweep_retry(enum sr_err e, int *tries, struct sr_problem *pb)
-{
-  if(e != SR_UNAVAILABLE || ++*tries > SWEEP_RETRIES)
-    return false;
-  sr_problem_free(pb);
-  sr_problem_init(pb);
-  usleep(SWEEP_PAUSE_US);
-  return true;
-}
-
-const char *sr_actor_account(const struct sr_ctx *c, char buf[32])
-{
-  if(c->who.account_id <= 0)
-    return NULL;
-  snprintf(buf, 32, "%ld", c->who.account_id);
-  return buf;
-}
-
-/* The place in due order a sweep has reached, so that each chunk starts where the last ended
- * instead of reading past every unit handled before it. */
-struct sweep_pos {
-  char due[11];
-  char id[24];
-};
-
-/* Opens up to SWEEP_CHUNK overdue hazards after <pos> in one transaction and one statement,
- * with their history, audit records and notices; <*seen> is how many units it found. */
-static enum sr_err open_overdue_chunk(struct sr_ctx *c, const char *today, const char *ids, struct sweep_pos *pos,
-                                      long *opened, int *seen, struct sr_problem *pb)
-{
-  /* The ladder says how an overdue inspection is graded; without one, the core's own rule. */
-  char account[32], ladder[300], rule[340];
-  if(sr_ladder_rule(c, ladder, sizeof ladder, pb) != SR_OK)
-    return pb->err;
-  const char *grade = "general", *level = "district";
-  if(ladder[0])
-    sr_ladder_opens(sr_plugins_ladder(c->plugins)->spec, "overdue", &grade, &level);
-  snprintf(rule, sizeof rule, "%s", ladder[0] ? ladder : OVERDUE_RULE);
-  const char *p[] = { today, sr_actor_account(c, account), sr_role_name(c->who.role), c->request_id, pos->due,
-                      pos->id, ids, grade, level, rule, ladder[0] ? ladder : NULL };
-  /* Only units already overdue and without a hazard for this due date: the sweep's cost follows
-   * what is overdue, not the size of the register (the next_due index serves the range). A
-   * hazard a concurrent sweep opened first is skipped by the unique key. */
-  PGresult *r = sr_db_exec(
-      c->db,
-      "WITH cand AS (SELECT e.id, to_char(e.next_due, 'YYYY-MM-DD') AS due, coalesce(e.next_due_kind, '') AS kind, "
-      "    coalesce(e.next_due_rule, '') AS rule, ($1::date - e.next_due) AS days FROM equipment e "
-      "  WHERE e.next_due < $1::date AND (e.next_due, e.id) > ($5::date, $6::bigint) "
-      "  AND ($7::bigint[] IS NULL OR e.id = ANY ($7::bigint[])) "
-      "  AND e.status = 'in_service' AND NOT EXISTS (SELECT 1 FROM hazard h "
-      "    WHERE h.equipment_id = e.id AND h.source = 'overdue' AND h.condition_key = 'overdue:' || "
-      "    to_char(e.next_due, 'YYYY-MM-DD')) "
-      "  ORDER BY e.next_due, e.id LIMIT " STR(SWEEP_CHUNK) "), "
-      "h AS (INSERT INTO hazard (equipment_id, source, condition_key, grade, level, found_on, rule, facts, ladder) "
-      "  SELECT id, 'overdue', 'overdue:' || due, $8, $9, $1::date, $10, "
-      "    jsonb_build_object('next_due', due, 'next_due_kind', kind, 'next_due_rule', rule, "
-      "      'days_overdue', days, 'found_on', $1) || jsonb_build_object('graded_by', $10::text), $11 FROM cand "
-      "  ON CONFLICT (equipment_id, source, condition_key) DO NOTHING "
-      "  RETURNING id, facts, sereg_hazard_json(hazard) AS j), "
-      "ev AS (INSERT INTO hazard_event (hazard_id, action, actor_account, actor_role, reason, effective_on, after) "
-      "  SELECT id, 'open', $2::bigint, $3, format('%s inspection due on %s is %s day%s overdue', "
-      "    coalesce(nullif(facts->>'next_due_kind', ''), 'the'), facts->>'next_due', facts->>'days_overdue', "
-      "    CASE WHEN facts->>'days_overdue' = '1' THEN '' ELSE 's' END), $1::date, j FROM h), "
-      "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
-      "  SELECT $2::bigint, $3, 'hazard.open', 'hazard', id::text, $4, j FROM h), "
-      "ob AS (INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
-      "  SELECT 'hazard.opened', 'hazard', id::text, j->>'jurisdiction', j FROM h RETURNING 1) "
-      "SELECT (SELECT count(*) FROM cand) AS seen, (SELECT count(*) FROM ob) AS opened, "
-      "  (SELECT due FROM cand ORDER BY due DESC, id DESC LIMIT 1) AS last_due, "
-      "  (SELECT id FROM cand ORDER BY due DESC, id DESC LIMIT 1) AS last_id, "
-      "  (SELECT array_agg(id) FROM h)::text AS ids",
-      11, p);
-  if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
-    enum sr_err e = sr_sweep_failed(r, pb, "could not open overdue hazards");
-    PQclear(r);
-    return e;
-  }
-  *seen = atoi(sr_db_get(r, 0, "seen"));
-  *opened += atol(sr_db_get(r, 0, "opened"));
-  /* The ladder's rungs for what was opened, in the same transaction. */
-  if(ladder[0] && sr_db_get(r, 0, "ids") && sr_ladder_schedule(c, sr_db_get(r, 0, "ids"), pb) != SR_OK) {
-    PQclear(r);
-    return pb->err;
-  }
-  if(*seen > 0) {
-    snprintf(pos->due, sizeof pos->due, "%s", sr_db_get(r, 0, "last_due"));
-    snprintf(pos->id, sizeof pos->id, "%s", sr_db_get(r, 0, "last_id"));
-  }
+  PGresult *r = sr_db_exec(c->db, sql, n, p);
+  if(sr_db_ran(r))
+    return r;
+  sr_db_failure(r, pb, what);
   PQclear(r);
-  return SR_OK;
+  return NULL;
 }
 
-/* Closes up to SWEEP_CHUNK open overdue hazards whose condition has cleared, in one statement. */
-static enum sr_err close_cleared_chunk(struct sr_ctx *c, const char *today, const char *ids, struct sweep_pos *pos,
-                                       long *closed, int *seen, struct sr_problem *pb)
-{
-  char account[32];
-  const char *p[] = { today, sr_actor_account(c, account), sr_role_name(c->who.role), c->request_id, pos->id, ids };
-  PGresult *r = sr_db_exec(
-      c->db,
-      "WITH cleared AS (SELECT h.id, CASE WHEN e.status <> 'in_service' THEN 'the unit is now ' || e.status "
-      "    WHEN e.next_due IS NULL THEN 'the unit has no due date now' "
-      "    ELSE 'inspected: the next inspection is due on ' || to_char(e.next_due, 'YYYY-MM-DD') END AS reason "
-      "  FROM hazard h JOIN equipment e ON e.id = h.equipment_id "
-      "  WHERE h.status = 'open' AND h.id > $5::bigint AND h.source = 'overdue' "
-      "  AND ($6::bigint[] IS NULL OR h.equipment_id = ANY ($6::bigint[])) AND (e.status <> 'in_service' OR e.next_due IS NULL "
-      "    OR e.next_due >= $1::date OR h.condition_key <> 'overdue:' || to_char(e.next_due, 'YYYY-MM-DD')) "
-      "  ORDER BY h.id LIMIT " STR(SWEEP_CHUNK) " FOR UPDATE OF h SKIP LOCKED), "
-      "h AS (UPDATE hazard h SET status = 'closed', closed_on = $1::date, version = h.version + 1, "
-      "    updated_at = now() FROM cleared WHERE h.id = cleared.id "
-      "  RETURNING h.id, cleared.reason, sereg_hazard_json(h) AS j), "
-      "dl AS (UPDATE deadline SET fired_on = $1::date, outcome = 'moot: the hazard is closed' "
-      "  WHERE hazard_id IN (SELECT id FROM h) AND fired_on IS NULL), "
-      "ev AS (INSERT INTO hazard_event (hazard_id, action, actor_account, actor_role, reason, effective_on, after) "
-      "  SELECT id, 'close', $2::bigint, $3, reason, $1::date, j FROM h), "
-      "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
-      "  SELECT $2::bigint, $3, 'hazard.close', 'hazard', id::text, $4, j FROM h) "
-      "INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
-      "  SELECT 'hazard.closed', 'hazard', id::text, j->>'jurisdiction', j FROM h RETURNING subject_id",
-      6, p);
-  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
-    enum sr_err e = sr_sweep_failed(r, pb, "could not close cleared hazards");
-    PQclear(r);
-    return e;
-  }
-  *seen = PQntuples(r);
-  *closed += *seen;
-  for(int i = 0; i < *seen; i++) /* the outbox rows come in no particular order */
-    if(atol(PQgetvalue(r, i, 0)) > atol(pos->id))
-      snprintf(pos->id, sizeof pos->id, "%s", PQgetvalue(r, i, 0));
-  PQclear(r);
-  return SR_OK;
-}
+/* The records of a hazard change: its history entry, audit record and notice, in SQL over the
+ * rows (id, j: its JSON) of a statement's <rows>, with <reason> an SQL expression over them. */
+#define HAZARD_RECORDS(ACTION, AUDIT, EVENT, REASON, ROWS)                                                  \
+  "SELECT sereg_record(jsonb_agg(jsonb_build_object("                                                     \
+  "  'history', jsonb_build_object('of', 'hazard', 'id', id, 'action', '" ACTION "', 'reason', " REASON ", " \
+  "    'after', j), "                                                                                       \
+  "  'audit', jsonb_build_object('action', '" AUDIT "', 'target_type', 'hazard', 'target_id', id::text, "     \
+  "    'detail', j), "                                                                                      \
+  "  'event', jsonb_build_object('type', '" EVENT "', 'subject_type', 'hazard', 'subject_id', id::text, "     \
+  "    'jurisdiction', j->>'jurisdiction', 'payload', j)))) FROM " ROWS
 
-/* Closes, then opens, the overdue hazards of the units in <ids> (a bigint[] literal; NULL for
- * every unit, due dates from <from> on), in the current transaction when <one_tx>, else in a
- * transaction per chunk. Closing first lets a unit whose due date moved into the past again get
- * its new hazard in the same sweep. */
-static enum sr_err sweep_units(struct sr_ctx *c, const char *today, const char *ids, const char *from, bool close,
-                               bool one_tx, struct sr_sweep_result *out, struct sr_problem *pb)
+enum sr_err sr_hazard_open(struct sr_ctx *c, const struct sr_hazard_new *h, const char *ladder, long *id,
+                           struct sr_problem *pb)
 {
-  for(int phase = close ? 0 : 1; phase < 2; phase++) {
-    struct sweep_pos pos = { "", "0" };
-    if(phase == 1)
-      snprintf(pos.due, sizeof pos.due, "%s", from);
-    int seen, tries = 0;
-    do {
-      if(!one_tx && !sr_sweep_begin(c, pb))
-        return pb->err;
-      struct sweep_pos was = pos;
-      long opened = out->opened, closed = out->closed;
-      enum sr_err e = phase == 0 ? close_cleared_chunk(c, today, ids, &pos, &out->closed, &seen, pb)
-                                 : open_overdue_chunk(c, today, ids, &pos, &out->opened, &seen, pb);
-      if(e != SR_OK && !one_tx) {
-        sr_tx_rollback(c);
-        if(!sr_sweep_retry(e, &tries, pb))
-          return e;
-        pos = was; /* the chunk again, from where it started */
-        out->opened = opened;
-        out->closed = closed;
-        seen = SWEEP_CHUNK;
-        continue;
-      }
-      if(e != SR_OK)
-        return e;
-      if(!one_tx && !sr_tx_commit(c, pb))
-        return pb->err;
-    } while(seen == SWEEP_CHUNK);
-  }
-  return SR_OK;
-}
-
-/* Takes up to SWEEP_CHUNK queued units and sweeps them in one transaction with their removal
- * from the queue; <*taken> is how many. A unit another sweep holds is left to it. */
-static enum sr_err sweep_queued_chunk(struct sr_ctx *c, const char *today, int *taken, struct sr_sweep_result *out,
-                                      struct sr_problem *pb)
-{
-  *taken = 0;
-  if(!sr_sweep_begin(c, pb))
-    return pb->err;
-  PGresult *r = sr_db_exec(c->db,
-                           "WITH q AS (SELECT equipment_id FROM equipment_changed ORDER BY equipment_id "
-                           "  LIMIT " STR(SWEEP_CHUNK) " FOR UPDATE SKIP LOCKED), "
-                           "d AS (DELETE FROM equipment_changed WHERE equipment_id IN (SELECT equipment_id FROM q) "
-                           "  RETURNING equipment_id) "
-                           "SELECT count(*) AS n, array_agg(equipment_id)::text AS ids FROM d",
-                           0, NULL);
-  if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
-    enum sr_err e = sr_sweep_failed(r, pb, "could not read the sweep queue");
-    PQclear(r);
-    sr_tx_rollback(c);
-    return e;
-  }
-  *taken = atoi(sr_db_get(r, 0, "n"));
-  enum sr_err e = SR_OK;
-  if(*taken > 0)
-    e = sweep_units(c, today, sr_db_get(r, 0, "ids"), "0001-01-01", true, true, out, pb);
-  PQclear(r);
-  if(e != SR_OK) {
-    sr_tx_rollback(c);
-    return e;
-  }
-  return sr_tx_commit(c, pb) ? SR_OK : pb->err;
-}
-
-enum sr_err sr_sweep(struct sr_ctx *c, struct sr_sweep_result *out, struct sr_problem *pb)
-{
-  char today[11], through[11] = "";
+  *id = 0;
+  char key[400], eid[32], today[11], account[32];
+  snprintf(key, sizeof key, "%s:%s", h->condition, h->occasion);
+  snprintf(eid, sizeof eid, "%ld", h->equipment_id);
   sr_date_format(c->today, today);
-  memset(out, 0, sizeof *out);
-  PGresult *r = sr_db_exec(c->db, "SELECT to_char(through, 'YYYY-MM-DD') FROM sweep_state WHERE name = 'overdue'",
-                           0, NULL);
-  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
-    PQclear(r);
-    return sr_problem_set(pb, SR_INTERNAL, "could not read the sweep state");
-  }
+  char *facts = cJSON_PrintUnformatted(h->facts);
+  char *evidence = h->evidence ? cJSON_PrintUnformatted(h->evidence) : strdup("[]");
+  const char *p[] = { eid, h->source, key, h->grade, h->level, today, h->rule, facts, ladder[0] ? ladder : NULL,
+                      sr_tx_actor_account(c, account), evidence, h->reason, h->condition };
+  /* One condition, one open hazard: a second failed result while the first is open adds
+   * nothing, and the unique key keeps a repeated occasion from opening it twice. */
+  PGresult *r = facts && evidence ? query(c,
+      "WITH h AS (INSERT INTO hazard (equipment_id, source, condition_key, grade, level, found_on, rule, facts, "
+      "    ladder, reported_by, evidence) "
+      "  SELECT $1, $2, $3, $4, $5, $6::date, $7, $8::jsonb, $9, $10::bigint, $11::jsonb "
+      "  WHERE NOT EXISTS (SELECT 1 FROM hazard o WHERE o.equipment_id = $1 AND o.source = $2 AND o.status = 'open' "
+      "    AND split_part(o.condition_key, ':', 1) = $13) "
+      "  ON CONFLICT (equipment_id, source, condition_key) DO NOTHING "
+      "  RETURNING id, sereg_hazard_json(hazard) AS j), "
+      "rec AS (" HAZARD_RECORDS("open", "hazard.open", "hazard.opened", "$12::text", "h") ") "
+      "SELECT id FROM h WHERE (SELECT count(*) FROM rec) = 1",
+      13, p, "could not open the hazard", pb) : NULL;
+  free(facts);
+  free(evidence);
+  if(!r)
+    return pb->err != SR_OK ? pb->err : sr_problem_set(pb, SR_INTERNAL, "out of memory");
   if(PQntuples(r) == 1)
-    snprintf(through, sizeof through, "%s", PQgetvalue(r, 0, 0));
+    *id = atol(PQgetvalue(r, 0, 0));
   PQclear(r);
-  /* The first sweep, or one for a day before the last (a replay), looks at everything. */
-  bool full = !through[0] || strcmp(today, through) < 0;
-
-  /* Units whose due date or status changed: they may have become overdue, or stopped being. */
-  int taken, tries = 0;
-  do {
-    struct sr_sweep_result was = *out;
-    enum sr_err e = sweep_queued_chunk(c, today, &taken, out, pb);
-    if(e != SR_OK) {
-      if(!sr_sweep_retry(e, &tries, pb)) /* the chunk rolled itself back */
-        return e;
-      *out = was;
-      taken = SWEEP_CHUNK;
-    }
-  } while(taken == SWEEP_CHUNK);
-  /* Units whose due date fell since the last day swept (or all of them). Today moving on
-   * never clears an overdue hazard, so only a full sweep re-checks the open ones. */
-  if(sweep_units(c, today, NULL, full ? "0001-01-01" : through, full, false, out, pb) != SR_OK)
-    return pb->err;
-
-  const char *p[] = { today, full ? "t" : "f" };
-  if(!sr_db_command(c->db,
-                    "INSERT INTO sweep_state (name, through) VALUES ('overdue', $1::date) ON CONFLICT (name) DO "
-                    "UPDATE SET through = CASE WHEN $2::boolean THEN EXCLUDED.through "
-                    "ELSE greatest(sweep_state.through, EXCLUDED.through) END",
-                    2, p, pb))
-    return pb->err;
-
-  /* Rungs and workflow deadlines that have fallen due, each fired once. */
-  struct sr_fire_result fired;
-  if(sr_deadlines_fire(c, NULL, &fired, pb) != SR_OK)
-    return pb->err;
-  out->escalated = fired.fired;
-  out->held = fired.held;
-  out->failed = fired.failed;
-  out->overdue = fired.overdue;
-
-  /* A sweep that catches up on thousands of units changes the hazard and deadline tables
-   * faster than the planner learns of it (autovacuum comes by within minutes); until then the
-   * next sweep's anti-join is planned for an empty hazard table and reads every pair instead of
-   * probing the key, and its reads of due rows are planned for an empty deadline table (a run
-   * that fired 10,000 rungs took 9 s instead of 3). Opening a hazard schedules its rungs. */
-  if(out->opened + out->closed + out->escalated >= SWEEP_ANALYZE_AFTER) {
-    r = sr_db_exec(c->db, "ANALYZE hazard, deadline", 0, NULL);
-    if(!sr_db_ok(r, PGRES_COMMAND_OK))
-      sr_warn("sweep: could not refresh the hazard and deadline tables' statistics");
-    PQclear(r);
-  }
   return SR_OK;
+}
+
+enum sr_err sr_hazard_close(struct sr_ctx *c, long id, const char *reason, struct sr_problem *pb)
+{
+  char hid[24], today[11];
+  snprintf(hid, sizeof hid, "%ld", id);
+  sr_date_format(c->today, today);
+  const char *p[] = { hid, today, reason };
+  PGresult *r = query(c,
+      "WITH h AS (UPDATE hazard SET status = 'closed', closed_on = $2::date, version = version + 1, "
+      "    updated_at = now() WHERE id = $1 AND status = 'open' RETURNING id, sereg_hazard_json(hazard) AS j), "
+      "dl AS (UPDATE deadline SET fired_on = $2::date, outcome = 'moot: the hazard is closed' "
+      "  WHERE hazard_id IN (SELECT id FROM h) AND fired_on IS NULL) "
+      HAZARD_RECORDS("close", "hazard.close", "hazard.closed", "$3::text", "h"),
+      3, p, "could not close the hazard", pb);
+  PQclear(r);
+  return r ? SR_OK : pb->err;
 }
 
 /* ==== reading ==== */

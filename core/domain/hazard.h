@@ -1,7 +1,7 @@
 /*
- * hazard.h -- hidden hazards (事故隐患) on equipment: the sweep that opens one for each overdue
- * inspection (once per condition) and closes those whose condition has cleared, and reading them
- * back within the caller's scope. See docs/hazards.md for where this is going.
+ * hazard.h -- hidden hazards (事故隐患) on equipment: opening one (with its records), closing one,
+ * and reading them back within the caller's scope. The sweep (sweep.h) finds overdue ones; the
+ * escalation ladder (escalation.h) drives open ones up. See docs/hazards.md.
  */
 #ifndef sr_hazard_h
 #define sr_hazard_h
@@ -11,17 +11,27 @@
 
 #include "ctx.h"
 
-struct sr_sweep_result {
-  long opened, closed;          /* overdue hazards */
-  long escalated, held, failed; /* ladder rungs fired, held by decide(), left by a failing plugin */
-  long overdue;                 /* rectifications found past a state's deadline */
+struct sr_hazard_new {
+  long equipment_id;
+  const char *source;        /* failed_in_use, defect, patrol, manual */
+  const char *condition;     /* what was found; with <occasion> it makes the hazard's key */
+  const char *occasion;      /* the report number, patrol reference, ... */
+  const char *grade, *level; /* as decided by whoever found it */
+  const char *rule;          /* what decided it, e.g. "elevator.lua@1.3.0" */
+  const char *reason;        /* in words, for the history */
+  const cJSON *facts;        /* what it was decided from */
+  const cJSON *evidence;     /* [{name, sha256, size, content_type}] or NULL */
 };
 
-/* Opens a hazard for each unit in service whose inspection is overdue on c->today, closes open
- * overdue hazards whose unit has been inspected (or left service) since, and fires the deadline
- * rows due by today (ladder rungs, workflow state deadlines). Works in chunks, each one
- * transaction; safe to run twice at once. */
-enum sr_err sr_sweep(struct sr_ctx *c, struct sr_sweep_result *out, struct sr_problem *pb);
+/* Opens hazard <h> under ladder <ladder> ("" for none) in the current transaction, with its
+ * history, audit record and hazard.opened, unless the same condition is already open on the
+ * unit or this occasion already opened it (*id is 0 then). Its ladder's rungs are the
+ * escalation module's (sr_escalation_open does both). */
+enum sr_err sr_hazard_open(struct sr_ctx *c, const struct sr_hazard_new *h, const char *ladder, long *id,
+                           struct sr_problem *pb);
+/* Closes an open hazard in the current transaction, with history, audit and hazard.closed; its
+ * pending deadlines become moot. */
+enum sr_err sr_hazard_close(struct sr_ctx *c, long id, const char *reason, struct sr_problem *pb);
 
 struct sr_hazard_filter {
   long equipment_id;                                  /* 0: any */

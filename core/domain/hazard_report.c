@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "tx.h"
 #include "escalation.h"
 #include "evidence.h"
 #include "flow.h"
@@ -68,7 +69,7 @@ enum sr_err sr_hazard_report(struct sr_ctx *c, const cJSON *body, cJSON **out, s
                                grade ? grade : "general", level ? level : "district", rule, description, facts,
                                evidence };
     /* The caller may see the unit; writing hazards is the core's to do on its behalf. */
-    if(sr_tx_as_system(c, true, pb) && sr_hazard_open(c, &n, &id, pb) == SR_OK && id == 0)
+    if(sr_tx_as_system(c, true, pb) && sr_escalation_open(c, &n, &id, pb) == SR_OK && id == 0)
       sr_problem_set(pb, SR_CONFLICT, "An open hazard on this unit already records '%s'; add to it instead.", condition);
     cJSON_Delete(facts);
   }

@@ -10,6 +10,8 @@
 
 #include "csv.h"
 #include "db.h"
+#include "record.h"
+#include "tx.h"
 #include "equipment.h"
 #include "ident.h"
 #include "json.h"
@@ -125,8 +127,8 @@ static bool wait_chunk(struct importer *im, struct sr_problem *pb)
         sr_problem_set(pb, SR_INTERNAL, "loading a chunk failed: %s", PQresultErrorMessage(r));
       ok = false;
     }
-    else if(i == 3) /* the statement that loads the good rows: see chunk_sql */
-      im->res->imported += atol(PQcmdTuples(r));
+    else if(i == 3) /* the statement that loads the good rows (see chunk_sql): its count, or its rows */
+      im->res->imported += st == PGRES_TUPLES_OK && PQntuples(r) == 1 ? atol(PQgetvalue(r, 0, 0)) : atol(PQcmdTuples(r));
     i++;
     PQclear(r);
   }
@@ -357,9 +359,15 @@ static enum sr_err conclude(struct importer *im, const char *what, struct sr_pro
   char event[64], action[64];
   snprintf(event, sizeof event, "%s.imported", what);
   snprintf(action, sizeof action, "%s.import", what);
-  bool ok = sr_audit(im->c, action, what, im->o->path, detail, pb) &&
-            sr_outbox(im->c, event, what, im->o->path, NULL, detail, pb);
-  cJSON_Delete(detail);
+  /* A register file is the whole city's: its notice goes to the city. */
+  PGresult *r = sr_db_exec(im->c->db, "SELECT code FROM jurisdiction WHERE kind = 'city' LIMIT 1", 0, NULL);
+  bool ok = sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1;
+  cJSON *change = sr_change_new();
+  sr_change_event(change, event, what, im->o->path, ok ? PQgetvalue(r, 0, 0) : NULL, cJSON_Duplicate(detail, 1));
+  sr_change_audit(change, action, what, im->o->path, detail);
+  PQclear(r);
+  ok = ok && sr_record(im->c, change, pb);
+  cJSON_Delete(change);
   return ok ? SR_OK : pb->err;
 }
 
@@ -418,9 +426,9 @@ static const char load_equipment[] =
     "  FROM (SELECT DISTINCT reg_series FROM import_stage) d) sq USING (reg_series) "
     "  WHERE NOT EXISTS (SELECT 1 FROM chunk_refused r WHERE r.line = g.line) "
     "  ORDER BY g.line RETURNING id, status) "
-    "INSERT INTO equipment_event (equipment_id, action, from_status, to_status, actor_role, reason, after, effective_on) "
-    "SELECT id, 'import', NULL, status, 'system', '批量导入', jsonb_build_object('status', status), "
-    "current_setting('sereg.today')::date FROM ins";
+    "SELECT count(*) AS loaded, sereg_record(jsonb_agg(jsonb_build_object('history', jsonb_build_object("
+    "  'of', 'equipment', 'id', id, 'action', 'import', 'to', status, 'reason', '批量导入', "
+    "  'after', jsonb_build_object('status', status))))) FROM ins";
 
 /* Converts a cell to the attribute's JSON type; NULL with <why> when it does not convert. */
 static cJSON *attr_value(const struct sr_attr *a, const char *s, char *why, size_t n)

@@ -8,6 +8,8 @@
 
 #include "accreditation.h"
 #include "db.h"
+#include "record.h"
+#include "tx.h"
 #include "due.h"
 #include "json.h"
 #include "log.h"
@@ -140,7 +142,8 @@ void sr_insp_hash(const struct upload *u, long equipment_id, char hash[65])
 static enum sr_err find_equipment(struct sr_ctx *c, const struct upload *u, PGresult **res, struct sr_problem *pb)
 {
   struct sr_sql q;
-  sr_sql_init(&q, "SELECT e.id, e.type, e.variety, e.status, to_char(e.commissioned_on, 'YYYY-MM-DD') AS commissioned_on, "
+  sr_sql_init(&q, "SELECT e.id, e.type, e.variety, e.status, e.jurisdiction, "
+                  "to_char(e.commissioned_on, 'YYYY-MM-DD') AS commissioned_on, "
                   "sereg_equipment_json(e)::text AS j FROM equipment e WHERE ");
   if(u->equipment_id) {
     sr_sql_add(&q, "e.id = ");
@@ -331,8 +334,8 @@ enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out,
   /* The accreditation must cover the inspection date, not only today. */
   if(sr_accreditation_check(c, c->who.org_id, t->code, sr_db_get(eq, 0, "variety"), u.inspected_on, pb) != SR_OK)
     goto done;
-  struct sr_due_pending change = { pending, superseded, NULL };
-  if(sr_due_decide(c, eid, &change, &due, pb) != SR_OK)
+  struct sr_due_pending coming = { pending, superseded, NULL };
+  if(sr_due_decide(c, eid, &coming, &due, pb) != SR_OK)
     goto done;
   dues = sr_insp_due_fields(&due);
   dues_text = cJSON_PrintUnformatted(dues);
@@ -375,10 +378,17 @@ enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out,
   if(u.amends)
     cJSON_AddStringToObject(detail, "amends", u.amends);
   const char *st = sr_db_get(eq, 0, "status");
-  struct sr_history h = { eids, "inspect", st, st, reason, NULL, dues_text };
-  bool ok = sr_record(c, &h, u.amends ? "inspection.amend" : "inspection.record", "inspection", new_id, detail,
-                      "inspection.recorded", NULL, answer, pb);
-  cJSON_Delete(detail);
+  cJSON *change = sr_change_new();
+  cJSON *h = sr_change_history(change, "equipment", eids, "inspect");
+  cJSON_AddStringToObject(h, "from", st);
+  cJSON_AddStringToObject(h, "to", st);
+  cJSON_AddStringToObject(h, "reason", reason);
+  cJSON_AddRawToObject(h, "after", dues_text);
+  sr_change_audit(change, u.amends ? "inspection.amend" : "inspection.record", "inspection", new_id, detail);
+  sr_change_event(change, "inspection.recorded", "inspection", new_id, sr_db_get(eq, 0, "jurisdiction"),
+                  cJSON_Duplicate(answer, 1));
+  bool ok = sr_record(c, change, pb);
+  cJSON_Delete(change);
   if(!ok || sr_insp_open_hazards(c, t, eid, pending, found, pb) != SR_OK) {
     cJSON_Delete(answer);
     goto done;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tx.h"
 #include "inspection_batch_int.h"
 #include "json.h"
 #include "log.h"
@@ -148,6 +149,7 @@ static enum sr_err read_units(struct batch *b, struct sr_problem *pb)
     u->variety = sr_db_get(b->facts, r, "variety");
     u->status = sr_db_get(b->facts, r, "status");
     u->commissioned_on = sr_db_get(b->facts, r, "commissioned_on");
+    u->jurisdiction = sr_db_get(b->facts, r, "jurisdiction");
     u->prev_date = sr_db_get(b->facts, r, "next_due");
     u->prev_kind = sr_db_get(b->facts, r, "next_due_kind");
     u->history_ids = b->amendments ? sr_db_get(b->facts, r, "history_ids") : NULL;
@@ -200,7 +202,8 @@ static enum sr_err read_facts(struct batch *b, struct sr_problem *pb)
   sr_date_format(b->c->today, today);
   snprintf(agency, sizeof agency, "%ld", b->c->who.org_id);
   struct sr_sql q;
-  sr_sql_init(&q, "SELECT e.id, e.equipment_code, e.variety, to_char(e.commissioned_on, 'YYYY-MM-DD') AS commissioned_on, "
+  sr_sql_init(&q, "SELECT e.id, e.equipment_code, e.variety, e.jurisdiction, "
+                  "to_char(e.commissioned_on, 'YYYY-MM-DD') AS commissioned_on, "
                   SR_DUE_FACTS("$1", "0"));
   sr_sql_value(&q, today); /* $1, which SR_DUE_FACTS names */
   if(b->amendments) /* which history entry is which stored result, to take out the ones amended */

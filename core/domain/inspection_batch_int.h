@@ -12,7 +12,7 @@
 /* One unit of equipment the batch names, with the facts its results need. */
 struct unit {
   long id;
-  const char *code, *type, *variety, *status, *commissioned_on, *prev_date, *prev_kind;
+  const char *code, *type, *variety, *status, *commissioned_on, *prev_date, *prev_kind, *jurisdiction;
   const char *history_ids; /* JSON list of the ids of 'history', when the batch amends stored results */
   cJSON *eq;               /* the unit as plugins see it, with regime and suspensions */
   cJSON *history;          /* its stored results as next_due() sees them, oldest first */

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "record.h"
+#include "tx.h"
 #include "inspection_batch_int.h"
 #include "sr_limits.h"
 
@@ -82,20 +84,30 @@ static void put_json(struct sr_buf *b, const cJSON *j, bool last)
   free(t);
 }
 
+/* The results to COPY, and their records (history, audit, notices) as one JSON array for the
+ * one writer. */
 struct rows {
-  struct sr_buf results, events, audits, notices;
+  struct sr_buf results, changes;
 };
+
+/* Appends <change> (taken) to the array of changes. */
+static void add_change(struct rows *w, cJSON *change)
+{
+  char *t = cJSON_PrintUnformatted(change);
+  cJSON_Delete(change);
+  sr_buf_append(&w->changes, w->changes.len > 1 ? "," : "", w->changes.len > 1);
+  if(t)
+    sr_buf_append(&w->changes, t, strlen(t));
+  free(t);
+}
 
 /* The rows of accepted item <it>, and its answer. */
 static void add_rows(struct batch *b, struct item *it, const PGresult *ctx, struct rows *w)
 {
   struct sr_ctx *c = b->c;
   const struct upload *u = &it->u;
-  char agency[32], account[32], today[11], id[32], eid[32], grade[8], amends[32] = "", successor[32] = "", reason[256];
+  char agency[32], id[32], eid[32], grade[8], amends[32] = "", successor[32] = "", reason[256];
   snprintf(agency, sizeof agency, "%ld", c->who.org_id);
-  snprintf(account, sizeof account, "%ld", c->who.account_id);
-  sr_date_format(c->today, today);
-  const char *actor = c->who.account_id > 0 ? account : NULL;
   snprintf(id, sizeof id, "%ld", it->id);
   snprintf(eid, sizeof eid, "%ld", it->unit->id);
   snprintf(grade, sizeof grade, "%d", u->safety_grade);
@@ -124,26 +136,20 @@ static void add_rows(struct batch *b, struct item *it, const PGresult *ctx, stru
   for(size_t k = 0; k < sizeof f1b / sizeof *f1b; k++)
     sr_db_copy_field(&w->results, f1b[k], false);
   sr_db_copy_field(&w->results, due_text, true);
-  /* equipment_event (equipment_id, action, from_status, to_status, actor_account, actor_role,
-   *   reason, after, effective_on) */
-  const char *f2[] = { eid, "inspect", it->unit->status, it->unit->status, actor, "agency", reason };
-  for(size_t k = 0; k < sizeof f2 / sizeof *f2; k++)
-    sr_db_copy_field(&w->events, f2[k], false);
-  sr_db_copy_field(&w->events, due_text, false);
+  /* Its history entry (on the unit), audit record and notice. */
+  cJSON *change = sr_change_new();
+  cJSON *h = sr_change_history(change, "equipment", eid, "inspect");
+  cJSON_AddStringToObject(h, "from", it->unit->status);
+  cJSON_AddStringToObject(h, "to", it->unit->status);
+  cJSON_AddStringToObject(h, "reason", reason);
+  cJSON_AddRawToObject(h, "after", due_text);
   free(due_text);
-  sr_db_copy_field(&w->events, today, true); /* recorded today, as a single upload records it */
-  /* audit_log (account_id, role, action, target_type, target_id, request_id, detail) */
   cJSON *detail = cJSON_CreateObject();
   cJSON_AddStringToObject(detail, "report_number", u->report_number);
   cJSON_AddNumberToObject(detail, "equipment_id", (double)it->unit->id);
   if(u->amends)
     cJSON_AddStringToObject(detail, "amends", u->amends);
-  const char *f3[] = { actor, "agency", u->amends ? "inspection.amend" : "inspection.record", "inspection", id,
-                       c->request_id };
-  for(size_t k = 0; k < sizeof f3 / sizeof *f3; k++)
-    sr_db_copy_field(&w->audits, f3[k], false);
-  put_json(&w->audits, detail, true);
-  cJSON_Delete(detail);
+  sr_change_audit(change, u->amends ? "inspection.amend" : "inspection.record", "inspection", id, detail);
   /* The answer, which is also the notice's payload; it takes the due fields over. */
   cJSON *answer = cJSON_CreateObject();
   cJSON_AddItemToObject(answer, "inspection", result_json(b, it, ctx));
@@ -153,11 +159,8 @@ static void add_rows(struct batch *b, struct item *it, const PGresult *ctx, stru
   }
   cJSON_Delete(due);
   it->answer = answer;
-  /* outbox (event_type, subject_type, subject_id, jurisdiction, payload) */
-  const char *f4[] = { "inspection.recorded", "inspection", id, NULL };
-  for(size_t k = 0; k < sizeof f4 / sizeof *f4; k++)
-    sr_db_copy_field(&w->notices, f4[k], false);
-  put_json(&w->notices, answer, true);
+  sr_change_event(change, "inspection.recorded", "inspection", id, it->unit->jurisdiction, cJSON_Duplicate(answer, 1));
+  add_change(w, change);
 }
 
 /* The units' new due dates as rows for update_units, and a notice for each that moved. */
@@ -188,11 +191,9 @@ static cJSON *unit_rows(struct batch *b, struct rows *w)
       add_string_or_null(payload, "next_due", un->due.date[0] ? un->due.date : NULL);
       cJSON_AddStringToObject(payload, "next_due_kind", un->due.kind);
       cJSON_AddItemToObject(payload, "explain", cJSON_Duplicate(un->due.explain, 1));
-      const char *f4[] = { "equipment.due_changed", "equipment", eid, NULL };
-      for(size_t k2 = 0; k2 < sizeof f4 / sizeof *f4; k2++)
-        sr_db_copy_field(&w->notices, f4[k2], false);
-      put_json(&w->notices, payload, true);
-      cJSON_Delete(payload);
+      cJSON *change = sr_change_new();
+      sr_change_event(change, "equipment.due_changed", "equipment", eid, un->jurisdiction, payload);
+      add_change(w, change);
     }
   }
   return units;
@@ -230,9 +231,8 @@ enum sr_err sr_insp_batch_write(struct batch *b, struct sr_problem *pb)
       b->items[i].id = atol(PQgetvalue(ctx, row++, 3));
   struct rows w;
   sr_buf_init(&w.results, SR_MAX_BATCH_BODY * 4);
-  sr_buf_init(&w.events, SR_MAX_BATCH_BODY * 4);
-  sr_buf_init(&w.audits, SR_MAX_BATCH_BODY * 4);
-  sr_buf_init(&w.notices, SR_MAX_BATCH_BODY * 8);
+  sr_buf_init(&w.changes, SR_MAX_BATCH_BODY * 16);
+  sr_buf_append(&w.changes, "[", 1);
   cJSON *superseded = cJSON_CreateArray();
   for(int i = 0; i < b->n; i++) {
     struct item *it = &b->items[i];
@@ -247,32 +247,25 @@ enum sr_err sr_insp_batch_write(struct batch *b, struct sr_problem *pb)
     }
   }
   cJSON *units = unit_rows(b, &w);
+  sr_buf_append(&w.changes, "]", 1);
   char *units_text = cJSON_PrintUnformatted(units), *superseded_text = cJSON_PrintUnformatted(superseded);
   cJSON_Delete(units);
-  const char *up[] = { units_text }, *sp[] = { superseded_text };
+  const char *up[] = { units_text }, *sp[] = { superseded_text }, *rp[] = { w.changes.data };
   PGconn *db = c->db;
-  bool ok = w.results.data && w.events.data && w.audits.data && w.notices.data && units_text && superseded_text &&
+  bool ok = w.results.data && w.changes.data && units_text && superseded_text &&
             sr_db_copy_in(db, "COPY inspection (id, agency_id, report_number, equipment_id, kind, inspected_on, "
                               "conclusion, conclusion_text, passed, safety_grade, defects, inspector, request_hash, "
                               "amends_id, superseded_by, due_after) FROM STDIN", w.results.data, w.results.len, pb) &&
             (!superseded->child || sr_db_command(db, supersede, 1, sp, pb)) &&
             sr_tx_as_system(c, true, pb) && sr_db_command(db, update_units, 1, up, pb) &&
-            sr_tx_as_system(c, false, pb) &&
-            sr_db_copy_in(db, "COPY equipment_event (equipment_id, action, from_status, to_status, actor_account, "
-                              "actor_role, reason, after, effective_on) FROM STDIN", w.events.data, w.events.len, pb) &&
-            sr_db_copy_in(db, "COPY audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
-                              "FROM STDIN", w.audits.data, w.audits.len, pb) &&
-            sr_db_copy_in(db, "COPY outbox (event_type, subject_type, subject_id, jurisdiction, payload) FROM STDIN",
-                          w.notices.data, w.notices.len, pb);
+            sr_tx_as_system(c, false, pb) && sr_db_command(db, "SELECT sereg_record($1::jsonb)", 1, rp, pb);
   if(!ok && pb->err == SR_OK)
     sr_problem_set(pb, SR_INTERNAL, "out of memory");
   cJSON_Delete(superseded);
   free(units_text);
   free(superseded_text);
   sr_buf_free(&w.results);
-  sr_buf_free(&w.events);
-  sr_buf_free(&w.audits);
-  sr_buf_free(&w.notices);
+  sr_buf_free(&w.changes);
   PQclear(ctx);
   return ok ? open_hazards(b, pb) : pb->err;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "escalation.h"
+#include "tx.h"
 #include "inspection_int.h"
 
 static const char *str(const cJSON *o, const char *k)
@@ -59,7 +60,7 @@ enum sr_err sr_insp_open_hazards(struct sr_ctx *c, const struct sr_eqtype *t, lo
     struct sr_hazard_new n = { eid, str(h, "source"), str(h, "condition"), str(inspection, "report_number"),
                                str(h, "grade"), str(h, "level"), rule, str(h, "reason"), facts, NULL };
     long id;
-    sr_hazard_open(c, &n, &id, pb);
+    sr_escalation_open(c, &n, &id, pb);
     cJSON_Delete(facts);
   }
   if(pb->err != SR_OK)

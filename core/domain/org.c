@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "db.h"
+#include "record.h"
+#include "tx.h"
 #include "ident.h"
 #include "json.h"
 #include "sql.h"
@@ -77,11 +79,12 @@ enum sr_err sr_org_create(struct sr_ctx *c, const cJSON *body, cJSON **out, stru
   cJSON_AddStringToObject(detail, "kind", kind);
   if(override)
     cJSON_AddStringToObject(detail, "check_override_reason", override);
-  bool ok = sr_audit(c, override ? "organization.create_with_override" : "organization.create",
-                     "organization", id, detail, pb) &&
-            sr_outbox(c, "organization.registered", "organization", id, jur, rec, pb) &&
-            sr_tx_commit(c, pb);
-  cJSON_Delete(detail);
+  cJSON *change = sr_change_new();
+  sr_change_audit(change, override ? "organization.create_with_override" : "organization.create", "organization", id,
+                  detail);
+  sr_change_event(change, "organization.registered", "organization", id, jur, cJSON_Duplicate(rec, 1));
+  bool ok = sr_record(c, change, pb) && sr_tx_commit(c, pb);
+  cJSON_Delete(change);
   if(!ok) {
     cJSON_Delete(rec);
     sr_tx_rollback(c);
@@ -127,11 +130,7 @@ enum sr_err sr_org_rename(struct sr_ctx *c, long org, long named, const char *na
   /* Every other unit, wherever it is: the rename is authorized on the organization, so the core
    * writes them as the system. Their after image is read as it now is; the before image is that
    * record as it stood, which differs in the name, the version and the time of change only. */
-  char account[32] = "", today[11];
-  if(c->who.account_id > 0)
-    snprintf(account, sizeof account, "%ld", c->who.account_id);
-  sr_date_format(c->today, today);
-  const char *p[] = { oid, nid, was, account[0] ? account : NULL, sr_role_name(role), reason, today, c->request_id };
+  const char *p[] = { oid, nid, was, reason };
   ok = sr_tx_as_system(c, true, pb) &&
        sr_db_command(c->db,
                      "WITH u AS (UPDATE equipment e SET version = e.version + 1, updated_at = now() "
@@ -140,17 +139,18 @@ enum sr_err sr_org_rename(struct sr_ctx *c, long org, long named, const char *na
                      "  RETURNING e.id, e.status, e.jurisdiction, sereg_equipment_json(e) AS after, w.version AS was_version, "
                      "    to_char(w.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS was_at), "
                      "b AS (SELECT id, status, jurisdiction, after, after || jsonb_build_object('user_unit_name', $3::text, "
-                     "  'version', was_version, 'updated_at', was_at) AS before FROM u), "
-                     "ev AS (INSERT INTO equipment_event (equipment_id, action, from_status, to_status, actor_account, "
-                     "  actor_role, reason, before, after, effective_on) "
-                     "  SELECT id, 'rename', status, status, $4::bigint, $5, $6, before, after, $7::date FROM b), "
-                     "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
-                     "  SELECT $4::bigint, $5, 'equipment.transition', 'equipment', id::text, $8, "
-                     "    jsonb_build_object('action', 'rename', 'from', status, 'to', status, 'reason', $6::text) FROM b) "
-                     "INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
-                     "SELECT 'equipment.transitioned', 'equipment', id::text, jurisdiction, jsonb_build_object('action', "
-                     "  'rename', 'reason', $6::text, 'from_status', status, 'to_status', status, 'equipment', after) FROM b",
-                     8, p, pb) &&
+                     "  'version', was_version, 'updated_at', was_at) AS before FROM u) "
+                     "SELECT sereg_record(jsonb_agg(jsonb_build_object("
+                     "  'history', jsonb_build_object('of', 'equipment', 'id', id, 'action', 'rename', 'from', status, "
+                     "    'to', status, 'reason', $4::text, 'before', before, 'after', after), "
+                     "  'audit', jsonb_build_object('action', 'equipment.transition', 'target_type', 'equipment', "
+                     "    'target_id', id::text, 'detail', jsonb_build_object('action', 'rename', 'from', status, "
+                     "    'to', status, 'reason', $4::text)), "
+                     "  'event', jsonb_build_object('type', 'equipment.transitioned', 'subject_type', 'equipment', "
+                     "    'subject_id', id::text, 'jurisdiction', jurisdiction, 'payload', jsonb_build_object('action', "
+                     "    'rename', 'reason', $4::text, 'from_status', status, 'to_status', status, 'equipment', after))))) "
+                     "FROM b",
+                     4, p, pb) &&
        sr_tx_as_system(c, false, pb);
   if(!ok)
     return pb->err != SR_OK ? pb->err : sr_problem_set(pb, SR_INTERNAL, "database error");
@@ -160,9 +160,11 @@ enum sr_err sr_org_rename(struct sr_ctx *c, long org, long named, const char *na
   cJSON_AddStringToObject(detail, "to", name);
   cJSON_AddStringToObject(detail, "reason", reason);
   cJSON_AddNumberToObject(detail, "through_equipment", (double)named);
-  ok = sr_audit(c, "organization.rename", "organization", oid, detail, pb) &&
-       sr_outbox(c, "organization.renamed", "organization", oid, jur, detail, pb);
-  cJSON_Delete(detail);
+  cJSON *change = sr_change_new();
+  sr_change_event(change, "organization.renamed", "organization", oid, jur, cJSON_Duplicate(detail, 1));
+  sr_change_audit(change, "organization.rename", "organization", oid, detail);
+  ok = sr_record(c, change, pb);
+  cJSON_Delete(change);
   return ok ? SR_OK : pb->err;
 }
 

@@ -6,14 +6,16 @@
 #include <string.h>
 
 #include "db.h"
-#include "escalation.h"
+#include "tx.h"
+#include "hazard.h"
+#include "record.h"
+#include "rule.h"
 #include "evidence.h"
 #include "flow.h"
 #include "json.h"
 #include "plugin.h"
 #include "sql.h"
 #include "sr_limits.h"
-#include "sweep_int.h"
 
 #define MAX_HAZARDS_PER_RECTIFICATION 100
 
@@ -31,7 +33,7 @@ static PGresult *run(struct sr_ctx *c, const char *sql, int n, const char *const
   if(sr_db_classify(r) == SR_DB_UNIQUE)
     sr_problem_set(pb, SR_CONFLICT, "That directive number is already in use for this workflow.");
   else
-    sr_sweep_failed(r, pb, "database error");
+    sr_db_failure(r, pb, "database error");
   PQclear(r);
   return NULL;
 }
@@ -70,26 +72,22 @@ static PGresult *record_step(struct sr_ctx *c, const char *rid, const char *acti
                              const char *note, const char *opinion, const char *deadline, const char *evidence,
                              struct sr_problem *pb)
 {
-  char today[11], account[32];
-  sr_date_format(c->today, today);
-  const char *p[] = { rid, action, from, to, sr_actor_account(c, account), sr_role_name(c->who.role), note, opinion,
-                      deadline, evidence ? evidence : "[]", today, c->request_id };
+  const char *p[] = { rid, action, from, to, note, opinion, deadline, evidence ? evidence : "[]" };
   return run(c,
       "WITH r AS (SELECT id, version, sereg_rectification_json(r) AS j FROM rectification r WHERE id = $1), "
-      "ev AS (INSERT INTO rectification_event (rectification_id, action, from_state, to_state, actor_account, "
-      "    actor_role, note, opinion, deadline, evidence, effective_on) "
-      "  SELECT id, $2, $3, $4, $5::bigint, $6, $7, $8, $9::date, $10::jsonb, $11::date FROM r), "
-      "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail) "
-      "  SELECT $5::bigint, $6, 'rectification.' || $2, 'rectification', id::text, $12, "
-      "    jsonb_build_object('rectification', j, 'from', $3::text, 'to', $4::text, 'note', $7::text, "
-      "      'opinion', $8::text, 'evidence', $10::jsonb) FROM r), "
-      "ob AS (INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
-      "  SELECT 'rectification.transitioned', 'rectification', id::text, j->>'jurisdiction', "
-      "    jsonb_build_object('rectification', j, 'action', $2::text, 'from', $3::text, 'to', $4::text, "
-      "      'actor_role', $6::text, 'note', $7::text, 'opinion', $8::text, 'deadline', $9::text, "
-      "      'evidence', $10::jsonb) FROM r) "
-      "SELECT version::text AS version, j::text AS j FROM r",
-      12, p, pb);
+      "rec AS (SELECT sereg_record(jsonb_agg(jsonb_build_object("
+      "  'history', jsonb_build_object('of', 'rectification', 'id', id, 'action', $2::text, 'from', $3::text, "
+      "    'to', $4::text, 'note', $5::text, 'opinion', $6::text, 'deadline', $7::text, 'evidence', $8::jsonb), "
+      "  'audit', jsonb_build_object('action', 'rectification.' || $2, 'target_type', 'rectification', "
+      "    'target_id', id::text, 'detail', jsonb_build_object('rectification', j, 'from', $3::text, 'to', $4::text, "
+      "    'note', $5::text, 'opinion', $6::text, 'evidence', $8::jsonb)), "
+      "  'event', jsonb_build_object('type', 'rectification.transitioned', 'subject_type', 'rectification', "
+      "    'subject_id', id::text, 'jurisdiction', j->>'jurisdiction', 'payload', jsonb_build_object("
+      "    'rectification', j, 'action', $2::text, 'from', $3::text, 'to', $4::text, "
+      "    'actor_role', current_setting('sereg.actor_role'), 'note', $5::text, 'opinion', $6::text, "
+      "    'deadline', $7::text, 'evidence', $8::jsonb))))) FROM r) "
+      "SELECT version::text AS version, j::text AS j FROM r WHERE (SELECT count(*) FROM rec) = 1",
+      8, p, pb);
 }
 
 /* Opens a rectification of <wf> for the hazards in <ids> (locked and checked by the caller). */

@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "db.h"
-#include "hazard.h"
+#include "sweep.h"
 #include "log.h"
 #include "metrics.h"
 #include "plugin.h"

@@ -145,6 +145,13 @@ enum sr_db_class sr_db_classify(const PGresult *r)
   return SR_DB_OTHER;
 }
 
+enum sr_err sr_db_failure(const PGresult *r, struct sr_problem *pb, const char *what)
+{
+  if(sr_db_classify(r) == SR_DB_RETRY)
+    return sr_problem_set(pb, SR_UNAVAILABLE, "%s: gave way to a concurrent writer", what);
+  return sr_problem_set(pb, SR_INTERNAL, "%s", what);
+}
+
 bool sr_db_command(PGconn *c, const char *sql, int nparams, const char *const *params,
                    struct sr_problem *pb)
 {

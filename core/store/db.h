@@ -30,6 +30,10 @@ bool sr_db_ok(const PGresult *r, ExecStatusType want);
 /* True when a statement with or without rows succeeded; otherwise logs like sr_db_ok. */
 bool sr_db_ran(const PGresult *r);
 enum sr_db_class sr_db_classify(const PGresult *r);
+/* A statement that failed (result <r>): SR_UNAVAILABLE in <pb> when it only had to wait too long
+ * (a lock timeout, a deadlock, a serialization failure: try again), SR_INTERNAL otherwise; the
+ * detail says <what> could not be done. */
+enum sr_err sr_db_failure(const PGresult *r, struct sr_problem *pb, const char *what);
 /* Runs a statement that returns no rows; on failure fills <pb> with SR_INTERNAL. */
 bool sr_db_command(PGconn *c, const char *sql, int nparams, const char *const *params,
                    struct sr_problem *pb);

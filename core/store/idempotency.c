@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "db.h"
+#include "tx.h"
 #include "log.h"
 #include "util.h"
 

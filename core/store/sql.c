@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "tx.h"
 #include "problem.h"
 
 void sr_sql_init(struct sr_sql *q, const char *start)

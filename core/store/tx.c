@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "ctx.h"
+#include "tx.h"
 #include "db.h"
 #include "log.h"
+#include "sr_limits.h"
 
 
 /* Runs one simple-protocol command; true when it did not fail. */
@@ -53,12 +55,13 @@ bool sr_tx_begin(struct sr_ctx *c, struct sr_problem *pb)
   /* One round trip for BEGIN and the caller's identity: a simple query may hold both, and the
    * values (a role name, a jurisdiction code, numbers, a date) go in quoted by libpq. Inside
    * a transaction already open (the edge's, or one of ours) the unit of work is a savepoint. */
-  const char *vals[] = { sr_role_name(c->who.role), c->who.jurisdiction, org, today, account };
-  char *q[5] = { NULL, NULL, NULL, NULL, NULL };
+  const char *vals[] = { sr_role_name(c->who.role), c->who.jurisdiction, org, today, account,
+                         c->request_id ? c->request_id : "" };
+  char *q[6] = { NULL, NULL, NULL, NULL, NULL, NULL };
   bool ok = true;
-  for(int i = 0; i < 5 && ok; i++)
+  for(int i = 0; i < 6 && ok; i++)
     ok = (q[i] = PQescapeLiteral(c->db, vals[i], strlen(vals[i]))) != NULL;
-  char open[32], sql[700];
+  char open[32], sql[1000];
   if(c->tx_outer || c->tx_depth > 0)
     snprintf(open, sizeof open, "SAVEPOINT sr_tx_%d", c->tx_depth + 1);
   else
@@ -67,9 +70,10 @@ bool sr_tx_begin(struct sr_ctx *c, struct sr_problem *pb)
     snprintf(sql, sizeof sql,
              "%s; SELECT set_config('sereg.role', %s, true), set_config('sereg.jurisdiction', %s, true), "
              "set_config('sereg.org', %s, true), set_config('sereg.today', %s, true), "
-             "set_config('sereg.account', %s, true)",
-             open, q[0], q[1], q[2], q[3], q[4]);
-  for(int i = 0; i < 5; i++)
+             "set_config('sereg.account', %s, true), set_config('sereg.actor_role', %s, true), "
+             "set_config('sereg.actor_account', %s, true), set_config('sereg.request', %s, true)",
+             open, q[0], q[1], q[2], q[3], q[4], q[0], q[4], q[5]);
+  for(int i = 0; i < 6; i++)
     PQfreemem(q[i]);
   PGresult *r = ok ? PQexec(c->db, sql) : NULL;
   ok = r && PQresultStatus(r) == PGRES_TUPLES_OK;
@@ -230,67 +234,41 @@ bool sr_tx_as_system(struct sr_ctx *c, bool on, struct sr_problem *pb)
   return sr_db_command(c->db, "SELECT set_config('sereg.role', $1, true)", 1, p, pb);
 }
 
-static char *json_text(const cJSON *j)
-{
-  return j ? cJSON_PrintUnformatted(j) : strdup("{}");
-}
-
-bool sr_audit(struct sr_ctx *c, const char *action, const char *target_type, const char *target_id,
-              const cJSON *detail, struct sr_problem *pb)
+bool sr_tx_system_acts(struct sr_ctx *c, bool on, struct sr_problem *pb)
 {
   char account[32] = "";
-  if(c->who.account_id > 0)
+  if(!on && c->who.account_id > 0)
     snprintf(account, sizeof account, "%ld", c->who.account_id);
-  char *d = json_text(detail);
-  const char *params[] = { account[0] ? account : NULL, sr_role_name(c->who.role), action,
-                           target_type, target_id, c->request_id, d };
-  bool ok = d && sr_db_command(c->db,
-                               "INSERT INTO audit_log (account_id, role, action, target_type, target_id, "
-                               "request_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)",
-                               7, params, pb);
-  free(d);
-  return ok;
+  const char *p[] = { on ? "system" : sr_role_name(c->who.role), account };
+  return sr_db_command(c->db,
+                       "SELECT set_config('sereg.actor_role', $1, true), set_config('sereg.actor_account', $2, true)",
+                       2, p, pb);
 }
 
-bool sr_outbox(struct sr_ctx *c, const char *event_type, const char *subject_type,
-               const char *subject_id, const char *jurisdiction, const cJSON *payload,
-               struct sr_problem *pb)
+const char *sr_tx_actor_account(const struct sr_ctx *c, char buf[32])
 {
-  char *d = json_text(payload);
-  const char *params[] = { event_type, subject_type, subject_id, jurisdiction, d };
-  bool ok = d && sr_db_command(c->db,
-                               "INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, "
-                               "payload) VALUES ($1, $2, $3, $4, $5::jsonb)",
-                               5, params, pb);
-  free(d);
-  return ok;
+  if(c->who.account_id <= 0)
+    return NULL;
+  snprintf(buf, 32, "%ld", c->who.account_id);
+  return buf;
 }
 
-bool sr_record(struct sr_ctx *c, const struct sr_history *h, const char *audit_action, const char *target_type,
-               const char *target_id, const cJSON *detail, const char *event_type, const char *jurisdiction,
-               const cJSON *payload, struct sr_problem *pb)
+bool sr_tx_begin_yielding(struct sr_ctx *c, struct sr_problem *pb)
 {
-  char account[32] = "", today[11];
-  if(c->who.account_id > 0)
-    snprintf(account, sizeof account, "%ld", c->who.account_id);
-  sr_date_format(c->today, today);
-  char *d = json_text(detail), *pl = json_text(payload);
-  const char *p[] = { h ? h->equipment_id : NULL, h ? h->action : NULL, h ? h->from : NULL, h ? h->to : NULL,
-                      account[0] ? account : NULL, sr_role_name(c->who.role), h ? h->reason : NULL,
-                      h ? h->before : NULL, h ? h->after : NULL, today, audit_action, target_type, target_id,
-                      c->request_id, d, event_type, jurisdiction, pl };
-  bool ok = d && pl &&
-            sr_db_command(c->db,
-                          "WITH ev AS (INSERT INTO equipment_event (equipment_id, action, from_status, to_status, "
-                          "  actor_account, actor_role, reason, before, after, effective_on) "
-                          "  SELECT $1::bigint, $2, $3, $4, $5::bigint, $6, $7, $8::jsonb, $9::jsonb, $10::date "
-                          "  WHERE $1::bigint IS NOT NULL), "
-                          "au AS (INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, "
-                          "  detail) VALUES ($5::bigint, $6, $11, $12, $13, $14, $15::jsonb)) "
-                          "INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload) "
-                          "VALUES ($16, $12, $13, $17, $18::jsonb)",
-                          18, p, pb);
-  free(d);
-  free(pl);
-  return ok;
+  if(!sr_tx_begin(c, pb))
+    return false;
+  if(sr_db_command(c->db, "SET LOCAL lock_timeout = '" SR_YIELD_LOCK_TIMEOUT "'", 0, NULL, pb))
+    return true;
+  sr_tx_rollback(c);
+  return false;
+}
+
+bool sr_tx_retry(enum sr_err e, int *tries, struct sr_problem *pb)
+{
+  if(e != SR_UNAVAILABLE || ++*tries > SR_YIELD_RETRIES)
+    return false;
+  sr_problem_free(pb);
+  sr_problem_init(pb);
+  usleep(SR_YIELD_PAUSE_US);
+  return true;
 }

@@ -1,4 +1,4 @@
--- 0018_evidence_uploads.sql -- who uploaded an evidence file, per account. The bytes are stored
+-- 0019_evidence_uploads.sql -- who uploaded an evidence file, per account. The bytes are stored
 -- once by their SHA-256 (evidence); each account that uploads them has its own row here, with the
 -- name and type it gave and the bytes it was charged. What a caller may cite or download, and
 -- under which name, comes from its own upload or from a record citing the file that it may read,

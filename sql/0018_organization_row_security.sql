@@ -1,4 +1,4 @@
--- 0017_organization_row_security.sql -- organizations get row-level security like the rest:
+-- 0018_organization_row_security.sql -- organizations get row-level security like the rest:
 -- every stated caller reads the register (the core filters lists), and only the city, the
 -- district of the organization's jurisdiction and the system register or change one.
 ALTER TABLE organization ENABLE ROW LEVEL SECURITY;
