@@ -176,3 +176,15 @@ bool sr_json_date(const cJSON *obj, const char *key, bool required, struct sr_da
 }
 
 char *sr_json_text(const cJSON *j) { return cJSON_PrintUnformatted(j); }
+
+const char *sr_json_str(const cJSON *obj, const char *key)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+const char *sr_json_str_or(const cJSON *obj, const char *key, const char *otherwise)
+{
+  const char *s = sr_json_str(obj, key);
+  return s ? s : otherwise;
+}

@@ -28,6 +28,11 @@ bool sr_json_date(const cJSON *obj, const char *key, bool required, struct sr_da
 /* Parses a whole body as compact text for storing; caller owns the string. */
 char *sr_json_text(const cJSON *j);
 
+/* The string member <key> of <obj>, or NULL when it is missing or not a string. */
+const char *sr_json_str(const cJSON *obj, const char *key);
+/* The same, or <otherwise> when it is missing or not a string. */
+const char *sr_json_str_or(const cJSON *obj, const char *key, const char *otherwise);
+
 /* Key comparisons the duplicate-key checks of this thread have made, for tests that the work
  * grows as n log n in an object's members. */
 unsigned long sr_json_key_comparisons(void);

@@ -399,18 +399,9 @@ enum sr_err sr_equipment_list(struct sr_ctx *c, const struct sr_equipment_filter
     sr_sql_param_long(&q, f->after_id);
   }
   sr_scope_equipment(&q, c, "e");
-  if(f->jurisdiction) {
-    sr_sql_add(&q, " AND e.jurisdiction = ");
-    sr_sql_param(&q, f->jurisdiction);
-  }
-  if(f->type) {
-    sr_sql_add(&q, " AND e.type = ");
-    sr_sql_param(&q, f->type);
-  }
-  if(f->status) {
-    sr_sql_add(&q, " AND e.status = ");
-    sr_sql_param(&q, f->status);
-  }
+  const struct sr_sql_filter eqs[] = { { "e.jurisdiction", f->jurisdiction }, { "e.type", f->type },
+                                       { "e.status", f->status } };
+  sr_sql_filters(&q, eqs, sizeof eqs / sizeof *eqs);
   sr_sql_add(&q, by_due ? " ORDER BY e.next_due, e.id LIMIT " : " ORDER BY e.id LIMIT ");
   sr_sql_param_long(&q, f->limit + 1); /* one more tells whether there is a next page */
   return sr_sql_page(c, &q, f->limit, out, pb);

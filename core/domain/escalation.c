@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "json.h"
 #include "tx.h"
 #include "flow.h"
 #include "log.h"
@@ -74,12 +75,6 @@ static enum sr_err mark(struct sr_ctx *c, const char *did, const char *outcome, 
   return r ? SR_OK : pb->err;
 }
 
-static const char *str(const cJSON *o, const char *k)
-{
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* The more serious of two grades or levels. */
 static const char *raise_to(const char *now, const char *to, int (*rank)(const char *))
 {
@@ -91,15 +86,15 @@ static enum sr_err apply_rung(struct sr_ctx *c, const char *hid, const cJSON *h,
                               const cJSON *decision, struct sr_problem *pb)
 {
   const cJSON *set = cJSON_GetObjectItemCaseSensitive(rung, "set");
-  const char *g0 = str(h, "grade"), *l0 = str(h, "level");
-  const char *g1 = raise_to(g0, str(set, "grade"), sr_grade_rank), *l1 = raise_to(l0, str(set, "level"), sr_level_rank);
-  g1 = raise_to(g1, str(decision, "grade"), sr_grade_rank);
-  l1 = raise_to(l1, str(decision, "level"), sr_level_rank);
+  const char *g0 = sr_json_str(h, "grade"), *l0 = sr_json_str(h, "level");
+  const char *g1 = raise_to(g0, sr_json_str(set, "grade"), sr_grade_rank), *l1 = raise_to(l0, sr_json_str(set, "level"), sr_level_rank);
+  g1 = raise_to(g1, sr_json_str(decision, "grade"), sr_grade_rank);
+  l1 = raise_to(l1, sr_json_str(decision, "level"), sr_level_rank);
   char reason[1200];
-  snprintf(reason, sizeof reason, "rung %s: %s%s%s", str(rung, "id"), str(rung, "reason"),
-           decision ? "; the ladder decided: " : "", decision ? str(decision, "reason") : "");
+  snprintf(reason, sizeof reason, "rung %s: %s%s%s", sr_json_str(rung, "id"), sr_json_str(rung, "reason"),
+           decision ? "; the ladder decided: " : "", decision ? sr_json_str(decision, "reason") : "");
   cJSON *detail = cJSON_CreateObject();
-  cJSON_AddStringToObject(detail, "rung", str(rung, "id"));
+  cJSON_AddStringToObject(detail, "rung", sr_json_str(rung, "id"));
   cJSON_AddStringToObject(detail, "reason", reason);
   cJSON_AddStringToObject(detail, "grade_from", g0);
   cJSON_AddStringToObject(detail, "grade_to", g1);
@@ -107,8 +102,8 @@ static enum sr_err apply_rung(struct sr_ctx *c, const char *hid, const cJSON *h,
   cJSON_AddStringToObject(detail, "level_to", l1);
   const cJSON *notify = cJSON_GetObjectItemCaseSensitive(rung, "notify");
   cJSON_AddItemToObject(detail, "notify", notify ? cJSON_Duplicate(notify, 1) : cJSON_CreateArray());
-  if(str(rung, "propose"))
-    cJSON_AddStringToObject(detail, "propose", str(rung, "propose"));
+  if(sr_json_str(rung, "propose"))
+    cJSON_AddStringToObject(detail, "propose", sr_json_str(rung, "propose"));
   char *dtext = cJSON_PrintUnformatted(detail);
   cJSON_Delete(detail);
   const char *p[] = { hid, g1, l1, reason, dtext };
@@ -126,8 +121,8 @@ static enum sr_err apply_rung(struct sr_ctx *c, const char *hid, const cJSON *h,
   if(!r)
     return pb->err != SR_OK ? pb->err : sr_problem_set(pb, SR_INTERNAL, "out of memory");
   PQclear(r);
-  if(str(rung, "propose"))
-    return sr_rectification_propose(c, atol(hid), str(rung, "propose"), reason, pb);
+  if(sr_json_str(rung, "propose"))
+    return sr_rectification_propose(c, atol(hid), sr_json_str(rung, "propose"), reason, pb);
   return SR_OK;
 }
 
@@ -161,7 +156,7 @@ static enum sr_err fire_rung(struct sr_ctx *c, const char *did, const char *hid,
   if(!h)
     e = sr_problem_set(pb, SR_INTERNAL, "could not read the hazard");
   else if(ask && !sr_plugins_decide(c->plugins, h, rung, c->today, &decision, err, sizeof err)) {
-    sr_warn("escalation: hazard %s rung %s left pending: %s@%s decide() failed: %s", hid, str(rung, "id"),
+    sr_warn("escalation: hazard %s rung %s left pending: %s@%s decide() failed: %s", hid, sr_json_str(rung, "id"),
             l->file, l->version, err);
     out->failed++;
   }
@@ -228,8 +223,8 @@ static enum sr_err fire_state(struct sr_ctx *c, const char *did, const char *rid
     return mark(c, did, "moot: the rectification has moved on", pb);
   }
   char note[300];
-  snprintf(note, sizeof note, "the deadline of state %s (%s) has passed", sr_db_get(r, 0, "state"), str(spec, "due_on"));
-  const char *q[] = { rid, sr_db_get(r, 0, "state"), note, sr_db_get(r, 0, "j"), str(spec, "due_on") };
+  snprintf(note, sizeof note, "the deadline of state %s (%s) has passed", sr_db_get(r, 0, "state"), sr_json_str(spec, "due_on"));
+  const char *q[] = { rid, sr_db_get(r, 0, "state"), note, sr_db_get(r, 0, "j"), sr_json_str(spec, "due_on") };
   PGresult *w = query(c,
       "SELECT sereg_record(jsonb_build_array(jsonb_build_object("
       "  'history', jsonb_build_object('of', 'rectification', 'id', $1::text, 'action', 'overdue', 'from', $2::text, "

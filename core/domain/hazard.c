@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "json.h"
 #include "tx.h"
 #include "flow.h"
 #include "plugin.h"
@@ -108,16 +109,9 @@ enum sr_err sr_hazard_list(struct sr_ctx *c, const struct sr_hazard_filter *f, c
     sr_sql_add(&q, " AND h.equipment_id = ");
     sr_sql_param_long(&q, f->equipment_id);
   }
-  const struct {
-    const char *column, *value;
-  } eqs[] = { { " AND e.jurisdiction = ", f->jurisdiction }, { " AND h.grade = ", f->grade },
-              { " AND h.level = ", f->level },               { " AND h.status = ", f->status },
-              { " AND h.source = ", f->source } };
-  for(size_t i = 0; i < sizeof eqs / sizeof eqs[0]; i++)
-    if(eqs[i].value) {
-      sr_sql_add(&q, eqs[i].column);
-      sr_sql_param(&q, eqs[i].value);
-    }
+  const struct sr_sql_filter eqs[] = { { "e.jurisdiction", f->jurisdiction }, { "h.grade", f->grade },
+                                       { "h.level", f->level }, { "h.status", f->status }, { "h.source", f->source } };
+  sr_sql_filters(&q, eqs, sizeof eqs / sizeof *eqs);
   if(f->overdue >= 0) {
     /* Overdue: still open after the deadline of a rectification that covers it. */
     char today[11];
@@ -136,30 +130,24 @@ enum sr_err sr_hazard_list(struct sr_ctx *c, const struct sr_hazard_filter *f, c
 /* One sentence per step: how the hazard was found, each rung of its ladder (fired, waiting or
  * moot), and the rectifications that cover it. */
 /* A string member, or "" (NULL, a missing member, is not for printf). */
-static const char *gs(const cJSON *o, const char *k)
-{
-  const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(o, k));
-  return v ? v : "";
-}
-
 static cJSON *explain(const cJSON *h, const cJSON *history, const cJSON *deadlines, const cJSON *rects)
 {
   cJSON *why = cJSON_CreateArray();
   char line[1600];
   const cJSON *first = cJSON_GetArrayItem(history, 0);
-  const char *ladder = gs(h, "ladder");
+  const char *ladder = sr_json_str_or(h, "ladder", "");
   snprintf(line, sizeof line, "%s: found (%s) by %s — %s. Decided by %s; it runs under %s.",
-           gs(h, "found_on"), gs(h, "source"),
-           gs(first, "actor_role"),
-           gs(first, "reason"),
-           gs(h, "rule"), ladder[0] ? ladder : "no escalation ladder");
+           sr_json_str_or(h, "found_on", ""), sr_json_str_or(h, "source", ""),
+           sr_json_str_or(first, "actor_role", ""),
+           sr_json_str_or(first, "reason", ""),
+           sr_json_str_or(h, "rule", ""), ladder[0] ? ladder : "no escalation ladder");
   cJSON_AddItemToArray(why, cJSON_CreateString(line));
   for(const cJSON *d = deadlines ? deadlines->child : NULL; d; d = d->next) {
-    const char *rung = gs(d, "rung");
-    const char *due = gs(d, "due_on");
-    const char *fired = gs(d, "fired_on");
-    const char *outcome = gs(d, "outcome");
-    const char *reason = gs(d, "reason");
+    const char *rung = sr_json_str_or(d, "rung", "");
+    const char *due = sr_json_str_or(d, "due_on", "");
+    const char *fired = sr_json_str_or(d, "fired_on", "");
+    const char *outcome = sr_json_str_or(d, "outcome", "");
+    const char *reason = sr_json_str_or(d, "reason", "");
     if(!fired[0])
       snprintf(line, sizeof line, "%s: rung %s falls due if the hazard is still open — %s.", due, rung, reason);
     else if(strcmp(outcome, "fired") == 0)
@@ -170,16 +158,16 @@ static cJSON *explain(const cJSON *h, const cJSON *history, const cJSON *deadlin
   }
   for(const cJSON *r = rects ? rects->child : NULL; r; r = r->next) {
     snprintf(line, sizeof line, "%s: %s #%d opened; now %s%s%s.",
-             gs(r, "opened_on"), gs(r, "workflow"),
-             cJSON_GetObjectItem(r, "id")->valueint, gs(r, "state"),
-             gs(r, "deadline")[0] ? ", deadline " : "",
-             gs(r, "deadline"));
+             sr_json_str_or(r, "opened_on", ""), sr_json_str_or(r, "workflow", ""),
+             cJSON_GetObjectItem(r, "id")->valueint, sr_json_str_or(r, "state", ""),
+             sr_json_str_or(r, "deadline", "")[0] ? ", deadline " : "",
+             sr_json_str_or(r, "deadline", ""));
     cJSON_AddItemToArray(why, cJSON_CreateString(line));
   }
-  if(strcmp(gs(h, "status"), "closed") == 0) {
+  if(strcmp(sr_json_str_or(h, "status", ""), "closed") == 0) {
     const cJSON *last = cJSON_GetArrayItem(history, cJSON_GetArraySize(history) - 1);
-    snprintf(line, sizeof line, "%s: closed — %s.", gs(h, "closed_on"),
-             gs(last, "reason"));
+    snprintf(line, sizeof line, "%s: closed — %s.", sr_json_str_or(h, "closed_on", ""),
+             sr_json_str_or(last, "reason", ""));
     cJSON_AddItemToArray(why, cJSON_CreateString(line));
   }
   return why;
@@ -209,20 +197,17 @@ enum sr_err sr_hazard_get(struct sr_ctx *c, long id, cJSON **out, struct sr_prob
   PGresult *r = sr_sql_one(c, &q, "hazard", id, pb);
   if(!r)
     return pb->err;
-  cJSON *j = cJSON_Parse(sr_db_get(r, 0, "j")), *h = cJSON_Parse(sr_db_get(r, 0, "history"));
-  cJSON *d = cJSON_Parse(sr_db_get(r, 0, "deadlines")), *rc = cJSON_Parse(sr_db_get(r, 0, "rectifications"));
+  static const char *const members[] = { "history", "deadlines", "rectifications", NULL };
+  cJSON *j = sr_sql_record(r, members);
   PQclear(r);
-  if(!j || !h || !d || !rc) {
-    cJSON_Delete(j);
-    cJSON_Delete(h);
-    cJSON_Delete(d);
-    cJSON_Delete(rc);
+  if(!j)
     return sr_problem_set(pb, SR_INTERNAL, "could not read the hazard");
-  }
-  cJSON_AddItemToObject(j, "why", explain(j, h, d, rc));
-  cJSON_AddItemToObject(j, "history", h);
-  cJSON_AddItemToObject(j, "deadlines", d);
-  cJSON_AddItemToObject(j, "rectifications", rc);
+  cJSON *parts[3]; /* after "why", as the answer has always had them */
+  for(int i = 0; i < 3; i++)
+    parts[i] = cJSON_DetachItemFromObjectCaseSensitive(j, members[i]);
+  cJSON_AddItemToObject(j, "why", explain(j, parts[0], parts[1], parts[2]));
+  for(int i = 0; i < 3; i++)
+    cJSON_AddItemToObject(j, members[i], parts[i]);
   *out = j;
   return SR_OK;
 }

@@ -35,7 +35,7 @@ static bool printable(const char *s)
 }
 
 /* Checks the body's own shape; names every failing field. */
-void sr_insp_parse(struct sr_ctx *c, const cJSON *body, struct upload *u, struct sr_problem *pb)
+void sr_inspection_parse(struct sr_ctx *c, const cJSON *body, struct upload *u, struct sr_problem *pb)
 {
   memset(u, 0, sizeof *u);
   sr_json_only(body, upload_fields, pb);
@@ -117,7 +117,7 @@ void sr_insp_parse(struct sr_ctx *c, const cJSON *body, struct upload *u, struct
 }
 
 /* The normalized result whose hash makes uploads idempotent: same fields, same order. */
-void sr_insp_hash(const struct upload *u, long equipment_id, char hash[65])
+void sr_inspection_hash(const struct upload *u, long equipment_id, char hash[65])
 {
   cJSON *n = cJSON_CreateObject();
   cJSON_AddNumberToObject(n, "equipment_id", (double)equipment_id);
@@ -170,7 +170,7 @@ static enum sr_err find_equipment(struct sr_ctx *c, const struct upload *u, PGre
 }
 
 /* The type's rules for the result: kind, vocabulary, safety grade, status and dates. */
-const struct sr_conclusion *sr_insp_check_type(const struct upload *u, const char *status, const char *commissioned_on,
+const struct sr_conclusion *sr_inspection_check_type(const struct upload *u, const char *status, const char *commissioned_on,
                                                const struct sr_eqtype *t, struct sr_problem *pb)
 {
   if(strcmp(status, "cancelled") == 0 || strcmp(status, "scrapped") == 0)
@@ -218,7 +218,7 @@ static PGresult *stored(struct sr_ctx *c, const char *report)
                     2, p);
 }
 
-cJSON *sr_insp_pending(const struct upload *u, const struct sr_conclusion *concl)
+cJSON *sr_inspection_pending(const struct upload *u, const struct sr_conclusion *concl)
 {
   cJSON *p = cJSON_CreateObject();
   cJSON_AddStringToObject(p, "kind", u->kind);
@@ -233,7 +233,7 @@ cJSON *sr_insp_pending(const struct upload *u, const struct sr_conclusion *concl
   return p;
 }
 
-cJSON *sr_insp_answer(const char *inspection_json, const char *due_json)
+cJSON *sr_inspection_answer(const char *inspection_json, const char *due_json)
 {
   cJSON *a = cJSON_CreateObject();
   cJSON_AddItemToObject(a, "inspection", cJSON_Parse(inspection_json));
@@ -245,7 +245,7 @@ cJSON *sr_insp_answer(const char *inspection_json, const char *due_json)
 }
 
 /* The due fields of an answer: {next_due, next_due_kind, reason, explain}. */
-cJSON *sr_insp_due_fields(const struct sr_due *d)
+cJSON *sr_inspection_due_fields(const struct sr_due *d)
 {
   cJSON *x = cJSON_CreateObject();
   if(d->date[0])
@@ -263,12 +263,12 @@ cJSON *sr_insp_due_fields(const struct sr_due *d)
 }
 
 /* Records one result inside the caller's transaction. */
-enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out, int *status, struct sr_problem *pb)
+enum sr_err sr_inspection_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out, int *status, struct sr_problem *pb)
 {
   if(c->who.role != SR_ROLE_AGENCY)
     return sr_problem_set(pb, SR_FORBIDDEN, "Inspection results are uploaded by inspection agencies.");
   struct upload u;
-  sr_insp_parse(c, body, &u, pb);
+  sr_inspection_parse(c, body, &u, pb);
   if(pb->err != SR_OK)
     return pb->err;
   PGresult *eq = NULL, *prev = NULL, *amended = NULL, *ins = NULL;
@@ -279,7 +279,7 @@ enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out,
     goto done;
   long eid = atol(sr_db_get(eq, 0, "id"));
   char hash[65];
-  sr_insp_hash(&u, eid, hash);
+  sr_inspection_hash(&u, eid, hash);
   /* Idempotency first: a repeat of a recorded report gets its original answer. */
   prev = stored(c, u.report_number);
   if(!sr_db_ok(prev, PGRES_TUPLES_OK)) {
@@ -288,7 +288,7 @@ enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out,
   }
   if(PQntuples(prev) == 1) {
     if(strcmp(sr_db_get(prev, 0, "request_hash"), hash) == 0) {
-      *out = sr_insp_answer(sr_db_get(prev, 0, "j"), sr_db_get(prev, 0, "due"));
+      *out = sr_inspection_answer(sr_db_get(prev, 0, "j"), sr_db_get(prev, 0, "due"));
       *status = 200;
     }
     else {
@@ -303,7 +303,7 @@ enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out,
     sr_problem_set(pb, SR_CONFLICT, "The plugin for type '%s' is not loaded.", sr_db_get(eq, 0, "type"));
     goto done;
   }
-  const struct sr_conclusion *concl = sr_insp_check_type(&u, sr_db_get(eq, 0, "status"), sr_db_get(eq, 0, "commissioned_on"), t, pb);
+  const struct sr_conclusion *concl = sr_inspection_check_type(&u, sr_db_get(eq, 0, "status"), sr_db_get(eq, 0, "commissioned_on"), t, pb);
   long superseded = 0;
   if(u.amends) {
     amended = stored(c, u.amends);
@@ -321,7 +321,7 @@ enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out,
   if(pb->err != SR_OK)
     goto done;
   /* The plugin's own cross-checks see the result as it will be stored. */
-  pending = sr_insp_pending(&u, concl);
+  pending = sr_inspection_pending(&u, concl);
   cJSON *eqj = cJSON_Parse(sr_db_get(eq, 0, "j"));
   sr_plugins_check_inspection(c->plugins, t, eqj, pending, pb);
   /* What the result shows is decided before anything is written, so a plugin that fails
@@ -337,7 +337,7 @@ enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out,
   struct sr_due_pending coming = { pending, superseded, NULL };
   if(sr_due_decide(c, eid, &coming, &due, pb) != SR_OK)
     goto done;
-  dues = sr_insp_due_fields(&due);
+  dues = sr_inspection_due_fields(&due);
   dues_text = cJSON_PrintUnformatted(dues);
   defects_text = u.defects ? cJSON_PrintUnformatted(u.defects) : strdup("[]");
   char agency[32], eids[32], grade[8], amends_id[32];
@@ -371,7 +371,7 @@ enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out,
   char reason[256];
   snprintf(reason, sizeof reason, "%s %s inspection %s: %s", u.amends ? "amended" : "recorded", u.kind,
            u.report_number, concl->text);
-  cJSON *answer = sr_insp_answer(sr_db_get(ins, 0, "j"), dues_text);
+  cJSON *answer = sr_inspection_answer(sr_db_get(ins, 0, "j"), dues_text);
   cJSON *detail = cJSON_CreateObject();
   cJSON_AddStringToObject(detail, "report_number", u.report_number);
   cJSON_AddNumberToObject(detail, "equipment_id", (double)eid);
@@ -389,7 +389,7 @@ enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out,
                   cJSON_Duplicate(answer, 1));
   bool ok = sr_record(c, change, pb);
   cJSON_Delete(change);
-  if(!ok || sr_insp_open_hazards(c, t, eid, pending, found, pb) != SR_OK) {
+  if(!ok || sr_inspection_hazards_open(c, t, eid, pending, found, pb) != SR_OK) {
     cJSON_Delete(answer);
     goto done;
   }
@@ -414,7 +414,7 @@ enum sr_err sr_inspection_record(struct sr_ctx *c, const cJSON *body, cJSON **ou
 {
   if(!sr_tx_begin(c, pb))
     return pb->err;
-  if(sr_insp_record_one(c, body, out, status, pb) != SR_OK || !sr_tx_commit(c, pb)) {
+  if(sr_inspection_record_one(c, body, out, status, pb) != SR_OK || !sr_tx_commit(c, pb)) {
     sr_tx_rollback(c);
     cJSON_Delete(*out);
     *out = NULL;

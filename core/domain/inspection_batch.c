@@ -310,7 +310,7 @@ static void check_item(struct batch *b, int index)
     sr_problem_set(pb, SR_NOT_FOUND, "No equipment %s that you may see.", u->equipment_code ? u->equipment_code : "with that id");
     return;
   }
-  sr_insp_hash(u, un->id, it->hash);
+  sr_inspection_hash(u, un->id, it->hash);
   /* The same report twice in one batch (it counts once accepted), or one stored. */
   struct item *run = &b->items[it->run];
   if(run->holder >= 0) {
@@ -329,7 +329,7 @@ static void check_item(struct batch *b, int index)
   int r = stored_row(b, u->report_number);
   if(r >= 0) {
     if(strcmp(sr_db_get(b->stored, r, "request_hash"), it->hash) == 0) {
-      it->answer = sr_insp_answer(sr_db_get(b->stored, r, "j"), sr_db_get(b->stored, r, "due"));
+      it->answer = sr_inspection_answer(sr_db_get(b->stored, r, "j"), sr_db_get(b->stored, r, "due"));
       it->state = ITEM_REPLAY;
     }
     else {
@@ -343,10 +343,10 @@ static void check_item(struct batch *b, int index)
     sr_problem_set(pb, SR_CONFLICT, "The plugin for type '%s' is not loaded.", un->type);
     return;
   }
-  const struct sr_conclusion *concl = sr_insp_check_type(u, un->status, un->commissioned_on, t, pb);
+  const struct sr_conclusion *concl = sr_inspection_check_type(u, un->status, un->commissioned_on, t, pb);
   cJSON *pending = NULL;
   if(pb->err == SR_OK) {
-    pending = sr_insp_pending(u, concl);
+    pending = sr_inspection_pending(u, concl);
     sr_plugins_check_inspection(b->c->plugins, t, un->eq, pending, pb);
     if(pb->err == SR_OK)
       sr_plugins_hazards(b->c->plugins, t, un->eq, pending, b->c->today, &it->hazards, pb);
@@ -587,7 +587,7 @@ enum sr_err sr_inspection_batch(struct sr_ctx *c, const cJSON *items, cJSON **ou
     else if(!cJSON_IsObject(item))
       sr_problem_set(&it->pb, SR_BAD_REQUEST, "Item %d is not a JSON object.", index);
     else {
-      sr_insp_parse(c, item, &it->u, &it->pb);
+      sr_inspection_parse(c, item, &it->u, &it->pb);
       if(it->pb.err == SR_OK)
         it->state = it->u.amends ? ITEM_AMENDMENT : ITEM_NEW;
       b.amendments = b.amendments || (it->pb.err == SR_OK && it->u.amends);
@@ -606,7 +606,7 @@ enum sr_err sr_inspection_batch(struct sr_ctx *c, const cJSON *items, cJSON **ou
     goto fail;
   for(int k = 0; k < b.norder; k++)
     check_item(&b, b.order[k]);
-  if(decide_units(&b, pb) != SR_OK || sr_insp_batch_write(&b, pb) != SR_OK || !sr_tx_commit(c, pb))
+  if(decide_units(&b, pb) != SR_OK || sr_inspection_batch_write(&b, pb) != SR_OK || !sr_tx_commit(c, pb))
     goto fail;
   *out = answer_of(&b);
   goto out;

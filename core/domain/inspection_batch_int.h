@@ -75,6 +75,6 @@ struct batch_key {
 
 /* Writes the accepted items: results, history, audit records and notices, the units' due dates
  * and the results they supersede, then the hazards they show; fills each one's answer. */
-enum sr_err sr_insp_batch_write(struct batch *b, struct sr_problem *pb);
+enum sr_err sr_inspection_batch_write(struct batch *b, struct sr_problem *pb);
 
 #endif

@@ -119,7 +119,7 @@ static void add_rows(struct batch *b, struct item *it, const PGresult *ctx, stru
     snprintf(successor, sizeof successor, "%ld", b->items[it->superseded_by].id);
   snprintf(reason, sizeof reason, "%s %s inspection %s: %s", u->amends ? "amended" : "recorded", u->kind,
            u->report_number, it->concl->text);
-  cJSON *due = sr_insp_due_fields(&it->unit->due); /* the date the batch leaves the unit with */
+  cJSON *due = sr_inspection_due_fields(&it->unit->due); /* the date the batch leaves the unit with */
   char *due_text = cJSON_PrintUnformatted(due);
   /* inspection (id, agency_id, report_number, equipment_id, kind, inspected_on, conclusion,
    *   conclusion_text, passed, safety_grade, defects, inspector, request_hash, amends_id,
@@ -208,13 +208,13 @@ static enum sr_err open_hazards(struct batch *b, struct sr_problem *pb)
     if(it->state != ITEM_NEW || !it->pending)
       continue;
     const struct sr_eqtype *t = sr_plugins_type(b->c->plugins, it->unit->type);
-    if(sr_insp_open_hazards(b->c, t, it->unit->id, it->pending, it->hazards, pb) != SR_OK)
+    if(sr_inspection_hazards_open(b->c, t, it->unit->id, it->pending, it->hazards, pb) != SR_OK)
       return pb->err;
   }
   return SR_OK;
 }
 
-enum sr_err sr_insp_batch_write(struct batch *b, struct sr_problem *pb)
+enum sr_err sr_inspection_batch_write(struct batch *b, struct sr_problem *pb)
 {
   struct sr_ctx *c = b->c;
   int accepted = 0;

@@ -7,21 +7,16 @@
 #include <string.h>
 
 #include "escalation.h"
+#include "json.h"
 #include "tx.h"
 #include "inspection_int.h"
-
-static const char *str(const cJSON *o, const char *k)
-{
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 /* The defect a hazard names, when it came from one. */
 static const cJSON *defect_of(const cJSON *inspection, const char *condition)
 {
   const cJSON *ds = cJSON_GetObjectItemCaseSensitive(inspection, "defects");
   for(const cJSON *d = cJSON_IsArray(ds) ? ds->child : NULL; d; d = d->next) {
-    const char *code = str(d, "code");
+    const char *code = sr_json_str(d, "code");
     char clean[64];
     snprintf(clean, sizeof clean, "%s", code ? code : "");
     for(char *s = clean; *s; s++) /* as the plugins make a condition of a code */
@@ -33,7 +28,7 @@ static const cJSON *defect_of(const cJSON *inspection, const char *condition)
   return NULL;
 }
 
-enum sr_err sr_insp_open_hazards(struct sr_ctx *c, const struct sr_eqtype *t, long eid, const cJSON *inspection,
+enum sr_err sr_inspection_hazards_open(struct sr_ctx *c, const struct sr_eqtype *t, long eid, const cJSON *inspection,
                                  const cJSON *found, struct sr_problem *pb)
 {
   if(cJSON_GetArraySize(found) == 0)
@@ -47,18 +42,18 @@ enum sr_err sr_insp_open_hazards(struct sr_ctx *c, const struct sr_eqtype *t, lo
     cJSON *facts = cJSON_CreateObject();
     static const char *const copied[] = { "report_number", "kind", "inspected_on", "conclusion", "conclusion_text", NULL };
     for(const char *const *k = copied; *k; k++)
-      if(str(inspection, *k))
-        cJSON_AddStringToObject(facts, *k, str(inspection, *k));
+      if(sr_json_str(inspection, *k))
+        cJSON_AddStringToObject(facts, *k, sr_json_str(inspection, *k));
     const cJSON *grade = cJSON_GetObjectItemCaseSensitive(inspection, "safety_grade");
     if(cJSON_IsNumber(grade))
       cJSON_AddNumberToObject(facts, "safety_grade", grade->valuedouble);
-    const cJSON *defect = strcmp(str(h, "source"), "defect") == 0 ? defect_of(inspection, str(h, "condition")) : NULL;
+    const cJSON *defect = strcmp(sr_json_str(h, "source"), "defect") == 0 ? defect_of(inspection, sr_json_str(h, "condition")) : NULL;
     if(defect)
       cJSON_AddItemToObject(facts, "defect", cJSON_Duplicate(defect, 1));
     cJSON_AddStringToObject(facts, "decided_by", rule);
-    cJSON_AddStringToObject(facts, "reason", str(h, "reason"));
-    struct sr_hazard_new n = { eid, str(h, "source"), str(h, "condition"), str(inspection, "report_number"),
-                               str(h, "grade"), str(h, "level"), rule, str(h, "reason"), facts, NULL };
+    cJSON_AddStringToObject(facts, "reason", sr_json_str(h, "reason"));
+    struct sr_hazard_new n = { eid, sr_json_str(h, "source"), sr_json_str(h, "condition"), sr_json_str(inspection, "report_number"),
+                               sr_json_str(h, "grade"), sr_json_str(h, "level"), rule, sr_json_str(h, "reason"), facts, NULL };
     long id;
     sr_escalation_open(c, &n, &id, pb);
     cJSON_Delete(facts);

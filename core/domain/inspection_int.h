@@ -20,24 +20,24 @@ struct upload {
 };
 
 /* Checks the body's own shape into <u> (which borrows from <body>); names every failing field. */
-void sr_insp_parse(struct sr_ctx *c, const cJSON *body, struct upload *u, struct sr_problem *pb);
+void sr_inspection_parse(struct sr_ctx *c, const cJSON *body, struct upload *u, struct sr_problem *pb);
 /* SHA-256 of the normalized result: the same result hashes the same however it was sent. */
-void sr_insp_hash(const struct upload *u, long equipment_id, char hash[65]);
+void sr_inspection_hash(const struct upload *u, long equipment_id, char hash[65]);
 /* The type's rules: kind, vocabulary, grade, status and dates. The conclusion, or NULL. */
-const struct sr_conclusion *sr_insp_check_type(const struct upload *u, const char *status, const char *commissioned_on,
+const struct sr_conclusion *sr_inspection_check_type(const struct upload *u, const char *status, const char *commissioned_on,
                                                const struct sr_eqtype *t, struct sr_problem *pb);
 /* The result as check_inspection() and hazards() see it, as it will be stored. Caller owns it. */
-cJSON *sr_insp_pending(const struct upload *u, const struct sr_conclusion *concl);
+cJSON *sr_inspection_pending(const struct upload *u, const struct sr_conclusion *concl);
 /* {next_due, next_due_kind, reason, explain}. Caller owns it. */
-cJSON *sr_insp_due_fields(const struct sr_due *d);
+cJSON *sr_inspection_due_fields(const struct sr_due *d);
 /* {inspection, next_due, ...} from the stored JSON texts. Caller owns it. */
-cJSON *sr_insp_answer(const char *inspection_json, const char *due_json);
+cJSON *sr_inspection_answer(const char *inspection_json, const char *due_json);
 /* Records one result inside the caller's transaction (the single-upload path). */
-enum sr_err sr_insp_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out, int *status, struct sr_problem *pb);
+enum sr_err sr_inspection_record_one(struct sr_ctx *c, const cJSON *body, cJSON **out, int *status, struct sr_problem *pb);
 
 /* Opens the hazards hazards() <found> in result <inspection> of unit <eid>, in the caller's
  * transaction (inspection_hazards.c). */
-enum sr_err sr_insp_open_hazards(struct sr_ctx *c, const struct sr_eqtype *t, long eid, const cJSON *inspection,
+enum sr_err sr_inspection_hazards_open(struct sr_ctx *c, const struct sr_eqtype *t, long eid, const cJSON *inspection,
                                  const cJSON *found, struct sr_problem *pb);
 
 #endif

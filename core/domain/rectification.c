@@ -19,12 +19,6 @@
 
 #define MAX_HAZARDS_PER_RECTIFICATION 100
 
-static const char *str(const cJSON *o, const char *k)
-{
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static PGresult *run(struct sr_ctx *c, const char *sql, int n, const char *const *p, struct sr_problem *pb)
 {
   PGresult *r = sr_db_exec(c->db, sql, n, p);
@@ -48,7 +42,7 @@ static enum sr_err schedule_state(struct sr_ctx *c, const char *rid, const char 
   char due[11] = "";
   if(cJSON_IsNumber(days))
     sr_date_format(sr_date_add_days(c->today, (int)days->valuedouble), due);
-  else if(str(s, "deadline") && directive_deadline)
+  else if(sr_json_str(s, "deadline") && directive_deadline)
     snprintf(due, sizeof due, "%s", directive_deadline);
   if(!due[0])
     return SR_OK;
@@ -99,7 +93,7 @@ static enum sr_err open_rect(struct sr_ctx *c, const struct sr_workflow *wf, con
   if(sr_rule_store(c, "workflow", wf->file, wf->version, wf->spec, rule, sizeof rule, pb) != SR_OK)
     return pb->err;
   sr_date_format(c->today, today);
-  const char *initial = str(wf->spec, "initial");
+  const char *initial = sr_json_str(wf->spec, "initial");
   const char *p[] = { wf->code, rule, directive, initial, deadline, jurisdiction, unit, today };
   PGresult *r = run(c,
                     "INSERT INTO rectification (workflow, rule, directive_number, state, deadline, jurisdiction, "
@@ -194,7 +188,7 @@ enum sr_err sr_rectification_open(struct sr_ctx *c, const cJSON *body, cJSON **o
     bool set_later = false;
     const cJSON *ts = cJSON_GetObjectItem(wf->spec, "transitions");
     for(const cJSON *t = ts->child; t; t = t->next)
-      if(sr_transition_from(t, str(wf->spec, "initial")) && cJSON_IsTrue(cJSON_GetObjectItem(t, "sets_deadline")))
+      if(sr_transition_from(t, sr_json_str(wf->spec, "initial")) && cJSON_IsTrue(cJSON_GetObjectItem(t, "sets_deadline")))
         set_later = true;
     if(!has_deadline && !set_later && !cJSON_GetObjectItemCaseSensitive(body, "deadline"))
       sr_problem_field(pb, "deadline", "is required: the date by which the hazards must be rectified");
@@ -280,8 +274,8 @@ static cJSON *allowed_actions(const cJSON *wf, const char *state, const char *ro
     if(!sr_transition_from(t, state) || !sr_list_has(cJSON_GetObjectItem(t, "roles"), role))
       continue;
     cJSON *a = cJSON_CreateObject();
-    cJSON_AddStringToObject(a, "action", str(t, "action"));
-    cJSON_AddStringToObject(a, "to", str(t, "to"));
+    cJSON_AddStringToObject(a, "action", sr_json_str(t, "action"));
+    cJSON_AddStringToObject(a, "to", sr_json_str(t, "to"));
     const cJSON *req = cJSON_GetObjectItem(t, "requires");
     cJSON_AddItemToObject(a, "requires", req ? cJSON_Duplicate(req, 1) : cJSON_CreateArray());
     cJSON_AddItemToArray(list, a);
@@ -311,18 +305,24 @@ enum sr_err sr_rectification_get(struct sr_ctx *c, long id, cJSON **out, struct 
   PGresult *r = sr_sql_one(c, &q, "rectification", id, pb);
   if(!r)
     return pb->err;
-  cJSON *j = cJSON_Parse(sr_db_get(r, 0, "j")), *spec = cJSON_Parse(sr_db_get(r, 0, "spec"));
+  static const char *const members[] = { "hazards", "deadlines", "history", NULL };
+  cJSON *j = sr_sql_record(r, members), *spec = cJSON_Parse(sr_db_get(r, 0, "spec"));
   if(j && spec) {
-    cJSON_AddStringToObject(j, "workflow_name", str(spec, "name"));
+    /* The members in the order the answer has always had them. */
+    cJSON *parts[3];
+    for(int i = 0; i < 3; i++)
+      parts[i] = cJSON_DetachItemFromObjectCaseSensitive(j, members[i]);
+    cJSON_AddStringToObject(j, "workflow_name", sr_json_str(spec, "name"));
     cJSON_AddItemToObject(j, "allowed_actions", allowed_actions(spec, sr_db_get(r, 0, "state"), sr_role_name(c->who.role)));
-    cJSON_AddItemToObject(j, "hazards", cJSON_Parse(sr_db_get(r, 0, "hazards")));
-    cJSON_AddItemToObject(j, "deadlines", cJSON_Parse(sr_db_get(r, 0, "deadlines")));
-    cJSON_AddItemToObject(j, "history", cJSON_Parse(sr_db_get(r, 0, "history")));
+    for(int i = 0; i < 3; i++)
+      cJSON_AddItemToObject(j, members[i], parts[i]);
   }
   PQclear(r);
   cJSON_Delete(spec);
-  if(!j)
+  if(!j || !cJSON_GetObjectItem(j, "workflow_name")) {
+    cJSON_Delete(j);
     return sr_problem_set(pb, SR_INTERNAL, "could not read the rectification");
+  }
   *out = j;
   return SR_OK;
 }
@@ -446,7 +446,7 @@ enum sr_err sr_rectification_transition(struct sr_ctx *c, long id, long if_match
   read_step(c, body, t, &s, pb);
   if(pb->err != SR_OK)
     goto done;
-  const char *to = str(t, "to");
+  const char *to = sr_json_str(t, "to");
   const cJSON *tostate = sr_workflow_state(wf, to);
   bool final = cJSON_IsTrue(cJSON_GetObjectItem(tostate, "final"));
   char newdl[11] = "", rid[24];
@@ -563,15 +563,9 @@ enum sr_err sr_rectification_list(struct sr_ctx *c, const struct sr_rectificatio
     sr_sql_param_long(&q, f->hazard_id);
     sr_sql_add(&q, ")");
   }
-  const struct {
-    const char *column, *value;
-  } eqs[] = { { " AND r.workflow = ", f->workflow }, { " AND r.state = ", f->state },
-              { " AND r.jurisdiction = ", f->jurisdiction } };
-  for(size_t i = 0; i < sizeof eqs / sizeof eqs[0]; i++)
-    if(eqs[i].value) {
-      sr_sql_add(&q, eqs[i].column);
-      sr_sql_param(&q, eqs[i].value);
-    }
+  const struct sr_sql_filter eqs[] = { { "r.workflow", f->workflow }, { "r.state", f->state },
+                                       { "r.jurisdiction", f->jurisdiction } };
+  sr_sql_filters(&q, eqs, sizeof eqs / sizeof *eqs);
   if(f->open >= 0)
     sr_sql_add(&q, f->open ? " AND r.closed_on IS NULL" : " AND r.closed_on IS NOT NULL");
   sr_sql_add(&q, " ORDER BY r.id LIMIT ");

@@ -76,6 +76,18 @@ void sr_sql_param_long(struct sr_sql *q, long v)
   sr_sql_param(q, q->own[q->n]);
 }
 
+void sr_sql_filters(struct sr_sql *q, const struct sr_sql_filter *filters, size_t n)
+{
+  for(size_t i = 0; i < n; i++) {
+    if(!filters[i].value)
+      continue;
+    sr_sql_add(q, " AND ");
+    sr_sql_add(q, filters[i].column);
+    sr_sql_add(q, " = ");
+    sr_sql_param(q, filters[i].value);
+  }
+}
+
 /* Filters <alias> by the caller's role for what everyone but agencies sees alike; false when
  * the role is left to the caller (agencies). */
 static bool scope_common(struct sr_sql *q, const struct sr_ctx *c, const char *alias)
@@ -214,4 +226,20 @@ PGresult *sr_sql_one(struct sr_ctx *c, struct sr_sql *q, const char *what, long 
     return r;
   PQclear(r);
   return NULL;
+}
+
+cJSON *sr_sql_record(const PGresult *r, const char *const *members)
+{
+  const char *text = sr_db_get(r, 0, "j");
+  cJSON *j = text ? cJSON_Parse(text) : NULL;
+  for(const char *const *m = members; j && *m; m++) {
+    const char *v = sr_db_get(r, 0, *m);
+    cJSON *part = v ? cJSON_Parse(v) : NULL;
+    if(!part) {
+      cJSON_Delete(j);
+      return NULL;
+    }
+    cJSON_AddItemToObject(j, *m, part);
+  }
+  return j;
 }

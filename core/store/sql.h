@@ -37,6 +37,13 @@ void sr_sql_param_copy(struct sr_sql *q, const char *value);
 /* Appends "$n" for the number <v>. */
 void sr_sql_param_long(struct sr_sql *q, long v);
 
+/* A list's "column = value" conditions: for each filter with a value, " AND <column> = $n". */
+struct sr_sql_filter {
+  const char *column; /* "e.jurisdiction" */
+  const char *value;  /* NULL: this filter is not asked for */
+};
+void sr_sql_filters(struct sr_sql *q, const struct sr_sql_filter *filters, size_t n);
+
 /*
  * The one jurisdiction/role filter for equipment: appends " AND (...)" restricting table alias
  * <alias> to what the caller of <c> may see on <c>'s today. Row-level security applies the same rule a second time.
@@ -59,6 +66,11 @@ enum sr_err sr_sql_page(struct sr_ctx *c, struct sr_sql *q, long limit, cJSON **
  * result has one row, or NULL with SR_NOT_FOUND ("<what> <id> that you may see") or
  * SR_INTERNAL in <pb>. Caller owns it. */
 PGresult *sr_sql_one(struct sr_ctx *c, struct sr_sql *q, const char *what, long id, struct sr_problem *pb);
+
+/* The record in column "j" of a one-row result, with each of <members> (a NULL-ended list of
+ * column names holding JSON: history, deadlines, ...) parsed and added under its own name. NULL
+ * when any of them is missing or not JSON. Caller owns it. */
+cJSON *sr_sql_record(const PGresult *r, const char *const *members);
 
 /* Encodes and decodes the opaque keyset cursor of lists. */
 void sr_cursor_encode(long id, char out[32]);
