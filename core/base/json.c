@@ -188,3 +188,12 @@ const char *sr_json_str_or(const cJSON *obj, const char *key, const char *otherw
   const char *s = sr_json_str(obj, key);
   return s ? s : otherwise;
 }
+
+void sr_json_move_last(cJSON *obj, const char *const *keys)
+{
+  for(const char *const *k = keys; *k; k++) {
+    cJSON *m = cJSON_DetachItemFromObjectCaseSensitive(obj, *k);
+    if(m)
+      cJSON_AddItemToObject(obj, *k, m);
+  }
+}

@@ -33,6 +33,10 @@ const char *sr_json_str(const cJSON *obj, const char *key);
 /* The same, or <otherwise> when it is missing or not a string. */
 const char *sr_json_str_or(const cJSON *obj, const char *key, const char *otherwise);
 
+/* Moves the members <keys> (a NULL-ended list) of <obj> to its end, in that order: for answers
+ * whose members keep the order they have always had. */
+void sr_json_move_last(cJSON *obj, const char *const *keys);
+
 /* Key comparisons the duplicate-key checks of this thread have made, for tests that the work
  * grows as n log n in an object's members. */
 unsigned long sr_json_key_comparisons(void);

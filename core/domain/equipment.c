@@ -332,12 +332,9 @@ static enum sr_err fetch(struct sr_ctx *c, long id, bool lock, PGresult **res, s
   sr_scope_equipment(&q, c, "e");
   if(lock)
     sr_sql_add(&q, " FOR UPDATE OF e");
-  PGresult *r = q.overflow ? NULL : sr_db_exec(c->db, q.text.data, q.n, q.params);
-  sr_sql_free(&q);
-  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
-    PQclear(r);
-    return sr_problem_set(pb, SR_INTERNAL, "database error");
-  }
+  PGresult *r = sr_sql_exec(c, &q, pb);
+  if(!r)
+    return pb->err;
   if(PQntuples(r) != 1) {
     PQclear(r);
     return sr_problem_set(pb, SR_NOT_FOUND, "No equipment %ld that you may see.", id);

@@ -17,18 +17,6 @@
 #include "util.h"
 
 
-/* Runs <sql> expecting rows (or none); a failure is classified for the sweep's retries. */
-static PGresult *query(struct sr_ctx *c, const char *sql, int n, const char *const *p, const char *what,
-                       struct sr_problem *pb)
-{
-  PGresult *r = sr_db_exec(c->db, sql, n, p);
-  if(sr_db_ran(r))
-    return r;
-  sr_db_failure(r, pb, what);
-  PQclear(r);
-  return NULL;
-}
-
 enum sr_err sr_escalation_open(struct sr_ctx *c, const struct sr_hazard_new *h, long *id, struct sr_problem *pb)
 {
   char ladder[300];
@@ -46,7 +34,7 @@ enum sr_err sr_ladder_schedule(struct sr_ctx *c, const char *ids, struct sr_prob
 {
   const char *p[] = { ids };
   /* The rungs come from the definition the hazard was opened under, not the loaded plugin. */
-  PGresult *r = query(c,
+  PGresult *r = sr_db_query(c->db,
       "INSERT INTO deadline (hazard_id, kind, due_on, spec) "
       "SELECT h.id, 'rung:' || (r->>'id'), h.found_on + (r->>'after_days')::int, r "
       "FROM hazard h JOIN rule_definition d ON d.rule = h.ladder "
@@ -69,7 +57,7 @@ static enum sr_err mark(struct sr_ctx *c, const char *did, const char *outcome, 
   char today[11];
   sr_date_format(c->today, today);
   const char *p[] = { did, today, outcome };
-  PGresult *r = query(c, "UPDATE deadline SET fired_on = $2::date, outcome = $3 WHERE id = $1", 3, p,
+  PGresult *r = sr_db_query(c->db, "UPDATE deadline SET fired_on = $2::date, outcome = $3 WHERE id = $1", 3, p,
                       "could not mark the deadline", pb);
   PQclear(r);
   return r ? SR_OK : pb->err;
@@ -107,7 +95,7 @@ static enum sr_err apply_rung(struct sr_ctx *c, const char *hid, const cJSON *h,
   char *dtext = cJSON_PrintUnformatted(detail);
   cJSON_Delete(detail);
   const char *p[] = { hid, g1, l1, reason, dtext };
-  PGresult *r = dtext ? query(c,
+  PGresult *r = dtext ? sr_db_query(c->db,
       "WITH h AS (UPDATE hazard SET grade = $2, level = $3, version = version + 1, updated_at = now() "
       "  WHERE id = $1 RETURNING id, sereg_hazard_json(hazard) AS j) "
       "SELECT sereg_record(jsonb_agg(jsonb_build_object("
@@ -131,7 +119,7 @@ static enum sr_err fire_rung(struct sr_ctx *c, const char *did, const char *hid,
                              struct sr_fire_result *out, struct sr_problem *pb)
 {
   const char *p[] = { hid };
-  PGresult *r = query(c, "SELECT h.status, coalesce(h.ladder, '') AS ladder, sereg_hazard_json(h)::text AS j "
+  PGresult *r = sr_db_query(c->db, "SELECT h.status, coalesce(h.ladder, '') AS ladder, sereg_hazard_json(h)::text AS j "
                          "FROM hazard h WHERE h.id = $1 FOR UPDATE",
                       1, p, "could not read the hazard", pb);
   if(!r)
@@ -177,7 +165,7 @@ static enum sr_err fire_event_rungs(struct sr_ctx *c, const char *hid, const cha
   char today[11];
   sr_date_format(c->today, today);
   const char *p[] = { hid, trigger, today };
-  PGresult *r = query(c,
+  PGresult *r = sr_db_query(c->db,
       "INSERT INTO deadline (hazard_id, kind, due_on, spec) "
       "SELECT h.id, 'rung:' || (r->>'id'), $3::date, r "
       "FROM hazard h JOIN rule_definition d ON d.rule = h.ladder "
@@ -208,7 +196,7 @@ static enum sr_err fire_state(struct sr_ctx *c, const char *did, const char *rid
                               const cJSON *spec, struct sr_fire_result *out, struct sr_problem *pb)
 {
   const char *p[] = { rid, kind };
-  PGresult *r = query(c, "SELECT 'state:' || r.state AS at, split_part($2, '@', 1) AS set_for, r.state, "
+  PGresult *r = sr_db_query(c->db, "SELECT 'state:' || r.state AS at, split_part($2, '@', 1) AS set_for, r.state, "
                          "  sereg_rectification_json(r)::text AS j, "
                          "  (SELECT array_agg(rh.hazard_id ORDER BY rh.hazard_id) FROM rectification_hazard rh "
                          "   JOIN hazard h ON h.id = rh.hazard_id WHERE rh.rectification_id = r.id "
@@ -225,7 +213,7 @@ static enum sr_err fire_state(struct sr_ctx *c, const char *did, const char *rid
   char note[300];
   snprintf(note, sizeof note, "the deadline of state %s (%s) has passed", sr_db_get(r, 0, "state"), sr_json_str(spec, "due_on"));
   const char *q[] = { rid, sr_db_get(r, 0, "state"), note, sr_db_get(r, 0, "j"), sr_json_str(spec, "due_on") };
-  PGresult *w = query(c,
+  PGresult *w = sr_db_query(c->db,
       "SELECT sereg_record(jsonb_build_array(jsonb_build_object("
       "  'history', jsonb_build_object('of', 'rectification', 'id', $1::text, 'action', 'overdue', 'from', $2::text, "
       "    'to', $2::text, 'note', $3::text), "
@@ -268,7 +256,7 @@ static enum sr_err fire_plain(struct sr_ctx *c, const char *dids, int *done, str
   char today[11];
   sr_date_format(c->today, today);
   const char *p[] = { dids, today };
-  PGresult *r = query(c,
+  PGresult *r = sr_db_query(c->db,
       "WITH due AS (SELECT d.id AS did, d.hazard_id, d.spec, d.due_on, h.status, h.grade, h.level FROM deadline d "
       "  JOIN hazard h ON h.id = d.hazard_id WHERE d.id = ANY ($1::bigint[]) AND d.fired_on IS NULL), "
       "one AS (SELECT DISTINCT ON (hazard_id) * FROM due WHERE status = 'open' ORDER BY hazard_id, due_on, did), "
@@ -315,7 +303,7 @@ static enum sr_err fire_chunk(struct sr_ctx *c, const char *ids, struct fire_pos
   if(l && l->decide_ref >= 0)
     snprintf(loaded, sizeof loaded, "%s@%s", l->file, l->version);
   const char *p[] = { today, pos->due, pos->id, ids, loaded };
-  PGresult *r = query(c,
+  PGresult *r = sr_db_query(c->db,
       "SELECT d.id, d.hazard_id, d.rectification_id, d.kind, d.spec::text AS spec, "
       "  to_char(d.due_on, 'YYYY-MM-DD') AS due_on, "
       "  (d.hazard_id IS NOT NULL AND NOT d.spec ? 'propose' AND coalesce(h.ladder, '') <> $5) AS plain "

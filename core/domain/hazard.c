@@ -20,19 +20,6 @@
 
 /* ==== opening and closing ==== */
 
-/* Runs <sql> expecting rows (or none); a failure is classified, so that work that gives way to
- * writers may try again. */
-static PGresult *query(struct sr_ctx *c, const char *sql, int n, const char *const *p, const char *what,
-                       struct sr_problem *pb)
-{
-  PGresult *r = sr_db_exec(c->db, sql, n, p);
-  if(sr_db_ran(r))
-    return r;
-  sr_db_failure(r, pb, what);
-  PQclear(r);
-  return NULL;
-}
-
 /* The records of a hazard change: its history entry, audit record and notice, in SQL over the
  * rows (id, j: its JSON) of a statement's <rows>, with <reason> an SQL expression over them. */
 #define HAZARD_RECORDS(ACTION, AUDIT, EVENT, REASON, ROWS)                                                  \
@@ -58,7 +45,7 @@ enum sr_err sr_hazard_open(struct sr_ctx *c, const struct sr_hazard_new *h, cons
                       sr_tx_actor_account(c, account), evidence, h->reason, h->condition };
   /* One condition, one open hazard: a second failed result while the first is open adds
    * nothing, and the unique key keeps a repeated occasion from opening it twice. */
-  PGresult *r = facts && evidence ? query(c,
+  PGresult *r = facts && evidence ? sr_db_query(c->db,
       "WITH h AS (INSERT INTO hazard (equipment_id, source, condition_key, grade, level, found_on, rule, facts, "
       "    ladder, reported_by, evidence) "
       "  SELECT $1, $2, $3, $4, $5, $6::date, $7, $8::jsonb, $9, $10::bigint, $11::jsonb "
@@ -85,7 +72,7 @@ enum sr_err sr_hazard_close(struct sr_ctx *c, long id, const char *reason, struc
   snprintf(hid, sizeof hid, "%ld", id);
   sr_date_format(c->today, today);
   const char *p[] = { hid, today, reason };
-  PGresult *r = query(c,
+  PGresult *r = sr_db_query(c->db,
       "WITH h AS (UPDATE hazard SET status = 'closed', closed_on = $2::date, version = version + 1, "
       "    updated_at = now() WHERE id = $1 AND status = 'open' RETURNING id, sereg_hazard_json(hazard) AS j), "
       "dl AS (UPDATE deadline SET fired_on = $2::date, outcome = 'moot: the hazard is closed' "
@@ -202,12 +189,9 @@ enum sr_err sr_hazard_get(struct sr_ctx *c, long id, cJSON **out, struct sr_prob
   PQclear(r);
   if(!j)
     return sr_problem_set(pb, SR_INTERNAL, "could not read the hazard");
-  cJSON *parts[3]; /* after "why", as the answer has always had them */
-  for(int i = 0; i < 3; i++)
-    parts[i] = cJSON_DetachItemFromObjectCaseSensitive(j, members[i]);
-  cJSON_AddItemToObject(j, "why", explain(j, parts[0], parts[1], parts[2]));
-  for(int i = 0; i < 3; i++)
-    cJSON_AddItemToObject(j, members[i], parts[i]);
+  cJSON_AddItemToObject(j, "why", explain(j, cJSON_GetObjectItem(j, "history"), cJSON_GetObjectItem(j, "deadlines"),
+                                          cJSON_GetObjectItem(j, "rectifications")));
+  sr_json_move_last(j, members); /* after "why", as the answer has always had them */
   *out = j;
   return SR_OK;
 }

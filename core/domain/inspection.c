@@ -154,12 +154,9 @@ static enum sr_err find_equipment(struct sr_ctx *c, const struct upload *u, PGre
     sr_sql_param(&q, u->equipment_code);
   }
   sr_scope_equipment(&q, c, "e");
-  PGresult *r = q.overflow ? NULL : sr_db_exec(c->db, q.text.data, q.n, q.params);
-  sr_sql_free(&q);
-  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
-    PQclear(r);
-    return sr_problem_set(pb, SR_INTERNAL, "database error");
-  }
+  PGresult *r = sr_sql_exec(c, &q, pb);
+  if(!r)
+    return pb->err;
   if(PQntuples(r) != 1) {
     PQclear(r);
     sr_problem_set(pb, SR_NOT_FOUND, "No equipment %s that you may see.", u->equipment_code ? u->equipment_code : "with that id");

@@ -24,7 +24,7 @@ static PGresult *run(struct sr_ctx *c, const char *sql, int n, const char *const
   PGresult *r = sr_db_exec(c->db, sql, n, p);
   if(sr_db_ran(r))
     return r;
-  if(sr_db_classify(r) == SR_DB_UNIQUE)
+  if(sr_db_classify(r) == SR_DB_UNIQUE) /* the one unique key a step can meet: the directive number */
     sr_problem_set(pb, SR_CONFLICT, "That directive number is already in use for this workflow.");
   else
     sr_db_failure(r, pb, "database error");
@@ -308,14 +308,9 @@ enum sr_err sr_rectification_get(struct sr_ctx *c, long id, cJSON **out, struct 
   static const char *const members[] = { "hazards", "deadlines", "history", NULL };
   cJSON *j = sr_sql_record(r, members), *spec = cJSON_Parse(sr_db_get(r, 0, "spec"));
   if(j && spec) {
-    /* The members in the order the answer has always had them. */
-    cJSON *parts[3];
-    for(int i = 0; i < 3; i++)
-      parts[i] = cJSON_DetachItemFromObjectCaseSensitive(j, members[i]);
     cJSON_AddStringToObject(j, "workflow_name", sr_json_str(spec, "name"));
     cJSON_AddItemToObject(j, "allowed_actions", allowed_actions(spec, sr_db_get(r, 0, "state"), sr_role_name(c->who.role)));
-    for(int i = 0; i < 3; i++)
-      cJSON_AddItemToObject(j, members[i], parts[i]);
+    sr_json_move_last(j, members); /* in the order the answer has always had them */
   }
   PQclear(r);
   cJSON_Delete(spec);

@@ -152,6 +152,17 @@ enum sr_err sr_db_failure(const PGresult *r, struct sr_problem *pb, const char *
   return sr_problem_set(pb, SR_INTERNAL, "%s", what);
 }
 
+PGresult *sr_db_query(PGconn *c, const char *sql, int nparams, const char *const *params, const char *what,
+                      struct sr_problem *pb)
+{
+  PGresult *r = sr_db_exec(c, sql, nparams, params);
+  if(sr_db_ran(r))
+    return r;
+  sr_db_failure(r, pb, what);
+  PQclear(r);
+  return NULL;
+}
+
 bool sr_db_command(PGconn *c, const char *sql, int nparams, const char *const *params,
                    struct sr_problem *pb)
 {

@@ -34,6 +34,10 @@ enum sr_db_class sr_db_classify(const PGresult *r);
  * (a lock timeout, a deadlock, a serialization failure: try again), SR_INTERNAL otherwise; the
  * detail says <what> could not be done. */
 enum sr_err sr_db_failure(const PGresult *r, struct sr_problem *pb, const char *what);
+/* Runs a statement with or without rows; on failure NULL, with the failure classified into <pb>
+ * as sr_db_failure does (so that work giving way to writers may try again). */
+PGresult *sr_db_query(PGconn *c, const char *sql, int nparams, const char *const *params, const char *what,
+                      struct sr_problem *pb);
 /* Runs a statement that returns no rows; on failure fills <pb> with SR_INTERNAL. */
 bool sr_db_command(PGconn *c, const char *sql, int nparams, const char *const *params,
                    struct sr_problem *pb);

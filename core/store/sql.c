@@ -190,6 +190,17 @@ cJSON *sr_page_from_rows(const PGresult *r, long limit)
   return page;
 }
 
+PGresult *sr_sql_exec(struct sr_ctx *c, struct sr_sql *q, struct sr_problem *pb)
+{
+  PGresult *r = q->overflow ? NULL : sr_db_exec(c->db, q->text.data, q->n, q->params);
+  sr_sql_free(q);
+  if(sr_db_ok(r, PGRES_TUPLES_OK))
+    return r;
+  PQclear(r);
+  sr_problem_set(pb, SR_INTERNAL, "database error");
+  return NULL;
+}
+
 enum sr_err sr_sql_page(struct sr_ctx *c, struct sr_sql *q, long limit, cJSON **out, struct sr_problem *pb)
 {
   if(!sr_tx_begin(c, pb)) {

@@ -58,6 +58,10 @@ void sr_scope_supervision(struct sr_sql *q, const struct sr_ctx *c, const char *
  * Caller owns the result. */
 cJSON *sr_page_from_rows(const PGresult *r, long limit);
 
+/* Runs <q> in the current transaction and frees it. The result, or NULL with SR_INTERNAL in <pb>;
+ * caller owns it. */
+PGresult *sr_sql_exec(struct sr_ctx *c, struct sr_sql *q, struct sr_problem *pb);
+
 /* Runs list query <q> (columns "id" and "j", up to <limit> + 1 rows) in a read-only transaction
  * as the caller of <c>, so that row-level security applies, and frees it; *out is the page. */
 enum sr_err sr_sql_page(struct sr_ctx *c, struct sr_sql *q, long limit, cJSON **out, struct sr_problem *pb);
