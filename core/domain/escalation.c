@@ -231,7 +231,7 @@ static enum sr_err fire_rung(struct sr_ctx *c, const char *did, const char *hid,
   enum sr_err e = SR_OK;
   if(!h)
     e = sr_problem_set(pb, SR_INTERNAL, "could not read the hazard");
-  else if(ask && !sr_plugins_decide(c->plugins, h, rung, c->today, &decision, err, sizeof err)) {
+  else if(ask && sr_plugins_decide(c->plugins, h, rung, c->today, &decision, err, sizeof err) != SR_OUTCOME_OK) {
     sr_warn("escalation: hazard %s rung %s left pending: %s@%s decide() failed: %s", hid, str(rung, "id"),
             l->file, l->version, err);
     out->failed++;
@@ -389,7 +389,7 @@ static enum sr_err fire_chunk(struct sr_ctx *c, const char *ids, struct fire_pos
   char today[11], loaded[300] = "";
   sr_date_format(c->today, today);
   const struct sr_ladder *l = sr_plugins_ladder(c->plugins);
-  if(l && l->decide_ref >= 0)
+  if(l && (l->functions & SR_FN_BIT(SR_FN_DECIDE)))
     snprintf(loaded, sizeof loaded, "%s@%s", l->file, l->version);
   const char *p[] = { today, pos->due, pos->id, ids, loaded };
   PGresult *r = query(c,
