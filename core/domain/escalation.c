@@ -159,9 +159,9 @@ static enum sr_err apply_rung(struct sr_ctx *c, const char *hid, const cJSON *h,
 {
   const cJSON *set = cJSON_GetObjectItemCaseSensitive(rung, "set");
   const char *g0 = str(h, "grade"), *l0 = str(h, "level");
-  const char *g1 = raise_to(g0, str(set, "grade"), sr_grade_rank), *l1 = raise_to(l0, str(set, "level"), sr_level_rank);
-  g1 = raise_to(g1, str(decision, "grade"), sr_grade_rank);
-  l1 = raise_to(l1, str(decision, "level"), sr_level_rank);
+  const char *g1 = raise_to(g0, str(set, "grade"), sr_flow_grade_rank), *l1 = raise_to(l0, str(set, "level"), sr_flow_level_rank);
+  g1 = raise_to(g1, str(decision, "grade"), sr_flow_grade_rank);
+  l1 = raise_to(l1, str(decision, "level"), sr_flow_level_rank);
   char reason[1200];
   snprintf(reason, sizeof reason, "rung %s: %s%s%s", str(rung, "id"), str(rung, "reason"),
            decision ? "; the ladder decided: " : "", decision ? str(decision, "reason") : "");

@@ -25,7 +25,7 @@
 #include "problem.h"
 #include "util.h"
 
-/* The escalation ladder (sereg.escalation): its definition, checked by sr_ladder_check. */
+/* The escalation ladder (sereg.escalation): its definition, checked by sr_flow_ladder_check. */
 struct sr_ladder {
   char *file, *version;
   cJSON *spec;
@@ -33,7 +33,7 @@ struct sr_ladder {
   int unit;           /* the place of its file in the plugin set */
 };
 
-/* A rectification workflow (sereg.workflow), checked by sr_workflow_check. */
+/* A rectification workflow (sereg.workflow), checked by sr_flow_workflow_check. */
 struct sr_workflow {
   char *code, *name, *file, *version;
   cJSON *spec;

@@ -210,11 +210,11 @@ static bool hazard_ok(cJSON *h, int i, char *why, size_t n)
   const char *source = str(h, "source"), *reason = str(h, "reason"), *level = str(h, "level");
   if(!source || (strcmp(source, "failed_in_use") != 0 && strcmp(source, "defect") != 0))
     return snprintf(why, n, "hazard #%d: 'source' must be failed_in_use or defect", i), false;
-  if(!sr_condition_ok(str(h, "condition")))
+  if(!sr_flow_condition_ok(str(h, "condition")))
     return snprintf(why, n, "hazard #%d: 'condition' must be 1..64 bytes of printable text without ':'", i), false;
-  if(!sr_hazard_grade_ok(str(h, "grade")))
+  if(!sr_flow_grade_ok(str(h, "grade")))
     return snprintf(why, n, "hazard #%d: 'grade' must be general or major", i), false;
-  if(cJSON_GetObjectItemCaseSensitive(h, "level") && !sr_hazard_level_ok(level))
+  if(cJSON_GetObjectItemCaseSensitive(h, "level") && !sr_flow_level_ok(level))
     return snprintf(why, n, "hazard #%d: 'level' must be district or city", i), false;
   if(!reason || !*reason)
     return snprintf(why, n, "hazard #%d: 'reason' must be a non-empty string", i), false;
@@ -277,8 +277,8 @@ static bool decision_ok(cJSON *a, const void *ctx, char *why, size_t n)
     snprintf(why, n, "decide() must return nil, {hold = reason} or {grade, level, reason}");
   else if(hold && (!cJSON_IsString(hold) || !hold->valuestring[0] || keys != 1))
     snprintf(why, n, "decide(): 'hold' must be a non-empty reason, alone");
-  else if(!hold && ((cJSON_GetObjectItem(a, "grade") && !sr_hazard_grade_ok(g)) ||
-                    (cJSON_GetObjectItem(a, "level") && !sr_hazard_level_ok(l))))
+  else if(!hold && ((cJSON_GetObjectItem(a, "grade") && !sr_flow_grade_ok(g)) ||
+                    (cJSON_GetObjectItem(a, "level") && !sr_flow_level_ok(l))))
     snprintf(why, n, "decide(): 'grade' must be general or major, 'level' district or city");
   else if(!hold && (!reason || !*reason || keys != (g != NULL) + (l != NULL) + 1))
     snprintf(why, n, "decide() answers {grade, level, reason}: a reason and nothing else");

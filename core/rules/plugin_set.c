@@ -124,7 +124,7 @@ static bool take_decl(struct sr_plugins *p, const char *file, int unit, struct s
                p->ladder->file);
       return false;
     }
-    if(!sr_ladder_check(d->spec, why, sizeof why)) {
+    if(!sr_flow_ladder_check(d->spec, why, sizeof why)) {
       snprintf(err, errsz, "%s: %s", file, why);
       return false;
     }
@@ -142,7 +142,7 @@ static bool take_decl(struct sr_plugins *p, const char *file, int unit, struct s
     return true;
   }
   case SR_DECL_WORKFLOW: {
-    if(!sr_workflow_check(d->spec, why, sizeof why)) {
+    if(!sr_flow_workflow_check(d->spec, why, sizeof why)) {
       snprintf(err, errsz, "%s: %s", file, why);
       return false;
     }
