@@ -14,9 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "plugin_int.h"
-#include "util.h"
 
 struct set_engine {
   const struct sr_engine *engine;
