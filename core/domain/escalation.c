@@ -75,9 +75,9 @@ static enum sr_err apply_rung(struct sr_ctx *c, const char *hid, const cJSON *h,
 {
   const cJSON *set = cJSON_GetObjectItemCaseSensitive(rung, "set");
   const char *g0 = sr_json_str(h, "grade"), *l0 = sr_json_str(h, "level");
-  const char *g1 = raise_to(g0, sr_json_str(set, "grade"), sr_grade_rank), *l1 = raise_to(l0, sr_json_str(set, "level"), sr_level_rank);
-  g1 = raise_to(g1, sr_json_str(decision, "grade"), sr_grade_rank);
-  l1 = raise_to(l1, sr_json_str(decision, "level"), sr_level_rank);
+  const char *g1 = raise_to(g0, sr_json_str(set, "grade"), sr_flow_grade_rank), *l1 = raise_to(l0, sr_json_str(set, "level"), sr_flow_level_rank);
+  g1 = raise_to(g1, sr_json_str(decision, "grade"), sr_flow_grade_rank);
+  l1 = raise_to(l1, sr_json_str(decision, "level"), sr_flow_level_rank);
   char reason[1200];
   snprintf(reason, sizeof reason, "rung %s: %s%s%s", sr_json_str(rung, "id"), sr_json_str(rung, "reason"),
            decision ? "; the ladder decided: " : "", decision ? sr_json_str(decision, "reason") : "");
@@ -143,7 +143,7 @@ static enum sr_err fire_rung(struct sr_ctx *c, const char *did, const char *hid,
   enum sr_err e = SR_OK;
   if(!h)
     e = sr_problem_set(pb, SR_INTERNAL, "could not read the hazard");
-  else if(ask && !sr_plugins_decide(c->plugins, h, rung, c->today, &decision, err, sizeof err)) {
+  else if(ask && sr_plugins_decide(c->plugins, h, rung, c->today, &decision, err, sizeof err) != SR_OUTCOME_OK) {
     sr_warn("escalation: hazard %s rung %s left pending: %s@%s decide() failed: %s", hid, sr_json_str(rung, "id"),
             l->file, l->version, err);
     out->failed++;
@@ -300,7 +300,7 @@ static enum sr_err fire_chunk(struct sr_ctx *c, const char *ids, struct fire_pos
   char today[11], loaded[300] = "";
   sr_date_format(c->today, today);
   const struct sr_ladder *l = sr_plugins_ladder(c->plugins);
-  if(l && l->decide_ref >= 0)
+  if(l && (l->functions & SR_FN_BIT(SR_FN_DECIDE)))
     snprintf(loaded, sizeof loaded, "%s@%s", l->file, l->version);
   const char *p[] = { today, pos->due, pos->id, ids, loaded };
   PGresult *r = sr_db_query(c->db,

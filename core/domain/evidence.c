@@ -99,7 +99,7 @@ static bool may_upload(const struct sr_ctx *c)
   for(int i = 0; c->plugins && i < sr_plugins_nworkflows(c->plugins); i++) {
     const cJSON *ts = cJSON_GetObjectItem(sr_plugins_workflow_at(c->plugins, i)->spec, "transitions");
     for(const cJSON *t = ts ? ts->child : NULL; t; t = t->next)
-      if(sr_list_has(cJSON_GetObjectItem(t, "roles"), role))
+      if(sr_flow_list_has(cJSON_GetObjectItem(t, "roles"), role))
         return true;
   }
   return false;

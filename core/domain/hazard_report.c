@@ -28,14 +28,14 @@ enum sr_err sr_hazard_report(struct sr_ctx *c, const cJSON *body, cJSON **out, s
   if(!cJSON_IsNumber(eq) || eq->valuedouble < 1 || eq->valuedouble > 9e15 || eq->valuedouble != (double)(long)eq->valuedouble)
     sr_problem_field(pb, "equipment_id", "is required: the id of the unit");
   const char *condition = sr_json_string(body, "condition", true, 64, pb);
-  if(condition && !sr_condition_ok(condition))
+  if(condition && !sr_flow_condition_ok(condition))
     sr_problem_field(pb, "condition", "must be a short name of what was found, without ':' (e.g. safety_valve_failed)");
   const char *description = sr_json_string(body, "description", true, SR_MAX_STRING, pb);
   const char *grade = sr_json_string(body, "grade", !patrol, 16, pb);
   const char *level = sr_json_string(body, "level", false, 16, pb);
-  if(grade && !sr_hazard_grade_ok(grade))
+  if(grade && !sr_flow_grade_ok(grade))
     sr_problem_field(pb, "grade", "must be general or major");
-  if(level && !sr_hazard_level_ok(level))
+  if(level && !sr_flow_level_ok(level))
     sr_problem_field(pb, "level", "must be district or city");
   if(level && strcmp(level, "city") == 0 && c->who.role != SR_ROLE_CITY)
     sr_problem_field(pb, "level", "city level is set by the city or by the escalation ladder");

@@ -188,7 +188,7 @@ const struct sr_conclusion *sr_inspection_check_type(const struct upload *u, con
     sr_problem_field(pb, "kind", "%s takes no %s inspection (it takes: %s)", t->code, u->kind, list);
     return NULL;
   }
-  const struct sr_conclusion *concl = sr_kind_conclusion(k, u->conclusion);
+  const struct sr_conclusion *concl = sr_eqtype_conclusion(k, u->conclusion);
   if(!concl) {
     char list[400] = "";
     for(int i = 0; i < k->nconclusions && strlen(list) < 300; i++)

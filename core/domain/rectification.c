@@ -37,7 +37,7 @@ static PGresult *run(struct sr_ctx *c, const char *sql, int n, const char *const
 static enum sr_err schedule_state(struct sr_ctx *c, const char *rid, const char *state, const char *version,
                                   const cJSON *wf, const char *directive_deadline, struct sr_problem *pb)
 {
-  const cJSON *s = sr_workflow_state(wf, state);
+  const cJSON *s = sr_flow_state(wf, state);
   const cJSON *days = cJSON_GetObjectItemCaseSensitive(s, "deadline_days");
   char due[11] = "";
   if(cJSON_IsNumber(days))
@@ -188,14 +188,14 @@ enum sr_err sr_rectification_open(struct sr_ctx *c, const cJSON *body, cJSON **o
     bool set_later = false;
     const cJSON *ts = cJSON_GetObjectItem(wf->spec, "transitions");
     for(const cJSON *t = ts->child; t; t = t->next)
-      if(sr_transition_from(t, sr_json_str(wf->spec, "initial")) && cJSON_IsTrue(cJSON_GetObjectItem(t, "sets_deadline")))
+      if(sr_flow_transition_from(t, sr_json_str(wf->spec, "initial")) && cJSON_IsTrue(cJSON_GetObjectItem(t, "sets_deadline")))
         set_later = true;
     if(!has_deadline && !set_later && !cJSON_GetObjectItemCaseSensitive(body, "deadline"))
       sr_problem_field(pb, "deadline", "is required: the date by which the hazards must be rectified");
     if(has_deadline && sr_date_cmp(deadline, c->today) <= 0)
       sr_problem_field(pb, "deadline", "must be after today");
     const cJSON *by = cJSON_GetObjectItem(wf->spec, "opened_by");
-    if(!sr_list_has(by, sr_role_name(c->who.role)) && pb->err == SR_OK) {
+    if(!sr_flow_list_has(by, sr_role_name(c->who.role)) && pb->err == SR_OK) {
       char *who = cJSON_PrintUnformatted(by);
       sr_problem_set(pb, SR_FORBIDDEN, "A %s is opened by %s, not by a %s.", wf->name, who ? who : "others",
                      sr_role_name(c->who.role));
@@ -271,7 +271,7 @@ static cJSON *allowed_actions(const cJSON *wf, const char *state, const char *ro
   cJSON *list = cJSON_CreateArray();
   const cJSON *ts = cJSON_GetObjectItem(wf, "transitions");
   for(const cJSON *t = ts ? ts->child : NULL; t; t = t->next) {
-    if(!sr_transition_from(t, state) || !sr_list_has(cJSON_GetObjectItem(t, "roles"), role))
+    if(!sr_flow_transition_from(t, state) || !sr_flow_list_has(cJSON_GetObjectItem(t, "roles"), role))
       continue;
     cJSON *a = cJSON_CreateObject();
     cJSON_AddStringToObject(a, "action", sr_json_str(t, "action"));
@@ -352,14 +352,14 @@ struct step {
 static void read_step(struct sr_ctx *c, const cJSON *body, const cJSON *t, struct step *s, struct sr_problem *pb)
 {
   const cJSON *req = cJSON_GetObjectItem(t, "requires");
-  s->note = sr_json_string(body, "note", sr_list_has(req, "note"), SR_MAX_STRING, pb);
-  s->opinion = sr_json_string(body, "opinion", sr_list_has(req, "opinion"), SR_MAX_STRING, pb);
-  s->has_deadline = sr_json_date(body, "deadline", sr_list_has(req, "deadline"), &s->deadline, pb);
-  if(cJSON_GetObjectItemCaseSensitive(body, "deadline") && !sr_list_has(req, "deadline"))
+  s->note = sr_json_string(body, "note", sr_flow_list_has(req, "note"), SR_MAX_STRING, pb);
+  s->opinion = sr_json_string(body, "opinion", sr_flow_list_has(req, "opinion"), SR_MAX_STRING, pb);
+  s->has_deadline = sr_json_date(body, "deadline", sr_flow_list_has(req, "deadline"), &s->deadline, pb);
+  if(cJSON_GetObjectItemCaseSensitive(body, "deadline") && !sr_flow_list_has(req, "deadline"))
     sr_problem_field(pb, "deadline", "is not taken by action '%s'", s->action);
   if(s->has_deadline && sr_date_cmp(s->deadline, c->today) <= 0)
     sr_problem_field(pb, "deadline", "must be after today");
-  sr_evidence_check_refs(c, cJSON_GetObjectItemCaseSensitive(body, "evidence"), "evidence", sr_list_has(req, "evidence"),
+  sr_evidence_check_refs(c, cJSON_GetObjectItemCaseSensitive(body, "evidence"), "evidence", sr_flow_list_has(req, "evidence"),
                          &s->evidence, pb);
 }
 
@@ -385,8 +385,8 @@ enum sr_err sr_rectification_transition(struct sr_ctx *c, long id, long if_match
   if(sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1) {
     const cJSON *rt = NULL;
     cJSON *spec = cJSON_Parse(sr_db_get(r, 0, "spec"));
-    if(spec && (rt = sr_workflow_transition(spec, s.action)) &&
-       sr_list_has(cJSON_GetObjectItem(rt, "roles"), sr_role_name(c->who.role))) {
+    if(spec && (rt = sr_flow_transition(spec, s.action)) &&
+       sr_flow_list_has(cJSON_GetObjectItem(rt, "roles"), sr_role_name(c->who.role))) {
       sr_sql_add(&q, " FOR UPDATE OF r");
       PQclear(r);
       r = q.overflow ? NULL : sr_db_exec(c->db, q.text.data, q.n, q.params);
@@ -406,12 +406,12 @@ enum sr_err sr_rectification_transition(struct sr_ctx *c, long id, long if_match
     goto done;
   const char *state = sr_db_get(r, 0, "state"), *role = sr_role_name(c->who.role);
   long version = atol(sr_db_get(r, 0, "version"));
-  t = sr_workflow_transition(wf, s.action);
+  t = sr_flow_transition(wf, s.action);
   if(!t) {
     sr_problem_field(pb, "action", "is not an action of workflow %s", sr_db_get(r, 0, "workflow"));
     goto done;
   }
-  if(!sr_list_has(cJSON_GetObjectItem(t, "roles"), role)) {
+  if(!sr_flow_list_has(cJSON_GetObjectItem(t, "roles"), role)) {
     char *who = cJSON_PrintUnformatted(cJSON_GetObjectItem(t, "roles"));
     sr_problem_set(pb, SR_FORBIDDEN, "Action '%s' is taken by %s, not by a %s.", s.action, who ? who : "others", role);
     free(who);
@@ -421,7 +421,7 @@ enum sr_err sr_rectification_transition(struct sr_ctx *c, long id, long if_match
     sr_problem_set(pb, SR_PRECONDITION, "The rectification is at version %ld, not %ld; read it again.", version, if_match);
     goto done;
   }
-  if(!sr_transition_from(t, state)) {
+  if(!sr_flow_transition_from(t, state)) {
     cJSON *allowed = allowed_actions(wf, state, role);
     char *list = cJSON_PrintUnformatted(allowed);
     sr_problem_set(pb, SR_CONFLICT, "Action '%s' is not allowed in state '%s'; you may now: %s.", s.action, state,
@@ -442,7 +442,7 @@ enum sr_err sr_rectification_transition(struct sr_ctx *c, long id, long if_match
   if(pb->err != SR_OK)
     goto done;
   const char *to = sr_json_str(t, "to");
-  const cJSON *tostate = sr_workflow_state(wf, to);
+  const cJSON *tostate = sr_flow_state(wf, to);
   bool final = cJSON_IsTrue(cJSON_GetObjectItem(tostate, "final"));
   char newdl[11] = "", rid[24];
   if(s.has_deadline)

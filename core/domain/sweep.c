@@ -43,7 +43,7 @@ static enum sr_err open_overdue_chunk(struct sr_ctx *c, const char *today, const
     return pb->err;
   const char *grade = "general", *level = "district";
   if(ladder[0])
-    sr_ladder_opens(sr_plugins_ladder(c->plugins)->spec, "overdue", &grade, &level);
+    sr_flow_ladder_opens(sr_plugins_ladder(c->plugins)->spec, "overdue", &grade, &level);
   snprintf(rule, sizeof rule, "%s", ladder[0] ? ladder : OVERDUE_RULE);
   const char *p[] = { today, pos->due, pos->id, ids, grade, level, rule, ladder[0] ? ladder : NULL };
   /* Only units already overdue and without a hazard for this due date: the sweep's cost follows

@@ -26,12 +26,12 @@ static int index_of(const char *const *set, const char *s)
   return -1;
 }
 
-bool sr_hazard_grade_ok(const char *s) { return index_of(grades, s) >= 0; }
-bool sr_hazard_level_ok(const char *s) { return index_of(levels, s) >= 0; }
-int sr_grade_rank(const char *grade) { return index_of(grades, grade); }
-int sr_level_rank(const char *level) { return index_of(levels, level); }
+bool sr_flow_grade_ok(const char *s) { return index_of(grades, s) >= 0; }
+bool sr_flow_level_ok(const char *s) { return index_of(levels, s) >= 0; }
+int sr_flow_grade_rank(const char *grade) { return index_of(grades, grade); }
+int sr_flow_level_rank(const char *level) { return index_of(levels, level); }
 
-bool sr_condition_ok(const char *s)
+bool sr_flow_condition_ok(const char *s)
 {
   size_t n = s ? strlen(s) : 0;
   if(n == 0 || n > 64 || strchr(s, ':'))
@@ -102,7 +102,7 @@ static bool whole_number(const cJSON *v, double lo, double hi)
   return cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) && v->valuedouble >= lo && v->valuedouble <= hi;
 }
 
-bool sr_list_has(const cJSON *list, const char *s)
+bool sr_flow_list_has(const cJSON *list, const char *s)
 {
   for(const cJSON *c = cJSON_IsArray(list) ? list->child : NULL; c; c = c->next)
     if(cJSON_IsString(c) && s && strcmp(c->valuestring, s) == 0)
@@ -118,9 +118,9 @@ static bool grade_level(const cJSON *gl, bool both, const char *what, char *why,
   if(!only_keys(gl, keys, what, why, n))
     return false;
   const cJSON *g = cJSON_GetObjectItemCaseSensitive(gl, "grade"), *l = cJSON_GetObjectItemCaseSensitive(gl, "level");
-  if((g || both) && !sr_hazard_grade_ok(cJSON_IsString(g) ? g->valuestring : NULL))
+  if((g || both) && !sr_flow_grade_ok(cJSON_IsString(g) ? g->valuestring : NULL))
     return fail(why, n, "%s.grade must be general or major", what);
-  if((l || both) && !sr_hazard_level_ok(cJSON_IsString(l) ? l->valuestring : NULL))
+  if((l || both) && !sr_flow_level_ok(cJSON_IsString(l) ? l->valuestring : NULL))
     return fail(why, n, "%s.level must be district or city", what);
   if(!g && !l)
     return fail(why, n, "%s must set a grade, a level or both", what);
@@ -176,7 +176,7 @@ static bool rung_check(const cJSON *r, int i, const cJSON *rungs, char *why, siz
   return true;
 }
 
-bool sr_ladder_check(const cJSON *spec, char *why, size_t n)
+bool sr_flow_ladder_check(const cJSON *spec, char *why, size_t n)
 {
   static const char *const keys[] = { "version", "opens", "rungs", NULL };
   if(!only_keys(spec, keys, "the ladder", why, n))
@@ -202,14 +202,14 @@ bool sr_ladder_check(const cJSON *spec, char *why, size_t n)
   return true;
 }
 
-bool sr_rung_applies(const cJSON *rung, const char *source, const char *grade)
+bool sr_flow_rung_applies(const cJSON *rung, const char *source, const char *grade)
 {
   const cJSON *when = cJSON_GetObjectItemCaseSensitive(rung, "when");
   const cJSON *s = cJSON_GetObjectItemCaseSensitive(when, "source"), *g = cJSON_GetObjectItemCaseSensitive(when, "grade");
-  return (!s || sr_list_has(s, source)) && (!g || sr_list_has(g, grade));
+  return (!s || sr_flow_list_has(s, source)) && (!g || sr_flow_list_has(g, grade));
 }
 
-void sr_ladder_opens(const cJSON *ladder, const char *source, const char **grade, const char **level)
+void sr_flow_ladder_opens(const cJSON *ladder, const char *source, const char **grade, const char **level)
 {
   const cJSON *o = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ladder, "opens"), source);
   if(str(o, "grade"))
@@ -220,12 +220,12 @@ void sr_ladder_opens(const cJSON *ladder, const char *source, const char **grade
 
 /* ==== workflows ==== */
 
-const cJSON *sr_workflow_state(const cJSON *wf, const char *state)
+const cJSON *sr_flow_state(const cJSON *wf, const char *state)
 {
   return state ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(wf, "states"), state) : NULL;
 }
 
-const cJSON *sr_workflow_transition(const cJSON *wf, const char *action)
+const cJSON *sr_flow_transition(const cJSON *wf, const char *action)
 {
   const cJSON *ts = cJSON_GetObjectItemCaseSensitive(wf, "transitions");
   for(const cJSON *t = cJSON_IsArray(ts) ? ts->child : NULL; t; t = t->next)
@@ -234,14 +234,14 @@ const cJSON *sr_workflow_transition(const cJSON *wf, const char *action)
   return NULL;
 }
 
-bool sr_transition_from(const cJSON *t, const char *state)
+bool sr_flow_transition_from(const cJSON *t, const char *state)
 {
-  return sr_list_has(cJSON_GetObjectItemCaseSensitive(t, "from"), state);
+  return sr_flow_list_has(cJSON_GetObjectItemCaseSensitive(t, "from"), state);
 }
 
 static bool state_final(const cJSON *wf, const char *state)
 {
-  return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sr_workflow_state(wf, state), "final"));
+  return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sr_flow_state(wf, state), "final"));
 }
 
 static bool state_check(const cJSON *s, char *why, size_t n)
@@ -284,18 +284,18 @@ static bool transition_check(const cJSON *wf, const cJSON *t, int i, char *why, 
   if(!name_ok(action, 32))
     return fail(why, n, "%s.action must match [a-z][a-z0-9_]* (at most 32)", what);
   snprintf(what, sizeof what, "action '%s'", action);
-  if(sr_workflow_transition(wf, action) != t)
+  if(sr_flow_transition(wf, action) != t)
     return fail(why, n, "%s is declared twice", what);
   const cJSON *from = cJSON_GetObjectItemCaseSensitive(t, "from");
   if(!list_of(from, NULL, "from", why, n))
     return fail(why, n, "%s.from must be a non-empty list of states", what);
   for(const cJSON *f = from->child; f; f = f->next) {
-    if(!sr_workflow_state(wf, f->valuestring))
+    if(!sr_flow_state(wf, f->valuestring))
       return fail(why, n, "%s: from-state '%s' is not declared", what, f->valuestring);
     if(state_final(wf, f->valuestring))
       return fail(why, n, "%s leaves the final state '%s'", what, f->valuestring);
   }
-  if(!sr_workflow_state(wf, str(t, "to")))
+  if(!sr_flow_state(wf, str(t, "to")))
     return fail(why, n, "%s: 'to' must name a declared state", what);
   if(!list_of(cJSON_GetObjectItemCaseSensitive(t, "roles"), roles, "roles", why, n))
     return fail(why, n, "%s.roles must list roles among city_supervisor, district_supervisor, user_unit, "
@@ -308,7 +308,7 @@ static bool transition_check(const cJSON *wf, const cJSON *t, int i, char *why, 
     if(b && !cJSON_IsBool(b))
       return fail(why, n, "%s: %s must be true or false", what, *k);
   }
-  if(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "sets_deadline")) && !sr_list_has(req, "deadline"))
+  if(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "sets_deadline")) && !sr_flow_list_has(req, "deadline"))
     return fail(why, n, "%s sets the deadline, so it must require 'deadline'", what);
   return true;
 }
@@ -327,14 +327,14 @@ static bool reaches_final(const cJSON *wf, const char *initial)
       bool known = false;
       for(int s = 0; s < nseen; s++)
         known = known || strcmp(seen[s], to) == 0;
-      if(sr_transition_from(t, seen[k]) && !known && nseen < MAX_STATES)
+      if(sr_flow_transition_from(t, seen[k]) && !known && nseen < MAX_STATES)
         seen[nseen++] = to;
     }
   }
   return false;
 }
 
-bool sr_workflow_check(const cJSON *spec, char *why, size_t n)
+bool sr_flow_workflow_check(const cJSON *spec, char *why, size_t n)
 {
   static const char *const keys[] = { "code", "name", "version", "initial", "opened_by", "states", "transitions", NULL };
   if(!only_keys(spec, keys, "the workflow", why, n))
@@ -353,7 +353,7 @@ bool sr_workflow_check(const cJSON *spec, char *why, size_t n)
     if(!state_check(s, why, n))
       return false;
   const char *initial = str(spec, "initial");
-  if(!sr_workflow_state(spec, initial) || state_final(spec, initial))
+  if(!sr_flow_state(spec, initial) || state_final(spec, initial))
     return fail(why, n, "'initial' must name a declared state that is not final");
   if(!list_of(cJSON_GetObjectItemCaseSensitive(spec, "opened_by"), roles, "opened_by", why, n))
     return false;

@@ -21,33 +21,33 @@
 #include <stddef.h>
 
 /* What a hazard may be graded and where it may be handled. */
-bool sr_hazard_grade_ok(const char *s);
-bool sr_hazard_level_ok(const char *s);
+bool sr_flow_grade_ok(const char *s);
+bool sr_flow_level_ok(const char *s);
 /* 1 when <a> is more serious than <b> (major > general, city > district), else 0. */
-int sr_grade_rank(const char *grade);
-int sr_level_rank(const char *level);
+int sr_flow_grade_rank(const char *grade);
+int sr_flow_level_rank(const char *level);
 
 /* What a hazard's condition may look like (it becomes part of the hazard's key, joined to the
  * occasion by ':'): 1..64 bytes of printable text without ':'. */
-bool sr_condition_ok(const char *s);
+bool sr_flow_condition_ok(const char *s);
 
 /* Checks a definition; on failure the reason is in <why>. */
-bool sr_ladder_check(const cJSON *spec, char *why, size_t n);
-bool sr_workflow_check(const cJSON *spec, char *why, size_t n);
+bool sr_flow_ladder_check(const cJSON *spec, char *why, size_t n);
+bool sr_flow_workflow_check(const cJSON *spec, char *why, size_t n);
 
 /* The trigger of a rung that fires on an event rather than a number of days. */
 #define SR_RUNG_ON_RECTIFICATION_OVERDUE "rectification_overdue"
 
 /* Whether <rung> applies to a hazard of <source> and <grade>. */
-bool sr_rung_applies(const cJSON *rung, const char *source, const char *grade);
+bool sr_flow_rung_applies(const cJSON *rung, const char *source, const char *grade);
 /* The grade and level the ladder gives what the sweep finds of <source> ("overdue"), or the
  * given defaults when it says nothing. */
-void sr_ladder_opens(const cJSON *ladder, const char *source, const char **grade, const char **level);
+void sr_flow_ladder_opens(const cJSON *ladder, const char *source, const char **grade, const char **level);
 
-const cJSON *sr_workflow_state(const cJSON *wf, const char *state);
-const cJSON *sr_workflow_transition(const cJSON *wf, const char *action);
+const cJSON *sr_flow_state(const cJSON *wf, const char *state);
+const cJSON *sr_flow_transition(const cJSON *wf, const char *action);
 /* Whether a transition may be taken from <state>, and by <role>. */
-bool sr_transition_from(const cJSON *t, const char *state);
-bool sr_list_has(const cJSON *list, const char *s);
+bool sr_flow_transition_from(const cJSON *t, const char *state);
+bool sr_flow_list_has(const cJSON *list, const char *s);
 
 #endif

@@ -1,17 +1,12 @@
-/* plugin_int.h -- what plugin_lua.c and plugin_set.c share and nobody else needs. */
+/* plugin_int.h -- what plugin_bundle.c, plugin_set.c and plugin_ask.c share and nobody else needs. */
 #ifndef sr_plugin_int_h
 #define sr_plugin_int_h
 
 #include <stdatomic.h>
 
+#include "engine.h"
 #include "plugin.h"
 #include "sr_limits.h"
-
-struct sr_plugin_source {
-  char *name; /* file name, e.g. "elevator.lua" */
-  char *src;
-  size_t len;
-};
 
 struct sr_plugin_bundle {
   atomic_int refs;
@@ -20,6 +15,8 @@ struct sr_plugin_bundle {
   struct sr_plugin_source files[SR_MAX_PLUGINS];
 };
 
-void sr_eqtype_free_fields(struct sr_eqtype *t);
+/* Calls function <fn> of the set's file <unit> through its engine (engine.h, 'call'). */
+enum sr_outcome sr_plugins_call(struct sr_plugins *p, int unit, enum sr_plugin_fn fn, const cJSON *const *args,
+                                int nargs, int max_items, cJSON **answer, char *why, size_t whysz);
 
 #endif

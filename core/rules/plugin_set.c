@@ -1,23 +1,335 @@
 /*
- * plugin_set.c -- the published plugin bundle and each thread's plugin set.
+ * plugin_set.c -- a plugin set, the published bundle and each thread's set.
  *
- * A reload reads and checks a whole folder first and swaps the published bundle only when every
- * file loaded; requests in flight keep the set they started with, and each thread reopens its
- * own set from the new bundle on its next request.
+ * A set runs every file of a bundle in the engine its suffix names (engine.h), one engine state
+ * per engine, and keeps what the files declare: the types, the ladder and the workflows. What
+ * one file declares is checked as it comes in, what the files declare together (unique codes
+ * and varieties, workflows the ladder proposes) once all have loaded; none of it needs an
+ * engine. A reload reads and checks a whole folder first and swaps the published bundle only
+ * when every file loaded; requests in flight keep the set they started with, and each thread
+ * reopens its own set from the new bundle on its next request.
  */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "log.h"
 #include "plugin_int.h"
-#include "util.h"
+
+struct set_engine {
+  const struct sr_engine *engine;
+  struct sr_engine_state *state;
+};
+
+struct sr_plugins {
+  struct set_engine engines[SR_MAX_ENGINES];
+  int nengines;
+  int unit_engine[SR_MAX_PLUGINS]; /* each file's engine, an index into 'engines' */
+  int nunits;
+  struct sr_eqtype *types;
+  int ntypes;
+  struct sr_ladder *ladder; /* at most one escalation ladder */
+  struct sr_workflow *workflows;
+  int nworkflows;
+};
+
+/* Set once by sr_plugins_interrupt and never cleared: the process is on its way out. */
+static atomic_bool stopping;
+
+void sr_plugins_interrupt(void)
+{
+  atomic_store(&stopping, true);
+  const struct sr_engine *e;
+  for(int i = 0; (e = sr_engine_at(i)); i++)
+    e->interrupt();
+}
+
+bool sr_plugins_interrupted(void) { return atomic_load(&stopping); }
+
+/* ==== opening and closing a set ==== */
+
+static void free_ladder(struct sr_ladder *l)
+{
+  if(!l)
+    return;
+  free(l->file);
+  free(l->version);
+  cJSON_Delete(l->spec);
+  free(l);
+}
+
+void sr_plugins_close(struct sr_plugins *p)
+{
+  if(!p)
+    return;
+  for(int i = 0; i < p->nengines; i++)
+    p->engines[i].engine->close(p->engines[i].state);
+  for(int i = 0; i < p->ntypes; i++)
+    sr_eqtype_free_fields(&p->types[i]);
+  free(p->types);
+  free_ladder(p->ladder);
+  for(int i = 0; p->workflows && i < p->nworkflows; i++) {
+    struct sr_workflow *w = &p->workflows[i];
+    free(w->file);
+    free(w->code);
+    free(w->name);
+    free(w->version);
+    cJSON_Delete(w->spec);
+  }
+  free(p->workflows);
+  free(p);
+}
+
+/* The index of <e>'s state in the set, opened on first use; -1 with the reason in <err>. */
+static int engine_slot(struct sr_plugins *p, const struct sr_engine *e, char *err, size_t errsz)
+{
+  for(int i = 0; i < p->nengines; i++)
+    if(p->engines[i].engine == e)
+      return i;
+  if(p->nengines == SR_MAX_ENGINES) {
+    snprintf(err, errsz, "more than %d plugin engines in one set", SR_MAX_ENGINES);
+    return -1;
+  }
+  struct sr_engine_state *s = e->open(err, errsz);
+  if(!s)
+    return -1;
+  p->engines[p->nengines] = (struct set_engine){ e, s };
+  return p->nengines++;
+}
+
+static char *dup_str(const cJSON *spec, const char *key)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(spec, key);
+  return strdup(cJSON_IsString(v) ? v->valuestring : "");
+}
+
+/* Takes what one file declared into the set; the checks of a ladder or a workflow on their own
+ * are flow.c's. False with the reason in <err>. */
+static bool take_decl(struct sr_plugins *p, const char *file, int unit, struct sr_engine_decl *d, char *err,
+                      size_t errsz)
+{
+  char why[300];
+  switch(d->kind) {
+  case SR_DECL_TYPE:
+    p->types[p->ntypes] = d->type;
+    p->types[p->ntypes].unit = unit;
+    p->ntypes++;
+    memset(&d->type, 0, sizeof d->type);
+    return true;
+  case SR_DECL_LADDER: {
+    if(p->ladder) {
+      snprintf(err, errsz, "%s: only one escalation ladder may be loaded, and %s already declares one", file,
+               p->ladder->file);
+      return false;
+    }
+    if(!sr_flow_ladder_check(d->spec, why, sizeof why)) {
+      snprintf(err, errsz, "%s: %s", file, why);
+      return false;
+    }
+    struct sr_ladder *l = calloc(1, sizeof *l);
+    if(!l || !(l->file = strdup(file)) || !(l->version = dup_str(d->spec, "version"))) {
+      free_ladder(l);
+      snprintf(err, errsz, "out of memory");
+      return false;
+    }
+    l->spec = d->spec;
+    d->spec = NULL;
+    l->functions = d->functions;
+    l->unit = unit;
+    p->ladder = l;
+    return true;
+  }
+  case SR_DECL_WORKFLOW: {
+    if(!sr_flow_workflow_check(d->spec, why, sizeof why)) {
+      snprintf(err, errsz, "%s: %s", file, why);
+      return false;
+    }
+    struct sr_workflow *w = &p->workflows[p->nworkflows++];
+    w->file = strdup(file);
+    w->code = dup_str(d->spec, "code");
+    w->name = dup_str(d->spec, "name");
+    w->version = dup_str(d->spec, "version");
+    w->spec = d->spec;
+    d->spec = NULL;
+    if(!w->file || !w->code || !w->name || !w->version) {
+      snprintf(err, errsz, "out of memory");
+      return false;
+    }
+    return true;
+  }
+  case SR_DECL_NONE:
+    break;
+  }
+  snprintf(err, errsz, "%s: declares nothing", file);
+  return false;
+}
+
+/* What the files declare together: codes, names and varieties are each one type's. */
+static bool check_types(const struct sr_plugins *p, char *err, size_t errsz)
+{
+  for(int i = 0; i < p->ntypes; i++)
+    for(int k = 0; k < i; k++) {
+      const struct sr_eqtype *a = &p->types[k], *b = &p->types[i];
+      if(strcmp(a->code, b->code) == 0 || strcmp(a->name, b->name) == 0) {
+        snprintf(err, errsz, "%s and %s both claim type '%s' (%s)", a->file, b->file,
+                 strcmp(a->code, b->code) == 0 ? a->code : a->name, "code and name must be unique");
+        return false;
+      }
+      const struct sr_attr *va = sr_attrs_find(a->attrs, a->nattrs, "variety");
+      const struct sr_attr *vb = sr_attrs_find(b->attrs, b->nattrs, "variety");
+      for(int x = 0; va && x < va->nenum; x++)
+        if(sr_eqtype_has_variety(b, va->enumv[x]) && vb) {
+          snprintf(err, errsz, "%s and %s both claim variety %s", a->file, b->file, va->enumv[x]);
+          return false;
+        }
+    }
+  return true;
+}
+
+/* Workflow codes are unique, and the ladder proposes only workflows that exist. */
+static bool check_flows(const struct sr_plugins *p, char *err, size_t errsz)
+{
+  for(int i = 0; i < p->nworkflows; i++)
+    for(int k = 0; k < i; k++)
+      if(strcmp(p->workflows[i].code, p->workflows[k].code) == 0) {
+        snprintf(err, errsz, "%s and %s both declare workflow '%s'", p->workflows[k].file, p->workflows[i].file,
+                 p->workflows[i].code);
+        return false;
+      }
+  const cJSON *rungs = p->ladder ? cJSON_GetObjectItem(p->ladder->spec, "rungs") : NULL;
+  for(const cJSON *r = rungs ? rungs->child : NULL; r; r = r->next) {
+    const cJSON *wf = cJSON_GetObjectItem(r, "propose");
+    if(cJSON_IsString(wf) && !sr_plugins_workflow(p, wf->valuestring)) {
+      snprintf(err, errsz, "%s: rung '%s' proposes workflow '%s', which no plugin declares", p->ladder->file,
+               cJSON_GetObjectItem(r, "id")->valuestring, wf->valuestring);
+      return false;
+    }
+  }
+  return true;
+}
+
+/* Runs file <i> of <b> in its engine and takes what it declares. */
+static bool load_file(struct sr_plugins *p, const struct sr_plugin_bundle *b, int i, char *err, size_t errsz)
+{
+  const struct sr_plugin_source *src = &b->files[i];
+  const struct sr_engine *e = sr_engine_for(src->name);
+  if(!e) {
+    snprintf(err, errsz, "%s: no plugin engine runs this file", src->name);
+    return false;
+  }
+  int slot = engine_slot(p, e, err, errsz);
+  if(slot < 0)
+    return false;
+  p->unit_engine[i] = slot;
+  p->nunits = i + 1;
+  struct sr_engine_decl d;
+  memset(&d, 0, sizeof d);
+  char why[400];
+  bool ok = e->load(p->engines[slot].state, i, src, &d, why, sizeof why) == SR_OUTCOME_OK;
+  if(!ok) {
+    /* Prefix the file name unless the engine already did ("elevator.lua:12: ..."). */
+    if(strncmp(why, src->name, strlen(src->name)) == 0)
+      snprintf(err, errsz, "%s", why);
+    else
+      snprintf(err, errsz, "%s: %s", src->name, why);
+  }
+  else
+    ok = take_decl(p, src->name, i, &d, err, errsz);
+  sr_engine_decl_free(&d);
+  return ok;
+}
+
+struct sr_plugins *sr_plugins_open(const struct sr_plugin_bundle *b, char *err, size_t errsz)
+{
+  struct sr_plugins *p = calloc(1, sizeof *p);
+  if(!p) {
+    snprintf(err, errsz, "out of memory");
+    return NULL;
+  }
+  p->types = calloc((size_t)(b->n ? b->n : 1), sizeof *p->types);
+  p->workflows = calloc((size_t)(b->n ? b->n : 1), sizeof *p->workflows);
+  if(!p->types || !p->workflows) {
+    snprintf(err, errsz, "out of memory");
+    sr_plugins_close(p);
+    return NULL;
+  }
+  for(int i = 0; i < b->n; i++)
+    if(!load_file(p, b, i, err, errsz)) {
+      sr_plugins_close(p);
+      return NULL;
+    }
+  if(!check_types(p, err, errsz) || !check_flows(p, err, errsz)) {
+    sr_plugins_close(p);
+    return NULL;
+  }
+  return p;
+}
+
+enum sr_outcome sr_plugins_call(struct sr_plugins *p, int unit, enum sr_plugin_fn fn, const cJSON *const *args,
+                                int nargs, int max_items, cJSON **answer, char *why, size_t whysz)
+{
+  *answer = NULL;
+  if(unit < 0 || unit >= p->nunits) {
+    snprintf(why, whysz, "no such plugin");
+    return SR_OUTCOME_ABSENT;
+  }
+  struct set_engine *e = &p->engines[p->unit_engine[unit]];
+  return e->engine->call(e->state, unit, fn, args, nargs, max_items, answer, why, whysz);
+}
+
+size_t sr_plugins_memory(const struct sr_plugins *p, size_t *cap)
+{
+  size_t used = 0, c;
+  *cap = 0;
+  for(int i = 0; i < p->nengines; i++) {
+    used += p->engines[i].engine->memory(p->engines[i].state, &c);
+    *cap += c;
+  }
+  return used;
+}
+
+/* ==== looking things up ==== */
+
+int sr_plugins_ntypes(const struct sr_plugins *p) { return p->ntypes; }
+
+const struct sr_eqtype *sr_plugins_type_at(const struct sr_plugins *p, int i)
+{
+  return i >= 0 && i < p->ntypes ? &p->types[i] : NULL;
+}
+
+const struct sr_eqtype *sr_plugins_type(const struct sr_plugins *p, const char *code)
+{
+  for(int i = 0; code && i < p->ntypes; i++)
+    if(strcmp(p->types[i].code, code) == 0)
+      return &p->types[i];
+  return NULL;
+}
+
+const struct sr_eqtype *sr_plugins_type_for_variety(const struct sr_plugins *p, const char *variety)
+{
+  for(int i = 0; i < p->ntypes; i++)
+    if(sr_eqtype_has_variety(&p->types[i], variety))
+      return &p->types[i];
+  return NULL;
+}
+
+const struct sr_ladder *sr_plugins_ladder(const struct sr_plugins *p) { return p->ladder; }
+int sr_plugins_nworkflows(const struct sr_plugins *p) { return p->nworkflows; }
+
+const struct sr_workflow *sr_plugins_workflow_at(const struct sr_plugins *p, int i)
+{
+  return i >= 0 && i < p->nworkflows ? &p->workflows[i] : NULL;
+}
+
+const struct sr_workflow *sr_plugins_workflow(const struct sr_plugins *p, const char *code)
+{
+  for(int i = 0; code && i < p->nworkflows; i++)
+    if(strcmp(p->workflows[i].code, code) == 0)
+      return &p->workflows[i];
+  return NULL;
+}
+
+/* ==== the published bundle and each thread's set ==== */
 
 static pthread_mutex_t published_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sr_plugin_bundle *published;
@@ -38,158 +350,6 @@ static void on_thread_exit(void *unused)
 }
 
 static void make_thread_key(void) { pthread_key_create(&thread_key, on_thread_exit); }
-
-static int name_cmp(const void *a, const void *b)
-{
-  return strcmp(((const struct sr_plugin_source *)a)->name, ((const struct sr_plugin_source *)b)->name);
-}
-
-void sr_plugin_bundle_release(struct sr_plugin_bundle *b)
-{
-  if(!b || atomic_fetch_sub(&b->refs, 1) != 1)
-    return;
-  for(int i = 0; i < b->n; i++) {
-    free(b->files[i].name);
-    free(b->files[i].src);
-  }
-  free(b);
-}
-
-long sr_plugin_bundle_generation(const struct sr_plugin_bundle *b) { return b->generation; }
-
-static const char *file_kind(mode_t m)
-{
-  return S_ISFIFO(m) ? "a FIFO" : S_ISDIR(m) ? "a directory" : S_ISCHR(m) ? "a character device"
-       : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
-}
-
-/* Reads one plugin file into s->src. Only regular files (or symbolic links to one) are read: a
- * FIFO named *.lua would block the reader for ever and a device may do anything when opened. The
- * type is checked before opening, so that nothing else is ever opened, and again on the open
- * descriptor, so that a file swapped in between changes nothing; O_NONBLOCK keeps the open
- * itself from waiting for a FIFO's writer. */
-static bool read_plugin(const char *path, struct sr_plugin_source *s, char *err, size_t errsz)
-{
-  struct stat st;
-  if(stat(path, &st) != 0) {
-    snprintf(err, errsz, "%s: %s", path, strerror(errno));
-    return false;
-  }
-  if(!S_ISREG(st.st_mode)) {
-    snprintf(err, errsz, "%s: is %s; plugins must be regular files", path, file_kind(st.st_mode));
-    return false;
-  }
-  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-  if(fd < 0) {
-    snprintf(err, errsz, "%s: %s", path, strerror(errno));
-    return false;
-  }
-  bool ok = false;
-  char *buf = NULL;
-  size_t len = 0;
-  if(fstat(fd, &st) != 0)
-    snprintf(err, errsz, "%s: %s", path, strerror(errno));
-  else if(!S_ISREG(st.st_mode))
-    snprintf(err, errsz, "%s: is %s; plugins must be regular files", path, file_kind(st.st_mode));
-  else if(st.st_size > SR_MAX_PLUGIN_FILE)
-    snprintf(err, errsz, "%s: larger than the plugin file ceiling of %d bytes", path, SR_MAX_PLUGIN_FILE);
-  else if(!(buf = malloc(SR_MAX_PLUGIN_FILE + 1)))
-    snprintf(err, errsz, "out of memory");
-  else {
-    ok = true;
-    /* Read to the end, not to st_size: the file may have grown since. */
-    for(;;) {
-      ssize_t n = read(fd, buf + len, SR_MAX_PLUGIN_FILE + 1 - len);
-      if(n < 0 && errno == EINTR)
-        continue;
-      if(n < 0) {
-        snprintf(err, errsz, "%s: %s", path, strerror(errno));
-        ok = false;
-        break;
-      }
-      if(n == 0)
-        break;
-      len += (size_t)n;
-      if(len > SR_MAX_PLUGIN_FILE) {
-        snprintf(err, errsz, "%s: larger than the plugin file ceiling of %d bytes", path, SR_MAX_PLUGIN_FILE);
-        ok = false;
-        break;
-      }
-    }
-  }
-  close(fd);
-  if(!ok) {
-    free(buf);
-    return false;
-  }
-  buf[len] = '\0';
-  s->src = buf;
-  s->len = len;
-  return true;
-}
-
-static bool read_dir(const char *dir, struct sr_plugin_bundle *b, char *err, size_t errsz)
-{
-  DIR *d = opendir(dir);
-  if(!d) {
-    snprintf(err, errsz, "cannot open plugin folder %s: %s", dir, strerror(errno));
-    return false;
-  }
-  struct dirent *e;
-  bool ok = true;
-  while(ok && (e = readdir(d))) {
-    size_t n = strlen(e->d_name);
-    if(n < 5 || e->d_name[0] == '.' || strcmp(e->d_name + n - 4, ".lua") != 0)
-      continue;
-    if(b->n == SR_MAX_PLUGINS) {
-      snprintf(err, errsz, "more than %d plugins in %s", SR_MAX_PLUGINS, dir);
-      ok = false;
-      break;
-    }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    struct sr_plugin_source *s = &b->files[b->n];
-    s->name = strdup(e->d_name);
-    if(!s->name)
-      snprintf(err, errsz, "out of memory");
-    if(!s->name || !read_plugin(path, s, err, errsz)) {
-      free(s->name);
-      s->name = NULL;
-      ok = false;
-      break;
-    }
-    b->n++;
-  }
-  closedir(d);
-  if(ok && b->n == 0) {
-    snprintf(err, errsz, "no *.lua plugins in %s", dir);
-    ok = false;
-  }
-  qsort(b->files, (size_t)b->n, sizeof b->files[0], name_cmp);
-  return ok;
-}
-
-bool sr_plugin_bundle_load(const char *dir, struct sr_plugin_bundle **out, char *err, size_t errsz)
-{
-  struct sr_plugin_bundle *b = calloc(1, sizeof *b);
-  if(!b) {
-    snprintf(err, errsz, "out of memory");
-    return false;
-  }
-  atomic_init(&b->refs, 1);
-  if(!read_dir(dir, b, err, errsz)) {
-    sr_plugin_bundle_release(b);
-    return false;
-  }
-  struct sr_plugins *p = sr_plugins_open(b, err, errsz);
-  if(!p) {
-    sr_plugin_bundle_release(b);
-    return false;
-  }
-  sr_plugins_close(p);
-  *out = b;
-  return true;
-}
 
 bool sr_plugins_publish_dir(const char *dir, char *err, size_t errsz)
 {

@@ -13,11 +13,11 @@ static void ask_ladder(const cJSON *l)
   const cJSON *rungs = cJSON_GetObjectItem(l, "rungs");
   for(const cJSON *r = rungs ? rungs->child : NULL; r; r = r->next)
     for(int i = 0; i < 5; i++)
-      (void)sr_rung_applies(r, sources[i], i % 2 ? "major" : "general");
+      (void)sr_flow_rung_applies(r, sources[i], i % 2 ? "major" : "general");
   const char *g = "general", *lv = "district";
-  sr_ladder_opens(l, "overdue", &g, &lv);
-  (void)sr_grade_rank(g);
-  (void)sr_level_rank(lv);
+  sr_flow_ladder_opens(l, "overdue", &g, &lv);
+  (void)sr_flow_grade_rank(g);
+  (void)sr_flow_level_rank(lv);
 }
 
 static void ask_workflow(const cJSON *w)
@@ -26,11 +26,11 @@ static void ask_workflow(const cJSON *w)
   const cJSON *states = cJSON_GetObjectItem(w, "states");
   for(const cJSON *t = ts ? ts->child : NULL; t; t = t->next) {
     const cJSON *a = cJSON_GetObjectItem(t, "action");
-    const cJSON *found = sr_workflow_transition(w, cJSON_GetStringValue(a));
+    const cJSON *found = sr_flow_transition(w, cJSON_GetStringValue(a));
     for(const cJSON *s = states ? states->child : NULL; s; s = s->next)
-      (void)sr_transition_from(found, s->string);
-    (void)sr_list_has(cJSON_GetObjectItem(t, "roles"), "user_unit");
-    (void)sr_workflow_state(w, cJSON_GetStringValue(cJSON_GetObjectItem(t, "to")));
+      (void)sr_flow_transition_from(found, s->string);
+    (void)sr_flow_list_has(cJSON_GetObjectItem(t, "roles"), "user_unit");
+    (void)sr_flow_state(w, cJSON_GetStringValue(cJSON_GetObjectItem(t, "to")));
   }
 }
 
@@ -40,12 +40,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if(!j)
     return 0;
   char why[300];
-  if(sr_ladder_check(j, why, sizeof why))
+  if(sr_flow_ladder_check(j, why, sizeof why))
     ask_ladder(j);
-  if(sr_workflow_check(j, why, sizeof why))
+  if(sr_flow_workflow_check(j, why, sizeof why))
     ask_workflow(j);
   cJSON *h = cJSON_GetObjectItem(j, "condition");
-  (void)sr_condition_ok(cJSON_GetStringValue(h));
+  (void)sr_flow_condition_ok(cJSON_GetStringValue(h));
   cJSON_Delete(j);
   return 0;
 }

@@ -1,4 +1,4 @@
-/* fuzz_pattern.c -- the sandbox's pattern matcher (core/plugin_lua_pattern.c) against Lua's own
+/* fuzz_pattern.c -- the sandbox's pattern matcher (core/rules/lua/lua_pattern.c) against Lua's own
  * string.find, match, gmatch and gsub: on every input where both finish, they must answer the
  * same values or fail with the same message. The matcher runs first under a step budget; where
  * it runs out, Lua's own (the same backtracking) would take as long, and the input is skipped.
@@ -13,11 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugin_lua_int.h"
+#include "lua_budget.h"
+#include "lua_pattern.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct sr_plugins host;
+static struct sr_lua_budget host;
 static lua_State *L;
 
 /* guard(f, ...) -> ran_out, ok, result: f(...) under a fresh budget. Running out arms the hook
@@ -26,10 +27,10 @@ static int l_guard(lua_State *S)
 {
   host.used = 0;
   host.ticks = 0;
-  host.stop = SR_LUA_RUNNING;
+  host.stop = SR_OUTCOME_OK;
   int rc = lua_pcall(S, lua_gettop(S) - 1, 1, 0);
   lua_sethook(S, NULL, 0, 0);
-  lua_pushboolean(S, host.stop != SR_LUA_RUNNING);
+  lua_pushboolean(S, host.stop != SR_OUTCOME_OK);
   lua_pushboolean(S, rc == LUA_OK);
   lua_rotate(S, -3, 2);
   return 3;
@@ -101,7 +102,7 @@ static int check_ref, table_ref, function_ref;
 static void setup(void)
 {
   L = luaL_newstate();
-  *(struct sr_plugins **)lua_getextraspace(L) = &host;
+  *(struct sr_lua_budget **)lua_getextraspace(L) = &host;
   host.L = L;
   host.budget = 2000000;
   host.deadline_ms = 1LL << 62;
@@ -110,7 +111,7 @@ static void setup(void)
     abort();
   lua_getglobal(L, "string");
   lua_newtable(L);
-  sr_lua_pattern_funcs(L, -1);
+  sr_lua_pattern_open(L, lua_gettop(L));
   lua_pushcfunction(L, l_guard);
   if(lua_pcall(L, 3, 1, 0) != LUA_OK)
     abort();

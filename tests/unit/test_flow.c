@@ -10,7 +10,7 @@ static bool ladder_ok(const char *json, const char *want_why)
 {
   cJSON *j = cJSON_Parse(json);
   char why[300] = "";
-  bool ok = j && sr_ladder_check(j, why, sizeof why);
+  bool ok = j && sr_flow_ladder_check(j, why, sizeof why);
   if(want_why && !strstr(why, want_why))
     fprintf(stderr, "ladder %s: reason '%s' lacks '%s'\n", json, why, want_why);
   CHECK(!want_why || strstr(why, want_why));
@@ -22,7 +22,7 @@ static bool workflow_ok(const char *json, const char *want_why)
 {
   cJSON *j = cJSON_Parse(json);
   char why[300] = "";
-  bool ok = j && sr_workflow_check(j, why, sizeof why);
+  bool ok = j && sr_flow_workflow_check(j, why, sizeof why);
   if(want_why && !strstr(why, want_why))
     fprintf(stderr, "workflow: reason '%s' lacks '%s'\n", why, want_why);
   CHECK(!want_why || strstr(why, want_why));
@@ -61,20 +61,20 @@ static void rungs_and_opening_grades(void)
   cJSON *l = cJSON_Parse("{\"opens\":{\"overdue\":{\"grade\":\"major\",\"level\":\"city\"}},\"rungs\":["
                          "{\"id\":\"a\",\"when\":{\"source\":[\"defect\"],\"grade\":[\"major\"]}},{\"id\":\"b\"}]}");
   const cJSON *a = cJSON_GetArrayItem(cJSON_GetObjectItem(l, "rungs"), 0), *b = cJSON_GetArrayItem(cJSON_GetObjectItem(l, "rungs"), 1);
-  CHECK(sr_rung_applies(a, "defect", "major"));
-  CHECK(!sr_rung_applies(a, "defect", "general"));
-  CHECK(!sr_rung_applies(a, "overdue", "major"));
-  CHECK(sr_rung_applies(b, "patrol", "general"));
+  CHECK(sr_flow_rung_applies(a, "defect", "major"));
+  CHECK(!sr_flow_rung_applies(a, "defect", "general"));
+  CHECK(!sr_flow_rung_applies(a, "overdue", "major"));
+  CHECK(sr_flow_rung_applies(b, "patrol", "general"));
   const char *g = "general", *lv = "district";
-  sr_ladder_opens(l, "overdue", &g, &lv);
+  sr_flow_ladder_opens(l, "overdue", &g, &lv);
   CHECK_STR(g, "major");
   CHECK_STR(lv, "city");
   g = "general";
-  sr_ladder_opens(l, "patrol", &g, &lv);
+  sr_flow_ladder_opens(l, "patrol", &g, &lv);
   CHECK_STR(g, "general");
-  CHECK(sr_grade_rank("major") > sr_grade_rank("general"));
-  CHECK(sr_level_rank("city") > sr_level_rank("district"));
-  CHECK_INT(sr_grade_rank("huge"), -1);
+  CHECK(sr_flow_grade_rank("major") > sr_flow_grade_rank("general"));
+  CHECK(sr_flow_level_rank("city") > sr_flow_level_rank("district"));
+  CHECK_INT(sr_flow_grade_rank("huge"), -1);
   cJSON_Delete(l);
 }
 
@@ -111,15 +111,15 @@ static void workflows(void)
 static void what_a_workflow_answers(void)
 {
   cJSON *w = cJSON_Parse(WF("\"a\":{},\"b\":{\"final\":true}", T_AB));
-  const cJSON *t = sr_workflow_transition(w, "go");
+  const cJSON *t = sr_flow_transition(w, "go");
   CHECK(t != NULL);
-  CHECK(sr_workflow_transition(w, "stop") == NULL);
-  CHECK(sr_transition_from(t, "a"));
-  CHECK(!sr_transition_from(t, "b"));
-  CHECK(sr_list_has(cJSON_GetObjectItem(t, "roles"), "user_unit"));
-  CHECK(!sr_list_has(cJSON_GetObjectItem(t, "roles"), "agency"));
-  CHECK(sr_workflow_state(w, "b") != NULL);
-  CHECK(sr_workflow_state(w, "z") == NULL);
+  CHECK(sr_flow_transition(w, "stop") == NULL);
+  CHECK(sr_flow_transition_from(t, "a"));
+  CHECK(!sr_flow_transition_from(t, "b"));
+  CHECK(sr_flow_list_has(cJSON_GetObjectItem(t, "roles"), "user_unit"));
+  CHECK(!sr_flow_list_has(cJSON_GetObjectItem(t, "roles"), "agency"));
+  CHECK(sr_flow_state(w, "b") != NULL);
+  CHECK(sr_flow_state(w, "z") == NULL);
   cJSON_Delete(w);
 }
 

@@ -607,15 +607,20 @@ static const char ladder_src[] =
     "    error('no such case: ' .. tostring(a))\n"
     "  end }\n";
 
-static bool decide(struct sr_plugins *p, const char *ask, cJSON **out, char *err, size_t n)
+static enum sr_outcome decide_outcome(struct sr_plugins *p, const char *ask, cJSON **out, char *err, size_t n)
 {
   cJSON *h = cJSON_CreateObject(), *rung = cJSON_CreateObject();
   cJSON_AddStringToObject(h, "ask", ask);
   struct sr_date today = { 2026, 6, 15 };
-  bool ok = sr_plugins_decide(p, h, rung, today, out, err, n);
+  enum sr_outcome o = sr_plugins_decide(p, h, rung, today, out, err, n);
   cJSON_Delete(h);
   cJSON_Delete(rung);
-  return ok;
+  return o;
+}
+
+static bool decide(struct sr_plugins *p, const char *ask, cJSON **out, char *err, size_t n)
+{
+  return decide_outcome(p, ask, out, err, n) == SR_OUTCOME_OK;
 }
 
 static void decide_answers_are_checked(void)
@@ -635,13 +640,20 @@ static void decide_answers_are_checked(void)
   CHECK(decide(p, "raise", &out, err, sizeof err));
   CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(out, "grade")), "major");
   cJSON_Delete(out);
+  /* Each way of failing has its own outcome. */
   static const struct {
     const char *ask, *needle;
-  } bad[] = { { "bad_grade", "grade" }, { "no_reason", "reason" }, { "hold_and_more", "alone" },
-              { "string", "must return" }, { "loop", "budget" }, { "other", "no such case" } };
+    enum sr_outcome outcome;
+  } bad[] = { { "bad_grade", "grade", SR_OUTCOME_MALFORMED }, { "no_reason", "reason", SR_OUTCOME_MALFORMED },
+              { "hold_and_more", "alone", SR_OUTCOME_MALFORMED }, { "string", "must return", SR_OUTCOME_MALFORMED },
+              { "loop", "budget", SR_OUTCOME_BUDGET }, { "other", "no such case", SR_OUTCOME_RAISED } };
   for(size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     err[0] = '\0';
-    CHECK(!decide(p, bad[i].ask, &out, err, sizeof err));
+    enum sr_outcome o = decide_outcome(p, bad[i].ask, &out, err, sizeof err);
+    if(o != bad[i].outcome)
+      fprintf(stderr, "decide '%s': outcome %s, expected %s\n", bad[i].ask, sr_outcome_name(o),
+              sr_outcome_name(bad[i].outcome));
+    CHECK_INT(o, bad[i].outcome);
     CHECK(out == NULL);
     if(!strstr(err, bad[i].needle))
       fprintf(stderr, "decide '%s': '%s' lacks '%s'\n", bad[i].ask, err, bad[i].needle);

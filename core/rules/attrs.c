@@ -1,15 +1,12 @@
-/*
- * plugin_schema.c -- the declared attribute schema of an equipment type: checking a JSON value
- * against it and describing it as JSON Schema. The declarations come from plugins; the checks
- * are C so that every type gets the same strict treatment of types, ranges and unknown keys.
- */
+/* attrs.c -- see attrs.h. */
+#include "attrs.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ident.h"
-#include "plugin.h"
 #include "util.h"
 
 void sr_attrs_free(struct sr_attr *attrs, int n)
@@ -211,9 +208,10 @@ cJSON *sr_attrs_schema(const struct sr_attr *attrs, int n)
   return s;
 }
 
-cJSON *sr_eqtype_schema_json(const struct sr_eqtype *t)
+const struct sr_attr *sr_attrs_find(const struct sr_attr *attrs, int n, const char *name)
 {
-  cJSON *s = sr_attrs_schema(t->attrs, t->nattrs);
-  cJSON_AddStringToObject(s, "$schema", "https://json-schema.org/draft/2020-12/schema");
-  return s;
+  for(int i = 0; i < n; i++)
+    if(strcmp(attrs[i].name, name) == 0)
+      return &attrs[i];
+  return NULL;
 }

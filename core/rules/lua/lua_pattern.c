@@ -1,5 +1,5 @@
 /*
- * plugin_lua_pattern.c -- Lua 5.4 patterns for plugins: string.find, match, gmatch and gsub on
+ * lua_pattern.c -- Lua 5.4 patterns for plugins: string.find, match, gmatch and gsub on
  * a matcher that charges every step it takes to the call's instruction budget.
  *
  * Lua's own matcher backtracks without bound inside one C call, where the count hook never
@@ -17,7 +17,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "plugin_lua_int.h"
+#include "lua_budget.h"
+#include "lua_pattern.h"
 
 #define CAP_OPEN (-1) /* capture started, not yet closed */
 #define CAP_POS (-2)  /* position capture () */
@@ -43,7 +44,7 @@ static void flush(struct matcher *m)
   long n = m->steps;
   m->steps = 0;
   if(n)
-    sr_lua_charge(m->L, n * SR_PATTERN_STEP_COST);
+    sr_lua_budget_charge(m->L, n * SR_PATTERN_STEP_COST);
 }
 
 static void step(struct matcher *m, long n)
@@ -409,7 +410,7 @@ static int find_or_match(lua_State *L, bool find)
     return 1;
   }
   if(find && (lua_toboolean(L, 4) || plain_pattern(p, lp))) {
-    sr_lua_charge(L, 1 + (long)((ls - init + lp) / SR_PLUGIN_BYTES_PER_STEP));
+    sr_lua_budget_charge(L, 1 + (long)((ls - init + lp) / SR_PLUGIN_BYTES_PER_STEP));
     const char *at = memmem(s + init, ls - init, p, lp); /* linear time in glibc */
     if(!at) {
       luaL_pushfail(L);
@@ -600,7 +601,7 @@ static const luaL_Reg pattern_funcs[] = {
   { "find", l_find }, { "match", l_match }, { "gmatch", l_gmatch }, { "gsub", l_gsub }, { NULL, NULL },
 };
 
-void sr_lua_pattern_funcs(lua_State *L, int idx)
+void sr_lua_pattern_open(lua_State *L, int idx)
 {
   idx = lua_absindex(L, idx);
   lua_pushvalue(L, idx);

@@ -1,5 +1,5 @@
 /*
- * plugin_lua_lib.c -- the library functions of the sandbox whose work a plugin can make large,
+ * lua_lib.c -- the library functions of the sandbox whose work a plugin can make large,
  * rewritten or wrapped so that the work is charged to the call's budget as it is done.
  *
  * A C function is one VM instruction to the count hook, however long it runs. Lua's own
@@ -15,7 +15,8 @@
 #include <limits.h>
 #include <stdbool.h>
 
-#include "plugin_lua_int.h"
+#include "lua_budget.h"
+#include "lua_lib.h"
 
 /* Reading or writing one element through the API (a table look-up, perhaps through __index and
  * __newindex tables) costs about as much as this many VM instructions. */
@@ -35,11 +36,11 @@ static long string_cost(lua_State *L, int from, int to)
 /* Upvalue 1 is the wrapped C function, called in this frame with the same arguments. */
 static int charged_call(lua_State *L)
 {
-  sr_lua_charge(L, string_cost(L, 1, lua_gettop(L)));
+  sr_lua_budget_charge(L, string_cost(L, 1, lua_gettop(L)));
   return lua_tocfunction(L, lua_upvalueindex(1))(L);
 }
 
-void sr_lua_wrap_charged(lua_State *L)
+void sr_lua_lib_wrap_charged(lua_State *L)
 {
   luaL_checktype(L, -1, LUA_TFUNCTION);
   if(!lua_tocfunction(L, -1))
@@ -60,9 +61,9 @@ static int charged_rep(lua_State *L)
     return 1;
   }
   if((lua_Unsigned)n > ((size_t)SR_PLUGIN_MAX_STRING + lsep) / (l + lsep))
-    sr_lua_refuse_string(L);
+    sr_lua_budget_refuse_string(L);
   /* A copy costs about half an instruction; the bytes are charged when the result is allocated. */
-  sr_lua_charge(L, 1 + (long)(n / 2));
+  sr_lua_budget_charge(L, 1 + (long)(n / 2));
   return lua_tocfunction(L, lua_upvalueindex(1))(L);
 }
 
@@ -104,7 +105,7 @@ static lua_Integer tab_len(lua_State *L, int arg, int what)
 /* t[to] = t[from], one charged step. */
 static void copy_item(lua_State *L, int src, lua_Integer from, int dst, lua_Integer to)
 {
-  sr_lua_charge(L, 2 * ELEMENT_STEPS);
+  sr_lua_budget_charge(L, 2 * ELEMENT_STEPS);
   lua_geti(L, src, from);
   lua_seti(L, dst, to);
 }
@@ -120,7 +121,7 @@ static int tab_concat(lua_State *L)
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   for(; i <= last; i++) {
-    sr_lua_charge(L, ELEMENT_STEPS + (long)(lsep / SR_PLUGIN_BYTES_PER_STEP));
+    sr_lua_budget_charge(L, ELEMENT_STEPS + (long)(lsep / SR_PLUGIN_BYTES_PER_STEP));
     lua_geti(L, 1, i);
     if(!lua_isstring(L, -1))
       return luaL_error(L, "invalid value (at index %I) in table for 'concat'", (LUAI_UACINT)i);
@@ -205,7 +206,7 @@ static int tab_unpack(lua_State *L)
   if(n >= (unsigned)INT_MAX || !lua_checkstack(L, (int)(n + 1)))
     return luaL_error(L, "too many results to unpack");
   for(lua_Integer k = i;; k++) {
-    sr_lua_charge(L, ELEMENT_STEPS);
+    sr_lua_budget_charge(L, ELEMENT_STEPS);
     lua_geti(L, 1, k);
     if(k == e)
       break;
@@ -224,7 +225,7 @@ struct sorter {
 static bool sort_less(struct sorter *s, lua_Integer a, lua_Integer b)
 {
   lua_State *L = s->L;
-  sr_lua_charge(L, 3 * ELEMENT_STEPS);
+  sr_lua_budget_charge(L, 3 * ELEMENT_STEPS);
   if(s->comp)
     lua_pushvalue(L, 2);
   lua_geti(L, 1, a);
@@ -244,7 +245,7 @@ static bool sort_less(struct sorter *s, lua_Integer a, lua_Integer b)
 
 static void sort_swap(lua_State *L, lua_Integer a, lua_Integer b)
 {
-  sr_lua_charge(L, 4 * ELEMENT_STEPS);
+  sr_lua_budget_charge(L, 4 * ELEMENT_STEPS);
   lua_geti(L, 1, a);
   lua_geti(L, 1, b);
   lua_seti(L, 1, a);
@@ -304,14 +305,14 @@ static void wrap_fields(lua_State *L, int lib, const char *const *names)
 {
   for(const char *const *n = names; *n; n++)
     if(lua_getfield(L, lib, *n) == LUA_TFUNCTION) {
-      sr_lua_wrap_charged(L);
+      sr_lua_lib_wrap_charged(L);
       lua_setfield(L, lib, *n);
     }
     else
       lua_pop(L, 1);
 }
 
-void sr_lua_charged_funcs(lua_State *L, int tmpl)
+void sr_lua_lib_charge(lua_State *L, int tmpl)
 {
   tmpl = lua_absindex(L, tmpl);
   lua_getfield(L, tmpl, "table");
@@ -324,7 +325,6 @@ void sr_lua_charged_funcs(lua_State *L, int tmpl)
   lua_getfield(L, s, "rep");
   lua_pushcclosure(L, charged_rep, 1);
   lua_setfield(L, s, "rep");
-  sr_lua_pattern_funcs(L, s);
   lua_pop(L, 1);
 
   lua_getfield(L, tmpl, "utf8");

@@ -1,0 +1,156 @@
+/*
+ * lua_json.c -- values between JSON and Lua, both ways: what the host hands Lua code goes in as
+ * plain tables, what Lua code answers comes out as JSON, bounded in depth and in items, with
+ * strings checked as UTF-8 and numbers as finite. Whether an answer has the right shape is the
+ * caller's to check (plugin_ask.c for plugins); here only whether it has a JSON form. The one
+ * exception is a list of errors, read entry by entry for 'field' and 'message' alone, as it
+ * always was: a generic conversion would refuse an entry for a key nobody reads.
+ */
+#include <lauxlib.h>
+#include <lua.h>
+#include <math.h>
+
+#include "lua_json.h"
+#include "sr_limits.h"
+#include "util.h"
+
+/* Deepest nesting of an answer. */
+#define PULL_DEPTH 8
+
+void sr_lua_json_push(lua_State *L, const cJSON *j, int depth)
+{
+  if(depth > SR_MAX_JSON_DEPTH)
+    luaL_error(L, "input nests too deeply");
+  luaL_checkstack(L, 4, "input nests too deeply");
+  if(cJSON_IsString(j))
+    lua_pushstring(L, j->valuestring);
+  else if(cJSON_IsNumber(j)) {
+    double d = j->valuedouble;
+    if(d == floor(d) && fabs(d) < 9007199254740992.0)
+      lua_pushinteger(L, (lua_Integer)d);
+    else
+      lua_pushnumber(L, d);
+  }
+  else if(cJSON_IsBool(j))
+    lua_pushboolean(L, cJSON_IsTrue(j));
+  else if(cJSON_IsArray(j)) {
+    lua_createtable(L, cJSON_GetArraySize(j), 0);
+    lua_Integer i = 1;
+    for(const cJSON *c = j->child; c; c = c->next) {
+      sr_lua_json_push(L, c, depth + 1);
+      lua_rawseti(L, -2, i++);
+    }
+  }
+  else if(cJSON_IsObject(j)) {
+    lua_newtable(L);
+    for(const cJSON *c = j->child; c; c = c->next) {
+      sr_lua_json_push(L, c, depth + 1);
+      lua_setfield(L, -2, c->string);
+    }
+  }
+  else
+    lua_pushnil(L);
+}
+
+/* Parks a new JSON value under <park>, so that an error raised before it reaches its parent
+ * still frees it. Its parent takes it over with cJSON_DetachItemViaPointer. */
+static cJSON *park_item(lua_State *L, cJSON *park, cJSON *item)
+{
+  if(!item)
+    luaL_error(L, "out of memory");
+  cJSON_AddItemToArray(park, item);
+  return item;
+}
+
+static cJSON *pull(lua_State *L, int idx, cJSON *park, int depth, int *budget)
+{
+  idx = lua_absindex(L, idx);
+  if(depth > PULL_DEPTH || --(*budget) < 0)
+    luaL_error(L, "the answer nests too deeply or is too large");
+  switch(lua_type(L, idx)) {
+  case LUA_TBOOLEAN:
+    return park_item(L, park, cJSON_CreateBool(lua_toboolean(L, idx)));
+  case LUA_TNUMBER: {
+    double d = lua_tonumber(L, idx);
+    if(!isfinite(d))
+      luaL_error(L, "the answer holds a number that is not finite");
+    return park_item(L, park, cJSON_CreateNumber(d));
+  }
+  case LUA_TSTRING: {
+    size_t len;
+    const char *s = lua_tolstring(L, idx, &len);
+    if(len > SR_MAX_STRING || !sr_utf8_valid(s, len))
+      luaL_error(L, "the answer holds a string that is not UTF-8 of at most %d bytes", SR_MAX_STRING);
+    return park_item(L, park, cJSON_CreateString(s));
+  }
+  case LUA_TTABLE:
+    break;
+  default:
+    luaL_error(L, "the answer holds a %s, which has no JSON form", luaL_typename(L, idx));
+  }
+  luaL_checkstack(L, 3, "the answer nests too deeply");
+  lua_Unsigned n = lua_rawlen(L, idx);
+  bool array = n > 0;
+  cJSON *out = park_item(L, park, array ? cJSON_CreateArray() : cJSON_CreateObject());
+  if(array) {
+    for(lua_Unsigned i = 1; i <= n; i++) {
+      lua_rawgeti(L, idx, (lua_Integer)i);
+      cJSON *item = pull(L, -1, park, depth + 1, budget);
+      cJSON_AddItemToArray(out, cJSON_DetachItemViaPointer(park, item));
+      lua_pop(L, 1);
+    }
+  }
+  else {
+    lua_pushnil(L);
+    while(lua_next(L, idx)) {
+      if(lua_type(L, -2) != LUA_TSTRING)
+        luaL_error(L, "the answer mixes list and named entries in one table");
+      cJSON *item = pull(L, -1, park, depth + 1, budget);
+      cJSON_AddItemToObject(out, lua_tostring(L, -2), cJSON_DetachItemViaPointer(park, item));
+      lua_pop(L, 1);
+    }
+  }
+  return out;
+}
+
+cJSON *sr_lua_json_pull(lua_State *L, int idx, cJSON *park, int *budget)
+{
+  return pull(L, idx, park, 0, budget);
+}
+
+cJSON *sr_lua_json_pull_errors(lua_State *L, int idx, cJSON *park, const char *fn)
+{
+  idx = lua_absindex(L, idx);
+  if(lua_isnil(L, idx))
+    return NULL;
+  if(!lua_istable(L, idx))
+    luaL_error(L, "%s must return nil or a list of {field=, message=}, not a %s", fn, luaL_typename(L, idx));
+  lua_Unsigned n = lua_rawlen(L, idx);
+  if(n > SR_PLUGIN_MAX_ERRORS)
+    luaL_error(L, "%s returned more than %d errors", fn, SR_PLUGIN_MAX_ERRORS);
+  cJSON *list = park_item(L, park, cJSON_CreateArray());
+  for(lua_Unsigned i = 1; i <= n; i++) {
+    if(lua_rawgeti(L, idx, (lua_Integer)i) != LUA_TTABLE)
+      luaL_error(L, "%s error #%d is not a table", fn, (int)i);
+    static const char *const keys[2] = { "field", "message" };
+    const char *val[2];
+    for(int k = 0; k < 2; k++) {
+      lua_pushstring(L, keys[k]);
+      if(lua_rawget(L, -2) != LUA_TSTRING)
+        luaL_error(L, "%s error #%d: '%s' must be a string", fn, (int)i, keys[k]);
+      size_t len;
+      val[k] = lua_tolstring(L, -1, &len);
+      if(len == 0 || len > 500 || !sr_utf8_valid(val[k], len))
+        luaL_error(L, "%s error #%d: '%s' must be 1..500 bytes of UTF-8", fn, (int)i, keys[k]);
+      lua_pop(L, 1); /* still referenced by the error table, which the list holds */
+    }
+    cJSON *e = cJSON_CreateObject();
+    if(!e)
+      luaL_error(L, "out of memory");
+    cJSON_AddItemToArray(list, e);
+    if(!cJSON_AddStringToObject(e, "field", val[0]) || !cJSON_AddStringToObject(e, "message", val[1]))
+      luaL_error(L, "out of memory");
+    lua_pop(L, 1);
+  }
+  return list;
+}
