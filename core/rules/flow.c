@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json.h"
+
 #define MAX_RUNGS 50
 #define MAX_STATES 30
 #define MAX_TRANSITIONS 100
@@ -78,12 +80,6 @@ static bool only_keys(const cJSON *obj, const char *const *allowed, const char *
   return true;
 }
 
-static const char *str(const cJSON *obj, const char *key)
-{
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* A non-empty list of strings, each from <set> (or a name when <set> is NULL). */
 static bool list_of(const cJSON *list, const char *const *set, const char *what, char *why, size_t n)
 {
@@ -134,14 +130,14 @@ static bool rung_check(const cJSON *r, int i, const cJSON *rungs, char *why, siz
   snprintf(what, sizeof what, "rungs[%d]", i + 1);
   if(!only_keys(r, keys, what, why, n))
     return false;
-  const char *id = str(r, "id");
+  const char *id = sr_json_str(r, "id");
   if(!name_ok(id, 48))
     return fail(why, n, "%s.id must match [a-z][a-z0-9_]* (at most 48)", what);
   snprintf(what, sizeof what, "rung '%s'", id);
   for(const cJSON *o = rungs->child; o != r; o = o->next)
-    if(str(o, "id") && strcmp(str(o, "id"), id) == 0)
+    if(sr_json_str(o, "id") && strcmp(sr_json_str(o, "id"), id) == 0)
       return fail(why, n, "%s is declared twice", what);
-  const char *reason = str(r, "reason");
+  const char *reason = sr_json_str(r, "reason");
   if(!reason || !*reason)
     return fail(why, n, "%s needs a 'reason' (said to people when it fires)", what);
   const cJSON *when = cJSON_GetObjectItemCaseSensitive(r, "when");
@@ -181,7 +177,7 @@ bool sr_flow_ladder_check(const cJSON *spec, char *why, size_t n)
   static const char *const keys[] = { "version", "opens", "rungs", NULL };
   if(!only_keys(spec, keys, "the ladder", why, n))
     return false;
-  if(!version_ok(str(spec, "version")))
+  if(!version_ok(sr_json_str(spec, "version")))
     return fail(why, n, "'version' must look like 1.2.3");
   const cJSON *opens = cJSON_GetObjectItemCaseSensitive(spec, "opens");
   if(opens) {
@@ -212,10 +208,10 @@ bool sr_flow_rung_applies(const cJSON *rung, const char *source, const char *gra
 void sr_flow_ladder_opens(const cJSON *ladder, const char *source, const char **grade, const char **level)
 {
   const cJSON *o = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ladder, "opens"), source);
-  if(str(o, "grade"))
-    *grade = str(o, "grade");
-  if(str(o, "level"))
-    *level = str(o, "level");
+  if(sr_json_str(o, "grade"))
+    *grade = sr_json_str(o, "grade");
+  if(sr_json_str(o, "level"))
+    *level = sr_json_str(o, "level");
 }
 
 /* ==== workflows ==== */
@@ -229,7 +225,7 @@ const cJSON *sr_flow_transition(const cJSON *wf, const char *action)
 {
   const cJSON *ts = cJSON_GetObjectItemCaseSensitive(wf, "transitions");
   for(const cJSON *t = cJSON_IsArray(ts) ? ts->child : NULL; t; t = t->next)
-    if(action && str(t, "action") && strcmp(str(t, "action"), action) == 0)
+    if(action && sr_json_str(t, "action") && strcmp(sr_json_str(t, "action"), action) == 0)
       return t;
   return NULL;
 }
@@ -280,7 +276,7 @@ static bool transition_check(const cJSON *wf, const cJSON *t, int i, char *why, 
   snprintf(what, sizeof what, "transitions[%d]", i + 1);
   if(!only_keys(t, keys, what, why, n))
     return false;
-  const char *action = str(t, "action");
+  const char *action = sr_json_str(t, "action");
   if(!name_ok(action, 32))
     return fail(why, n, "%s.action must match [a-z][a-z0-9_]* (at most 32)", what);
   snprintf(what, sizeof what, "action '%s'", action);
@@ -295,7 +291,7 @@ static bool transition_check(const cJSON *wf, const cJSON *t, int i, char *why, 
     if(state_final(wf, f->valuestring))
       return fail(why, n, "%s leaves the final state '%s'", what, f->valuestring);
   }
-  if(!sr_flow_state(wf, str(t, "to")))
+  if(!sr_flow_state(wf, sr_json_str(t, "to")))
     return fail(why, n, "%s: 'to' must name a declared state", what);
   if(!list_of(cJSON_GetObjectItemCaseSensitive(t, "roles"), roles, "roles", why, n))
     return fail(why, n, "%s.roles must list roles among city_supervisor, district_supervisor, user_unit, "
@@ -323,7 +319,7 @@ static bool reaches_final(const cJSON *wf, const char *initial)
       return true;
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(wf, "transitions");
     for(const cJSON *t = ts->child; t; t = t->next) {
-      const char *to = str(t, "to");
+      const char *to = sr_json_str(t, "to");
       bool known = false;
       for(int s = 0; s < nseen; s++)
         known = known || strcmp(seen[s], to) == 0;
@@ -339,12 +335,12 @@ bool sr_flow_workflow_check(const cJSON *spec, char *why, size_t n)
   static const char *const keys[] = { "code", "name", "version", "initial", "opened_by", "states", "transitions", NULL };
   if(!only_keys(spec, keys, "the workflow", why, n))
     return false;
-  if(!name_ok(str(spec, "code"), 32))
+  if(!name_ok(sr_json_str(spec, "code"), 32))
     return fail(why, n, "'code' must match [a-z][a-z0-9_]* (at most 32)");
-  const char *name = str(spec, "name");
+  const char *name = sr_json_str(spec, "name");
   if(!name || !*name)
     return fail(why, n, "'name' is required");
-  if(!version_ok(str(spec, "version")))
+  if(!version_ok(sr_json_str(spec, "version")))
     return fail(why, n, "'version' must look like 1.2.3");
   const cJSON *states = cJSON_GetObjectItemCaseSensitive(spec, "states");
   if(!cJSON_IsObject(states) || !states->child || cJSON_GetArraySize(states) > MAX_STATES)
@@ -352,7 +348,7 @@ bool sr_flow_workflow_check(const cJSON *spec, char *why, size_t n)
   for(const cJSON *s = states->child; s; s = s->next)
     if(!state_check(s, why, n))
       return false;
-  const char *initial = str(spec, "initial");
+  const char *initial = sr_json_str(spec, "initial");
   if(!sr_flow_state(spec, initial) || state_final(spec, initial))
     return fail(why, n, "'initial' must name a declared state that is not final");
   if(!list_of(cJSON_GetObjectItemCaseSensitive(spec, "opened_by"), roles, "opened_by", why, n))

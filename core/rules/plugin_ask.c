@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "json.h"
 #include "metrics.h"
 #include "plugin_int.h"
 #include "util.h"
@@ -33,12 +34,6 @@ static const char *kind_of(const cJSON *v)
   if(cJSON_IsBool(v))
     return "boolean";
   return "table";
-}
-
-static const char *str(const cJSON *o, const char *k)
-{
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 /* The one mapping of a failed question to its log line, its count and its problem. */
@@ -87,7 +82,7 @@ static bool errors_ok(cJSON *a, const void *ctx, char *why, size_t n)
       return snprintf(why, n, "%s error #%d is not a table", fn, i), false;
     static const char *const keys[2] = { "field", "message" };
     for(int k = 0; k < 2; k++) {
-      const char *v = str(e, keys[k]);
+      const char *v = sr_json_str(e, keys[k]);
       if(!v)
         return snprintf(why, n, "%s error #%d: '%s' must be a string", fn, i, keys[k]), false;
       size_t len = strlen(v);
@@ -108,7 +103,7 @@ static int errors_call(struct sr_plugins *p, const struct sr_eqtype *t, enum sr_
   if(ask(p, t->unit, fn, args, nargs, ERRORS_ITEMS, errors_ok, what, &errors, why, sizeof why) != SR_OUTCOME_OK)
     return plugin_failed(t->file, t->version, fn, why, pb);
   for(const cJSON *e = cJSON_IsArray(errors) ? errors->child : NULL; e; e = e->next)
-    sr_problem_field(pb, str(e, "field"), "%s", str(e, "message"));
+    sr_problem_field(pb, sr_json_str(e, "field"), "%s", sr_json_str(e, "message"));
   cJSON_Delete(errors);
   return pb->err;
 }
@@ -207,12 +202,12 @@ static bool hazard_ok(cJSON *h, int i, char *why, size_t n)
     if(!*k)
       return snprintf(why, n, "hazard #%d: unknown key '%s'", i, c->string), false;
   }
-  const char *source = str(h, "source"), *reason = str(h, "reason"), *level = str(h, "level");
+  const char *source = sr_json_str(h, "source"), *reason = sr_json_str(h, "reason"), *level = sr_json_str(h, "level");
   if(!source || (strcmp(source, "failed_in_use") != 0 && strcmp(source, "defect") != 0))
     return snprintf(why, n, "hazard #%d: 'source' must be failed_in_use or defect", i), false;
-  if(!sr_flow_condition_ok(str(h, "condition")))
+  if(!sr_flow_condition_ok(sr_json_str(h, "condition")))
     return snprintf(why, n, "hazard #%d: 'condition' must be 1..64 bytes of printable text without ':'", i), false;
-  if(!sr_flow_grade_ok(str(h, "grade")))
+  if(!sr_flow_grade_ok(sr_json_str(h, "grade")))
     return snprintf(why, n, "hazard #%d: 'grade' must be general or major", i), false;
   if(cJSON_GetObjectItemCaseSensitive(h, "level") && !sr_flow_level_ok(level))
     return snprintf(why, n, "hazard #%d: 'level' must be district or city", i), false;
@@ -271,7 +266,7 @@ static bool decision_ok(cJSON *a, const void *ctx, char *why, size_t n)
   if(!a)
     return true;
   const cJSON *hold = cJSON_GetObjectItemCaseSensitive(a, "hold");
-  const char *g = str(a, "grade"), *l = str(a, "level"), *reason = str(a, "reason");
+  const char *g = sr_json_str(a, "grade"), *l = sr_json_str(a, "level"), *reason = sr_json_str(a, "reason");
   int keys = cJSON_GetArraySize(a);
   if(!cJSON_IsObject(a))
     snprintf(why, n, "decide() must return nil, {hold = reason} or {grade, level, reason}");
