@@ -72,30 +72,32 @@ BEGIN
   IF v_role = 'system' THEN
     v_account := NULL;
   END IF;
-  INSERT INTO equipment_event (equipment_id, action, from_status, to_status, actor_account, actor_role, reason,
-                               before, after, effective_on)
+  -- One statement, so that the changes are unpacked once however many there are.
+  WITH x AS MATERIALIZED (
+    SELECT c->'history' AS h, c->'audit' AS a, c->'event' AS e FROM jsonb_array_elements(changes) c),
+  eq AS (
+    INSERT INTO equipment_event (equipment_id, action, from_status, to_status, actor_account, actor_role, reason,
+                                 before, after, effective_on)
     SELECT (h->>'id')::bigint, h->>'action', h->>'from', coalesce(h->>'to', h->>'from'), v_account, v_role,
            h->>'reason', h->'before', h->'after', coalesce((h->>'effective_on')::date, v_today)
-    FROM jsonb_array_elements(changes) c, LATERAL (SELECT c->'history' AS h) x
-    WHERE h->>'of' = 'equipment';
-  INSERT INTO hazard_event (hazard_id, action, actor_account, actor_role, reason, effective_on, after)
+    FROM x WHERE h->>'of' = 'equipment'),
+  hz AS (
+    INSERT INTO hazard_event (hazard_id, action, actor_account, actor_role, reason, effective_on, after)
     SELECT (h->>'id')::bigint, h->>'action', v_account, v_role, h->>'reason',
            coalesce((h->>'effective_on')::date, v_today), h->'after'
-    FROM jsonb_array_elements(changes) c, LATERAL (SELECT c->'history' AS h) x
-    WHERE h->>'of' = 'hazard';
-  INSERT INTO rectification_event (rectification_id, action, from_state, to_state, actor_account, actor_role, note,
-                                   opinion, deadline, evidence, effective_on)
+    FROM x WHERE h->>'of' = 'hazard'),
+  re AS (
+    INSERT INTO rectification_event (rectification_id, action, from_state, to_state, actor_account, actor_role, note,
+                                     opinion, deadline, evidence, effective_on)
     SELECT (h->>'id')::bigint, h->>'action', h->>'from', h->>'to', v_account, v_role, h->>'note', h->>'opinion',
            (h->>'deadline')::date, coalesce(h->'evidence', '[]'), coalesce((h->>'effective_on')::date, v_today)
-    FROM jsonb_array_elements(changes) c, LATERAL (SELECT c->'history' AS h) x
-    WHERE h->>'of' = 'rectification';
-  INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail)
+    FROM x WHERE h->>'of' = 'rectification'),
+  au AS (
+    INSERT INTO audit_log (account_id, role, action, target_type, target_id, request_id, detail)
     SELECT v_account, v_role, a->>'action', a->>'target_type', a->>'target_id', v_request, coalesce(a->'detail', '{}')
-    FROM jsonb_array_elements(changes) c, LATERAL (SELECT c->'audit' AS a) x
-    WHERE a IS NOT NULL AND jsonb_typeof(a) = 'object';
+    FROM x WHERE jsonb_typeof(a) = 'object')
   INSERT INTO outbox (event_type, subject_type, subject_id, jurisdiction, payload, actor_account, actor_role, request_id)
-    SELECT e->>'type', e->>'subject_type', e->>'subject_id', e->>'jurisdiction', coalesce(e->'payload', '{}'),
-           v_account, v_role, v_request
-    FROM jsonb_array_elements(changes) c, LATERAL (SELECT c->'event' AS e) x
-    WHERE e IS NOT NULL AND jsonb_typeof(e) = 'object';
+  SELECT e->>'type', e->>'subject_type', e->>'subject_id', e->>'jurisdiction', coalesce(e->'payload', '{}'),
+         v_account, v_role, v_request
+  FROM x WHERE jsonb_typeof(e) = 'object';
 END $$;

@@ -81,7 +81,7 @@ SET sereg.role = 'system';
 \copy (SELECT agency_id, 'L' || report_number, equipment_id, kind, inspected_on, conclusion, conclusion_text, passed, safety_grade, defects, inspector, request_hash, due_after FROM inspection WHERE id > $mi ORDER BY id) TO 'inspection.copy'
 \copy (SELECT equipment_id, action, from_status, to_status, actor_account, actor_role, reason, after, effective_on FROM equipment_event WHERE id > $me ORDER BY id) TO 'event.copy'
 \copy (SELECT account_id, role, action, target_type, target_id, request_id, detail FROM audit_log WHERE id > $ma ORDER BY id) TO 'audit.copy'
-\copy (SELECT event_type, subject_type, subject_id, jurisdiction, payload FROM outbox WHERE id > $mo ORDER BY id) TO 'outbox.copy'
+\copy (SELECT event_type, subject_type, subject_id, jurisdiction, payload, actor_account, actor_role, request_id FROM outbox WHERE id > $mo ORDER BY id) TO 'outbox.copy'
 \copy (SELECT jsonb_agg(jsonb_build_object('id', e.id, 'next_due', e.next_due, 'next_due_kind', e.next_due_kind, 'rule', e.next_due_rule, 'basis', e.next_due_basis, 'n', 10000 / $spread)) FROM equipment e WHERE e.id = ANY (ARRAY(SELECT jsonb_array_elements_text('$(cat "$dir/ids.json")'::jsonb)::bigint))) TO 'units.json'
 SQL
   )
@@ -108,7 +108,7 @@ UPDATE equipment e SET next_due = x.next_due, next_due_kind = x.next_due_kind, n
 SELECT set_config('sereg.role', 'agency', true);
 \copy equipment_event (equipment_id, action, from_status, to_status, actor_account, actor_role, reason, after, effective_on) FROM 'event.copy'
 \copy audit_log (account_id, role, action, target_type, target_id, request_id, detail) FROM 'audit.copy'
-\copy outbox (event_type, subject_type, subject_id, jurisdiction, payload) FROM 'outbox.copy'
+\copy outbox (event_type, subject_type, subject_id, jurisdiction, payload, actor_account, actor_role, request_id) FROM 'outbox.copy'
 ROLLBACK;
 SQL
   )
