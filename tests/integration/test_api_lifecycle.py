@@ -96,11 +96,10 @@ def test_stale_version_is_refused_and_changes_nothing(w):
     rec = w.register()
     s, _, r = w.transition(rec, "suspend")
     eq(s, 200, "first change")
-    snap = w.db.snapshot()
-    s, _, r = w.transition(rec["id"], "resume", version=1)
-    eq(s, 412, "stale version")
-    eq(r["status"], 412, "problem status")
-    eq(w.db.snapshot(), snap, "database unchanged")
+    with w.db.unchanged("database unchanged"):
+        s, _, r = w.transition(rec["id"], "resume", version=1)
+        eq(s, 412, "stale version")
+        eq(r["status"], 412, "problem status")
 
 
 def test_missing_or_malformed_if_match(w):
@@ -118,12 +117,11 @@ def test_missing_or_malformed_if_match(w):
 
 def test_action_not_allowed_now_is_409(w):
     rec = w.register()
-    snap = w.db.snapshot()
-    for action in ("resume", "approve"):
-        s, _, r = w.transition(rec, action)
-        eq(s, 409, action)
-        check(rec and "in_service" in r["detail"], r["detail"])
-    eq(w.db.snapshot(), snap, "database unchanged")
+    with w.db.unchanged("database unchanged"):
+        for action in ("resume", "approve"):
+            s, _, r = w.transition(rec, action)
+            eq(s, 409, action)
+            check(rec and "in_service" in r["detail"], r["detail"])
 
 
 def test_role_that_may_not_act_is_403(w):
@@ -153,38 +151,30 @@ def test_relocation_across_jurisdictions_keeps_code_and_history(w):
 def test_duplicate_equipment_code_is_409(w):
     rec = w.register()
     body = elevator(rec["equipment_code"], A, w.unit_a, w.maint)
-    snap = w.db.snapshot()
-    s, _, r = w.server.post("/api/v1/equipment", body, tok=w.city)
-    eq(s, 409, "duplicate")
-    eq(r["errors"][0]["field"], "equipment_code", "field")
-    eq(w.db.snapshot(), snap, "database unchanged")
+    with w.db.unchanged("database unchanged"):
+        s, _, r = w.server.post("/api/v1/equipment", body, tok=w.city)
+        eq(s, 409, "duplicate")
+        eq(r["errors"][0]["field"], "equipment_code", "field")
 
 
 def test_invalid_modification_is_422_and_changes_nothing(w):
     rec = w.register()
-    snap = w.db.snapshot()
-    s, _, r = w.transition(rec, "modify", attributes={"variety": "3110", "rated_load_kg": -5, "rated_speed_mps": 1,
-                                                     "stops": 3, "maintenance_unit": w.maint})
-    eq(s, 422, "invalid attributes")
-    eq([e["field"] for e in r["errors"]], ["attributes.rated_load_kg"], "field")
-    s, _, r = w.transition(rec, "modify", attributes={"variety": "3120", "rated_load_kg": 500, "rated_speed_mps": 1,
-                                                     "stops": 3, "maintenance_unit": w.maint})
-    eq(s, 422, "variety is part of the code")
-    eq(w.db.snapshot(), snap, "database unchanged")
+    with w.db.unchanged("database unchanged"):
+        s, _, r = w.transition(rec, "modify", attributes={"variety": "3110", "rated_load_kg": -5,
+                                                         "rated_speed_mps": 1, "stops": 3, "maintenance_unit": w.maint})
+        eq(s, 422, "invalid attributes")
+        eq([e["field"] for e in r["errors"]], ["attributes.rated_load_kg"], "field")
+        s, _, r = w.transition(rec, "modify", attributes={"variety": "3120", "rated_load_kg": 500,
+                                                         "rated_speed_mps": 1, "stops": 3, "maintenance_unit": w.maint})
+        eq(s, 422, "variety is part of the code")
 
 
 def test_list_pages_with_keyset_cursor_and_filters(w):
     made = [w.register(jurisdiction=B)["id"] for _ in range(7)]
-    seen, cursor = [], None
-    while True:
-        path = f"/api/v1/equipment?jurisdiction={B}&limit=3" + (f"&cursor={cursor}" if cursor else "")
-        s, _, page = w.server.get(path, tok=w.city)
-        eq(s, 200, "page")
-        check(len(page["items"]) <= 3, "limit honoured")
-        seen += [i["id"] for i in page["items"]]
-        cursor = page["next_cursor"]
-        if not cursor:
-            break
+    pages = w.server.walk(f"/api/v1/equipment?jurisdiction={B}&limit=3", tok=w.city)
+    for items in pages:
+        check(len(items) <= 3, "limit honoured")
+    seen = [i["id"] for items in pages for i in items]
     check(set(made) <= set(seen), "every registered unit is listed")
     eq(seen, sorted(seen), "ordered by id")
     eq(len(seen), len(set(seen)), "no duplicates across pages")

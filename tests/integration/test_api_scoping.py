@@ -50,9 +50,7 @@ def test_own_scope_is_visible(w):
 
 def test_lists_are_scoped(w):
     def listed(tok, query=""):
-        s, _, page = w.server.get("/api/v1/equipment?limit=500" + query, tok=tok)
-        eq(s, 200, "list")
-        return page["items"]
+        return w.read("/api/v1/equipment?limit=500" + query, tok)["items"]
     eq({i["jurisdiction"] for i in listed(w.district_a)}, {A}, "district A")
     eq({i["jurisdiction"] for i in listed(w.district_b)}, {B}, "district B")
     eq({i["user_unit"] for i in listed(w.user_a)}, {w.unit_a}, "user unit A")
@@ -66,47 +64,39 @@ def test_lists_are_scoped(w):
 
 
 def test_writes_refused_by_role(w):
-    snap = w.db.snapshot()
     body = lambda j, u: elevator(w.code(), j, u, w.maint)
-    for tok, j, u, why in [(w.admin, A, w.unit_a, "admin makes no business writes"),
-                           (w.agency, A, w.unit_a, "agencies do not register equipment"),
-                           (w.coordinator_a, A, w.unit_a, "coordinators do not register equipment"),
-                           (w.district_a, B, w.unit_b, "district A does not register in B"),
-                           (w.user_a, A, w.unit_b, "user unit A does not register B's equipment")]:
-        s, _, r = w.server.post("/api/v1/equipment", body(j, u), tok=tok)
-        eq(s, 403, why)
-    org = {"credit_code": "91350100M000100Y43", "name": "x", "kind": "user_unit", "jurisdiction": A}
-    for tok in (w.admin, w.agency, w.coordinator_a, w.user_a):
-        eq(w.server.post("/api/v1/organizations", org, tok=tok)[0], 403, "organization by non-supervisor")
-    eq(w.server.post("/api/v1/organizations", dict(org, jurisdiction=B), tok=w.district_a)[0], 403,
-       "district A registers no organization in B")
-    eq(w.db.snapshot(), snap, "nothing changed")
+    with w.db.unchanged("nothing changed"):
+        for tok, j, u, why in [(w.admin, A, w.unit_a, "admin makes no business writes"),
+                               (w.agency, A, w.unit_a, "agencies do not register equipment"),
+                               (w.coordinator_a, A, w.unit_a, "coordinators do not register equipment"),
+                               (w.district_a, B, w.unit_b, "district A does not register in B"),
+                               (w.user_a, A, w.unit_b, "user unit A does not register B's equipment")]:
+            s, _, r = w.server.post("/api/v1/equipment", body(j, u), tok=tok)
+            eq(s, 403, why)
+        org = {"credit_code": "91350100M000100Y43", "name": "x", "kind": "user_unit", "jurisdiction": A}
+        for tok in (w.admin, w.agency, w.coordinator_a, w.user_a):
+            eq(w.server.post("/api/v1/organizations", org, tok=tok)[0], 403, "organization by non-supervisor")
+        eq(w.server.post("/api/v1/organizations", dict(org, jurisdiction=B), tok=w.district_a)[0], 403,
+           "district A registers no organization in B")
 
 
 def test_row_level_security_is_a_second_lock(w):
     # Straight to the database, bypassing the core's own filter: the policies still refuse.
     def visible(role, jurisdiction="", org=""):
-        out = w.db.sql_raw(f"SELECT set_config('sereg.role', '{role}', false), "
-                           f"set_config('sereg.jurisdiction', '{jurisdiction}', false), "
-                           f"set_config('sereg.org', '{org}', false); "
-                           "SELECT string_agg(DISTINCT jurisdiction, ',' ORDER BY jurisdiction) FROM equipment")
-        eq(out[0], 0, out[2])
-        lines = out[1].splitlines()
-        return lines[-1] if len(lines) > 1 else ""
+        out = w.db.as_role(role, "SELECT string_agg(DISTINCT jurisdiction, ',' ORDER BY jurisdiction) FROM equipment",
+                           jurisdiction=jurisdiction, org=org)
+        check(not out.startswith("ERROR: "), out)
+        return out
     eq(w.db.sql_raw("SELECT count(*) FROM equipment")[1], "0", "no stated caller, no rows")
     eq(visible("district_supervisor", A), A, "district A")
     eq(visible("city_supervisor"), f"{A},{B}", "city")
     eq(visible("agency"), "", "agency")
-    unit_id = w.db.sql(f"SELECT id FROM organization WHERE credit_code = '{w.unit_b}'")
-    eq(visible("user_unit", org=unit_id), B, "user unit B")
-    rc, out, err = w.db.sql_raw(
-        f"SELECT set_config('sereg.role', 'district_supervisor', false), set_config('sereg.jurisdiction', '{A}', false) "
-        f"; UPDATE equipment SET jurisdiction = '{B}' WHERE id = {w.eq_a['id']}")
-    check(rc != 0 and "row-level security" in err, f"moving a row out of scope must fail: {err}")
-    rc, out, err = w.db.sql_raw(
-        f"SELECT set_config('sereg.role', 'admin', false); "
-        f"UPDATE equipment SET address = 'x' WHERE id = {w.eq_a['id']} RETURNING id")
-    eq(out.splitlines()[1:], [], "admin updates nothing")
+    eq(visible("user_unit", org=w.org_id(w.unit_b)), B, "user unit B")
+    err = w.db.as_role("district_supervisor", f"UPDATE equipment SET jurisdiction = '{B}' WHERE id = {w.eq_a['id']}",
+                       jurisdiction=A)
+    check(err.startswith("ERROR: ") and "row-level security" in err, f"moving a row out of scope must fail: {err}")
+    eq(w.db.as_role("admin", f"UPDATE equipment SET address = 'x' WHERE id = {w.eq_a['id']} RETURNING id"), "",
+       "admin updates nothing")
 
 
 def test_history_and_audit_are_append_only(w):

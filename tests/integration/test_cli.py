@@ -2,13 +2,7 @@
 import os
 import re
 
-from harness import run, tests_of, check, eq, Database, sereg, SRC, copy_dir
-
-
-def migrated(name):
-    db = Database(name)
-    eq(db.migrate().returncode, 0, "migrate")
-    return db
+from harness import run, tests_of, check, eq, migrated, sereg, PLUGINS, scratch
 
 
 def test_help_and_unknown_commands():
@@ -50,27 +44,26 @@ def test_token_create_checks_role_and_scope():
              (["--role", "user_unit", "--org", "91350100M000100Y43"], "org"),
              (["--role", "city_supervisor", "--jurisdiction", "510104"], "jurisdiction"),
              (["--role", "admin", "--org", "91350100M000100Y43"], "org")]
-    before = db.snapshot()
-    for args, field in cases:
-        r = sereg("token", "create", *args, db=db)
-        eq(r.returncode, 1, f"{args}")
-        check(f"  {field}:" in r.stderr, f"{args}: {r.stderr}")
-    eq(db.snapshot(), before, "nothing stored")
+    with db.unchanged("nothing stored"):
+        for args, field in cases:
+            r = sereg("token", "create", *args, db=db)
+            eq(r.returncode, 1, f"{args}")
+            check(f"  {field}:" in r.stderr, f"{args}: {r.stderr}")
     eq(sereg("token", "create", "--role", "district_supervisor", "--jurisdiction", "510100-GX",
              db=db).returncode, 0, "a functional zone has its own supervisor")
 
 
 def test_plugins_check_names_the_bad_file():
-    r = sereg("plugins", "check", os.path.join(SRC, "plugins"))
+    r = sereg("plugins", "check", PLUGINS)
     eq(r.returncode, 0, r.stderr)
     for t in ("boiler", "elevator", "pressure_vessel"):
         check(t in r.stdout, t)
-    d = copy_dir(os.path.join(SRC, "plugins"))
-    with open(os.path.join(d, "zz_loop.lua"), "w") as f:
-        f.write("while true do end\n")
-    r = sereg("plugins", "check", d)
-    eq(r.returncode, 1, "bad folder")
-    check("zz_loop.lua" in r.stderr and "instruction budget" in r.stderr, r.stderr)
+    with scratch() as d:
+        with open(os.path.join(d, "zz_loop.lua"), "w") as f:
+            f.write("while true do end\n")
+        r = sereg("plugins", "check", d)
+        eq(r.returncode, 1, "bad folder")
+        check("zz_loop.lua" in r.stderr and "instruction budget" in r.stderr, r.stderr)
     r = sereg("plugins", "check", "/nonexistent")
     eq(r.returncode, 1, "missing folder")
     check("cannot open plugin folder" in r.stderr, r.stderr)

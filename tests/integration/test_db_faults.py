@@ -9,10 +9,10 @@ import threading
 import time
 
 import harness
-from harness import run, tests_of, check, eq, elevator, token, uscc, Server
+from harness import run, tests_of, check, eq, elevator
+from world import World, A
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
-A = "510104"
 
 
 def as_owner(args):
@@ -58,36 +58,6 @@ class Cluster:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class Faults:
-    def __init__(self):
-        self.cluster = Cluster()
-        harness.PG = self.cluster.dsn  # the harness's Database makes its database in this cluster
-        self.db = harness.Database("db_faults")
-        r = self.db.migrate()
-        if r.returncode != 0:
-            raise RuntimeError(r.stderr)
-        self.city = token(self.db, "city_supervisor")
-        self.server = Server(self.db, threads=4)
-        self.unit = uscc(A, "MA6F0001")
-        self.maint = uscc(A, "MA6F0002")
-        for code, kind in ((self.unit, "user_unit"), (self.maint, "maintenance_unit")):
-            s, _, r = self.server.post("/api/v1/organizations", {"credit_code": code, "name": "故障测试单位",
-                                                                 "kind": kind, "jurisdiction": A}, tok=self.city)
-            if s != 201:
-                raise RuntimeError(f"setup: {s} {r}")
-        self.serial = 0
-
-    def code(self):
-        self.serial += 1
-        return f"311051123{2019:04d}{self.serial:05d}"
-
-    def close(self):
-        try:
-            self.server.stop()
-        finally:
-            self.cluster.remove()
-
-
 def many_gets(f, n=40):
     """<n> list requests at once, so that every worker thread (and its connection) serves some."""
     out = []
@@ -113,7 +83,7 @@ def test_a_postgresql_restart_costs_no_request(f):
 
 
 def test_a_keyed_request_while_the_database_is_down_runs_once_it_is_back(f):
-    body = elevator(f.code(), A, f.unit, f.maint)
+    body = elevator(f.code(), A, f.unit_a, f.maint)
     key = {"Idempotency-Key": "while-down"}
     f.cluster.stop()
     try:
@@ -147,9 +117,25 @@ def test_log_records_are_one_line_each(f):
 
 
 def setup():
-    return Faults()
+    """The world in a cluster of its own (the harness's Database makes its database in it)."""
+    cluster = Cluster()
+    harness.PG = cluster.dsn
+    try:
+        w = World("db_faults")
+    except BaseException:
+        cluster.remove()
+        raise
+    w.cluster = cluster
+    return w
+
+
+def teardown(w):
+    try:
+        w.close()
+    finally:
+        w.cluster.remove()
 
 
 if __name__ == "__main__":
     harness.require_cluster()
-    run(tests_of(globals()), setup=setup, teardown=lambda f: f.close())
+    run(tests_of(globals()), setup=setup, teardown=teardown)

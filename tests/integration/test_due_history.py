@@ -1,8 +1,8 @@
 """Due dates from histories with missed years, through the real server: a result satisfies the
 service year whose window it falls in, so an old lift that comes back into the register with
 its latest result is due in the year after it, and the sweep finds it overdue only after that."""
-from harness import run, tests_of, check, eq, elevator, sereg
-from world import World, A
+from harness import run, tests_of, check, eq, inspection, sweep
+from world import World
 
 TODAY = "2022-06-20"
 
@@ -14,29 +14,8 @@ def setup():
 
 
 def lift(w, commissioned="2005-06-20"):
-    w.serial += 1
-    code = f"311051123{commissioned[:4]}{w.serial:05d}"  # made in the year it was commissioned
-    body = elevator(code, A, w.unit_a, w.maint, commissioned_on=commissioned)
-    s, _, rec = w.server.post("/api/v1/equipment", body, tok=w.city)
-    eq(s, 201, rec)
-    return rec
-
-
-def result(rec, report, on, kind="periodic", conclusion="pass"):
-    return {"equipment_id": rec["id"], "report_number": report, "kind": kind, "inspected_on": on,
-            "conclusion": conclusion, "inspector": "张工", "defects": []}
-
-
-def sweep(w, now):
-    r = sereg("sweep", "--now", now, db=w.db)
-    eq(r.returncode, 0, f"sweep failed: {r.stderr}")
-    return r.stdout
-
-
-def overdue_hazards(w, rec):
-    s, _, page = w.server.get(f"/api/v1/hazards?equipment_id={rec['id']}&source=overdue", tok=w.city)
-    eq(s, 200, page)
-    return page["items"]
+    """An elevator made in the year it was commissioned."""
+    return w.register(code=w.code(year=commissioned[:4]), commissioned_on=commissioned)
 
 
 def test_a_lift_with_missed_years_is_due_the_year_after_its_result(w):
@@ -44,7 +23,8 @@ def test_a_lift_with_missed_years_is_due_the_year_after_its_result(w):
     # and may be inspected from the end of April. 2022-06-15 falls in year 17; next is year 18.
     rec = lift(w)
     eq(rec["next_due"], "2006-06-30", "never inspected: year 1 has been due since 2006")
-    s, _, r = w.server.post("/api/v1/inspections", result(rec, "EL-2022-0615", "2022-06-15"), tok=w.agency)
+    s, _, r = w.server.post("/api/v1/inspections", inspection(rec, "EL-2022-0615", inspected_on="2022-06-15"),
+                            tok=w.agency)
     eq(s, 201, r)
     eq((r["next_due"], r["next_due_kind"]), ("2023-06-30", "periodic"), r["reason"])
     s, _, d = w.server.get(f"/api/v1/equipment/{rec['id']}/due", tok=w.user_a)
@@ -54,10 +34,10 @@ def test_a_lift_with_missed_years_is_due_the_year_after_its_result(w):
     check("service year 18" in d["reason"], d["reason"])
     eq(d["overdue"], False, f"as of {TODAY} it is not overdue")
 
-    sweep(w, "2023-01-01")
-    eq(overdue_hazards(w, rec), [], "inspected in year 17: not overdue on 2023-01-01")
-    sweep(w, "2023-07-05")
-    items = overdue_hazards(w, rec)
+    sweep(w.db, "2023-01-01")
+    eq(w.hazards_of(rec, source="overdue"), [], "inspected in year 17: not overdue on 2023-01-01")
+    sweep(w.db, "2023-07-05")
+    items = w.hazards_of(rec, source="overdue")
     eq(len(items), 1, "year 18's inspection was missed: overdue on 2023-07-05")
     eq((items[0]["condition"], items[0]["facts"]["next_due"], items[0]["facts"]["days_overdue"]),
        ("overdue:2023-06-30", "2023-06-30", 5), items[0])
@@ -71,14 +51,14 @@ def test_a_history_with_a_gap_moves_the_date_by_each_result(w):
     one = lift(w)
     dues = []
     for on in days:  # one at a time: each result moves the date to the year after its own
-        s, _, r = w.server.post("/api/v1/inspections", result(one, f"EL-GAP1-{on}", on), tok=w.agency)
+        s, _, r = w.server.post("/api/v1/inspections", inspection(one, f"EL-GAP1-{on}", inspected_on=on), tok=w.agency)
         eq(s, 201, r)
         dues.append(r["next_due"])
     eq(dues, ["2007-06-30", "2008-06-30", "2020-06-30", "2023-06-30"], "each result moves the date")
     # In one batch the unit's results are decided together: each answers with where they leave it.
     many = lift(w)
-    s, _, r = w.server.post("/api/v1/inspections:batch", [result(many, f"EL-GAP2-{on}", on) for on in days],
-                            tok=w.agency)
+    s, _, r = w.server.post("/api/v1/inspections:batch",
+                            [inspection(many, f"EL-GAP2-{on}", inspected_on=on) for on in days], tok=w.agency)
     eq((s, r["accepted"]), (200, 4), r)
     eq([i["result"]["next_due"] for i in r["items"]], ["2023-06-30"] * 4, "the batch's answer for each")
     for rec in (one, many):

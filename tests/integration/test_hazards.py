@@ -1,42 +1,23 @@
 """Hazards from overdue inspections: the sweep opens one per condition, closes it when the
 condition clears, writes history, audit and notices, and the API shows them within scope."""
 import datetime
-import http.client
-import re
-import os
 import subprocess
 import time
 
-from harness import BIN, Server, run, tests_of, check, eq, sereg
+from harness import Server, day_after, run, tests_of, check, eq, sereg, sweep, sweeps_at_once
 from world import World, A, B
-
-
-def day_after(d, n=1):
-    return (datetime.date.fromisoformat(d) + datetime.timedelta(days=n)).isoformat()
-
-
-def sweep(w, now):
-    r = sereg("sweep", "--now", now, db=w.db)
-    eq(r.returncode, 0, f"sweep failed: {r.stderr}")
-    return r.stdout
-
-
-def hazards_of(w, rec, tok=None):
-    s, _, page = w.server.get(f"/api/v1/hazards?equipment_id={rec['id']}", tok=tok or w.city)
-    eq(s, 200, "list")
-    return page["items"]
 
 
 def test_an_overdue_unit_gets_one_general_hazard_with_its_records(w):
     rec = w.register()
     due = rec["next_due"]
     check(due, "a registered unit has a due date")
-    sweep(w, due)
-    eq(hazards_of(w, rec), [], "not overdue on its due date")
+    sweep(w.db, due)
+    eq(w.hazards_of(rec), [], "not overdue on its due date")
     before = (w.db.count("audit_log", "action = 'hazard.open'"), w.db.count("outbox", "event_type = 'hazard.opened'"))
-    out = sweep(w, day_after(due))
-    check("opened" in out, out)
-    items = hazards_of(w, rec)
+    out = sweep(w.db, day_after(due))
+    check("opened" in out.stdout, out.stdout)
+    items = w.hazards_of(rec)
     eq(len(items), 1, "one hazard")
     h = items[0]
     eq((h["source"], h["grade"], h["level"], h["status"]), ("overdue", "general", "district", "open"), "decided")
@@ -60,19 +41,19 @@ def test_sweeping_again_or_later_does_not_duplicate(w):
     rec = w.register()
     due = rec["next_due"]
     for n in (1, 1, 30, 400):
-        sweep(w, day_after(due, n))
-    eq(len(hazards_of(w, rec)), 1, "one condition, one hazard")
+        sweep(w.db, day_after(due, n))
+    eq(len(w.hazards_of(rec)), 1, "one condition, one hazard")
 
 
 def test_a_hazard_closes_when_its_condition_clears(w):
     rec = w.register()
     due = rec["next_due"]
-    sweep(w, day_after(due))
-    h = hazards_of(w, rec)[0]
+    sweep(w.db, day_after(due))
+    h = w.hazards_of(rec)[0]
     s, _, r = w.transition(rec, "suspend")
     eq(s, 200, "suspend")
-    out = sweep(w, day_after(due, 2))
-    check("closed" in out, out)
+    out = sweep(w.db, day_after(due, 2))
+    check("closed" in out.stdout, out.stdout)
     s, _, full = w.server.get(f"/api/v1/hazards/{h['id']}", tok=w.city)
     eq(full["status"], "closed", "closed")
     eq(full["closed_on"], day_after(due, 2), "closed on the sweep's day")
@@ -81,44 +62,36 @@ def test_a_hazard_closes_when_its_condition_clears(w):
     check("suspended" in full["history"][1]["reason"], full["history"][1]["reason"])
     eq(w.db.sql(f"SELECT count(*) FROM outbox WHERE event_type = 'hazard.closed' AND subject_id = '{h['id']}'"),
        "1", "closing notice")
-    sweep(w, day_after(due, 3))
-    eq(len(hazards_of(w, rec)), 1, "a closed condition does not reopen")
+    sweep(w.db, day_after(due, 3))
+    eq(len(w.hazards_of(rec)), 1, "a closed condition does not reopen")
 
 
 def test_hazards_are_scoped_like_their_equipment(w):
     rec = w.register()
-    sweep(w, day_after(rec["next_due"]))
-    h = hazards_of(w, rec)[0]
+    sweep(w.db, day_after(rec["next_due"]))
+    h = w.hazards_of(rec)[0]
     eq(w.server.get(f"/api/v1/hazards/{h['id']}", tok=w.district_a)[0], 200, "own district")
     eq(w.server.get(f"/api/v1/hazards/{h['id']}", tok=w.user_a)[0], 200, "own unit")
     eq(w.server.get(f"/api/v1/hazards/{h['id']}", tok=w.district_b)[0], 404, "another district")
     eq(w.server.get(f"/api/v1/hazards/{h['id']}", tok=w.user_b)[0], 404, "another unit")
     eq(w.server.get(f"/api/v1/hazards/{h['id']}", tok=w.agency)[0], 404, "an agency")
-    eq(hazards_of(w, rec, tok=w.district_b), [], "not listed for another district")
+    eq(w.hazards_of(rec, tok=w.district_b), [], "not listed for another district")
     s, _, page = w.server.get(f"/api/v1/hazards?jurisdiction={B}", tok=w.district_a)
     eq((s, page["items"]), (200, []), "asking for another district lists nothing")
     # the database refuses the same rows when the core's filter is bypassed
     def visible_to_district(j):
-        return w.db.sql("BEGIN; SELECT set_config('sereg.role', 'district_supervisor', true), "
-                        f"set_config('sereg.jurisdiction', '{j}', true); "
-                        f"SELECT count(*) FROM hazard WHERE id = {h['id']}; COMMIT").splitlines()[-1]
+        return w.db.as_role("district_supervisor", f"SELECT count(*) FROM hazard WHERE id = {h['id']}", jurisdiction=j)
     eq((visible_to_district(A), visible_to_district(B)), ("1", "0"), "row-level security")
 
 
 def test_filters_and_pages(w):
     recs = [w.register() for _ in range(3)]
-    sweep(w, day_after(max(r["next_due"] for r in recs)))
+    sweep(w.db, day_after(max(r["next_due"] for r in recs)))
     ids = {r["id"] for r in recs}
-    seen, cursor = [], None
-    while True:
-        path = "/api/v1/hazards?status=open&grade=general&level=district&source=overdue&limit=2"
-        s, _, page = w.server.get(path + (f"&cursor={cursor}" if cursor else ""), tok=w.city)
-        eq(s, 200, "page")
-        check(len(page["items"]) <= 2, "limit")
-        seen += [h["equipment_id"] for h in page["items"]]
-        cursor = page["next_cursor"]
-        if not cursor:
-            break
+    pages = w.server.walk("/api/v1/hazards?status=open&grade=general&level=district&source=overdue&limit=2", tok=w.city)
+    for items in pages:
+        check(len(items) <= 2, "limit")
+    seen = [h["equipment_id"] for items in pages for h in items]
     check(ids <= set(seen), "every overdue unit listed once across pages")
     eq(len(seen), len(set(seen)), "no repeats")
     s, _, page = w.server.get("/api/v1/hazards?grade=major", tok=w.city)
@@ -147,13 +120,8 @@ def test_sweep_refuses_a_bad_date(w):
 def test_two_sweeps_at_once_open_each_hazard_once(w):
     recs = [w.register() for _ in range(40)]
     now = day_after(max(r["next_due"] for r in recs), 10)
-    env = dict(os.environ, DATABASE_URL=w.db.dsn)
-    env.pop("SEREG_NOW", None)
-    procs = [subprocess.Popen([BIN, "sweep", "--now", now], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    for p in procs:
-        out, err = p.communicate(timeout=120)
-        eq(p.returncode, 0, err)
+    for rc, out, err in sweeps_at_once(w.db, now):
+        eq(rc, 0, err)
     ids = ",".join(str(r["id"]) for r in recs)
     eq(w.db.sql(f"SELECT count(*) FROM hazard WHERE equipment_id IN ({ids})"), "40", "one hazard per unit")
     eq(w.db.sql("SELECT count(*) FROM outbox o JOIN hazard h ON o.subject_id = h.id::text "
@@ -164,12 +132,12 @@ def test_a_sweep_catches_up_over_many_chunks(w):
     recs = [w.register() for _ in range(450)]  # more than two chunks of 200
     ids = ",".join(str(r["id"]) for r in recs)
     now = day_after(max(r["next_due"] for r in recs), 5)
-    sweep(w, now)
+    sweep(w.db, now)
     eq(w.db.sql(f"SELECT count(*) FROM hazard WHERE status = 'open' AND equipment_id IN ({ids})"), "450", "all opened")
     # inspections arrive for all of them: their due dates move past the sweep's day
     w.db.sql(f"BEGIN; SET LOCAL sereg.role = 'system'; UPDATE equipment SET next_due = next_due + 1000 "
              f"WHERE id IN ({ids}); COMMIT")
-    sweep(w, day_after(now))
+    sweep(w.db, day_after(now))
     eq(w.db.sql(f"SELECT count(*) FROM hazard WHERE status = 'closed' AND equipment_id IN ({ids})"), "450",
        "all closed")
     eq(w.db.sql(f"SELECT count(*) FROM hazard_event ev JOIN hazard h ON h.id = ev.hazard_id "
@@ -185,15 +153,15 @@ def test_the_sweep_reads_what_time_and_changes_bring(w):
     due = rec["next_due"]
     check(due > datetime.date.today().isoformat(), f"a new unit is due later: {due}")
     eq(queued(w, rec), "0", "a unit not yet due is not queued")
-    sweep(w, day_after(due, -1))
-    eq(hazards_of(w, rec), [], "not overdue the day before")
-    sweep(w, day_after(due, 1))
-    eq(len(hazards_of(w, rec)), 1, "time alone brings it to the sweep")
+    sweep(w.db, day_after(due, -1))
+    eq(w.hazards_of(rec), [], "not overdue the day before")
+    sweep(w.db, day_after(due, 1))
+    eq(len(w.hazards_of(rec)), 1, "time alone brings it to the sweep")
     eq(w.transition(rec, "suspend")[0], 200, "suspend")
     eq(queued(w, rec), "1", "a change of status is queued by the database")
-    sweep(w, day_after(due, 2))
+    sweep(w.db, day_after(due, 2))
     eq(queued(w, rec), "0", "and taken by the sweep")
-    eq(hazards_of(w, rec)[0]["status"], "closed", "the change closed it")
+    eq(w.hazards_of(rec)[0]["status"], "closed", "the change closed it")
     eq(w.db.sql("SELECT to_char(through, 'YYYY-MM-DD') FROM sweep_state WHERE name = 'overdue'"),
        day_after(due, 2), "the last day swept is kept")
 
@@ -214,13 +182,13 @@ def test_the_sweep_gives_way_to_a_writer_instead_of_deadlocking(w):
             "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = "
             "'transactionid' AND a.query LIKE '%pg_sleep(1.5)%' AND a.pid <> pg_backend_pid()") != "1":
         time.sleep(0.02)
-    r = sereg("sweep", "--now", day_after(max(x["next_due"], y["next_due"]), 30), db=w.db)
+    r = sweep(w.db, day_after(max(x["next_due"], y["next_due"]), 30), ok=False)
     out, err = writer.communicate(timeout=60)
     eq(writer.returncode, 0, f"the writer went through: {err}")
     eq(r.returncode, 0, f"the sweep finished after giving way: {r.stderr}")
-    check(len(hazards_of(w, y)) == 1, "the held unit got its hazard once free")
+    check(len(w.hazards_of(y)) == 1, "the held unit got its hazard once free")
     # the sweep could only finish after the writer's commit, so it saw x's new due date
-    eq([h["condition"] for h in hazards_of(w, x)], ["overdue:" + day_after(x["next_due"], -1)],
+    eq([h["condition"] for h in w.hazards_of(x)], ["overdue:" + day_after(x["next_due"], -1)],
        "the writer's change was swept")
 
 
@@ -230,39 +198,31 @@ def test_the_server_sweeps_on_its_own(w):
     srv = Server(w.db, env={"SEREG_NOW": later}, sweep_every=1)
     try:
         deadline = time.time() + 15
-        while time.time() < deadline and not hazards_of(w, rec):
+        while time.time() < deadline and not w.hazards_of(rec):
             time.sleep(0.2)
-        items = hazards_of(w, rec)
+        items = w.hazards_of(rec)
         eq(len(items), 1, "the server's sweep opened the hazard")
         eq(items[0]["found_on"], later, "on the server's today")
         time.sleep(2.5)  # two more rounds: still one
-        eq(len(hazards_of(w, rec)), 1, "later rounds do not duplicate")
+        eq(len(w.hazards_of(rec)), 1, "later rounds do not duplicate")
         check("sweep " + later in srv.output(), "the sweep is logged")
-        def scrape(tok=None):
-            c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
-            c.request("GET", "/metrics", headers={"Authorization": "Bearer " + tok} if tok else {})
-            r = c.getresponse()
-            body = r.read().decode()
-            c.close()
-            return r.status, body
         # What the sweeps changed is supervision data: shown to the city and the administrator
         # only; how the sweeps run is for anyone.
-        status, public = scrape()
+        status, _, public = srv.metrics()
         eq(status, 200, "metrics without a token")
         check("sereg_sweeps_total" in public, "operational figures are public")
         check("sereg_sweep_changes_total" not in public and "hazard_opened" not in public,
               "no registry figures without a token")
         for tok, shown in ((w.city, True), (w.admin, True), (w.district_a, False), (w.coordinator_a, False)):
-            status, text = scrape(tok)
+            status, _, text = srv.metrics(tok)
             eq(status, 200, "metrics with a token")
             eq("sereg_sweep_changes_total" in text, shown, "registry figures by role")
-        eq(scrape("sr_not-a-real-token-at-all")[0], 401, "a bad token is refused, not ignored")
-        status, text = scrape(w.city)
-        metric = lambda name: float(re.search(r"^" + re.escape(name) + r" (\S+)$", text, re.M).group(1))
-        check(metric('sereg_sweeps_total{outcome="ok"}') >= 2, "sweeps counted")
-        eq(metric('sereg_sweeps_total{outcome="failed"}'), 0.0, "none failed")
-        check(abs(metric("sereg_sweep_last_success_timestamp_seconds") - time.time()) < 30, "the last success is now")
-        check(metric('sereg_sweep_changes_total{change="hazard_opened"}') >= 1, "what it changed")
+        eq(srv.metrics("sr_not-a-real-token-at-all")[0], 401, "a bad token is refused, not ignored")
+        metric = srv.samples(w.city)
+        check(metric['sereg_sweeps_total{outcome="ok"}'] >= 2, "sweeps counted")
+        eq(metric['sereg_sweeps_total{outcome="failed"}'], 0.0, "none failed")
+        check(abs(metric["sereg_sweep_last_success_timestamp_seconds"] - time.time()) < 30, "the last success is now")
+        check(metric['sereg_sweep_changes_total{change="hazard_opened"}'] >= 1, "what it changed")
     finally:
         eq(srv.stop(), 0, "the server stops cleanly with its sweeping thread")
 

@@ -1,7 +1,6 @@
 """Slow and greedy clients: connections that trickle a byte at a time, one address holding a
 thousand connections, bodies announced without a token, more bodies at once than memory allows.
 Each must cost the attacker its connection, never the other clients their service."""
-import http.client
 import json
 import os
 import re
@@ -10,7 +9,7 @@ import socket
 import threading
 import time
 
-from harness import run, tests_of, check, eq, Server
+from harness import run, tests_of, check, eq, Server, http_head
 from world import World
 
 # Short deadlines, so that the tests see them pass.
@@ -62,22 +61,14 @@ def trickle_until_closed(s, payload, every=0.3, limit=12):
 def probe(srv, timeout=5):
     """A normal client: GET /healthz from 127.0.0.1 within <timeout>; its status, or None."""
     try:
-        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=timeout)
-        c.request("GET", "/healthz")
-        status = c.getresponse().status
-        c.close()
-        return status
+        return srv.get("/healthz", timeout=timeout)[0]
     except OSError:
         return None
 
 
-def metric(srv, name, tok=None):
-    c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
-    c.request("GET", "/metrics")
-    text = c.getresponse().read().decode()
-    c.close()
-    m = re.search(r"^" + re.escape(name) + r" (\S+)$", text, re.M)
-    return float(m.group(1)) if m else None
+def metric(srv, name):
+    """Sample <name> of the server's /metrics, or None."""
+    return srv.samples().get(name)
 
 
 def rss_kib(pid):
@@ -108,15 +99,13 @@ def test_trickled_headers_are_cut(w):
 
 def test_a_body_below_the_minimum_rate_is_cut_and_one_above_it_is_not(w):
     s = connect(w.server)
-    s.sendall((f"POST /api/v1/organizations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {w.city}\r\n"
-               f"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n").encode())
+    s.sendall(http_head("POST", "/api/v1/organizations", tok=w.city, length=100000))
     took = trickle_until_closed(s, b"{" + b" " * 5000, every=0.2)
     check(took is not None and took < 2 + 3, f"a slow body is cut, took {took}")
     # A body sent at a normal pace, in pieces with pauses, is taken.
     s = connect(w.server)
     body = json.dumps({"credit_code": "x", "name": "y" * 60000}).encode()
-    s.sendall((f"POST /api/v1/organizations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {w.city}\r\n"
-               f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode())
+    s.sendall(http_head("POST", "/api/v1/organizations", tok=w.city, length=len(body)))
     for i in range(0, len(body), 20000):
         s.sendall(body[i:i + 20000])
         time.sleep(0.5)
@@ -204,8 +193,7 @@ def test_bodies_without_a_token_are_never_read(w):
     socks = []
     for _ in range(40):
         s = connect(w.server, source="127.0.0.3", timeout=10)
-        s.sendall(b"POST /api/v1/inspections:batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                  b"Content-Length: 33554432\r\n\r\n")
+        s.sendall(http_head("POST", "/api/v1/inspections:batch", length=33554432))
         socks.append(s)
     for s in socks:
         s.settimeout(10)
@@ -224,8 +212,7 @@ def test_bodies_without_a_token_are_never_read(w):
 
 def test_a_role_the_route_refuses_is_told_before_its_body(w):
     s = connect(w.server, timeout=10)
-    s.sendall((f"POST /api/v1/inspections:batch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {w.city}\r\n"
-               f"Content-Type: application/json\r\nContent-Length: 30000000\r\n\r\n").encode())
+    s.sendall(http_head("POST", "/api/v1/inspections:batch", tok=w.city, length=30000000))
     answer = s.recv(4096).decode(errors="replace")
     check(answer.startswith("HTTP/1.1 403"), f"refused from its headers: {answer[:60]}")
     check("connection: close" in answer.lower(), "and the connection is closed")
@@ -240,8 +227,7 @@ def test_bodies_in_flight_share_one_memory_ceiling(w):
     socks, answers = [], []
     for _ in range(6):
         s = connect(w.server, source="127.0.0.4", timeout=10)
-        s.sendall((f"POST /api/v1/inspections:batch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {w.agency}\r\n"
-                   f"Content-Type: application/json\r\nContent-Length: 33554432\r\n\r\n").encode())
+        s.sendall(http_head("POST", "/api/v1/inspections:batch", tok=w.agency, length=33554432))
         socks.append(s)
     time.sleep(0.5)
     refused = 0

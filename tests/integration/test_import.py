@@ -6,14 +6,13 @@ import json
 import os
 import tempfile
 
-from harness import run, tests_of, check, eq, Database, sereg, uscc
+from harness import run, tests_of, check, eq, migrated, sereg, uscc
 
 A = "510104"
 
 
 def setup():
-    db = Database("import")
-    eq(db.migrate().returncode, 0, "migrate")
+    db = migrated("import")
     d = tempfile.mkdtemp(prefix="sereg-import-")
     orgs = os.path.join(d, "orgs.csv")
     unit, maint = uscc(A, "MA6K0001"), uscc(A, "MA6K0002")
@@ -60,11 +59,10 @@ def test_all_or_nothing_with_reasons(ctx):
             [code(ctx), "elevator", A, ctx["unit"], "5 号", "2999-01-01", lift_attrs(ctx)],
             [code(ctx), "elevator", A, ctx["unit"], "too few"]]
     path = write(ctx, "mixed.csv", rows)
-    before = db.snapshot()
-    r = sereg("import", "equipment", path, db=db)
-    eq(r.returncode, 1, "refused")
-    check("5 of 6 rows rejected, so nothing was imported" in r.stderr, r.stderr)
-    eq(db.snapshot(), before, "nothing imported")
+    with db.unchanged("nothing imported"):
+        r = sereg("import", "equipment", path, db=db)
+        eq(r.returncode, 1, "refused")
+        check("5 of 6 rows rejected, so nothing was imported" in r.stderr, r.stderr)
     with open(path + ".rejected.csv", encoding="utf-8") as f:
         rej = list(csv.reader(f))
     eq(rej[0][:2], ["line", "reason"], "rejects header")
@@ -133,28 +131,27 @@ def test_bom_crlf_and_quoted_line_breaks(ctx):
 
 def test_broken_files(ctx):
     db = ctx["db"]
-    before = db.snapshot()
     cases = [
         ("empty.csv", b"", "empty"),
         ("header.csv", "equipment_code,type\n1,2\n".encode(), "jurisdiction"),
         ("quote.csv", ",".join(HEADER).encode() + b"\n\"unterminated,x\n", "never closed"),
         ("bytes.csv", ",".join(HEADER).encode() + b"\n\xff\xfe\xfd\x80,x\n", "neither UTF-8 nor GB18030"),
     ]
-    for name, data, needle in cases:
-        path = os.path.join(ctx["dir"], name)
-        with open(path, "wb") as f:
-            f.write(data)
+    with db.unchanged("nothing changed"):
+        for name, data, needle in cases:
+            path = os.path.join(ctx["dir"], name)
+            with open(path, "wb") as f:
+                f.write(data)
+            r = sereg("import", "equipment", path, db=db)
+            eq(r.returncode, 1, name)
+            check(needle in r.stderr, f"{name}: {r.stderr}")
+        path = write(ctx, "badquote.csv", [HEADER])
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(f'{code(ctx)},ele"vator,{A},x,y,2019-01-01,{{}}\n')
         r = sereg("import", "equipment", path, db=db)
-        eq(r.returncode, 1, name)
-        check(needle in r.stderr, f"{name}: {r.stderr}")
-    path = write(ctx, "badquote.csv", [HEADER])
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(f'{code(ctx)},ele"vator,{A},x,y,2019-01-01,{{}}\n')
-    r = sereg("import", "equipment", path, db=db)
-    eq(r.returncode, 1, "a stray quote")
-    with open(path + ".rejected.csv", encoding="utf-8") as f:
-        check("quote inside an unquoted field" in f.read(), "reason recorded")
-    eq(db.snapshot(), before, "nothing changed")
+        eq(r.returncode, 1, "a stray quote")
+        with open(path + ".rejected.csv", encoding="utf-8") as f:
+            check("quote inside an unquoted field" in f.read(), "reason recorded")
     r = sereg("import", "equipment", "/nonexistent.csv", db=db)
     eq(r.returncode, 1, "missing file")
     r = sereg("import", "ropeways", path, db=db)

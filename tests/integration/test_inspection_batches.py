@@ -4,11 +4,10 @@ items and not with their square; amendments go the same way; a plugin that fails
 refuses that unit's results alone. Plugin calls are read from /metrics, so what is asserted is
 the work done, not how long it took on this machine."""
 import datetime
-import http.client
 import os
 import random
 
-from harness import run, tests_of, check, eq, SRC, copy_dir, token, uscc
+from harness import run, tests_of, check, eq, PLUGINS, copy_dir, ropeway
 from world import World
 
 TODAY = "2026-06-15"
@@ -36,7 +35,7 @@ return sereg.equipment_type {
 
 
 def setup():
-    d = copy_dir(os.path.join(SRC, "plugins"))
+    d = copy_dir(PLUGINS)
     with open(os.path.join(d, "zz_probe.lua"), "w") as f:
         f.write(PROBE)
     w = World("inspection_batches", plugin_dir=d, env={"SEREG_NOW": TODAY})
@@ -45,28 +44,9 @@ def setup():
     w.accredit("ropeway")
     # A second agency, so that a twin unit can carry the same report numbers (they are unique
     # per agency) and so the same reasons.
-    w.agency2_code = uscc("510100", "MA6G0002")
-    s, _, r = w.server.post("/api/v1/organizations", {"credit_code": w.agency2_code, "name": "第二检验机构",
-                                                      "kind": "agency", "jurisdiction": "510100"}, tok=w.city)
-    assert s == 201, r
-    s, _, r = w.server.post(f"/api/v1/organizations/{r['id']}/accreditations", {
-        "equipment_type": "elevator", "valid_from": "2019-01-01", "valid_to": "2030-12-31"}, tok=w.city)
-    assert s == 201, r
-    w.agency2 = token(w.db, "agency", org=w.agency2_code)
+    w.second_agency()
+    w.accredit("elevator", agency=w.agency2_code)
     return w
-
-
-def metrics(w):
-    c = http.client.HTTPConnection("127.0.0.1", w.server.port, timeout=10)
-    c.request("GET", "/metrics")
-    text = c.getresponse().read().decode()
-    c.close()
-    values = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            values[name] = float(value)
-    return values
 
 
 def calls(before, after, fn):
@@ -98,25 +78,19 @@ def results_for(rec, n, prefix, seed, in_date_order=False):
              "defects": []} for i, on in enumerate(dates)]
 
 
-def unit(w, rid):
-    s, _, e = w.server.get(f"/api/v1/equipment/{rid}", tok=w.city)
-    eq(s, 200, e)
-    return e
-
-
 def test_a_batch_of_3000_results_for_one_unit(w):
     rec = w.register(commissioned_on="2020-05-10")
     items = results_for(rec, 3000, "ONE", seed=1, in_date_order=True)
     notices = w.db.count("outbox", f"event_type = 'equipment.due_changed' AND subject_id = '{rec['id']}'")
-    before = metrics(w)
+    before = w.server.samples()
     r = batch(w, items)
-    after = metrics(w)
+    after = w.server.samples()
     eq((r["accepted"], r["refused"]), (3000, 0), "every result accepted")
     eq(calls(before, after, "next_due"), 1, "one due decision for the unit, not one per result")
     eq(calls(before, after, "hazards"), 3000, "what does not depend on the history is still asked per result")
     answers = {(i["result"]["next_due"], i["result"]["next_due_kind"], i["result"]["reason"]) for i in r["items"]}
     eq(len(answers), 1, "every result of the unit carries the due date the batch leaves it with")
-    e = unit(w, rec["id"])
+    e = w.equipment(rec["id"])
     eq((e["next_due"], e["next_due_kind"]), list(answers)[0][:2], "and that is what the unit now has")
     eq(e["version"], rec["version"] + 3000, "one version per result")
     eq(w.db.count("inspection", f"equipment_id = {rec['id']}"), 3000, "stored")
@@ -147,14 +121,14 @@ def test_results_for_ten_units_are_decided_once_per_unit(w):
     for k, rec in enumerate(recs):
         items += results_for(rec, 150, f"TEN{k}", seed=10 + k)
     random.Random(2).shuffle(items)
-    before = metrics(w)
+    before = w.server.samples()
     r = batch(w, items)
-    after = metrics(w)
+    after = w.server.samples()
     eq((r["accepted"], r["refused"]), (1500, 0), "every result accepted")
     eq(calls(before, after, "next_due"), 10, "one due decision per unit")
     for rec in recs:
         mine = [o["result"] for o, i in zip(r["items"], items) if i["equipment_id"] == rec["id"]]
-        e = unit(w, rec["id"])
+        e = w.equipment(rec["id"])
         eq({(m["next_due"], m["next_due_kind"]) for m in mine}, {(e["next_due"], e["next_due_kind"])},
            f"unit {rec['id']}: its results carry the due date it was left with")
     again = batch(w, items)
@@ -162,24 +136,19 @@ def test_results_for_ten_units_are_decided_once_per_unit(w):
     eq(again["items"], [dict(o, status=200) for o in r["items"]], "answered as first recorded")
 
 
-def ropeway(w, n):
-    body = {"type": "ropeway", "equipment_code": f"910051123201900{n:03d}", "jurisdiction": "510104",
-            "user_unit": w.unit_a, "address": "山顶站", "commissioned_on": "2020-01-01",
-            "attributes": {"variety": "9100"}}
-    s, _, rec = w.server.post("/api/v1/equipment", body, tok=w.city)
-    eq(s, 201, rec)
-    return rec
+def ropeway_unit(w, n):
+    return w.register_body(ropeway(f"910051123201900{n:03d}", "510104", w.unit_a))
 
 
 def test_a_plugin_failing_for_a_unit_refuses_that_units_results_alone(w):
-    good, boom, bad = ropeway(w, 1), ropeway(w, 2), ropeway(w, 3)
+    good, boom, bad = ropeway_unit(w, 1), ropeway_unit(w, 2), ropeway_unit(w, 3)
     res = lambda rec, report, on="2021-01-10": {"equipment_id": rec["id"], "report_number": report,
                                                 "kind": "periodic", "inspected_on": on, "conclusion": "pass"}
     items = [res(good, "G-1"), res(boom, "B-1"), res(good, "G-2", "2022-01-10"), res(boom, "BOOM-1"),
              res(bad, "X-1"), res(bad, "BAD-1"), res(boom, "B-1"), res(good, "G-1")]
-    before = metrics(w)
+    before = w.server.samples()
     r = batch(w, items)
-    after = metrics(w)
+    after = w.server.samples()
     eq([o["status"] for o in r["items"]], [201, 500, 201, 500, 500, 500, 500, 200], str(r["items"])[:800])
     eq((r["accepted"], r["refused"]), (3, 5), "counts")
     for k in (1, 3, 6):
@@ -194,7 +163,7 @@ def test_a_plugin_failing_for_a_unit_refuses_that_units_results_alone(w):
     eq(r["items"][2]["result"]["next_due"], "2023-01-10", "both of them")
     eq(r["items"][7]["result"], r["items"][0]["result"], "the repeat answers with the first's answer")
     eq(w.db.count("inspection", f"equipment_id IN ({boom['id']}, {bad['id']})"), 0, "nothing stored for them")
-    eq((unit(w, boom["id"])["version"], unit(w, bad["id"])["version"]), (boom["version"], bad["version"]),
+    eq((w.equipment(boom["id"])["version"], w.equipment(bad["id"])["version"]), (boom["version"], bad["version"]),
        "their units are untouched")
     eq(w.db.count("inspection", f"equipment_id = {good['id']}"), 2, "the good unit's results are stored")
 
@@ -219,9 +188,9 @@ def test_amendments_in_a_batch_are_decided_with_the_rest(w):
         res(rec, "AM-S-A", amends="AM-S"),             # the same amendment twice
         res(rec, "AM-S-A", amends="AM-S", conclusion="fail"),  # and once contradicted
     ]
-    before = metrics(w)
+    before = w.server.samples()
     r = batch(w, items)
-    after = metrics(w)
+    after = w.server.samples()
     eq([o["status"] for o in r["items"]], [201, 201, 201, 201, 422, 422, 422, 200, 409], str(r["items"])[:1500])
     eq(calls(before, after, "next_due"), 1, "amendments are decided with the unit's other results")
     for k, why in ((4, "already superseded"), (5, "names no report"), (6, "names no report")):
@@ -236,7 +205,7 @@ def test_amendments_in_a_batch_are_decided_with_the_rest(w):
     dues = {(r["items"][k]["result"]["next_due"], r["items"][k]["result"]["reason"]) for k in (0, 1, 2, 3, 7)}
     eq(len(dues), 1, "one decision for the unit")
     # AM-S (failed) and AM-N (failed), AM-N-A are superseded: the history is AM-S-A and AM-C, both passed.
-    eq(unit(w, rec["id"])["next_due"], "2023-05-31", "the superseded results no longer count")
+    eq(w.equipment(rec["id"])["next_due"], "2023-05-31", "the superseded results no longer count")
     sup = dict(tuple(l.split("|")) for l in w.db.sql(
         f"SELECT i.report_number, coalesce(s.report_number, '') FROM inspection i LEFT JOIN inspection s "
         f"ON s.id = i.superseded_by WHERE i.equipment_id = {rec['id']}").splitlines())

@@ -2,7 +2,7 @@
 the due date each result moves, and every bad input refused with nothing changed."""
 import json
 
-from harness import run, tests_of, check, eq, elevator, uscc
+from harness import run, tests_of, check, eq, inspection
 from world import World, A, B
 
 TODAY = "2026-06-15"
@@ -10,67 +10,42 @@ TODAY = "2026-06-15"
 
 def setup():
     w = World("inspections", env={"SEREG_NOW": TODAY})
-    w.agency_id = int(w.db.sql(f"SELECT id FROM organization WHERE credit_code = '{w.agency_code}'"))
-    w.agency2_code = uscc("510100", "MA6G0002")
-    s, _, r = w.server.post("/api/v1/organizations", {"credit_code": w.agency2_code, "name": "第二检验机构",
-                                                      "kind": "agency", "jurisdiction": "510100"}, tok=w.city)
-    assert s == 201, r
-    w.agency2_id = r["id"]
-    from harness import token
-    w.agency2 = token(w.db, "agency", org=w.agency2_code)
-    acc = lambda agency, body: w.server.post(f"/api/v1/organizations/{agency}/accreditations", body, tok=w.city)
-    s, _, r = acc(w.agency_id, {"equipment_type": "elevator", "valid_from": "2019-01-01", "valid_to": "2030-12-31"})
-    assert s == 201, r
-    s, _, r = acc(w.agency_id, {"equipment_type": "pressure_vessel", "valid_from": "2019-01-01", "valid_to": "2030-12-31"})
-    assert s == 201, r
+    w.agency_id = int(w.org_id(w.agency_code))
+    w.second_agency()
+    w.accredit("elevator")
+    w.accredit("pressure_vessel")
     # The second agency: 3120 goods lifts only, and only since 2024.
-    s, _, r = acc(w.agency2_id, {"equipment_type": "elevator", "varieties": ["3120"], "valid_from": "2024-01-01",
-                                 "valid_to": "2030-12-31"})
-    assert s == 201, r
+    w.accredit("elevator", valid_from="2024-01-01", agency=w.agency2_code, varieties=["3120"])
     return w
 
 
 def lift(w, commissioned="2020-05-10", variety="3110", jurisdiction=A):
-    code = w.code(variety)
-    body = elevator(code, jurisdiction, w.unit_a if jurisdiction == A else w.unit_b, w.maint, commissioned_on=commissioned)
-    body["attributes"]["variety"] = variety
-    s, _, rec = w.server.post("/api/v1/equipment", body, tok=w.city)
-    assert s == 201, rec
-    return rec
+    return w.register(jurisdiction, variety=variety, commissioned_on=commissioned)
 
 
 def vessel(w, commissioned="2019-06-01"):
-    code = w.code("2150")
-    body = {"type": "pressure_vessel", "equipment_code": code, "jurisdiction": A, "user_unit": w.unit_a,
-            "address": "储罐区", "commissioned_on": commissioned,
-            "attributes": {"variety": "2150", "design_pressure_mpa": 1.6, "volume_m3": 5, "medium": "压缩空气"}}
-    s, _, rec = w.server.post("/api/v1/equipment", body, tok=w.city)
-    assert s == 201, rec
-    return rec
-
-
-def result(rec, report, **over):
-    body = {"equipment_id": rec["id"], "report_number": report, "kind": "periodic", "inspected_on": "2021-05-20",
-            "conclusion": "pass", "inspector": "张工", "defects": []}
-    body.update(over)
-    return body
+    return w.register_body({"type": "pressure_vessel", "equipment_code": w.code("2150"), "jurisdiction": A,
+                            "user_unit": w.unit_a, "address": "储罐区", "commissioned_on": commissioned,
+                            "attributes": {"variety": "2150", "design_pressure_mpa": 1.6, "volume_m3": 5,
+                                           "medium": "压缩空气"}})
 
 
 def test_accreditations_are_the_city_supervisors(w):
-    snap = w.db.snapshot()
     body = {"equipment_type": "boiler", "valid_from": "2020-01-01", "valid_to": "2020-12-31"}
-    for tok in (w.district_a, w.agency, w.admin, w.user_a):
-        eq(w.server.post(f"/api/v1/organizations/{w.agency_id}/accreditations", body, tok=tok)[0], 403, "not the city")
-    unit_id = w.db.sql(f"SELECT id FROM organization WHERE credit_code = '{w.unit_a}'")
-    eq(w.server.post(f"/api/v1/organizations/{unit_id}/accreditations", body, tok=w.city)[0], 404, "not an agency")
-    for bad, field in [({"equipment_type": "ropeway"}, "equipment_type"),
-                       ({"varieties": ["1100", "3110"]}, "varieties"), ({"varieties": []}, "varieties"),
-                       ({"valid_to": "2019-12-31"}, "valid_to"), ({"valid_from": "2020-02-30"}, "valid_from"),
-                       ({"colour": "red"}, "colour")]:
-        s, _, r = w.server.post(f"/api/v1/organizations/{w.agency_id}/accreditations", dict(body, **bad), tok=w.city)
-        eq(s, 422, f"{bad}: {r}")
-        check(field in [e["field"] for e in r["errors"]], r)
-    eq(w.db.snapshot(), snap, "nothing changed")
+    with w.db.unchanged("nothing changed"):
+        for tok in (w.district_a, w.agency, w.admin, w.user_a):
+            eq(w.server.post(f"/api/v1/organizations/{w.agency_id}/accreditations", body, tok=tok)[0], 403,
+               "not the city")
+        eq(w.server.post(f"/api/v1/organizations/{w.org_id(w.unit_a)}/accreditations", body, tok=w.city)[0], 404,
+           "not an agency")
+        for bad, field in [({"equipment_type": "ropeway"}, "equipment_type"),
+                           ({"varieties": ["1100", "3110"]}, "varieties"), ({"varieties": []}, "varieties"),
+                           ({"valid_to": "2019-12-31"}, "valid_to"), ({"valid_from": "2020-02-30"}, "valid_from"),
+                           ({"colour": "red"}, "colour")]:
+            s, _, r = w.server.post(f"/api/v1/organizations/{w.agency_id}/accreditations", dict(body, **bad),
+                                    tok=w.city)
+            eq(s, 422, f"{bad}: {r}")
+            check(field in [e["field"] for e in r["errors"]], r)
     s, _, r = w.server.get(f"/api/v1/organizations/{w.agency_id}/accreditations", tok=w.agency)
     eq(s, 200, "an agency reads its own")
     eq(sorted(a["equipment_type"] for a in r["items"]), ["elevator", "pressure_vessel"], "its accreditations")
@@ -86,7 +61,7 @@ def test_upload_records_result_history_audit_notice_and_due(w):
                       w.db.count("outbox", "event_type = 'inspection.recorded'"),
                       w.db.count("outbox", f"event_type = 'equipment.due_changed' AND subject_id = '{rec['id']}'"))
     before = counts()
-    s, h, r = w.server.post("/api/v1/inspections", result(rec, "EL-2021-0001"), tok=w.agency)
+    s, h, r = w.server.post("/api/v1/inspections", inspection(rec, "EL-2021-0001"), tok=w.agency)
     eq(s, 201, r)
     eq(r["inspection"]["conclusion_text"], "合格", "code and Chinese text")
     eq(r["inspection"]["passed"], True, "passed")
@@ -105,17 +80,16 @@ def test_upload_records_result_history_audit_notice_and_due(w):
 
 def test_same_report_again_is_idempotent_and_different_is_409(w):
     rec = lift(w)
-    body = result(rec, "EL-IDEM-1")
+    body = inspection(rec, "EL-IDEM-1")
     s1, _, r1 = w.server.post("/api/v1/inspections", body, tok=w.agency)
     eq(s1, 201, r1)
-    snap = w.db.snapshot()
-    s2, _, r2 = w.server.post("/api/v1/inspections", body, tok=w.agency)
-    eq(s2, 200, "the same body again")
-    eq(r2, r1, "the original answer")
-    s3, _, r3 = w.server.post("/api/v1/inspections", dict(body, conclusion="fail"), tok=w.agency)
-    eq(s3, 409, r3)
-    eq(r3["errors"][0]["field"], "report_number", "field")
-    eq(w.db.snapshot(), snap, "nothing changed")
+    with w.db.unchanged("nothing changed"):
+        s2, _, r2 = w.server.post("/api/v1/inspections", body, tok=w.agency)
+        eq(s2, 200, "the same body again")
+        eq(r2, r1, "the original answer")
+        s3, _, r3 = w.server.post("/api/v1/inspections", dict(body, conclusion="fail"), tok=w.agency)
+        eq(s3, 409, r3)
+        eq(r3["errors"][0]["field"], "report_number", "field")
     s4, _, r4 = w.server.post("/api/v1/inspections", dict(body, equipment_id=None, equipment_code=rec["equipment_code"]),
                               tok=w.agency)
     eq(s4, 200, "by equipment code it is the same result")
@@ -123,18 +97,18 @@ def test_same_report_again_is_idempotent_and_different_is_409(w):
 
 def test_amendment_supersedes_and_keeps_both(w):
     rec = lift(w)
-    s, _, r = w.server.post("/api/v1/inspections", result(rec, "EL-AM-1", conclusion="fail"), tok=w.agency)
+    s, _, r = w.server.post("/api/v1/inspections", inspection(rec, "EL-AM-1", conclusion="fail"), tok=w.agency)
     eq((s, r["next_due"]), (201, "2021-05-31"), "a failed periodic leaves it due")
-    s, _, r = w.server.post("/api/v1/inspections", result(rec, "EL-AM-1-A", amends="EL-AM-1"), tok=w.agency)
+    s, _, r = w.server.post("/api/v1/inspections", inspection(rec, "EL-AM-1-A", amends="EL-AM-1"), tok=w.agency)
     eq(s, 201, r)
     eq(r["inspection"]["amends"], "EL-AM-1", "names what it amends")
     eq(r["next_due"], "2022-05-31", "the corrected result counts")
     s, _, lst = w.server.get(f"/api/v1/inspections?equipment_id={rec['id']}", tok=w.agency)
     by = {i["report_number"]: i for i in lst["items"]}
     eq(by["EL-AM-1"]["superseded_by"], "EL-AM-1-A", "the earlier one is kept, superseded")
-    s, _, r = w.server.post("/api/v1/inspections", result(rec, "EL-AM-1-B", amends="EL-AM-1"), tok=w.agency)
+    s, _, r = w.server.post("/api/v1/inspections", inspection(rec, "EL-AM-1-B", amends="EL-AM-1"), tok=w.agency)
     eq(s, 422, "a superseded report cannot be amended again")
-    s, _, r = w.server.post("/api/v1/inspections", result(rec, "EL-AM-1-C", amends="NOPE"), tok=w.agency)
+    s, _, r = w.server.post("/api/v1/inspections", inspection(rec, "EL-AM-1-C", amends="NOPE"), tok=w.agency)
     eq(s, 422, "unknown report")
     rc, out, err = w.db.sql_raw("UPDATE inspection SET conclusion = 'pass' WHERE report_number = 'EL-AM-1'")
     check(rc != 0 and "immutable" in err, err)
@@ -148,7 +122,7 @@ def test_a_late_result_counts_wherever_it_falls_in_the_history(w):
     for rec, order, prefix in ((late, (0, 2, 1), "LATE"), (twin, (0, 1, 2), "TWIN")):
         for k in order:
             kind, on = dated[k]
-            s, _, r = w.server.post("/api/v1/inspections", result(rec, f"{prefix}-{k}", kind=kind, inspected_on=on),
+            s, _, r = w.server.post("/api/v1/inspections", inspection(rec, f"{prefix}-{k}", kind=kind, inspected_on=on),
                                     tok=w.agency)
             eq(s, 201, r)
     a = w.server.get(f"/api/v1/equipment/{late['id']}", tok=w.city)[2]
@@ -161,18 +135,18 @@ def test_accreditation_matrix(w):
     passenger = lift(w)
     v = vessel(w)
     # agency 2: 3120 only, from 2024
-    eq(w.server.post("/api/v1/inspections", result(passenger, "A2-1", inspected_on="2024-05-20"), tok=w.agency2)[0],
+    eq(w.server.post("/api/v1/inspections", inspection(passenger, "A2-1", inspected_on="2024-05-20"), tok=w.agency2)[0],
        404, "a variety it is not accredited for is not even visible")
-    s, _, r = w.server.post("/api/v1/inspections", result(goods, "A2-2", inspected_on="2021-05-20"), tok=w.agency2)
+    s, _, r = w.server.post("/api/v1/inspections", inspection(goods, "A2-2", inspected_on="2021-05-20"), tok=w.agency2)
     eq(s, 403, f"accredited today but not on the inspection date: {r}")
-    s, _, r = w.server.post("/api/v1/inspections", result(goods, "A2-3", inspected_on="2024-05-20"), tok=w.agency2)
+    s, _, r = w.server.post("/api/v1/inspections", inspection(goods, "A2-3", inspected_on="2024-05-20"), tok=w.agency2)
     eq(s, 201, r)
     eq(w.server.get(f"/api/v1/equipment/{goods['id']}", tok=w.agency2)[0], 200, "visible: accredited type")
     eq(w.server.get(f"/api/v1/equipment/{v['id']}", tok=w.agency2)[0], 404, "invisible: not accredited")
     s, _, page = w.server.get("/api/v1/equipment?limit=500", tok=w.agency2)
     eq({i["variety"] for i in page["items"]}, {"3120"}, "an agency lists only what it may inspect")
     for tok in (w.city, w.district_a, w.user_a, w.admin, w.coordinator_a):
-        eq(w.server.post("/api/v1/inspections", result(goods, "X-1"), tok=tok)[0], 403, "only agencies upload")
+        eq(w.server.post("/api/v1/inspections", inspection(goods, "X-1"), tok=tok)[0], 403, "only agencies upload")
 
 
 def test_pressure_vessel_grades(w):
@@ -200,40 +174,39 @@ def test_bad_results_are_refused_and_change_nothing(w):
     old = lift(w)
     s, _, r = w.transition(old, "scrap", reason="报废")
     eq(s, 200, r)
-    snap = w.db.snapshot()
     cases = [
-        (result(rec, "B-1", equipment_id=999999), 404, None),
+        (inspection(rec, "B-1", equipment_id=999999), 404, None),
         ({"equipment_code": "311051123201999999", "report_number": "B-2", "kind": "periodic",
           "inspected_on": "2021-05-20", "conclusion": "pass"}, 404, None),
-        (result(old, "B-3"), 422, "equipment_id"),
-        (result(rec, "B-4", inspected_on="2026-06-16"), 422, "inspected_on"),
-        (result(rec, "B-5", inspected_on="2020-05-01"), 422, "inspected_on"),
-        (result(rec, "B-6", conclusion="基本合格"), 422, "conclusion"),
-        (result(rec, "B-7", safety_grade=2), 422, "safety_grade"),
-        (result(rec, "B-8", kind="internal"), 422, "kind"),
-        (result(rec, "B-9", kind="visual"), 422, "kind"),
-        (result(rec, "B-10", safety_grade=9), 422, "safety_grade"),
-        (result(rec, "B-11", defects=[{"code": "C1"}]), 422, "defects[0]"),
-        (result(rec, "B-12", defects="none"), 422, "defects"),
-        (result(rec, "B-13", equipment_code=rec["equipment_code"]), 422, "equipment_code"),
-        (result(rec, ""), 422, "report_number"),
-        (result(rec, "B-15\n"), 422, "report_number"),
-        (result(rec, "B-16", colour="red"), 422, "colour"),
-        (result(rec, "B-17", inspected_on="2021-13-01"), 422, "inspected_on"),
-        (result(rec, "B-18", equipment_id="1"), 422, "equipment_id"),
+        (inspection(old, "B-3"), 422, "equipment_id"),
+        (inspection(rec, "B-4", inspected_on="2026-06-16"), 422, "inspected_on"),
+        (inspection(rec, "B-5", inspected_on="2020-05-01"), 422, "inspected_on"),
+        (inspection(rec, "B-6", conclusion="基本合格"), 422, "conclusion"),
+        (inspection(rec, "B-7", safety_grade=2), 422, "safety_grade"),
+        (inspection(rec, "B-8", kind="internal"), 422, "kind"),
+        (inspection(rec, "B-9", kind="visual"), 422, "kind"),
+        (inspection(rec, "B-10", safety_grade=9), 422, "safety_grade"),
+        (inspection(rec, "B-11", defects=[{"code": "C1"}]), 422, "defects[0]"),
+        (inspection(rec, "B-12", defects="none"), 422, "defects"),
+        (inspection(rec, "B-13", equipment_code=rec["equipment_code"]), 422, "equipment_code"),
+        (inspection(rec, ""), 422, "report_number"),
+        (inspection(rec, "B-15\n"), 422, "report_number"),
+        (inspection(rec, "B-16", colour="red"), 422, "colour"),
+        (inspection(rec, "B-17", inspected_on="2021-13-01"), 422, "inspected_on"),
+        (inspection(rec, "B-18", equipment_id="1"), 422, "equipment_id"),
     ]
-    for body, status, field in cases:
-        s, _, r = w.server.post("/api/v1/inspections", body, tok=w.agency)
-        eq(s, status, f"{body.get('report_number')}: {r}")
-        if field:
-            check(field in [e["field"] for e in r["errors"]], f"{field} in {r['errors']}")
-    eq(w.db.snapshot(), snap, "nothing changed")
+    with w.db.unchanged("nothing changed"):
+        for body, status, field in cases:
+            s, _, r = w.server.post("/api/v1/inspections", body, tok=w.agency)
+            eq(s, status, f"{body.get('report_number')}: {r}")
+            if field:
+                check(field in [e["field"] for e in r["errors"]], f"{field} in {r['errors']}")
 
 
 def test_batch_keeps_the_good_items(w):
     a, b = lift(w), lift(w)
-    items = [result(a, "BAT-1"), result(b, "BAT-2", conclusion="maybe"), result(b, "BAT-3"),
-             result(a, "BAT-4", kind="self_test", inspected_on="2022-05-10"), "not an object"]
+    items = [inspection(a, "BAT-1"), inspection(b, "BAT-2", conclusion="maybe"), inspection(b, "BAT-3"),
+             inspection(a, "BAT-4", kind="self_test", inspected_on="2022-05-10"), "not an object"]
     s, _, r = w.server.post("/api/v1/inspections:batch", items, tok=w.agency)
     eq(s, 200, r)
     eq((r["accepted"], r["refused"]), (3, 2), "three in, two out")
@@ -254,14 +227,14 @@ def test_batch_keeps_the_good_items(w):
 
 def test_the_same_report_twice_in_one_batch(w):
     a = lift(w)
-    items = [result(a, "TWICE-1"), result(a, "TWICE-1"), result(a, "TWICE-1", conclusion="fail")]
+    items = [inspection(a, "TWICE-1"), inspection(a, "TWICE-1"), inspection(a, "TWICE-1", conclusion="fail")]
     s, _, r = w.server.post("/api/v1/inspections:batch", items, tok=w.agency)
     eq([i["status"] for i in r["items"]], [201, 200, 409], "recorded once, repeated, contradicted")
     eq(r["items"][1]["result"], r["items"][0]["result"], "the repeat answers with the first's answer")
     eq(w.db.count("inspection", "report_number = 'TWICE-1'"), 1, "stored once")
     # The first under a number refused: the next is checked on its own, and the one after it
     # repeats that one, not the refused first.
-    items = [result(a, "TWICE-2", conclusion="maybe"), result(a, "TWICE-2"), result(a, "TWICE-2")]
+    items = [inspection(a, "TWICE-2", conclusion="maybe"), inspection(a, "TWICE-2"), inspection(a, "TWICE-2")]
     s, _, r = w.server.post("/api/v1/inspections:batch", items, tok=w.agency)
     eq(s, 200, r)
     eq([i["status"] for i in r["items"]], [422, 201, 200], "refused, recorded, repeated")
@@ -270,7 +243,7 @@ def test_the_same_report_twice_in_one_batch(w):
 
 def test_batch_as_ndjson_refuses_bad_lines_alone(w):
     a = lift(w)
-    lines = [json.dumps(result(a, "ND-1")), "{not json", "", json.dumps(result(a, "ND-2", kind="self_test",
+    lines = [json.dumps(inspection(a, "ND-1")), "{not json", "", json.dumps(inspection(a, "ND-2", kind="self_test",
                                                                              inspected_on="2022-05-10")), "[1]"]
     body = ("\n".join(lines) + "\n").encode()
     s, _, r = w.server.request("POST", "/api/v1/inspections:batch", raw=body, tok=w.agency,
@@ -303,11 +276,9 @@ def test_lists_of_results_are_scoped(w):
     a = lift(w)
     bl = lift(w, jurisdiction=B)
     for rec, rn in ((a, "L-1"), (bl, "L-2")):
-        eq(w.server.post("/api/v1/inspections", result(rec, rn), tok=w.agency)[0], 201, rn)
+        eq(w.server.post("/api/v1/inspections", inspection(rec, rn), tok=w.agency)[0], 201, rn)
     def listed(tok, q=""):
-        s, _, r = w.server.get("/api/v1/inspections?limit=500" + q, tok=tok)
-        eq(s, 200, r)
-        return {i["report_number"] for i in r["items"]}
+        return {i["report_number"] for i in w.read("/api/v1/inspections?limit=500" + q, tok)["items"]}
     check({"L-1", "L-2"} <= listed(w.city), "city")
     check("L-1" in listed(w.district_a) and "L-2" not in listed(w.district_a), "district A")
     check("L-2" not in listed(w.user_a), "user unit A")
@@ -331,15 +302,8 @@ def test_due_lists(w):
     eq({i["id"] for i in r["items"]} & ids, {units[2]["id"]}, "due 2026-08-31 is within 90 days, the overdue are not")
     s, _, r = w.server.get(f"/api/v1/equipment?due_within_days=60&jurisdiction={A}&limit=500", tok=w.city)
     eq({i["id"] for i in r["items"]} & ids, set(), "but not within 60")
-    s, _, r = w.server.get(f"/api/v1/equipment?due_before=2026-09-01&jurisdiction={A}&limit=1", tok=w.city)
-    seen, cursor = [], r["next_cursor"]
-    seen += [i["id"] for i in r["items"]]
-    while cursor:
-        s, _, r = w.server.get(f"/api/v1/equipment?due_before=2026-09-01&jurisdiction={A}&limit=1&cursor={cursor}",
-                               tok=w.city)
-        eq(s, 200, r)
-        seen += [i["id"] for i in r["items"]]
-        cursor = r["next_cursor"]
+    seen = [i["id"] for items in w.server.walk(f"/api/v1/equipment?due_before=2026-09-01&jurisdiction={A}&limit=1",
+                                               tok=w.city) for i in items]
     eq(len(seen), len(set(seen)), "paging in due order repeats nothing")
     check({units[0]["id"], units[1]["id"], units[2]["id"]} <= set(seen), "all due before September")
     check(units[3]["id"] not in seen, "December's is not")

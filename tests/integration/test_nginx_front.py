@@ -2,6 +2,7 @@
 valid nginx, requests and their headers pass both ways, what sereg refuses from the headers is
 refused through the proxy without the body crossing it, and a client trickling its headers is cut
 by nginx."""
+import json
 import os
 import shutil
 import socket
@@ -9,7 +10,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import run, tests_of, check, eq, free_port, SRC, elevator
+from harness import run, tests_of, check, eq, fetch, free_port, SRC, elevator, http_head, send_raw
 from world import World, A
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -63,21 +64,6 @@ http {{
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def raw(port, data, timeout=15):
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    s.sendall(data)
-    got = b""
-    try:
-        while b"\r\n\r\n" not in got:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            got += chunk
-    finally:
-        s.close()
-    return got.decode("latin-1")
-
-
 def test_the_shipped_site_is_valid_nginx(w):
     d = tempfile.mkdtemp(prefix="sereg-nginx-site-")
     try:
@@ -97,18 +83,12 @@ def test_the_shipped_site_is_valid_nginx(w):
 
 
 def test_requests_and_their_headers_pass_both_ways(w):
-    body = elevator(w.code(), A, w.unit_a, w.maint)
-    import http.client
-    import json
+    body = json.dumps(elevator(w.code(), A, w.unit_a, w.maint), ensure_ascii=False).encode()
     answers = []
     for _ in range(2):
-        c = http.client.HTTPConnection("127.0.0.1", w.front.port, timeout=15)
-        c.request("POST", "/api/v1/equipment", body=json.dumps(body, ensure_ascii=False).encode(),
-                  headers={"Authorization": "Bearer " + w.city, "Content-Type": "application/json",
-                           "Idempotency-Key": "through-nginx"})
-        r = c.getresponse()
-        answers.append((r.status, r.getheader("Idempotent-Replayed"), r.getheader("ETag"), json.loads(r.read())))
-        c.close()
+        s, h, answer = fetch(w.front.port, "POST", "/api/v1/equipment", tok=w.city, data=body,
+                             headers={"Idempotency-Key": "through-nginx"}, timeout=15)
+        answers.append((s, h.get("idempotent-replayed"), h.get("etag"), json.loads(answer)))
     eq(answers[0][0], 201, f"registered through the proxy: {answers[0]}")
     eq(answers[1][:3], (201, "true", answers[0][2]), "the retry is a replay, with its headers")
     eq(answers[1][3], answers[0][3], "and its body")
@@ -116,8 +96,8 @@ def test_requests_and_their_headers_pass_both_ways(w):
 
 def test_a_body_refused_from_its_headers_does_not_cross_the_proxy(w):
     t0 = time.time()
-    answer = raw(w.front.port, b"POST /api/v1/inspections:batch HTTP/1.1\r\nHost: sereg\r\n"
-                               b"Content-Type: application/json\r\nContent-Length: 33554432\r\n\r\n")
+    answer = send_raw(w.front.port, http_head("POST", "/api/v1/inspections:batch", length=33554432, host="sereg"),
+                      timeout=15).decode("latin-1")
     check(answer.startswith("HTTP/1.1 401"), f"refused without its body: {answer[:80]}")
     check(time.time() - t0 < 5, "at once")
 

@@ -2,7 +2,7 @@
 import os
 import re
 
-from harness import run, tests_of, check, eq, sereg, SRC
+from harness import run, tests_of, check, eq, routes, SRC
 
 SPEC = os.path.join(SRC, "contrib", "openapi.yaml")
 
@@ -31,9 +31,7 @@ def spec_routes(text):
 
 
 def test_router_and_description_list_the_same_routes():
-    r = sereg("routes")
-    eq(r.returncode, 0, r.stderr)
-    router = {" ".join(line.split()[:2]) for line in r.stdout.splitlines() if line}
+    router = {" ".join(line.split()[:2]) for line in routes() if line}
     described = spec_routes(spec_text())
     eq(sorted(router - described), [], "routes missing from contrib/openapi.yaml")
     eq(sorted(described - router), [], "described routes the server does not have")
@@ -42,10 +40,8 @@ def test_router_and_description_list_the_same_routes():
 
 def test_the_description_names_the_roles_each_route_takes():
     """x-sereg-roles on an operation says who may use it, as the router checks before the body."""
-    r = sereg("routes")
-    eq(r.returncode, 0, r.stderr)
     router = {}
-    for line in r.stdout.splitlines():
+    for line in routes():
         method, path, roles = line.split()
         router[(method, path)] = [] if roles in ("any", "public") else roles.split(",")
     described, path, method = {}, None, None

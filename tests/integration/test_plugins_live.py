@@ -4,12 +4,11 @@ and neither a hostile plugin nor a reload of one keeps the server from stopping 
 import os
 import re
 import shutil
-import signal
 import subprocess
 import threading
 import time
 
-from harness import run, tests_of, check, eq, SRC, BIN, copy_dir, Server
+from harness import run, tests_of, check, eq, SRC, PLUGINS, copy_dir, metric_values, ropeway, scratch, sereg, Server
 from world import World, A
 
 HOSTILE = os.path.join(SRC, "tests", "plugins", "hostile")
@@ -32,7 +31,7 @@ return sereg.equipment_type {
 
 
 def setup():
-    d = copy_dir(os.path.join(SRC, "plugins"))
+    d = copy_dir(PLUGINS)
     w = World("plugins_live", plugin_dir=d)
     w.plugin_dir = d
     w.initial_types = types(w)
@@ -40,9 +39,7 @@ def setup():
 
 
 def types(w):
-    s, _, r = w.server.get("/api/v1/equipment-types", tok=w.city)
-    eq(s, 200, "types")
-    return {t["code"]: t["version"] for t in r["items"]}
+    return {t["code"]: t["version"] for t in w.read("/api/v1/equipment-types")["items"]}
 
 
 def reload_and_wait(w, want):
@@ -89,18 +86,15 @@ def test_runaway_plugin_costs_one_request(w):
                          ("xpcall-loop", "instruction budget"), ("pattern", "instruction budget"),
                          ("memory", "memory limit"), ("bad-decision", "must be a string")]:
         n += 1
-        body = {"type": "ropeway", "equipment_code": f"910051123201900{n:03d}", "jurisdiction": A,
-                "user_unit": w.unit_a, "address": addr, "commissioned_on": "2020-01-01",
-                "attributes": {"variety": "9100"}}
-        before = w.db.snapshot()
-        t0 = time.time()
-        s, h, r = w.server.post("/api/v1/equipment", body, tok=w.city)
-        took = time.time() - t0
-        eq(s, 500, f"{addr}: {r}")
-        eq(r["type"], "urn:sereg:problem:plugin-failed", "problem type")
-        check("ropeway.lua@0.1.0" in r["detail"] and needle in r["detail"], r["detail"])
-        check(took < 10, f"{addr} took {took:.1f}s")
-        eq(w.db.snapshot(), before, "nothing stored")
+        body = ropeway(f"910051123201900{n:03d}", A, w.unit_a, address=addr)
+        with w.db.unchanged("nothing stored"):
+            t0 = time.time()
+            s, h, r = w.server.post("/api/v1/equipment", body, tok=w.city)
+            took = time.time() - t0
+            eq(s, 500, f"{addr}: {r}")
+            eq(r["type"], "urn:sereg:problem:plugin-failed", "problem type")
+            check("ropeway.lua@0.1.0" in r["detail"] and needle in r["detail"], r["detail"])
+            check(took < 10, f"{addr} took {took:.1f}s")
         eq(w.server.get("/healthz")[0], 200, "still serving")
     body["address"] = "ok"
     body["equipment_code"] = "910051123201900999"
@@ -113,23 +107,21 @@ def test_plugins_check_ends_on_hostile_plugins(w):
     """The CLI loads a file's top level under the same budget as the server: it ends, non-zero."""
     for case, needle in [("load_xpcall_loop.lua", "instruction budget"), ("load_loop.lua", "instruction budget"),
                          ("load_catastrophic_pattern.lua", "instruction budget")]:
-        d = copy_dir(os.path.join(SRC, "plugins"))
-        shutil.copy(os.path.join(HOSTILE, case), os.path.join(d, "zz_" + case))
-        t0 = time.time()
-        try:
-            r = subprocess.run([BIN, "plugins", "check", d], capture_output=True, text=True, timeout=20)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"sereg plugins check on {case} did not end within 20 s")
-        took = time.time() - t0
-        check(r.returncode != 0 and "zz_" + case in r.stderr and needle in r.stderr, f"{case}: {r.stderr}")
-        check(took < 10, f"{case} took {took:.1f}s")
-        shutil.rmtree(d)
+        with scratch() as d:
+            shutil.copy(os.path.join(HOSTILE, case), os.path.join(d, "zz_" + case))
+            t0 = time.time()
+            try:
+                r = sereg("plugins", "check", d, timeout=20)
+            except subprocess.TimeoutExpired:
+                raise AssertionError(f"sereg plugins check on {case} did not end within 20 s")
+            took = time.time() - t0
+            check(r.returncode != 0 and "zz_" + case in r.stderr and needle in r.stderr, f"{case}: {r.stderr}")
+            check(took < 10, f"{case} took {took:.1f}s")
     # A FIFO named *.lua is refused without being opened for reading (which would wait for ever).
-    d = copy_dir(os.path.join(SRC, "plugins"))
-    os.mkfifo(os.path.join(d, "zz_fifo.lua"))
-    r = subprocess.run([BIN, "plugins", "check", d], capture_output=True, text=True, timeout=20)
-    check(r.returncode != 0 and "zz_fifo.lua: is a FIFO" in r.stderr, r.stderr)
-    shutil.rmtree(d)
+    with scratch() as d:
+        os.mkfifo(os.path.join(d, "zz_fifo.lua"))
+        r = sereg("plugins", "check", d, timeout=20)
+        check(r.returncode != 0 and "zz_fifo.lua: is a FIFO" in r.stderr, r.stderr)
 
 
 def test_hostile_reload_keeps_serving(w):
@@ -156,65 +148,47 @@ def test_hostile_reload_keeps_serving(w):
 def test_sigterm_stops_a_server_inside_a_hostile_plugin(w):
     """SIGTERM while a request runs xpcall'd loops (and after a refused hostile reload): the
     server stops within a few seconds."""
-    d = copy_dir(os.path.join(SRC, "plugins"))
-    with open(os.path.join(d, "ropeway.lua"), "w") as f:
-        f.write(ROPEWAY)
-    server = Server(w.db, plugin_dir=d)
-    try:
-        shutil.copy(os.path.join(HOSTILE, "load_xpcall_loop.lua"), os.path.join(d, "zz_hostile.lua"))
-        server.hup()
-        deadline = time.time() + 15
-        while "plugin reload refused" not in server.output() and time.time() < deadline:
-            time.sleep(0.05)
-        check("plugin reload refused" in server.output(), "the hostile reload is refused")
-        answers = []
-
-        def hostile_request():
-            body = {"type": "ropeway", "equipment_code": "910051123201900777", "jurisdiction": A,
-                    "user_unit": w.unit_a, "address": "xpcall-loop", "commissioned_on": "2020-01-01",
-                    "attributes": {"variety": "9100"}}
-            try:
-                answers.append(server.post("/api/v1/equipment", body, tok=w.city)[0])
-            except OSError as e:  # the server may close the connection as it stops
-                answers.append(str(e))
-
-        threads = [threading.Thread(target=hostile_request) for _ in range(3)]
-        for t in threads:
-            t.start()
-        time.sleep(0.05)
-        t0 = time.time()
-        server.proc.send_signal(signal.SIGTERM)
+    with scratch() as d:
+        with open(os.path.join(d, "ropeway.lua"), "w") as f:
+            f.write(ROPEWAY)
+        server = Server(w.db, plugin_dir=d)
         try:
-            server.proc.wait(timeout=8)
-        except subprocess.TimeoutExpired:
-            server.proc.kill()
-            raise AssertionError("the server did not stop within 8 s of SIGTERM")
-        took = time.time() - t0
-        for t in threads:
-            t.join(timeout=10)
-        check(took < 5, f"stopping took {took:.1f}s")
-        eq(server.proc.returncode, 0, "clean exit")
-    finally:
-        if server.proc.poll() is None:
-            server.proc.kill()
-            server.proc.wait()
-        os.unlink(server.log.name)
-        shutil.rmtree(d)
+            shutil.copy(os.path.join(HOSTILE, "load_xpcall_loop.lua"), os.path.join(d, "zz_hostile.lua"))
+            server.hup()
+            deadline = time.time() + 15
+            while "plugin reload refused" not in server.output() and time.time() < deadline:
+                time.sleep(0.05)
+            check("plugin reload refused" in server.output(), "the hostile reload is refused")
+            answers = []
+
+            def hostile_request():
+                body = ropeway("910051123201900777", A, w.unit_a, address="xpcall-loop")
+                try:
+                    answers.append(server.post("/api/v1/equipment", body, tok=w.city)[0])
+                except OSError as e:  # the server may close the connection as it stops
+                    answers.append(str(e))
+
+            threads = [threading.Thread(target=hostile_request) for _ in range(3)]
+            for t in threads:
+                t.start()
+            time.sleep(0.05)
+            rc, took = server.terminate(within=8)
+            for t in threads:
+                t.join(timeout=10)
+            check(took < 5, f"stopping took {took:.1f}s")
+            eq(rc, 0, "clean exit")
+        finally:
+            if server.proc.poll() is None:
+                server.proc.kill()
+                server.proc.wait()
+            os.unlink(server.log.name)
 
 
 def test_metrics_count_requests_failures_and_reloads(w):
-    import http.client
-    c = http.client.HTTPConnection("127.0.0.1", w.server.port, timeout=10)
-    c.request("GET", "/metrics")
-    r = c.getresponse()
-    text = r.read().decode()
-    eq(r.status, 200, "metrics")
-    check(r.getheader("Content-Type").startswith("text/plain; version=0.0.4"), "Prometheus text format")
-    values = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            values[name] = float(value)
+    status, headers, text = w.server.metrics()
+    eq(status, 200, "metrics")
+    check(headers["content-type"].startswith("text/plain; version=0.0.4"), "Prometheus text format")
+    values = metric_values(text)
     check(values.get('sereg_http_requests_total{code="200"}', 0) > 10, "successful requests counted")
     check(values.get('sereg_http_requests_total{code="500"}', 0) >= 4, "failed plugin requests counted")
     check(values.get("sereg_plugin_failures_total", 0) >= 4, "plugin failures counted")

@@ -6,7 +6,7 @@ import os
 import re
 import socket
 
-from harness import run, check, eq, SRC
+from harness import run, check, eq, SRC, read_head
 from world import World
 
 CASES = os.path.join(SRC, "tests", "http")
@@ -45,12 +45,7 @@ def send(w, head, body, meta):
         s.sendall(data)
     except OSError:
         pass  # answered and closed before the whole request was taken: the answer is still there
-    got = b""
-    while b"\r\n\r\n" not in got:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        got += chunk
+    got = read_head(s)
     head_end = got.index(b"\r\n\r\n")
     status_line, *header_lines = got[:head_end].decode("latin-1").split("\r\n")
     headers = {k.lower(): v.strip() for k, v in (h.split(":", 1) for h in header_lines)}

@@ -2,25 +2,16 @@
 becomes an overdue 一般 hazard, climbs the escalation ladder, is proposed for and listed under
 挂牌督办, is rectified, verified and closed -- with every notice in the outbox in order. Time
 moves with SEREG_NOW (the server) and --now (the sweep)."""
-import datetime
 import hashlib
-import http.client
-import socket
-import urllib.parse
 
-from harness import Server, run, tests_of, check, eq, sereg
+from harness import (day_after, evidence_ref, http_head, inspection, run, send_raw, start_refused, sweep, tests_of,
+                     check, eq)
 from world import World, A, B, act, step
 
 
-def plus(d, n):
-    return (datetime.date.fromisoformat(d) + datetime.timedelta(days=n)).isoformat()
-
-
-def sweep(w, now):
-    r = sereg("sweep", "--now", now, db=w.db)
-    eq(r.returncode, 0, f"sweep failed: {r.stderr}")
-    check(" error " not in r.stderr, f"the sweep logged errors: {r.stderr}")
-    return r.stdout
+def swept(w, day):
+    """The sweep of <day>, which must succeed and log no error: what it printed."""
+    return sweep(w.db, day, clean=True).stdout
 
 
 def at(w, day):
@@ -28,28 +19,7 @@ def at(w, day):
     log = w.server.output()
     check(" error " not in log, "the server logged errors:\n" + "\n".join(
         line for line in log.splitlines() if " error " in line))
-    w.server.stop()
-    w.server = Server(w.db, env={"SEREG_NOW": day})
-    return w.server
-
-
-def hazard(w, hid, tok=None):
-    s, _, h = w.server.get(f"/api/v1/hazards/{hid}", tok=tok or w.city)
-    eq(s, 200, f"hazard {hid}: {h}")
-    return h
-
-
-def rect(w, rid, tok=None):
-    s, _, r = w.server.get(f"/api/v1/rectifications/{rid}", tok=tok or w.city)
-    eq(s, 200, f"rectification {rid}: {r}")
-    return r
-
-
-def upload(w, data=b"\xff\xd8\xff photo of the repaired door lock", name="repair.jpg", ctype="image/jpeg", tok=None):
-    s, _, ref = w.server.post(f"/api/v1/evidence?name={urllib.parse.quote(name)}", tok=tok or w.user_a, raw=data,
-                              headers={"Content-Type": ctype})
-    check(s in (200, 201), f"evidence upload: {s} {ref}")
-    return ref
+    return w.restart(env={"SEREG_NOW": day})
 
 
 def events_of(w, subject_type, ids):
@@ -61,27 +31,27 @@ def events_of(w, subject_type, ids):
 def test_a_missed_inspection_is_escalated_listed_rectified_and_closed(w):
     rec = w.register()
     due = rec["next_due"]
-    day = plus(due, 1)
+    day = day_after(due, 1)
     at(w, day)
-    sweep(w, day)
-    s, _, page = w.server.get(f"/api/v1/hazards?equipment_id={rec['id']}", tok=w.district_a)
-    eq(len(page["items"]), 1, "one hazard")
-    h = page["items"][0]
+    swept(w, day)
+    items = w.hazards_of(rec, tok=w.district_a)
+    eq(len(items), 1, "one hazard")
+    h = items[0]
     eq((h["source"], h["grade"], h["level"]), ("overdue", "general", "district"), "the ladder's opening grade")
     check(h["ladder"].startswith("escalation.lua@"), h["ladder"])
-    full = hazard(w, h["id"])
+    full = w.hazard(h["id"])
     eq([d["rung"] for d in full["deadlines"]], ["overdue_notice", "overdue_to_city"], "day rungs scheduled")
-    eq([d["due_on"] for d in full["deadlines"]], [plus(day, 30), plus(day, 90)], "their days")
+    eq([d["due_on"] for d in full["deadlines"]], [day_after(day, 30), day_after(day, 90)], "their days")
 
     # 29 days on nothing fires; on day 30 the notice rung fires once, however often the sweep runs.
-    sweep(w, plus(day, 29))
-    eq(hazard(w, h["id"])["deadlines"][0]["fired_on"], None, "not yet")
-    out = sweep(w, plus(day, 30))
+    swept(w, day_after(day, 29))
+    eq(w.hazard(h["id"])["deadlines"][0]["fired_on"], None, "not yet")
+    out = swept(w, day_after(day, 30))
     check("1 rung fired" in out, out)
-    sweep(w, plus(day, 30))
-    sweep(w, plus(day, 31))
-    full = hazard(w, h["id"])
-    eq(full["deadlines"][0]["fired_on"], plus(day, 30), "fired on its day")
+    swept(w, day_after(day, 30))
+    swept(w, day_after(day, 31))
+    full = w.hazard(h["id"])
+    eq(full["deadlines"][0]["fired_on"], day_after(day, 30), "fired on its day")
     eq(w.db.count("outbox", f"event_type = 'hazard.escalated' AND subject_id = '{h['id']}'"), 1, "once")
     payload = w.db.sql(f"SELECT payload->>'notify' FROM outbox WHERE event_type = 'hazard.escalated' "
                        f"AND subject_id = '{h['id']}'")
@@ -89,20 +59,21 @@ def test_a_missed_inspection_is_escalated_listed_rectified_and_closed(w):
     eq(full["level"], "district", "a notice rung changes no level")
 
     # Day 90: the city follows it.
-    sweep(w, plus(day, 90))
-    full = hazard(w, h["id"])
+    swept(w, day_after(day, 90))
+    full = w.hazard(h["id"])
     eq((full["grade"], full["level"]), ("general", "city"), "the city level")
 
     # The district orders rectification (监察指令书) by a deadline.
-    t = plus(day, 91)
+    t = day_after(day, 91)
     at(w, t)
     s, hdr, r = w.server.post("/api/v1/rectifications", {
-        "hazard_ids": [h["id"]], "directive_number": "锦质监指〔2026〕001号", "deadline": plus(t, 14),
+        "hazard_ids": [h["id"]], "directive_number": "锦质监指〔2026〕001号", "deadline": day_after(t, 14),
         "note": "限期完成定期检验"}, tok=w.district_a)
     eq(s, 201, f"open: {r}")
     eq(hdr.get("location"), f"/api/v1/rectifications/{r['id']}", "location")
-    eq((r["workflow"], r["state"], r["deadline"]), ("rectification", "issued", plus(t, 14)), "issued")
-    eq([a["action"] for a in rect(w, r["id"], tok=w.user_a)["allowed_actions"]], ["acknowledge"], "the unit's move")
+    eq((r["workflow"], r["state"], r["deadline"]), ("rectification", "issued", day_after(t, 14)), "issued")
+    eq([a["action"] for a in w.rectification(r["id"], tok=w.user_a)["allowed_actions"]], ["acknowledge"],
+       "the unit's move")
     eq(r["allowed_actions"], [], "nothing for the district now")
     r = step(w, r, "acknowledge", w.user_a)
     r = step(w, r, "start", w.user_a)
@@ -110,18 +81,18 @@ def test_a_missed_inspection_is_escalated_listed_rectified_and_closed(w):
 
     overdue_ids = lambda tok: [x["id"] for x in w.server.get("/api/v1/hazards?overdue=true", tok=tok)[2]["items"]]
     check(h["id"] not in overdue_ids(w.district_a), "within its deadline")
-    at(w, plus(t, 15))
+    at(w, day_after(t, 15))
     check(h["id"] in overdue_ids(w.district_a), "past its deadline: overdue")
     check(h["id"] not in overdue_ids(w.district_b), "scoped")
     check(h["id"] not in [x["id"] for x in w.server.get("/api/v1/hazards?overdue=false&limit=500",
                                                          tok=w.district_a)[2]["items"]], "not among the others")
 
     # The deadline passes with the hazard open: rectification.overdue, and up the ladder.
-    out = sweep(w, plus(t, 15))
+    out = swept(w, day_after(t, 15))
     check("1 rectification overdue" in out, out)
-    sweep(w, plus(t, 16))
+    swept(w, day_after(t, 16))
     eq(w.db.count("outbox", f"event_type = 'rectification.overdue' AND subject_id = '{r['id']}'"), 1, "once")
-    full = hazard(w, h["id"])
+    full = w.hazard(h["id"])
     eq((full["grade"], full["level"]), ("major", "city"), "重大, at city level")
     listed = [x for x in full["rectifications"] if x["workflow"] == "listed_supervision"]
     eq(len(listed), 1, f"proposed for 挂牌督办: {full['rectifications']}")
@@ -131,28 +102,28 @@ def test_a_missed_inspection_is_escalated_listed_rectified_and_closed(w):
         check(words in why, f"the explanation tells '{words}':\n{why}")
 
     # 挂牌督办: listed by the city, rectified, accepted at district, verified by the city, delisted.
-    t2 = plus(t, 17)
+    t2 = day_after(t, 17)
     at(w, t2)
-    lr = rect(w, listed[0]["id"])
+    lr = w.rectification(listed[0]["id"])
     eq(lr["deadline"], None, "no deadline until listed")
-    lr = step(w, lr, "list", w.city, opinion="挂牌督办", deadline=plus(t2, 60))
+    lr = step(w, lr, "list", w.city, opinion="挂牌督办", deadline=day_after(t2, 60))
     lr = step(w, lr, "start", w.user_a)
-    photo = upload(w)
+    photo = w.evidence()
     eq(photo["sha256"], hashlib.sha256(b"\xff\xd8\xff photo of the repaired door lock").hexdigest(), "hash")
     lr = step(w, lr, "submit", w.user_a, note="已完成定期检验并整改", evidence=[photo])
     lr = step(w, lr, "accept", w.district_a, opinion="区级初验合格")
     lr = step(w, lr, "verify", w.city, opinion="市级复核通过")
 
     # The directive closes first: the hazard stays open while 挂牌督办 still covers it.
-    r = rect(w, r["id"])
+    r = w.rectification(r["id"])
     r = step(w, r, "submit", w.user_a, note="整改完成", evidence=[photo])
     r = step(w, r, "verify", w.district_a, opinion="复查合格")
     r = step(w, r, "close", w.district_a)
     eq(r["closed_on"], t2, "closed")
-    eq(hazard(w, h["id"])["status"], "open", "still listed")
+    eq(w.hazard(h["id"])["status"], "open", "still listed")
     lr = step(w, lr, "delist", w.city)
     eq(lr["state"], "delisted", "销号")
-    full = hazard(w, h["id"])
+    full = w.hazard(h["id"])
     eq((full["status"], full["closed_on"]), ("closed", t2), "the last rectification closed the hazard")
     eq(full["deadlines"][1]["outcome"], "fired", "history of rungs kept")
 
@@ -166,61 +137,53 @@ def test_a_missed_inspection_is_escalated_listed_rectified_and_closed(w):
     # history and audit went with them
     eq(w.db.count("rectification_event", f"rectification_id = {lr['id']}"), 7, "history")
     eq(w.db.count("audit_log", f"target_type = 'rectification' AND target_id = '{lr['id']}'"), 7, "audit")
-    eq([e["action"] for e in rect(w, lr["id"])["history"]],
+    eq([e["action"] for e in w.rectification(lr["id"])["history"]],
        ["propose", "list", "start", "submit", "accept", "verify", "delist"], "the listing's steps")
 
 
 def test_a_failed_unit_in_use_is_major_and_proposed_at_once(w):
     rec = w.register()
     at(w, "2026-06-15")
-    s, _, r = w.server.post("/api/v1/inspections", {
-        "equipment_id": rec["id"], "report_number": "DT-F-0001", "kind": "periodic", "inspected_on": "2026-06-10",
-        "conclusion": "fail", "inspector": "张工",
-        "defects": [{"code": "door_lock_circuit_shorted", "item": "门锁", "severity": "major"},
-                    {"code": "3.2", "item": "照明", "severity": "minor"}]}, tok=w.agency)
+    s, _, r = w.server.post("/api/v1/inspections", inspection(
+        rec, "DT-F-0001", inspected_on="2026-06-10", conclusion="fail",
+        defects=[{"code": "door_lock_circuit_shorted", "item": "门锁", "severity": "major"},
+                 {"code": "3.2", "item": "照明", "severity": "minor"}]), tok=w.agency)
     eq(s, 201, f"upload: {r}")
-    s, _, page = w.server.get(f"/api/v1/hazards?equipment_id={rec['id']}", tok=w.city)
-    got = sorted((x["source"], x["condition"], x["grade"], x["level"]) for x in page["items"])
+    found = w.hazards_of(rec)
+    got = sorted((x["source"], x["condition"], x["grade"], x["level"]) for x in found)
     eq(got, [("defect", "door_lock_circuit_shorted:DT-F-0001", "major", "city"),
              ("failed_in_use", "failed_result:DT-F-0001", "major", "city")], "what the result shows")
-    for x in page["items"]:
+    for x in found:
         check(x["rule"].startswith("elevator.lua@"), x["rule"])
         eq(x["facts"]["report_number"], "DT-F-0001", "facts")
-        full = hazard(w, x["id"])
+        full = w.hazard(x["id"])
         eq([rc["workflow"] for rc in full["rectifications"]], ["listed_supervision"], "proposed in the upload")
     # Hazards are supervision records: the agency that found them sees the unit, not them,
     # and the database refuses the rows too.
-    hid = page["items"][0]["id"]
+    hid = found[0]["id"]
     eq(w.server.get(f"/api/v1/hazards/{hid}", tok=w.agency)[0], 404, "not the agency's")
-    eq(w.server.get(f"/api/v1/hazards?equipment_id={rec['id']}", tok=w.agency)[2]["items"], [], "nor listed")
+    eq(w.hazards_of(rec, tok=w.agency), [], "nor listed")
     eq(w.server.get(f"/api/v1/equipment/{rec['id']}", tok=w.agency)[0], 200, "the unit it is")
-    agency_org = w.db.sql(f"SELECT id FROM organization WHERE credit_code = '{w.agency_code}'")
-    seen = w.db.sql("BEGIN; SELECT set_config('sereg.role', 'agency', true), "
-                    f"set_config('sereg.org', '{agency_org}', true), set_config('sereg.today', '2026-06-15', true); "
-                    f"SELECT count(*) FROM equipment WHERE id = {rec['id']}; "
-                    f"SELECT count(*) FROM hazard WHERE id = {hid}; COMMIT").splitlines()[-2:]
+    seen = [w.db.as_role("agency", sql, org=w.org_id(w.agency_code), today="2026-06-15")
+            for sql in (f"SELECT count(*) FROM equipment WHERE id = {rec['id']}",
+                        f"SELECT count(*) FROM hazard WHERE id = {hid}")]
     eq(seen, ["1", "0"], "row-level security: the unit, not its hazard")
     # A re-inspection that fails again while the hazard is open adds nothing.
-    s, _, r = w.server.post("/api/v1/inspections", {
-        "equipment_id": rec["id"], "report_number": "DT-F-0002", "kind": "periodic", "inspected_on": "2026-06-14",
-        "conclusion": "fail_on_recheck", "inspector": "张工", "defects": []}, tok=w.agency)
+    recheck = inspection(rec, "DT-F-0002", inspected_on="2026-06-14", conclusion="fail_on_recheck")
+    s, _, r = w.server.post("/api/v1/inspections", recheck, tok=w.agency)
     eq(s, 201, f"recheck: {r}")
-    eq(len(w.server.get(f"/api/v1/hazards?equipment_id={rec['id']}", tok=w.city)[2]["items"]), 2, "no duplicate")
+    eq(len(w.hazards_of(rec)), 2, "no duplicate")
     # The same report again is a replay: nothing new.
     before = w.db.count("hazard")
-    s, _, r = w.server.post("/api/v1/inspections", {
-        "equipment_id": rec["id"], "report_number": "DT-F-0002", "kind": "periodic", "inspected_on": "2026-06-14",
-        "conclusion": "fail_on_recheck", "inspector": "张工", "defects": []}, tok=w.agency)
+    s, _, r = w.server.post("/api/v1/inspections", recheck, tok=w.agency)
     eq((s, w.db.count("hazard")), (200, before), "replay")
 
 
 def test_a_batch_opens_what_its_results_show(w):
     a, b = w.register(), w.register()
     at(w, "2026-06-15")
-    items = [{"equipment_id": a["id"], "report_number": "B-1", "kind": "periodic", "inspected_on": "2026-06-01",
-              "conclusion": "pass", "inspector": "李工", "defects": []},
-             {"equipment_id": b["id"], "report_number": "B-2", "kind": "periodic", "inspected_on": "2026-06-01",
-              "conclusion": "fail", "inspector": "李工", "defects": []}]
+    items = [inspection(a, "B-1", inspected_on="2026-06-01", inspector="李工"),
+             inspection(b, "B-2", inspected_on="2026-06-01", conclusion="fail", inspector="李工")]
     s, _, r = w.server.post("/api/v1/inspections:batch", items, tok=w.agency)
     eq((s, r["accepted"]), (200, 2), f"batch: {r}")
     eq(w.db.count("hazard", f"equipment_id = {a['id']}"), 0, "a pass shows nothing")
@@ -231,7 +194,7 @@ def test_a_batch_opens_what_its_results_show(w):
 def test_patrol_and_manual_hazards(w):
     rec = w.register()
     at(w, "2026-06-15")
-    photo = upload(w, b"\x89PNG patrol photo", "patrol.png", "image/png", tok=w.coordinator_a)
+    photo = w.evidence(b"\x89PNG patrol photo", "patrol.png", "image/png", tok=w.coordinator_a)
     body = {"equipment_id": rec["id"], "condition": "no_operator_certificate",
             "description": "巡查发现无证作业", "evidence": [photo]}
     s, hdr, h = w.server.post("/api/v1/hazards", body, tok=w.coordinator_a)
@@ -261,101 +224,66 @@ def test_patrol_and_manual_hazards(w):
         check(field in [e["field"] for e in p["errors"]], f"{bad}: {p}")
 
 
-def download(w, sha, tok):
-    c = http.client.HTTPConnection("127.0.0.1", w.server.port, timeout=30)
-    c.request("GET", f"/api/v1/evidence?sha256={sha}", headers={"Authorization": "Bearer " + tok})
-    r = c.getresponse()
-    body = r.read()
-    hdrs = {k.lower(): v for k, v in r.getheaders()}
-    c.close()
-    return r.status, hdrs, body
-
-
 def test_evidence_is_downloaded_by_who_may_see_what_cites_it(w):
     at(w, "2026-06-15")
     data = bytes(range(256)) * 40  # every byte value, NUL included
-    ref = upload(w, b"\xff\xd8" + data, "门锁 照片.jpg", "image/jpeg", tok=w.coordinator_a)
-    s, hdrs, body = download(w, ref["sha256"], w.coordinator_a)
+    ref = w.evidence(b"\xff\xd8" + data, "门锁 照片.jpg", "image/jpeg", tok=w.coordinator_a)
+    s, hdrs, body = w.download(ref["sha256"], w.coordinator_a)
     eq((s, body), (200, b"\xff\xd8" + data), "the uploader gets the bytes back")
     eq(hdrs["content-type"], "image/jpeg", "type")
     eq(hdrs["x-content-type-options"], "nosniff", "no sniffing")
     eq(hdrs["content-disposition"], "attachment; filename*=UTF-8''%E9%97%A8%E9%94%81%20%E7%85%A7%E7%89%87.jpg", "name")
     for tok in (w.district_a, w.city, w.user_a, w.district_b):
-        eq(download(w, ref["sha256"], tok)[0], 404, "not cited anywhere yet: only the uploader")
+        eq(w.download(ref["sha256"], tok)[0], 404, "not cited anywhere yet: only the uploader")
     rec = w.register()
     s, _, h = w.server.post("/api/v1/hazards", {"equipment_id": rec["id"], "condition": "evidence_seen",
                                                 "description": "d", "evidence": [ref]}, tok=w.coordinator_a)
     eq(s, 201, h)
     for tok, want in ((w.district_a, 200), (w.city, 200), (w.user_a, 200), (w.district_b, 404), (w.agency, 404),
                       (w.user_b, 404)):
-        eq(download(w, ref["sha256"], tok)[0], want, "cited by a hazard: whoever sees the hazard")
-    eq(download(w, "00" * 32, w.city)[0], 404, "no such file")
-    eq(download(w, "XYZ", w.city)[0], 400, "not a hash")
+        eq(w.download(ref["sha256"], tok)[0], want, "cited by a hazard: whoever sees the hazard")
+    eq(w.download("00" * 32, w.city)[0], 404, "no such file")
+    eq(w.download("XYZ", w.city)[0], 400, "not a hash")
 
 
 def test_evidence_limits(w):
     at(w, "2026-06-15")
     data = b"%PDF-1.7 report"
-    ref = upload(w, data, "report.pdf", "application/pdf")
-    eq(ref, {"name": "report.pdf", "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
-             "content_type": "application/pdf"}, "the reference")
-    s, _, again = w.server.post("/api/v1/evidence?name=again.pdf", tok=w.user_a, raw=data,
-                                headers={"Content-Type": "application/pdf"})
+    ref = w.evidence(data, "report.pdf", "application/pdf")
+    eq(ref, evidence_ref(data, "report.pdf", "application/pdf"), "the reference")
+    s, _, again = w.upload(data, "again.pdf", w.user_a, "application/pdf")
     eq(s, 200, "stored once")
     eq(w.db.count("audit_log", f"action = 'evidence.upload' AND target_id = '{ref['sha256']}'"), 1, "audited once")
     # Announced over the ceiling: refused before the body is read.
-    sock = socket.create_connection(("127.0.0.1", w.server.port), timeout=30)
-    sock.sendall((f"POST /api/v1/evidence?name=big.jpg HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {w.user_a}\r\n"
-                  f"Content-Type: image/jpeg\r\nContent-Length: {8 * 1024 * 1024 + 1}\r\n\r\n").encode() + b"x" * 1000)
-    reply = b""
-    try:
-        while b"\r\n\r\n" not in reply:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            reply += chunk
-    except OSError:
-        pass
-    sock.close()
+    reply = send_raw(w.server.port, http_head("POST", "/api/v1/evidence?name=big.jpg", tok=w.user_a, ctype="image/jpeg",
+                                              length=8 * 1024 * 1024 + 1) + b"x" * 1000)
     check(reply.startswith(b"HTTP/1.1 413"), f"over the ceiling: {reply[:100]!r}")
     eq(w.db.count("evidence", "name = 'big.jpg'"), 0, "nothing stored")
-    s, _, p = w.server.post("/api/v1/evidence?name=x.html", tok=w.user_a, raw=b"<script>",
-                            headers={"Content-Type": "text/html"})
+    s, _, p = w.upload(b"<script>", "x.html", w.user_a, "text/html")
     eq(s, 415, f"not a photo or document: {p}")
-    s, _, p = w.server.post("/api/v1/evidence?name=../../etc", tok=w.user_a, raw=b"x",
-                            headers={"Content-Type": "image/png"})
+    s, _, p = w.upload(b"x", "../../etc", w.user_a, "image/png")
     eq((s, p["errors"][0]["field"]), (422, "name"), "a name, not a path")
-    s, _, p = w.server.post("/api/v1/evidence?name=e.png", tok=w.user_a, raw=b"",
-                            headers={"Content-Type": "image/png"})
+    s, _, p = w.upload(b"", "e.png", w.user_a, "image/png")
     eq(s, 422, "empty")
-    eq(w.server.post("/api/v1/evidence?name=e.png", raw=b"x", headers={"Content-Type": "image/png"})[0], 401, "token")
+    eq(w.upload(b"x", "e.png", None, "image/png")[0], 401, "token")
     # The ceiling is configuration.
-    w.server.stop()
-    w.server = Server(w.db, env={"SEREG_NOW": "2026-06-15", "SEREG_EVIDENCE_MAX": "2048"})
-    eq(upload(w, b"\x89PNG" + b"a" * 2000, "small.png", "image/png")["size"], 2004, "under the ceiling")
-    s, _, p = w.server.post("/api/v1/evidence?name=b.png", tok=w.user_a, raw=b"b" * 3000,
-                            headers={"Content-Type": "image/png"})
+    w.restart(env={"SEREG_NOW": "2026-06-15", "SEREG_EVIDENCE_MAX": "2048"})
+    eq(w.evidence(b"\x89PNG" + b"a" * 2000, "small.png", "image/png")["size"], 2004, "under the ceiling")
+    s, _, p = w.upload(b"b" * 3000, "b.png", w.user_a, "image/png")
     eq(s, 413, f"over a configured ceiling: {p}")
-    r = sereg("serve", "--listen", "127.0.0.1:1", db=w.db, env={"SEREG_EVIDENCE_MAX": "lots"})
-    check(r.returncode == 2 and "SEREG_EVIDENCE_MAX" in r.stderr, f"a bad ceiling stops the start: {r.stderr}")
+    start_refused(w.db, {"SEREG_EVIDENCE_MAX": "lots"})  # a bad ceiling stops the start
 
 
-def open_directive(w, n, deadline_days=20, tok=None, unit=None):
-    rec = w.register(jurisdiction=A)
-    s, _, h = w.server.post("/api/v1/hazards", {"equipment_id": rec["id"], "condition": f"c{n}",
-                                                "description": "测试隐患", "grade": "general"}, tok=w.district_a)
-    eq(s, 201, f"hazard: {h}")
-    s, _, r = w.server.post("/api/v1/rectifications", {"hazard_ids": [h["id"]], "directive_number": f"D-{n}",
-                                                       "deadline": plus("2026-06-15", deadline_days)},
-                            tok=tok or w.district_a)
-    eq(s, 201, f"directive: {r}")
-    return h, r
+def open_directive(w, n, deadline_days=20, tok=None):
+    """A new unit of district A, a hazard c<n> on it and directive D-<n> over that, due
+    <deadline_days> after 2026-06-15: (the hazard, the rectification)."""
+    h = w.open_hazard(w.register(jurisdiction=A), f"c{n}", tok=w.district_a)
+    return h, w.open_rectification([h], f"D-{n}", day_after("2026-06-15", deadline_days), tok=tok or w.district_a)
 
 
 def test_bad_transitions_change_nothing(w):
     at(w, "2026-06-15")
     h, r = open_directive(w, "bad")
-    snap = w.db.snapshot()
     cases = [
         ({"action": "verify", "opinion": "x"}, w.district_a, 409, None, "not from this state"),
         ({"action": "fly"}, w.user_a, 422, "action", "no such action"),
@@ -366,17 +294,17 @@ def test_bad_transitions_change_nothing(w):
         ({"action": "acknowledge"}, w.agency, 404, None, "agencies see none"),
         ({"action": "acknowledge"}, w.district_b, 404, None, "another district's"),
     ]
-    for body, tok, status, field, what in cases:
-        s, _, p = w.server.post(f"/api/v1/rectifications/{r['id']}/transitions", body, tok=tok,
-                                headers={"If-Match": '"1"'})
-        eq(s, status, f"{what}: {p}")
-        if field:
-            check(field in [e["field"] for e in p.get("errors", [])], f"{what}: {p}")
-    eq(w.server.post(f"/api/v1/rectifications/{r['id']}/transitions", {"action": "acknowledge"}, tok=w.user_a)[0],
-       428, "If-Match required")
-    eq(w.server.post(f"/api/v1/rectifications/{r['id']}/transitions", {"action": "acknowledge"}, tok=w.user_a,
-                     headers={"If-Match": '"7"'})[0], 412, "stale version")
-    eq(w.db.snapshot(), snap, "nothing written by refused transitions")
+    with w.db.unchanged("nothing written by refused transitions"):
+        for body, tok, status, field, what in cases:
+            s, _, p = w.server.post(f"/api/v1/rectifications/{r['id']}/transitions", body, tok=tok,
+                                    headers={"If-Match": '"1"'})
+            eq(s, status, f"{what}: {p}")
+            if field:
+                check(field in [e["field"] for e in p.get("errors", [])], f"{what}: {p}")
+        eq(w.server.post(f"/api/v1/rectifications/{r['id']}/transitions", {"action": "acknowledge"},
+                         tok=w.user_a)[0], 428, "If-Match required")
+        eq(w.server.post(f"/api/v1/rectifications/{r['id']}/transitions", {"action": "acknowledge"}, tok=w.user_a,
+                         headers={"If-Match": '"7"'})[0], 412, "stale version")
     r = step(w, r, "acknowledge", w.user_a)
     r = step(w, r, "start", w.user_a)
     for body, field in [({"action": "submit", "note": "x"}, "evidence"), ({"action": "submit", "evidence": []}, "note"),
@@ -392,9 +320,7 @@ def test_opening_rectifications_is_checked(w):
     at(w, "2026-06-15")
     h, r = open_directive(w, "open")
     other = w.register(jurisdiction=B)
-    s, _, hb = w.server.post("/api/v1/hazards", {"equipment_id": other["id"], "condition": "x", "description": "y",
-                                                 "grade": "general"}, tok=w.district_b)
-    eq(s, 201, hb)
+    hb = w.open_hazard(other, "x", tok=w.district_b, description="y")
     good = {"hazard_ids": [h["id"]], "directive_number": "D-open-2", "deadline": "2026-07-01"}
     cases = [
         (dict(good), w.district_a, 422, "hazard_ids[0]", "already under a directive"),
@@ -413,9 +339,8 @@ def test_opening_rectifications_is_checked(w):
         if field:
             check(field in [e["field"] for e in p.get("errors", [])], f"{what}: {p}")
     # 挂牌督办 may be opened without a deadline: listing sets it.
-    s, _, lr = w.server.post("/api/v1/rectifications", {"workflow": "listed_supervision", "hazard_ids": [h["id"]],
-                                                        "directive_number": "L-1"}, tok=w.city)
-    eq((s, lr.get("state")), (201, "proposed"), f"listing proposed: {lr}")
+    lr = w.open_rectification([h], "L-1", workflow="listed_supervision")
+    eq(lr["state"], "proposed", f"listing proposed: {lr}")
     s, _, page = w.server.get(f"/api/v1/rectifications?hazard_id={h['id']}", tok=w.district_a)
     eq(sorted(x["workflow"] for x in page["items"]), ["listed_supervision", "rectification"], "list by hazard")
     eq(w.server.get(f"/api/v1/rectifications?hazard_id={h['id']}", tok=w.district_b)[2]["items"], [], "scoped")
@@ -425,9 +350,7 @@ def test_opening_rectifications_is_checked(w):
 def test_an_extension_is_asked_before_the_deadline(w):
     at(w, "2026-06-15")
     h, _ = open_directive(w, "ext")
-    s, _, lr = w.server.post("/api/v1/rectifications", {"workflow": "listed_supervision", "hazard_ids": [h["id"]],
-                                                        "directive_number": "L-ext"}, tok=w.city)
-    eq(s, 201, lr)
+    lr = w.open_rectification([h], "L-ext", workflow="listed_supervision")
     lr = step(w, lr, "list", w.city, opinion="挂牌", deadline="2026-06-20")
     lr = step(w, lr, "start", w.user_a)
     lr = step(w, lr, "request_extension", w.user_a, note="设备需返厂", deadline="2026-08-01")
@@ -458,7 +381,7 @@ def fields_for(w, t):
     f = {}
     for need in t.get("requires", []):
         f[need] = {"note": "说明", "opinion": "意见", "deadline": "2026-12-31",
-                   "evidence": [upload(w, b"\xff\xd8 matrix", "m.jpg")]}[need]
+                   "evidence": [w.evidence(b"\xff\xd8 matrix", "m.jpg")]}[need]
     return f
 
 
@@ -489,12 +412,8 @@ def test_role_matrix_for_every_workflow_transition(w):
                 if wf["code"] == "rectification":
                     r = _
                 else:
-                    rec = w.register()
-                    s, _, h = w.server.post("/api/v1/hazards", {"equipment_id": rec["id"], "condition": f"m{n}",
-                                                                "description": "d", "grade": "major"}, tok=w.city)
-                    s, _, r = w.server.post("/api/v1/rectifications", {"workflow": wf["code"], "hazard_ids": [h["id"]],
-                                                                       "directive_number": f"M-{n}"}, tok=w.city)
-                    eq(s, 201, r)
+                    h = w.open_hazard(w.register(), f"m{n}", description="d", grade="major")
+                    r = w.open_rectification([h], f"M-{n}", workflow=wf["code"])
                 for prev in path_to(wf, t["from"][0]):
                     r = step(w, r, prev["action"], getattr(w, ACTOR[prev["roles"][0]]), **fields_for(w, prev))
                 body = dict(fields_for(w, t))
@@ -516,9 +435,5 @@ def setup():
     return w
 
 
-def teardown(w):
-    w.close()
-
-
 if __name__ == "__main__":
-    run(tests_of(globals()), setup, teardown)
+    run(tests_of(globals()), setup=setup, teardown=lambda w: w.close())

@@ -4,10 +4,8 @@ transaction and with its own history; one that also covers other units holds the
 is open; a rename is authorized on the organization and recorded on every unit it changes. Each
 is checked through the server and again straight in SQL, where row-level security must refuse
 the same rows."""
-import os
-
-from harness import Database, Server, SRC, copy_dir, elevator, run, tests_of, check, eq, sereg, uscc, token
-from world import World, A, B
+from harness import run, tests_of, check, eq, sql_copy, sweep, uscc, token
+from world import World, A, B, act, step
 
 TODAY = "2026-06-15"
 
@@ -16,58 +14,22 @@ def setup():
     w = World("scope_changes", env={"SEREG_NOW": TODAY})
     # A third enterprise, registered in 青羊区, with units in both districts by the time it is renamed.
     w.unit_c = uscc(B, "MA6C0001")
-    s, _, r = w.server.post("/api/v1/organizations", {"credit_code": w.unit_c, "name": "青羊某物业",
-                                                      "kind": "user_unit", "jurisdiction": B}, tok=w.city)
-    eq(s, 201, f"organization: {r}")
+    w.organization(w.unit_c, "青羊某物业", "user_unit", B)
     w.user_c = token(w.db, "user_unit", org=w.unit_c)
-    w.n = 0
     return w
 
 
 def hazard_on(w, rec, tok=None):
-    w.n += 1
-    s, _, h = w.server.post("/api/v1/hazards", {"equipment_id": rec["id"], "condition": f"s{w.n}",
-                                                "description": "测试隐患", "grade": "general"}, tok=tok or w.city)
-    eq(s, 201, f"hazard: {h}")
-    return h
+    return w.open_hazard(rec, w.label("s"), tok=tok)
 
 
 def directive(w, hazards, tok=None):
-    w.n += 1
-    s, _, r = w.server.post("/api/v1/rectifications", {"hazard_ids": [h["id"] for h in hazards],
-                                                       "directive_number": f"SC-{w.n}", "deadline": "2026-07-15"},
-                            tok=tok or w.city)
-    eq(s, 201, f"directive: {r}")
-    return r
-
-
-def act(w, r, action, tok, **fields):
-    body = {"action": action}
-    body.update(fields)
-    return w.server.post(f"/api/v1/rectifications/{r['id']}/transitions", body, tok=tok,
-                         headers={"If-Match": f'"{r["version"]}"'})
-
-
-def step(w, r, action, tok, **fields):
-    s, _, out = act(w, r, action, tok, **fields)
-    eq(s, 200, f"{action}: {out}")
-    return out
-
-
-def org_id(w, code):
-    return w.db.sql(f"SELECT id FROM organization WHERE credit_code = '{code}'")
+    return w.open_rectification(hazards, w.label("SC-"), "2026-07-15", tok=tok)
 
 
 def as_caller(w, role, sql, jurisdiction="", org=""):
-    """<sql> straight in the database as <role>, inside a transaction that is rolled back: the
-    last line of its output, or the error."""
-    rc, out, err = w.db.sql_raw(
-        f"BEGIN; SELECT set_config('sereg.role', '{role}', true), set_config('sereg.jurisdiction', '{jurisdiction}', true), "
-        f"set_config('sereg.org', '{org}', true), set_config('sereg.today', '{TODAY}', true); {sql}; ROLLBACK")
-    if rc != 0:
-        return "ERROR: " + err
-    lines = out.splitlines()
-    return lines[-1] if len(lines) > 1 else ""
+    """<sql> as <role> today (Database.as_role)."""
+    return w.db.as_role(role, sql, jurisdiction=jurisdiction, org=org, today=TODAY)
 
 
 def rows_of_rectification(w, rid, role, jurisdiction="", org=""):
@@ -91,7 +53,7 @@ def test_a_transfer_takes_the_directive_to_the_new_user_unit(w):
 
     # The former owner no longer reads it nor acts on it; the new owner does both.
     eq(w.server.get(f"/api/v1/rectifications/{r['id']}", tok=w.user_a)[0], 404, "the former owner no longer sees it")
-    s, _, p = act(w, r, "start", w.user_a)
+    s, p = act(w, r, "start", w.user_a)
     eq(s, 404, f"the former owner cannot act on it: {p}")
     listed = [x["id"] for x in w.server.get("/api/v1/rectifications?limit=500", tok=w.user_a)[2]["items"]]
     check(r["id"] not in listed, "nor lists it")
@@ -113,7 +75,7 @@ def test_a_transfer_takes_the_directive_to_the_new_user_unit(w):
     eq(now["state"], "rectifying", "the new owner carries on")
 
     # Row-level security refuses the same rows to the former owner.
-    ua, ub = org_id(w, w.unit_a), org_id(w, w.unit_b)
+    ua, ub = w.org_id(w.unit_a), w.org_id(w.unit_b)
     eq(rows_of_rectification(w, r["id"], "user_unit", org=ua), "0,0,0", "SQL: the former owner sees none of it")
     check(rows_of_rectification(w, r["id"], "user_unit", org=ub).startswith("1,"), "SQL: the new owner sees it")
     eq(as_caller(w, "user_unit", f"UPDATE rectification SET state = 'closed' WHERE id = {r['id']} RETURNING id", org=ua),
@@ -153,8 +115,7 @@ def test_a_relocation_takes_the_directive_to_the_new_district(w):
                                            "RETURNING id", jurisdiction=A), "", "SQL: the old district changes nothing")
 
     # The state's deadline still runs: the unacknowledged directive falls overdue where it now is.
-    out = sereg("sweep", "--now", "2026-06-19", db=w.db)
-    eq(out.returncode, 0, out.stderr)
+    sweep(w.db, "2026-06-19")
     eq(w.db.sql(f"SELECT jurisdiction FROM outbox WHERE event_type = 'rectification.overdue' "
                 f"AND subject_id = '{r['id']}'"), B, "overdue, reported to the new district")
 
@@ -164,18 +125,17 @@ def test_a_relocation_takes_the_directive_to_the_new_district(w):
 def test_a_directive_over_several_units_holds_their_transfer(w):
     one, two = w.register(jurisdiction=A), w.register(jurisdiction=A)
     r = directive(w, [hazard_on(w, one), hazard_on(w, two)], tok=w.district_a)
-    snap = w.db.snapshot()
-    for action, fields in (("transfer", {"user_unit": w.unit_b}), ("relocate", {"address": "青羊某路", "jurisdiction": B})):
-        s, _, p = w.transition(one, action, tok=w.city, **fields)
-        eq(s, 409, f"{action} while the directive is open: {p}")
-        check(f"#{r['id']}" in p["detail"], f"the refusal names the directive: {p['detail']}")
-    eq(w.db.snapshot(), snap, "nothing changed")
+    with w.db.unchanged("nothing changed"):
+        for action, fields in (("transfer", {"user_unit": w.unit_b}),
+                               ("relocate", {"address": "青羊某路", "jurisdiction": B})):
+            s, _, p = w.transition(one, action, tok=w.city, **fields)
+            eq(s, 409, f"{action} while the directive is open: {p}")
+            check(f"#{r['id']}" in p["detail"], f"the refusal names the directive: {p['detail']}")
     s, _, one = w.transition(one, "relocate", tok=w.district_a, address="锦江区新址 3 号")
     eq(s, 200, f"a move within the district changes no scope: {one}")
 
     # Closed, it stays where it was, as history, and the unit may go.
-    photo = w.server.post("/api/v1/evidence?name=done.jpg", tok=w.user_a, raw=b"\xff\xd8 closed directive",
-                          headers={"Content-Type": "image/jpeg"})[2]
+    photo = w.evidence(b"\xff\xd8 closed directive", "done.jpg")
     r = step(w, r, "acknowledge", w.user_a)
     r = step(w, r, "start", w.user_a)
     r = step(w, r, "submit", w.user_a, note="完成", evidence=[photo])
@@ -190,49 +150,27 @@ def test_a_directive_over_several_units_holds_their_transfer(w):
 def test_a_directive_is_for_one_jurisdiction(w):
     here, there = w.register(jurisdiction=A), w.register(jurisdiction=B, unit=w.unit_a)
     hs = [hazard_on(w, here), hazard_on(w, there)]
-    snap = w.db.snapshot()
-    s, _, p = w.server.post("/api/v1/rectifications", {"hazard_ids": [h["id"] for h in hs], "directive_number": "SC-J",
-                                                       "deadline": "2026-07-15"}, tok=w.city)
-    eq(s, 422, f"hazards of one user unit in two districts: {p}")
-    eq([e["field"] for e in p["errors"]], ["hazard_ids[1]"], "the hazard named")
-    eq(w.db.snapshot(), snap, "nothing written")
+    with w.db.unchanged("nothing written"):
+        s, _, p = w.server.post("/api/v1/rectifications", {"hazard_ids": [h["id"] for h in hs],
+                                                           "directive_number": "SC-J", "deadline": "2026-07-15"},
+                                tok=w.city)
+        eq(s, 422, f"hazards of one user unit in two districts: {p}")
+        eq([e["field"] for e in p["errors"]], ["hazard_ids[1]"], "the hazard named")
 
 
 def test_a_directive_left_behind_by_an_earlier_move_is_realigned(w):
     """Rectifications whose unit moved before they followed it are put where their unit is by the
     migration, with history, audit and notice; one over several units is left as it was."""
-    db = Database("scope_changes_legacy")
-    old = copy_dir(os.path.join(SRC, "sql"))
-    for f in os.listdir(old):
-        if f >= "0017":
-            os.unlink(os.path.join(old, f))
-    eq(db.migrate(old).returncode, 0, "the schema before rectifications followed their unit")
-    city = token(db, "city_supervisor")
-    srv = Server(db, env={"SEREG_NOW": TODAY})
+    # The same city in a database with the schema before rectifications followed their unit.
+    old = World("scope_changes_legacy", env={"SEREG_NOW": TODAY}, sql_dir=sql_copy(before="0017"))
+    db = old.db
     try:
-        for code, j in ((w.unit_a, A), (w.unit_b, B)):
-            eq(srv.post("/api/v1/organizations", {"credit_code": code, "name": code, "kind": "user_unit",
-                                                  "jurisdiction": j}, tok=city)[0], 201, "organization")
-        units, rects = [], []
-        for i in range(3):
-            s, _, rec = srv.post("/api/v1/equipment", elevator(f"311051123201980{i:03d}", A, w.unit_a, w.unit_a),
-                                 tok=city)
-            eq(s, 201, rec)
-            units.append(rec)
-        hs = []
-        for rec in units:
-            s, _, h = srv.post("/api/v1/hazards", {"equipment_id": rec["id"], "condition": "legacy",
-                                                   "description": "d", "grade": "general"}, tok=city)
-            eq(s, 201, h)
-            hs.append(h)
-        for n, group in enumerate(([hs[0]], [hs[1], hs[2]])):
-            s, _, r = srv.post("/api/v1/rectifications", {"hazard_ids": [h["id"] for h in group],
-                                                          "directive_number": f"L-{n}", "deadline": "2026-07-15"},
-                               tok=city)
-            eq(s, 201, r)
-            rects.append(r)
+        units = [old.register(jurisdiction=A) for _ in range(3)]
+        hs = [old.open_hazard(rec, "legacy", description="d") for rec in units]
+        rects = [old.open_rectification(group, f"L-{n}", "2026-07-15")
+                 for n, group in enumerate(([hs[0]], [hs[1], hs[2]]))]
     finally:
-        eq(srv.stop(), 0, "server")
+        old.close()
     # As the code before did it: the units moved, the rectifications stayed.
     db.sql(f"UPDATE equipment SET user_unit_id = (SELECT id FROM organization WHERE credit_code = '{w.unit_b}'), "
            f"jurisdiction = '{B}' WHERE id IN ({units[0]['id']}, {units[1]['id']})")
@@ -310,7 +248,7 @@ def test_a_rename_is_authorized_on_the_organization_and_recorded_on_its_units(w)
 
 def test_organizations_have_row_level_security(w):
     total = w.db.sql("SELECT count(*) FROM organization")
-    ua, ub = org_id(w, w.unit_a), org_id(w, w.unit_b)
+    ua, ub = w.org_id(w.unit_a), w.org_id(w.unit_b)
     count = "SELECT count(*) FROM organization"
     eq(w.db.sql_raw(count)[1], "0", "SQL: no stated caller, no organizations")
     for role, j, org in (("city_supervisor", "", ""), ("district_supervisor", A, ""), ("coordinator", B, ""),

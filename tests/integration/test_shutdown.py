@@ -1,22 +1,10 @@
 """SIGTERM stops the server within a bounded time, whatever its clients and requests are doing."""
-import signal
 import socket
 import threading
 import time
 
-from harness import run, tests_of, check, eq, Server, LockHolder, elevator
+from harness import run, tests_of, check, eq, Server, LockHolder, elevator, http_head, start_refused
 from world import World, A
-
-
-def stop_timed(srv):
-    t0 = time.time()
-    srv.proc.send_signal(signal.SIGTERM)
-    try:
-        rc = srv.proc.wait(timeout=30)
-    except Exception:
-        srv.proc.kill()
-        raise
-    return rc, time.time() - t0
 
 
 def test_idle_connections_do_not_hold_the_stop(w):
@@ -24,10 +12,10 @@ def test_idle_connections_do_not_hold_the_stop(w):
     socks = []
     for _ in range(50):
         s = socket.create_connection(("127.0.0.1", srv.port))
-        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.sendall(http_head("GET", "/healthz", ctype=None))
         s.recv(4096)
         socks.append(s)  # kept alive, idle
-    rc, took = stop_timed(srv)
+    rc, took = srv.terminate()
     eq(rc, 0, "a clean stop")
     check(took < 3, f"stopped in {took:.1f} s")
     for s in socks:
@@ -52,7 +40,7 @@ def test_a_stuck_request_is_left_after_the_grace(w):
     t.start()
     try:
         lock.wait_for_waiters()
-        rc, took = stop_timed(srv)
+        rc, took = srv.terminate()
     finally:
         lock.release()
     t.join(30)
@@ -64,13 +52,8 @@ def test_a_stuck_request_is_left_after_the_grace(w):
 
 
 def test_a_bad_grace_stops_the_start(w):
-    from harness import sereg
-    r = sereg("serve", "--listen", "127.0.0.1:1", db=w.db, env={"SEREG_SHUTDOWN_GRACE": "0"})
-    eq(r.returncode, 2, "refused")
-    check("SEREG_SHUTDOWN_GRACE" in r.stderr, r.stderr)
-    r = sereg("serve", "--listen", "127.0.0.1:1", db=w.db, env={"SEREG_HTTP_MAX_PER_IP": "lots"})
-    eq(r.returncode, 2, "refused")
-    check("SEREG_HTTP_MAX_PER_IP" in r.stderr, r.stderr)
+    start_refused(w.db, {"SEREG_SHUTDOWN_GRACE": "0"})
+    start_refused(w.db, {"SEREG_HTTP_MAX_PER_IP": "lots"})
 
 
 def setup():

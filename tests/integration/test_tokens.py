@@ -3,7 +3,7 @@ which are live without ever showing one."""
 import datetime
 import re
 
-from harness import run, tests_of, check, eq, Database, Server, sereg
+from harness import run, tests_of, check, eq, migrated, Server, sereg
 
 
 def create(db, *args):
@@ -75,19 +75,19 @@ def test_revoking_an_account_ends_all_its_tokens(t):
 
 def test_bad_revocations_and_expiries_say_why_and_change_nothing(t):
     db, srv = t
-    before = db.snapshot()
-    for args, words in [(["revoke", "999999"], "No token 999999"), (["revoke", "--token", "sr_nope"], "No such token"),
-                        (["revoke", "--account", "999999"], "no tokens")]:
-        r = sereg("token", *args, db=db)
-        eq(r.returncode, 1, f"{args}")
-        check(words in r.stderr, f"{args}: {r.stderr}")
-    for args in (["revoke"], ["revoke", "1", "--token", "x"], ["revoke", "abc"]):
-        eq(sereg("token", *args, db=db).returncode, 2, f"usage: {args}")
-    for expires in ("0d", "3651d", "2020-01-01", "soon", "12", "2999-01-01", ""):
-        r = sereg("token", "create", "--role", "admin", "--expires", expires, db=db)
-        eq(r.returncode, 1, f"--expires {expires!r}")
-        check("expires:" in r.stderr, f"{expires!r}: {r.stderr}")
-    eq(db.snapshot(), before, "nothing changed")
+    with db.unchanged("nothing changed"):
+        for args, words in [(["revoke", "999999"], "No token 999999"),
+                            (["revoke", "--token", "sr_nope"], "No such token"),
+                            (["revoke", "--account", "999999"], "no tokens")]:
+            r = sereg("token", *args, db=db)
+            eq(r.returncode, 1, f"{args}")
+            check(words in r.stderr, f"{args}: {r.stderr}")
+        for args in (["revoke"], ["revoke", "1", "--token", "x"], ["revoke", "abc"]):
+            eq(sereg("token", *args, db=db).returncode, 2, f"usage: {args}")
+        for expires in ("0d", "3651d", "2020-01-01", "soon", "12", "2999-01-01", ""):
+            r = sereg("token", "create", "--role", "admin", "--expires", expires, db=db)
+            eq(r.returncode, 1, f"--expires {expires!r}")
+            check("expires:" in r.stderr, f"{expires!r}: {r.stderr}")
 
 
 def test_the_list_shows_states_never_tokens(t):
@@ -107,8 +107,7 @@ def test_the_list_shows_states_never_tokens(t):
 
 
 def setup():
-    db = Database("tokens")
-    eq(db.migrate().returncode, 0, "migrate")
+    db = migrated("tokens")
     return db, Server(db)
 
 
