@@ -43,7 +43,14 @@ curl -sf -X POST -H "Authorization: Bearer $city" -H 'Content-Type: application/
 single_last=$((first + 39999))
 echo "== pgbench: the upload transaction, 32 clients, ${secs}s"
 pgb=$(cd "$work" && pgbench "$DATABASE_URL" -n -M prepared -c 32 -j 2 -T "$secs" -f "$SR_ROOT/tests/bench/inspect.sql" \
-  -D hash="'$hash'" -D agency="$agency_id" -D first="$first" -D last="$single_last" -l --log-prefix=pgb 2>&1)
+  -D hash="'$hash'" -D agency="$agency_id" -D first="$first" -D last="$single_last" -l --log-prefix=pgb 2>&1) || pgb="$pgb
+aborted: pgbench exited with $?"
+# A transaction pgbench could not run would be left out of its rate: none may fail.
+if printf '%s\n' "$pgb" | grep -Eq 'aborted|number of failed transactions: [1-9]'; then
+  printf '%s\n' "$pgb" >&2
+  echo "pgbench: the script failed; keep it in step with the code" >&2
+  exit 1
+fi
 pg_tps=$(printf '%s\n' "$pgb" | awk '/^tps/ {print int($3); exit}')
 pg_p99=$(cat "$work"/pgb.* | awk '{print $3}' | sort -n | awk '{v[NR] = $1} END {printf "%.2f", v[int(NR * 0.99)] / 1000}')
 echo "pgbench: $pg_tps tx/s, p99 $pg_p99 ms"

@@ -43,7 +43,14 @@ pgbench "$DATABASE_URL" -n -M prepared -c 32 -j 2 -T 3 -f tests/bench/register.s
 
 echo "== pgbench: the registration transaction, 32 clients, ${secs}s"
 pgb=$(cd "$pg" && pgbench "$DATABASE_URL" -n -M prepared -c 32 -j 2 -T "$secs" -f "$SR_ROOT/tests/bench/register.sql" \
-  -D hash="'$hash'" -D unit="'$unit'" -D unit_id="$unit_id" -l --log-prefix=pgb 2>&1)
+  -D hash="'$hash'" -D unit="'$unit'" -D unit_id="$unit_id" -l --log-prefix=pgb 2>&1) || pgb="$pgb
+aborted: pgbench exited with $?"
+# A transaction pgbench could not run would be left out of its rate: none may fail.
+if printf '%s\n' "$pgb" | grep -Eq 'aborted|number of failed transactions: [1-9]'; then
+  printf '%s\n' "$pgb" >&2
+  echo "pgbench: the script failed; keep it in step with the code" >&2
+  exit 1
+fi
 pg_tps=$(printf '%s\n' "$pgb" | awk '/^tps/ {print int($3); exit}')
 pg_lat=$(printf '%s\n' "$pgb" | awk '/latency average/ {print $4}')
 pg_p99=$(cat "$pg"/pgb.* | awk '{print $3}' | sort -n | awk '{v[NR] = $1} END {printf "%.2f", v[int(NR * 0.99)] / 1000}')
