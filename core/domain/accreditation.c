@@ -105,11 +105,8 @@ enum sr_err sr_accreditation_create(struct sr_ctx *c, long agency_id, const cJSO
   sr_change_event(change, "accreditation.granted", "organization", ids, sr_db_get(r, 0, "jurisdiction"),
                   cJSON_Duplicate(rec, 1));
   PQclear(r);
-  bool ok = sr_record(c, change, pb) && sr_tx_commit(c, pb);
-  cJSON_Delete(change);
-  if(!ok) {
+  if(!sr_record_commit(c, change, pb)) {
     cJSON_Delete(rec);
-    sr_tx_rollback(c);
     return pb->err;
   }
   *out = rec;

@@ -164,11 +164,7 @@ bool sr_token_create(struct sr_ctx *c, const struct sr_token_spec *spec, char to
     cJSON_AddNullToObject(d, "expires_at");
   cJSON *change = sr_change_new();
   sr_change_audit(change, "token.create", "api_token", tokid, d);
-  ok = sr_record(c, change, pb) && sr_tx_commit(c, pb);
-  cJSON_Delete(change);
-  if(!ok)
-    sr_tx_rollback(c);
-  return ok;
+  return sr_record_commit(c, change, pb);
 }
 
 bool sr_token_revoke(struct sr_ctx *c, long id, const char *token, long account, const char *reason, int *count,

@@ -83,11 +83,8 @@ enum sr_err sr_org_create(struct sr_ctx *c, const cJSON *body, cJSON **out, stru
   sr_change_audit(change, override ? "organization.create_with_override" : "organization.create", "organization", id,
                   detail);
   sr_change_event(change, "organization.registered", "organization", id, jur, cJSON_Duplicate(rec, 1));
-  bool ok = sr_record(c, change, pb) && sr_tx_commit(c, pb);
-  cJSON_Delete(change);
-  if(!ok) {
+  if(!sr_record_commit(c, change, pb)) {
     cJSON_Delete(rec);
-    sr_tx_rollback(c);
     return pb->err;
   }
   *out = rec;

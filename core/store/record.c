@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "db.h"
+#include "tx.h"
 
 cJSON *sr_change_new(void) { return cJSON_CreateObject(); }
 
@@ -54,5 +55,14 @@ bool sr_record(struct sr_ctx *c, const cJSON *changes, struct sr_problem *pb)
                                                  : "SELECT sereg_record(jsonb_build_array($1::jsonb))",
                           1, p, pb);
   free(text);
+  return ok;
+}
+
+bool sr_record_commit(struct sr_ctx *c, cJSON *changes, struct sr_problem *pb)
+{
+  bool ok = sr_record(c, changes, pb) && sr_tx_commit(c, pb);
+  cJSON_Delete(changes);
+  if(!ok)
+    sr_tx_rollback(c);
   return ok;
 }

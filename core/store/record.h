@@ -32,5 +32,8 @@ void sr_change_event(cJSON *change, const char *type, const char *subject_type, 
 /* Writes <changes> (one change, or an array of them) in the current transaction, in one round
  * trip. On failure <pb> is filled (SR_INTERNAL). */
 bool sr_record(struct sr_ctx *c, const cJSON *changes, struct sr_problem *pb);
+/* Writes <changes> and commits the transaction; takes <changes>. On failure the transaction is
+ * rolled back and <pb> says why. For a mutation whose last step is its records. */
+bool sr_record_commit(struct sr_ctx *c, cJSON *changes, struct sr_problem *pb);
 
 #endif
