@@ -94,7 +94,7 @@ const char *sr_uscc_explain(enum sr_uscc_result r)
   return "invalid";
 }
 
-bool sr_equipment_code_shape(const char *code)
+bool sr_eqcode_shape(const char *code)
 {
   if(!code || strlen(code) != 18)
     return false;

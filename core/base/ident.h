@@ -28,7 +28,7 @@ char sr_orgcode_check_char(const char *body8);
 
 /* Equipment code: 4-digit variety, 5-digit manufacturer, 4-digit year (19xx/20xx), 5-character
  * serial. Only the shape; the variety and the year against today are the caller's checks. */
-bool sr_equipment_code_shape(const char *code);
+bool sr_eqcode_shape(const char *code);
 
 /* Formats a registration-certificate number: <class char><variety digits 2-3><plate><seq>(yy),
  * e.g. "梯11川A00012(26)". Returns false when <out> is too small. */

@@ -186,7 +186,7 @@ void sr_sha256_hex(const void *data, size_t len, char hex[65])
   hex[64] = '\0';
 }
 
-bool sr_token_new(char out[48])
+bool sr_random_token(char out[48])
 {
   static const char b64u[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   unsigned char raw[33];

@@ -41,7 +41,7 @@ void sr_utf8_trim(char *s);
 void sr_sha256_hex(const void *data, size_t len, char hex[65]);
 /* A new random API token "sr_" + 43 base64url characters into <out> (at least 48 bytes).
  * Returns false when the system random source fails. */
-bool sr_token_new(char out[48]);
+bool sr_random_token(char out[48]);
 
 /* Growable buffer with a hard ceiling; the append that would cross it fails and changes nothing. */
 struct sr_buf {

@@ -102,7 +102,7 @@ bool sr_token_create(struct sr_ctx *c, const struct sr_token_spec *spec, char to
   char org_id[32] = "", until[11], days[16];
   if(!expiry(spec->expires, until, days, pb))
     return false;
-  if(!sr_token_new(token)) {
+  if(!sr_random_token(token)) {
     sr_problem_set(pb, SR_INTERNAL, "the system random source failed");
     return false;
   }

@@ -174,7 +174,7 @@ static const struct sr_eqtype *check_register_body(struct sr_ctx *c, const cJSON
     sr_problem_field(pb, "type", "is not a loaded equipment type (loaded: %s)", list);
   }
   if(code) {
-    if(!sr_equipment_code_shape(code))
+    if(!sr_eqcode_shape(code))
       sr_problem_field(pb, "equipment_code", "must be 18 characters: 4-digit variety, 5-digit "
                                              "manufacturer, 4-digit year, 5-character serial");
     else {

@@ -25,12 +25,12 @@ enum sr_err sr_escalation_open(struct sr_ctx *c, const struct sr_hazard_new *h, 
   if(*id && ladder[0]) {
     char ids[40];
     snprintf(ids, sizeof ids, "{%ld}", *id);
-    return sr_ladder_schedule(c, ids, pb);
+    return sr_escalation_schedule(c, ids, pb);
   }
   return SR_OK;
 }
 
-enum sr_err sr_ladder_schedule(struct sr_ctx *c, const char *ids, struct sr_problem *pb)
+enum sr_err sr_escalation_schedule(struct sr_ctx *c, const char *ids, struct sr_problem *pb)
 {
   const char *p[] = { ids };
   /* The rungs come from the definition the hazard was opened under, not the loaded plugin. */
@@ -48,7 +48,7 @@ enum sr_err sr_ladder_schedule(struct sr_ctx *c, const char *ids, struct sr_prob
     return pb->err;
   PQclear(r);
   struct sr_fire_result fired;
-  return sr_deadlines_fire(c, ids, &fired, pb);
+  return sr_escalation_fire(c, ids, &fired, pb);
 }
 
 /* Marks deadline <did> as done today with <outcome>. */
@@ -351,7 +351,7 @@ static enum sr_err fire_chunk(struct sr_ctx *c, const char *ids, struct fire_pos
   return e;
 }
 
-enum sr_err sr_deadlines_fire(struct sr_ctx *c, const char *ids, struct sr_fire_result *out, struct sr_problem *pb)
+enum sr_err sr_escalation_fire(struct sr_ctx *c, const char *ids, struct sr_fire_result *out, struct sr_problem *pb)
 {
   memset(out, 0, sizeof *out);
   struct fire_pos pos = { "0001-01-01", "0" };

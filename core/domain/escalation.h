@@ -24,7 +24,7 @@ enum sr_err sr_escalation_open(struct sr_ctx *c, const struct sr_hazard_new *h, 
 
 /* Turns the day rungs of their ladder into deadline rows for the hazards in <ids> (a bigint[]
  * literal), and fires those already due; in the current transaction. */
-enum sr_err sr_ladder_schedule(struct sr_ctx *c, const char *ids, struct sr_problem *pb);
+enum sr_err sr_escalation_schedule(struct sr_ctx *c, const char *ids, struct sr_problem *pb);
 
 struct sr_fire_result {
   long fired, held, failed, moot, overdue;
@@ -35,6 +35,6 @@ struct sr_fire_result {
  * only those hazards' rows, in the current transaction; without, every due row, in chunks of
  * their own transactions (the sweep). A rung the ladder's decide() holds, or whose plugin fails,
  * stays pending and the rest go on. */
-enum sr_err sr_deadlines_fire(struct sr_ctx *c, const char *ids, struct sr_fire_result *out, struct sr_problem *pb);
+enum sr_err sr_escalation_fire(struct sr_ctx *c, const char *ids, struct sr_fire_result *out, struct sr_problem *pb);
 
 #endif

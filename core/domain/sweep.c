@@ -86,7 +86,7 @@ static enum sr_err open_overdue_chunk(struct sr_ctx *c, const char *today, const
   *seen = atoi(sr_db_get(r, 0, "seen"));
   *opened += atol(sr_db_get(r, 0, "opened"));
   /* The ladder's rungs for what was opened, in the same transaction. */
-  if(ladder[0] && sr_db_get(r, 0, "ids") && sr_ladder_schedule(c, sr_db_get(r, 0, "ids"), pb) != SR_OK) {
+  if(ladder[0] && sr_db_get(r, 0, "ids") && sr_escalation_schedule(c, sr_db_get(r, 0, "ids"), pb) != SR_OK) {
     PQclear(r);
     return pb->err;
   }
@@ -254,7 +254,7 @@ enum sr_err sr_sweep(struct sr_ctx *c, struct sr_sweep_result *out, struct sr_pr
 
   /* Rungs and workflow deadlines that have fallen due, each fired once. */
   struct sr_fire_result fired;
-  if(sr_deadlines_fire(c, NULL, &fired, pb) != SR_OK)
+  if(sr_escalation_fire(c, NULL, &fired, pb) != SR_OK)
     return pb->err;
   out->escalated = fired.fired;
   out->held = fired.held;

@@ -414,7 +414,7 @@ def day_after(d, n=1):
     return (datetime.date.fromisoformat(d) + datetime.timedelta(days=n)).isoformat()
 
 
-# ---- the demo's deterministic credit codes (same algorithm as core/ident.c) ----
+# ---- the demo's deterministic credit codes (same algorithm as core/base/ident.c) ----
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]

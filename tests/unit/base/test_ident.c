@@ -64,13 +64,13 @@ static void uscc_refuses_embedded_org_code_failure(void)
 
 static void equipment_code_shape(void)
 {
-  CHECK(sr_equipment_code_shape("311051123200800100"));
-  CHECK(sr_equipment_code_shape("215010890201500098"));
-  CHECK(sr_equipment_code_shape("21501089020150A09Z"));
-  CHECK(!sr_equipment_code_shape("21501089018150009Z")); /* year 1815 */
-  CHECK(!sr_equipment_code_shape("2150108902015000981"));
-  CHECK(!sr_equipment_code_shape("215010890201500a98"));
-  CHECK(!sr_equipment_code_shape("2150X0890201500098"));
+  CHECK(sr_eqcode_shape("311051123200800100"));
+  CHECK(sr_eqcode_shape("215010890201500098"));
+  CHECK(sr_eqcode_shape("21501089020150A09Z"));
+  CHECK(!sr_eqcode_shape("21501089018150009Z")); /* year 1815 */
+  CHECK(!sr_eqcode_shape("2150108902015000981"));
+  CHECK(!sr_eqcode_shape("215010890201500a98"));
+  CHECK(!sr_eqcode_shape("2150X0890201500098"));
 }
 
 static void registration_number_pattern(void)

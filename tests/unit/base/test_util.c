@@ -63,7 +63,7 @@ static void buffer_ceiling_changes_nothing(void)
 static void tokens_are_random_and_shaped(void)
 {
   char a[48], b[48];
-  CHECK(sr_token_new(a) && sr_token_new(b));
+  CHECK(sr_random_token(a) && sr_random_token(b));
   CHECK_INT(strlen(a), 47);
   CHECK(strncmp(a, "sr_", 3) == 0);
   CHECK(strcmp(a, b) != 0);
