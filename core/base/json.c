@@ -197,3 +197,31 @@ void sr_json_move_last(cJSON *obj, const char *const *keys)
       cJSON_AddItemToObject(obj, *k, m);
   }
 }
+
+static int member_cmp(const void *a, const void *b)
+{
+  return strcmp((*(cJSON *const *)a)->string, (*(cJSON *const *)b)->string);
+}
+
+void sr_json_sort_members(cJSON *obj)
+{
+  size_t n = 0;
+  for(cJSON *m = obj ? obj->child : NULL; m; m = m->next)
+    n++;
+  if(n < 2)
+    return;
+  cJSON **v = malloc(n * sizeof *v);
+  if(!v)
+    return;
+  size_t i = 0;
+  for(cJSON *m = obj->child; m; m = m->next)
+    v[i++] = m;
+  qsort(v, n, sizeof *v, member_cmp);
+  /* cJSON's list: next runs forward and ends in NULL; the first member's prev is the last. */
+  for(i = 0; i < n; i++) {
+    v[i]->next = i + 1 < n ? v[i + 1] : NULL;
+    v[i]->prev = i ? v[i - 1] : v[n - 1];
+  }
+  obj->child = v[0];
+  free(v);
+}

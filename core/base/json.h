@@ -37,6 +37,11 @@ const char *sr_json_str_or(const cJSON *obj, const char *key, const char *otherw
  * whose members keep the order they have always had. */
 void sr_json_move_last(cJSON *obj, const char *const *keys);
 
+/* Orders the members of <obj> by name, bytewise: for objects built from a source with no order
+ * of its own (a Lua table), so that the same answer is the same bytes. Leaves <obj> as it was
+ * when out of memory. */
+void sr_json_sort_members(cJSON *obj);
+
 /* Key comparisons the duplicate-key checks of this thread have made, for tests that the work
  * grows as n log n in an object's members. */
 unsigned long sr_json_key_comparisons(void);

@@ -10,6 +10,7 @@
 #include <lua.h>
 #include <math.h>
 
+#include "json.h"
 #include "lua_json.h"
 #include "sr_limits.h"
 #include "util.h"
@@ -109,6 +110,9 @@ static cJSON *pull(lua_State *L, int idx, cJSON *park, int depth, int *budget)
       cJSON_AddItemToObject(out, lua_tostring(L, -2), cJSON_DetachItemViaPointer(park, item));
       lua_pop(L, 1);
     }
+    /* A table's order is its hash's, and each state seeds its hash anew: sorted, the same answer
+     * is the same bytes on every thread and after every restart. */
+    sr_json_sort_members(out);
   }
   return out;
 }

@@ -145,8 +145,39 @@ static void depth_and_member_ceilings(void)
   CHECK_STR(text("{\"a\":[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]],\"a\":1}"), DUPLICATE);
 }
 
+/* Sorted members read forward and back the same, and the list stays whole for cJSON's own
+ * functions (adding, detaching, printing). */
+static void members_sorted_by_name(void)
+{
+  cJSON *o = cJSON_Parse("{\"service_year\":18,\"base\":\"x\",\"由\":1,\"a\":{\"z\":1,\"b\":2},\"regime\":\"y\"}");
+  CHECK(o != NULL);
+  sr_json_sort_members(o);
+  char *t = cJSON_PrintUnformatted(o);
+  /* bytewise: ASCII before the UTF-8 of 由; a member's own members keep their order */
+  CHECK_STR(t, "{\"a\":{\"z\":1,\"b\":2},\"base\":\"x\",\"regime\":\"y\",\"service_year\":18,\"由\":1}");
+  free(t);
+  CHECK_STR(o->child->prev->string, "由");
+  const char *back[] = { "由", "service_year", "regime", "base", "a" };
+  int i = 0;
+  for(cJSON *m = o->child->prev; i < 5; m = m->prev, i++)
+    CHECK_STR(m->string, back[i]);
+  cJSON_AddNumberToObject(o, "0", 0);
+  cJSON_Delete(cJSON_DetachItemFromObject(o, "base"));
+  t = cJSON_PrintUnformatted(o);
+  CHECK_STR(t, "{\"a\":{\"z\":1,\"b\":2},\"regime\":\"y\",\"service_year\":18,\"由\":1,\"0\":0}");
+  free(t);
+  cJSON_Delete(o);
+  /* nothing to sort */
+  sr_json_sort_members(NULL);
+  cJSON *e = cJSON_CreateObject();
+  sr_json_sort_members(e);
+  CHECK(e->child == NULL);
+  cJSON_Delete(e);
+}
+
 int main(void)
 {
+  RUN(members_sorted_by_name);
   RUN(many_distinct_keys_cost_n_log_n_work);
   RUN(duplicates_are_found_anywhere);
   RUN(duplicates_nested_and_not);

@@ -102,6 +102,30 @@ static void the_interrupt_stops_every_later_chunk(void)
   CHECK(strstr(why, "the server is stopping") != NULL);
 }
 
+/* A table's members come out by name, whatever the state's hash seed: the same answer is the
+ * same bytes on every thread and after every restart. */
+static void an_answer_is_the_same_bytes_from_every_state(void)
+{
+  const char *src = "local t = {} for i = 1, 40 do t[string.format('k%02d', i)] = i end return { basis = t }";
+  char want[1024] = "{\"basis\":{", *w = want + strlen(want);
+  for(int i = 1; i <= 40; i++)
+    w += sprintf(w, "%s\"k%02d\":%d", i > 1 ? "," : "", i, i);
+  strcpy(w, "}}");
+  for(int k = 0; k < 8; k++) {
+    char why[400], out[1024];
+    struct sr_lua_sandbox *other = sr_lua_sandbox_new(4u * 1024 * 1024, SR_PLUGIN_CALL_MS, why, sizeof why);
+    CHECK(other != NULL);
+    if(!other)
+      return;
+    struct sr_lua_sandbox *mine = sb;
+    sb = other;
+    CHECK_INT(run(src, NULL, out, sizeof out, why, sizeof why), SR_OUTCOME_OK);
+    sb = mine;
+    CHECK_STR(out, want);
+    sr_lua_sandbox_free(other);
+  }
+}
+
 int main(void)
 {
   char why[400];
@@ -113,6 +137,7 @@ int main(void)
   RUN(a_chunk_answers_in_json_with_the_host_library);
   RUN(each_way_of_failing_has_its_outcome);
   RUN(the_sandbox_holds);
+  RUN(an_answer_is_the_same_bytes_from_every_state);
   RUN(a_failed_chunk_gives_its_memory_back);
   RUN(the_interrupt_stops_every_later_chunk);
   sr_lua_sandbox_free(sb);
