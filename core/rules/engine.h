@@ -53,8 +53,9 @@ struct sr_engine_state;
 struct sr_engine {
   const char *name;   /* "lua" */
   const char *suffix; /* the file names it runs end so: ".lua" */
-  /* A new empty state, with its sandbox and its host library; NULL with the reason in <why>. */
-  struct sr_engine_state *(*open)(char *why, size_t whysz);
+  /* A new empty state, with its sandbox and its host library, each call and load of which may
+   * run <ms> milliseconds; NULL with the reason in <why>. */
+  struct sr_engine_state *(*open)(int ms, char *why, size_t whysz);
   /* Runs <src>, the set's file number <unit>, under the load budget and reads the manifest it
    * returns into <decl>. On failure the reason is in <why>, prefixed with the file's name where
    * the engine knows the place ("elevator.lua:12: ..."). */

@@ -86,6 +86,10 @@ void sr_plugins_unpublish(void);
 void sr_plugins_interrupt(void);
 /* True once sr_plugins_interrupt has been called. */
 bool sr_plugins_interrupted(void);
+/* The wall-clock limit of one plugin call or file load in the sets opened from now on
+ * (SR_PLUGIN_CALL_MS unless set; 10..600000 ms). For tests that must tell the instruction budget
+ * from the clock on a machine made slow by sanitizers or load. */
+void sr_plugins_set_call_ms(int ms);
 
 /* ---- plugin_ask.c: the questions. Every answer is hostile input: its shape, types, sizes and
  * encodings are checked here, the same for every engine, before the core acts on it. A failure

@@ -46,6 +46,14 @@ void sr_plugins_interrupt(void)
 
 bool sr_plugins_interrupted(void) { return atomic_load(&stopping); }
 
+static atomic_int call_ms = SR_PLUGIN_CALL_MS;
+
+void sr_plugins_set_call_ms(int ms)
+{
+  if(ms >= 10 && ms <= 600000)
+    atomic_store(&call_ms, ms);
+}
+
 /* ==== opening and closing a set ==== */
 
 static void free_ladder(struct sr_ladder *l)
@@ -90,7 +98,7 @@ static int engine_slot(struct sr_plugins *p, const struct sr_engine *e, char *er
     snprintf(err, errsz, "more than %d plugin engines in one set", SR_MAX_ENGINES);
     return -1;
   }
-  struct sr_engine_state *s = e->open(err, errsz);
+  struct sr_engine_state *s = e->open(atomic_load(&call_ms), err, errsz);
   if(!s)
     return -1;
   p->engines[p->nengines] = (struct set_engine){ e, s };

@@ -77,7 +77,7 @@ static void engine_close(struct sr_engine_state *s)
   free(s);
 }
 
-static struct sr_engine_state *engine_open(char *why, size_t whysz)
+static struct sr_engine_state *engine_open(int ms, char *why, size_t whysz)
 {
   struct sr_engine_state *s = calloc(1, sizeof *s);
   if(!s) {
@@ -87,7 +87,7 @@ static struct sr_engine_state *engine_open(char *why, size_t whysz)
   for(int u = 0; u < SR_MAX_PLUGINS; u++)
     for(int f = 0; f < SR_FN_COUNT; f++)
       s->refs[u][f] = LUA_NOREF;
-  s->sb = sr_lua_sandbox_new(SR_PLUGIN_MEMORY, SR_PLUGIN_CALL_MS, why, whysz);
+  s->sb = sr_lua_sandbox_new(SR_PLUGIN_MEMORY, ms, why, whysz);
   if(!s->sb) {
     free(s);
     return NULL;

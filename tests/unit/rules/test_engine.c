@@ -24,8 +24,9 @@ struct sr_engine_state {
 
 static int canned_interrupts;
 
-static struct sr_engine_state *canned_open(char *why, size_t whysz)
+static struct sr_engine_state *canned_open(int ms, char *why, size_t whysz)
 {
+  (void)ms; /* canned answers take no time */
   struct sr_engine_state *s = calloc(1, sizeof *s);
   if(!s)
     snprintf(why, whysz, "out of memory");
