@@ -119,17 +119,22 @@ class LockHolder:
     """A psql session that holds <lock_sql> (e.g. "LOCK TABLE equipment IN EXCLUSIVE MODE") in an
     open transaction until release(): requests that need the lock wait, as behind a slow one."""
 
+    taken = 0
+
     def __init__(self, db, lock_sql):
         self.db = db
         self.proc = subprocess.Popen(["psql", db.dsn, "-qX", "-v", "ON_ERROR_STOP=1"], stdin=subprocess.PIPE,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.proc.stdin.write("SET application_name = 'sereg-test-lock'; BEGIN; " + lock_sql + "; "
+        # A name of its own: tests running at once in other databases hold locks of their own.
+        LockHolder.taken += 1
+        name = f"sereg-test-lock-{os.getpid()}-{LockHolder.taken}"
+        self.proc.stdin.write(f"SET application_name = '{name}'; BEGIN; " + lock_sql + "; "
                               "SELECT pg_sleep(0);\n")
         self.proc.stdin.flush()
         deadline = time.time() + 10
         while time.time() < deadline:
-            if db.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sereg-test-lock' "
-                      "AND state = 'idle in transaction'") == "1":
+            if db.sql(f"SELECT count(*) FROM pg_stat_activity WHERE application_name = '{name}' "
+                      "AND datname = current_database() AND state = 'idle in transaction'") == "1":
                 return
             time.sleep(0.02)
         raise RuntimeError("the lock holder did not take its lock")
