@@ -53,4 +53,15 @@
 #define SR_TOKEN_MAX_DAYS 3650             /* the longest life a token may be given, but 'never' */
 #define SR_HTTP_SHUTDOWN_GRACE 15          /* s: SIGTERM waits this long for requests in flight */
 
+/* Notices (defaults of the SEREG_WEBHOOK_* settings, see net.h and notice.h). */
+#define SR_WEBHOOK_MAX_URL 2048            /* a subscriber's URL, in bytes */
+#define SR_WEBHOOK_TIMEOUT_MS 15000        /* one attempt, from connecting to the end of the answer */
+#define SR_WEBHOOK_CONNECT_TIMEOUT_MS 15000 /* connecting, TLS included */
+#define SR_WEBHOOK_MAX_ANSWER (64 * 1024)  /* bytes of a receiver's answer read before it is cut */
+#define SR_WEBHOOK_ANSWER_KEPT 1024        /* bytes of it kept in the attempt's record */
+#define SR_WEBHOOK_TRANSFERS 64            /* deliveries in flight at once in one process */
+#define SR_WEBHOOK_MAX_ATTEMPTS 20         /* entries of a retry schedule */
+#define SR_NOTICE_MAX_BODY 20000           /* bytes of one notice's body, as a format renders it */
+#define SR_NOTICE_MAX_FORMATS 16           /* notice formats in one plugin set */
+
 #endif
