@@ -39,6 +39,16 @@ struct sr_workflow {
   cJSON *spec;
 };
 
+/* A notice format (sereg.notice_format): turns an event into a receiver's body. The name
+ * "standard" is the core's own (the Standard Webhooks JSON) and no plugin may claim it. */
+struct sr_notice_format {
+  char *name;         /* ^[a-z][a-z0-9_]{0,31}$, unique in the set: what a subscription names */
+  char *title;        /* for people: "企业微信群机器人" */
+  char *content_type; /* of the bodies it renders: "application/json; charset=utf-8" */
+  char *file, *version;
+  int unit;           /* the place of its file in the plugin set */
+};
+
 /* ---- plugin_bundle.c: the validated sources of one plugin folder ---- */
 struct sr_plugin_bundle;
 
@@ -65,6 +75,10 @@ const struct sr_ladder *sr_plugins_ladder(const struct sr_plugins *p);
 const struct sr_workflow *sr_plugins_workflow(const struct sr_plugins *p, const char *code);
 int sr_plugins_nworkflows(const struct sr_plugins *p);
 const struct sr_workflow *sr_plugins_workflow_at(const struct sr_plugins *p, int i);
+int sr_plugins_nformats(const struct sr_plugins *p);
+const struct sr_notice_format *sr_plugins_format_at(const struct sr_plugins *p, int i);
+/* The format called <name>, or NULL (also for "standard", which is not a plugin). */
+const struct sr_notice_format *sr_plugins_format(const struct sr_plugins *p, const char *name);
 /* The bytes <p>'s engine states hold now, and (in *cap) the most they may hold. */
 size_t sr_plugins_memory(const struct sr_plugins *p, size_t *cap);
 
@@ -124,5 +138,13 @@ int sr_plugins_hazards(struct sr_plugins *p, const struct sr_eqtype *t, const cJ
  * with the reason in <why>. */
 enum sr_outcome sr_plugins_decide(struct sr_plugins *p, const cJSON *hazard, const cJSON *rung,
                                   struct sr_date today, cJSON **out, char *why, size_t whysz);
+
+/* Asks format <f>'s render(event) for the body of one notice. <event> is {id, type, timestamp,
+ * data} as the Standard Webhooks body carries it (notice.h says what data holds). render
+ * answers a string (sent as it is) or a table (sent as its JSON); either must be valid UTF-8
+ * of at most SR_NOTICE_MAX_BODY bytes. On SR_OUTCOME_OK *body is the body (malloc'd, the
+ * caller frees it) and *len its length; otherwise the reason is in <why>. */
+enum sr_outcome sr_plugins_render(struct sr_plugins *p, const struct sr_notice_format *f, const cJSON *event,
+                                  char **body, size_t *len, char *why, size_t whysz);
 
 #endif
