@@ -194,3 +194,25 @@ BEGIN
                                                    WHEN 'inspection' THEN i.equipment_id
                                                    WHEN 'rectification' THEN rq.eid END;
 END $$;
+
+-- The Standard Webhooks body of an event: {type, timestamp, data}, where data is the payload
+-- with a member "subject" saying what the event is about, for receivers (and formats) that
+-- cannot look it up: the subject, its jurisdiction and user unit with their names, and the
+-- unit it concerns.
+CREATE FUNCTION sereg_notice_body(o outbox) RETURNS text
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object(
+    'type', o.event_type,
+    'timestamp', to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'data', o.payload || jsonb_build_object('subject', jsonb_strip_nulls(jsonb_build_object(
+      'type', o.subject_type, 'id', o.subject_id,
+      'jurisdiction', o.jurisdiction, 'jurisdiction_name', (SELECT j.name FROM jurisdiction j WHERE j.code = o.jurisdiction),
+      'user_unit', g.credit_code, 'user_unit_name', g.name,
+      'equipment', CASE WHEN e.id IS NOT NULL THEN jsonb_build_object(
+        'id', e.id, 'registration_number', e.registration_number, 'equipment_code', e.equipment_code,
+        'type', e.type, 'address', e.address) END)))
+  )::text
+  FROM (SELECT 1) one
+  LEFT JOIN organization g ON g.id = o.user_unit_id
+  LEFT JOIN equipment e ON e.id = o.equipment_id
+$$;

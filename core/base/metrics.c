@@ -46,6 +46,86 @@ void sr_metrics_sweep(bool ok, double seconds, const long changes[6])
     atomic_fetch_add(&sweep_changes[i], changes[i]);
 }
 
+/* ==== notices ==== */
+
+static const double latency_s[] = { 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600 };
+#define NLATENCY (sizeof latency_s / sizeof *latency_s)
+static const char *const attempt_names[SR_NOTICE_ATTEMPT_KINDS] = { "delivered", "retry", "failed", "gone" };
+static atomic_long attempts[SR_NOTICE_ATTEMPT_KINDS], fanned_out, refused, disablings;
+static atomic_long latency[NLATENCY + 1];
+static atomic_llong latency_us;
+static atomic_bool gauges_set;
+static atomic_long pending, disabled_now;
+static atomic_llong oldest_ms;
+
+void sr_metrics_notice_attempt(int kind, long n)
+{
+  if(kind >= 0 && kind < SR_NOTICE_ATTEMPT_KINDS)
+    atomic_fetch_add(&attempts[kind], n);
+}
+
+void sr_metrics_notice_latency(double seconds)
+{
+  size_t i = 0;
+  while(i < NLATENCY && seconds > latency_s[i])
+    i++;
+  atomic_fetch_add(&latency[i], 1);
+  atomic_fetch_add(&latency_us, (long long)(seconds * 1e6));
+}
+
+void sr_metrics_notice_work(long events, long refused_results, long subscriptions_disabled)
+{
+  atomic_fetch_add(&fanned_out, events);
+  atomic_fetch_add(&refused, refused_results);
+  atomic_fetch_add(&disablings, subscriptions_disabled);
+}
+
+void sr_metrics_notice_gauges(long pending_now, double oldest_s, long disabled)
+{
+  atomic_store(&pending, pending_now);
+  atomic_store(&oldest_ms, (long long)(oldest_s * 1000));
+  atomic_store(&disabled_now, disabled);
+  atomic_store(&gauges_set, true);
+}
+
+static bool render_notices(struct sr_buf *b)
+{
+  bool ok = sr_buf_printf(b, "# HELP sereg_notice_attempts_total Attempts to deliver a notice, by outcome.\n"
+                             "# TYPE sereg_notice_attempts_total counter\n");
+  for(int i = 0; i < SR_NOTICE_ATTEMPT_KINDS && ok; i++)
+    ok = sr_buf_printf(b, "sereg_notice_attempts_total{outcome=\"%s\"} %ld\n", attempt_names[i], atomic_load(&attempts[i]));
+  ok = ok && sr_buf_printf(b, "# HELP sereg_notice_delivery_seconds From an event's writing to a receiver's 2xx.\n"
+                              "# TYPE sereg_notice_delivery_seconds histogram\n");
+  long cumulative = 0;
+  for(size_t i = 0; i <= NLATENCY && ok; i++) {
+    cumulative += atomic_load(&latency[i]);
+    if(i < NLATENCY)
+      ok = sr_buf_printf(b, "sereg_notice_delivery_seconds_bucket{le=\"%g\"} %ld\n", latency_s[i], cumulative);
+    else
+      ok = sr_buf_printf(b, "sereg_notice_delivery_seconds_bucket{le=\"+Inf\"} %ld\n", cumulative);
+  }
+  ok = ok && sr_buf_printf(b, "sereg_notice_delivery_seconds_sum %.6f\nsereg_notice_delivery_seconds_count %ld\n",
+                           (double)atomic_load(&latency_us) / 1e6, cumulative);
+  ok = ok && sr_buf_printf(b, "# HELP sereg_notice_events_fanned_out_total Outbox events fanned out by this process.\n"
+                              "# TYPE sereg_notice_events_fanned_out_total counter\nsereg_notice_events_fanned_out_total %ld\n"
+                              "# HELP sereg_notice_results_refused_total Attempts whose result came after their lease "
+                              "ran out (another worker had the delivery).\n"
+                              "# TYPE sereg_notice_results_refused_total counter\nsereg_notice_results_refused_total %ld\n"
+                              "# HELP sereg_subscriptions_disabled_total Subscriptions this process disabled (410, or "
+                              "failing for days).\n"
+                              "# TYPE sereg_subscriptions_disabled_total counter\nsereg_subscriptions_disabled_total %ld\n",
+                           atomic_load(&fanned_out), atomic_load(&refused), atomic_load(&disablings));
+  if(!atomic_load(&gauges_set)) /* no worker in this process: the database's figures are another's to show */
+    return ok;
+  return ok && sr_buf_printf(b, "# HELP sereg_notices_pending Deliveries waiting for an attempt, in the database.\n"
+                                "# TYPE sereg_notices_pending gauge\nsereg_notices_pending %ld\n"
+                                "# HELP sereg_notice_oldest_pending_seconds Age of the oldest pending delivery's event.\n"
+                                "# TYPE sereg_notice_oldest_pending_seconds gauge\nsereg_notice_oldest_pending_seconds %.3f\n"
+                                "# HELP sereg_subscriptions_disabled Subscriptions disabled now, in the database.\n"
+                                "# TYPE sereg_subscriptions_disabled gauge\nsereg_subscriptions_disabled %ld\n",
+                              atomic_load(&pending), (double)atomic_load(&oldest_ms) / 1000, atomic_load(&disabled_now));
+}
+
 bool sr_metrics_render(struct sr_buf *b, bool business)
 {
   bool ok = sr_buf_printf(b, "# HELP sereg_http_requests_total HTTP requests answered, by status.\n"
@@ -92,6 +172,7 @@ bool sr_metrics_render(struct sr_buf *b, bool business)
                               "sereg_sweep_last_success_timestamp_seconds %lld\n",
                            atomic_load(&sweeps_ok), atomic_load(&sweeps_failed), (double)atomic_load(&sweep_us) / 1e6,
                            atomic_load(&last_sweep_ok_at));
+  ok = ok && render_notices(b);
   if(!business)
     return ok;
   ok = ok && sr_buf_printf(b, "# HELP sereg_sweep_changes_total What the sweeps changed.\n"

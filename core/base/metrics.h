@@ -20,6 +20,15 @@ void sr_metrics_reload(bool ok);
  * it changed: hazards opened and closed, rungs fired, held and left by a failing plugin, and
  * rectifications found overdue. */
 void sr_metrics_sweep(bool ok, double seconds, const long changes[6]);
+/* The notice worker's: attempts by outcome (delivered, retry, failed, gone, in that order), the
+ * time from an event's writing to a 2xx, what it fanned out and had refused and disabled, and
+ * the database's figures it looks at now and then (pending deliveries, the oldest one's age,
+ * subscriptions disabled). */
+#define SR_NOTICE_ATTEMPT_KINDS 4
+void sr_metrics_notice_attempt(int kind, long n);
+void sr_metrics_notice_latency(double seconds);
+void sr_metrics_notice_work(long events, long refused_results, long subscriptions_disabled);
+void sr_metrics_notice_gauges(long pending, double oldest_s, long disabled);
 /* Appends the exposition to <b>: how the process is doing, and with <business> also what the
  * sweeps changed in the registry (hazards opened and closed, rungs fired, rectifications
  * overdue), which is supervision data and shown only to a caller who may see it. */

@@ -61,6 +61,7 @@
 #define SR_WEBHOOK_ANSWER_KEPT 1024        /* bytes of it kept in the attempt's record */
 #define SR_WEBHOOK_TRANSFERS 64            /* deliveries in flight at once in one process */
 #define SR_WEBHOOK_MAX_ATTEMPTS 20         /* entries of a retry schedule */
+#define SR_WEBHOOK_ROTATION_OVERLAP 86400  /* s: a rotated secret still signs, beside the new one */
 #define SR_NOTICE_MAX_BODY 20000           /* bytes of one notice's body, as a format renders it */
 #define SR_NOTICE_MAX_FORMATS 16           /* notice formats in one plugin set */
 

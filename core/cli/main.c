@@ -1,5 +1,7 @@
-/* main.c -- the sereg command line: serve, migrate, demo, token, plugins, routes. */
+/* main.c -- the sereg command line: serve, deliver, notices, migrate, demo, token, plugins, routes. */
 #include <libpq-fe.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,15 +9,20 @@
 
 #include "auth.h"
 #include "db.h"
+#include "deliver.h"
+#include "delivery.h"
 #include "demo.h"
 #include "evidence.h"
 #include "sweep.h"
 #include "http.h"
 #include "serve.h"
 #include "import.h"
+#include "json.h"
 #include "log.h"
 #include "migrate.h"
 #include "plugin.h"
+#include "subscription.h"
+#include "sr_limits.h"
 #include "util.h"
 
 #ifndef SR_SOURCE_DIR
@@ -27,8 +34,17 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  serve [--listen HOST:PORT] [--plugins DIR] [--threads N] [--sweep-every SECONDS]\n"
+    "        [--deliver on|off]\n"
     "                      serve the HTTP API (default 127.0.0.1:8080); SIGHUP reloads plugins;\n"
-    "                      sweeps for hazards at start and every hour (0: never)\n"
+    "                      sweeps for hazards at start and every hour (0: never); delivers notices\n"
+    "                      unless --deliver off\n"
+    "  deliver [--plugins DIR]\n"
+    "                      deliver notices only, until SIGTERM (any number may run)\n"
+    "  notices list [--subscription ID [--status pending|delivered|failed]] [--limit N]\n"
+    "                      subscriptions, or one subscription's deliveries with their attempts\n"
+    "  notices replay DELIVERY_ID | --subscription ID --since INSTANT [--until INSTANT]\n"
+    "                 [--status failed|delivered|all]\n"
+    "                      send a delivery, or a window of a subscription's, again\n"
     "  migrate [--sql DIR] apply new SQL migrations\n"
     "  demo [--plugins DIR]\n"
     "                      load the demo city (idempotent)\n"
@@ -54,6 +70,8 @@ static const char usage[] =
     "  SEREG_PLUGIN_DIR, SEREG_SQL_DIR  default folders\n"
     "  SEREG_EVIDENCE_MAX, SEREG_EVIDENCE_QUOTA  bytes of one evidence file (8 MiB), and that one\n"
     "                      account may upload in 24 hours (256 MiB)\n"
+    "  SEREG_SECRET_KEY_FILE  the key that keeps subscriptions' secrets (or SEREG_SECRET_KEY)\n"
+    "  SEREG_WEBHOOK_*, SEREG_NOTICE_RETENTION  how notices are sent (README, Notices)\n"
     "\n"
     "roles: city_supervisor, district_supervisor, agency, user_unit, coordinator, admin\n";
 
@@ -120,10 +138,16 @@ static void print_problem(const struct sr_problem *pb)
 
 static int cmd_serve(int argc, char **argv)
 {
-  static const char *const names[] = { "--listen", "--plugins", "--threads", "--sweep-every", NULL };
+  static const char *const names[] = { "--listen", "--plugins", "--threads", "--sweep-every", "--deliver", NULL };
   if(!opts_known(argc, argv, 2, names, 0))
     return 2;
-  struct sr_server_options o = { "127.0.0.1", 8080, 8, plugin_dir(argc, argv), 3600 };
+  struct sr_server_options o = { "127.0.0.1", 8080, 8, plugin_dir(argc, argv), 3600, true };
+  const char *deliver = opt_value(argc, argv, "--deliver");
+  if(deliver && strcmp(deliver, "on") != 0 && strcmp(deliver, "off") != 0) {
+    fprintf(stderr, "sereg: --deliver takes on or off\n");
+    return 2;
+  }
+  o.deliver = !deliver || strcmp(deliver, "on") == 0;
   const char *listen = opt_value(argc, argv, "--listen");
   static char host[64];
   if(listen) {
@@ -400,6 +424,151 @@ static int cmd_import(int argc, char **argv)
   return e == SR_OK ? 0 : 1;
 }
 
+/* `sereg deliver`: the notice worker alone, until SIGINT or SIGTERM; SIGHUP reloads formats. */
+static int cmd_deliver(int argc, char **argv)
+{
+  static const char *const names[] = { "--plugins", NULL };
+  if(!opts_known(argc, argv, 2, names, 0))
+    return 2;
+  char err[1024];
+  if(!sr_deliver_setup(err, sizeof err)) {
+    fprintf(stderr, "sereg deliver: %s\n", err);
+    return 2;
+  }
+  PGconn *c = connect_or_say();
+  if(!c)
+    return 1;
+  PQfinish(c);
+  const char *dir = plugin_dir(argc, argv);
+  if(!sr_plugins_publish_dir(dir, err, sizeof err)) {
+    fprintf(stderr, "sereg deliver: %s\n", err);
+    return 1;
+  }
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  if(!sr_deliver_start()) {
+    sr_plugins_unpublish();
+    return 1;
+  }
+  sr_info("delivering notices, up to %d at once", SR_WEBHOOK_TRANSFERS);
+  for(;;) {
+    int sig = 0;
+    if(sigwait(&set, &sig) != 0)
+      continue;
+    if(sig != SIGHUP)
+      break;
+    if(sr_plugins_publish_dir(dir, err, sizeof err))
+      sr_info("plugins reloaded from %s", dir);
+    else
+      sr_error("plugin reload refused, keeping the loaded set: %s", err);
+  }
+  sr_info("stopping: attempts in flight get 5 s");
+  sr_deliver_stop(5000);
+  sr_plugins_unpublish();
+  return 0;
+}
+
+static void print_deliveries(const cJSON *page)
+{
+  const cJSON *d;
+  cJSON_ArrayForEach(d, cJSON_GetObjectItem(page, "items"))
+  {
+    const cJSON *ev = cJSON_GetObjectItem(d, "event"), *attempts = cJSON_GetObjectItem(d, "attempts");
+    printf("%-8.0f %-10s %-28s %-36s %d attempt%s\n", cJSON_GetNumberValue(cJSON_GetObjectItem(d, "id")),
+           sr_json_str_or(d, "status", "?"), sr_json_str_or(ev, "type", "?"), sr_json_str_or(d, "message_id", "?"),
+           cJSON_GetArraySize(attempts), cJSON_GetArraySize(attempts) == 1 ? "" : "s");
+    const cJSON *a;
+    cJSON_ArrayForEach(a, attempts)
+    printf("           %s  %-7s status %-4.0f %6.0f ms  %s\n", sr_json_str_or(a, "at", "?"),
+           sr_json_str_or(a, "outcome", "?"), cJSON_GetNumberValue(cJSON_GetObjectItem(a, "status_code")),
+           cJSON_GetNumberValue(cJSON_GetObjectItem(a, "duration_ms")), sr_json_str_or(a, "error", ""));
+  }
+}
+
+/* `sereg notices list|replay`, as the system: the same domain functions as the API. */
+static int cmd_notices(int argc, char **argv)
+{
+  static const char *const names[] = { "--subscription", "--status", "--limit", "--since", "--until", "--plugins", NULL };
+  bool list = argc >= 3 && strcmp(argv[2], "list") == 0, replay = argc >= 3 && strcmp(argv[2], "replay") == 0;
+  if((!list && !replay) || !opts_known(argc, argv, 3, names, replay ? 1 : 0)) {
+    fprintf(stderr, "sereg: usage: sereg notices list|replay ...\n\n%s", usage);
+    return 2;
+  }
+  const char *sub = opt_value(argc, argv, "--subscription"), *status = opt_value(argc, argv, "--status");
+  const char *limit_s = opt_value(argc, argv, "--limit"), *one = argc > 3 && argv[3][0] != '-' ? argv[3] : NULL;
+  long sid = 0, limit = SR_LIST_MAX, did = 0;
+  if((sub && !sr_parse_long(sub, 1, 1L << 53, &sid)) || (limit_s && !sr_parse_long(limit_s, 1, SR_LIST_MAX, &limit)) ||
+     (one && !sr_parse_long(one, 1, 1L << 53, &did)) || (replay && !one == !sub) ||
+     (list && status && !sub)) {
+    fprintf(stderr, "sereg: usage: sereg notices list [--subscription ID [--status S]] [--limit N] | "
+                    "replay DELIVERY_ID | replay --subscription ID --since INSTANT [--until INSTANT] [--status S]\n");
+    return 2;
+  }
+  struct sr_ctx ctx = { 0 };
+  ctx.today = sr_today();
+  if(!system_ctx_open(argc, argv, "notices", &ctx)) {
+    system_ctx_close(&ctx);
+    return 1;
+  }
+  struct sr_problem pb;
+  sr_problem_init(&pb);
+  cJSON *out = NULL;
+  enum sr_err e;
+  if(list && !sub) {
+    struct sr_subscription_filter f = { 0, limit };
+    if((e = sr_subscription_list(&ctx, &f, &out, &pb)) == SR_OK) {
+      const cJSON *s;
+      cJSON_ArrayForEach(s, cJSON_GetObjectItem(out, "items"))
+      {
+        char *types = cJSON_PrintUnformatted(cJSON_GetObjectItem(s, "event_types"));
+        printf("%-6.0f %-8s %-10s %s %s%s%s\n", cJSON_GetNumberValue(cJSON_GetObjectItem(s, "id")),
+               cJSON_IsTrue(cJSON_GetObjectItem(s, "enabled")) ? "enabled" : "disabled", sr_json_str_or(s, "format", "?"),
+               types ? types : "", sr_json_str_or(s, "url", "?"), sr_json_str(s, "disabled_reason") ? "  " : "",
+               sr_json_str_or(s, "disabled_reason", ""));
+        free(types);
+      }
+    }
+  }
+  else if(list) {
+    if(status && strcmp(status, "pending") && strcmp(status, "delivered") && strcmp(status, "failed")) {
+      fprintf(stderr, "sereg notices: --status takes pending, delivered or failed\n");
+      system_ctx_close(&ctx);
+      return 2;
+    }
+    struct sr_delivery_filter f = { sid, status, 0, limit };
+    if((e = sr_delivery_list(&ctx, &f, &out, &pb)) == SR_OK)
+      print_deliveries(out);
+  }
+  else if(one) {
+    if((e = sr_delivery_replay(&ctx, did, &out, &pb)) == SR_OK)
+      printf("delivery %ld will be sent again now\n", did);
+  }
+  else {
+    cJSON *body = cJSON_CreateObject();
+    const char *since = opt_value(argc, argv, "--since"), *until = opt_value(argc, argv, "--until");
+    if(since)
+      cJSON_AddStringToObject(body, "since", since);
+    if(until)
+      cJSON_AddStringToObject(body, "until", until);
+    if(status)
+      cJSON_AddStringToObject(body, "status", status);
+    if((e = sr_subscription_replay(&ctx, sid, body, &out, &pb)) == SR_OK)
+      printf("%.0f deliveries will be sent again now\n", cJSON_GetNumberValue(cJSON_GetObjectItem(out, "replayed")));
+    cJSON_Delete(body);
+  }
+  if(e != SR_OK)
+    print_problem(&pb);
+  cJSON_Delete(out);
+  sr_problem_free(&pb);
+  system_ctx_close(&ctx);
+  return e == SR_OK ? 0 : 1;
+}
+
 static int cmd_plugins(int argc, char **argv)
 {
   if(argc < 3 || strcmp(argv[2], "check") != 0 || argc > 4) {
@@ -471,6 +640,10 @@ int main(int argc, char **argv)
     return cmd_import(argc, argv);
   if(strcmp(cmd, "plugins") == 0)
     return cmd_plugins(argc, argv);
+  if(strcmp(cmd, "deliver") == 0)
+    return cmd_deliver(argc, argv);
+  if(strcmp(cmd, "notices") == 0)
+    return cmd_notices(argc, argv);
   if(strcmp(cmd, "routes") == 0)
     return cmd_routes();
   if(strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -469,6 +469,9 @@ static enum sr_err probe_rectification(struct sr_ctx *c, long id, struct sr_prob
  * but never an agency (it sees no supervision records) or the administrator (no business
  * writes); the workflow itself decides each step. */
 #define SR_RL_WORKFLOW (SR_RL_SUPERVISORS | SR_RL(USER_UNIT) | SR_RL(COORDINATOR))
+/* Who keeps subscriptions: the administrator and the city any, a district its own, a user unit
+ * its own equipment's (subscription.h). */
+#define SR_RL_NOTICES (SR_RL_SUPERVISORS | SR_RL(ADMIN) | SR_RL(USER_UNIT))
 
 const struct sr_route sr_routes[] = {
   { .method = "GET", .pattern = "/healthz", .handler = h_healthz, .public = true, .needs_db = false, .summary = "liveness" },
@@ -504,5 +507,17 @@ const struct sr_route sr_routes[] = {
   { .method = "GET", .pattern = "/api/v1/evidence", .handler = sr_h_evidence_get, .public = false, .needs_db = true, .summary = "download an evidence file by its SHA-256" },
   { .method = "POST", .pattern = "/api/v1/evidence", .handler = sr_h_evidence_create, .public = false, .needs_db = true, .summary = "upload an evidence file",
     .binary = true, .roles = SR_RL_WORKFLOW },
+  { .method = "GET", .pattern = "/api/v1/notice-formats", .handler = sr_h_notice_formats, .public = false, .needs_db = true, .summary = "the formats a subscription may name", .roles = SR_RL_NOTICES },
+  { .method = "GET", .pattern = "/api/v1/subscriptions", .handler = sr_h_subscription_list, .public = false, .needs_db = true, .summary = "list subscriptions", .roles = SR_RL_NOTICES },
+  { .method = "POST", .pattern = "/api/v1/subscriptions", .handler = sr_h_subscription_create, .public = false, .needs_db = true, .summary = "subscribe a receiver to notices", .roles = SR_RL_NOTICES },
+  { .method = "GET", .pattern = "/api/v1/subscriptions/{id}", .handler = sr_h_subscription_get, .public = false, .needs_db = true, .summary = "a subscription", .roles = SR_RL_NOTICES },
+  { .method = "PATCH", .pattern = "/api/v1/subscriptions/{id}", .handler = sr_h_subscription_update, .public = false, .needs_db = true, .summary = "change a subscription", .roles = SR_RL_NOTICES },
+  { .method = "DELETE", .pattern = "/api/v1/subscriptions/{id}", .handler = sr_h_subscription_delete, .public = false, .needs_db = true, .summary = "remove a subscription", .roles = SR_RL_NOTICES },
+  { .method = "POST", .pattern = "/api/v1/subscriptions/{id}/secret", .handler = sr_h_subscription_rotate, .public = false, .needs_db = true, .summary = "rotate a subscription's signing secret", .roles = SR_RL_NOTICES, .bodyless = true },
+  { .method = "POST", .pattern = "/api/v1/subscriptions/{id}/test", .handler = sr_h_subscription_test, .public = false, .needs_db = true, .summary = "send a test notice now", .roles = SR_RL_NOTICES, .bodyless = true },
+  { .method = "POST", .pattern = "/api/v1/subscriptions/{id}/replay", .handler = sr_h_subscription_replay, .public = false, .needs_db = true, .summary = "send a window of deliveries again", .roles = SR_RL_NOTICES },
+  { .method = "GET", .pattern = "/api/v1/subscriptions/{id}/deliveries", .handler = sr_h_subscription_deliveries, .public = false, .needs_db = true, .summary = "a subscription's deliveries and their attempts", .roles = SR_RL_NOTICES },
+  { .method = "GET", .pattern = "/api/v1/deliveries/{id}", .handler = sr_h_delivery_get, .public = false, .needs_db = true, .summary = "a delivery and its attempts", .roles = SR_RL_NOTICES },
+  { .method = "POST", .pattern = "/api/v1/deliveries/{id}/replay", .handler = sr_h_delivery_replay, .public = false, .needs_db = true, .summary = "send a delivery again", .roles = SR_RL_NOTICES, .bodyless = true },
   { .method = NULL },
 };

@@ -38,4 +38,18 @@ void sr_h_evidence_get(struct sr_call *call);
 void sr_h_workflows(struct sr_call *call);
 void sr_h_escalation(struct sr_call *call);
 
+/* api_notice.c */
+void sr_h_subscription_create(struct sr_call *call);
+void sr_h_subscription_list(struct sr_call *call);
+void sr_h_subscription_get(struct sr_call *call);
+void sr_h_subscription_update(struct sr_call *call);
+void sr_h_subscription_delete(struct sr_call *call);
+void sr_h_subscription_rotate(struct sr_call *call);
+void sr_h_subscription_test(struct sr_call *call);
+void sr_h_subscription_replay(struct sr_call *call);
+void sr_h_subscription_deliveries(struct sr_call *call);
+void sr_h_delivery_get(struct sr_call *call);
+void sr_h_delivery_replay(struct sr_call *call);
+void sr_h_notice_formats(struct sr_call *call);
+
 #endif

@@ -167,7 +167,8 @@ static enum MHD_Result respond_bytes(struct sr_request *rq, int status, char *te
     free(text);
     return MHD_NO;
   }
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a->content_type);
+  if(status != 204)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a->content_type);
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
   MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
   MHD_add_response_header(resp, "X-Request-Id", rq->id);
@@ -301,7 +302,9 @@ static void check_headers(struct sr_request *rq, const char *method)
     return;
   }
   const char *ctype = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Content-Type");
-  if(strcmp(method, "POST") == 0 && !route->binary && !is_type(ctype, "application/json") &&
+  /* A body is JSON (or what the route takes), also when a route may go without one. */
+  bool bodied = strcmp(method, "POST") == 0 || strcmp(method, "PATCH") == 0;
+  if(bodied && !route->binary && !(route->bodyless && !rq->has_body) && !is_type(ctype, "application/json") &&
      !(route->ndjson && is_type(ctype, "application/x-ndjson"))) {
     sr_problem_set(pb, SR_UNSUPPORTED_MEDIA, route->ndjson ? "Send the body as application/json or "
                                                              "application/x-ndjson."

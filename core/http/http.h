@@ -46,6 +46,7 @@ struct sr_route {
   size_t max_body;       /* body ceiling; 0 for SR_MAX_BODY */
   bool ndjson;           /* also takes application/x-ndjson */
   bool binary;           /* takes a file of any Content-Type as it is; the handler checks the type */
+  bool bodyless;         /* a POST that may come without a body (and then without Content-Type) */
   unsigned roles;        /* SR_RL_* bits of the roles that may use it, checked before the body is
                           * read (the domain function checks again, and finer); 0: any role */
   /* On a record's route: whether the record {id} is there for a caller to see. A role the route
@@ -73,6 +74,7 @@ struct sr_server_options {
   int threads;
   const char *plugin_dir;
   long sweep_every; /* seconds between hazard sweeps; 0: none in this server */
+  bool deliver;     /* run the notice worker in this server */
 };
 
 struct sr_http_limits;

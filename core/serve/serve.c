@@ -3,7 +3,8 @@
  * signals that drive them. SIGHUP reloads the plugins; SIGINT or SIGTERM stops the process,
  * and within a bounded time whatever a request or a plugin is doing: requests in flight get
  * SR_HTTP_SHUTDOWN_GRACE seconds (SEREG_SHUTDOWN_GRACE), plugin calls among them are stopped
- * half-way through it, and at its end the process exits anyway.
+ * half-way through it, and at its end the process exits anyway. The notice worker runs here
+ * too (deliver.h), unless told not to.
  */
 #include "serve.h"
 
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deliver.h"
 #include "http.h"
 #include "http_guard.h"
 #include "log.h"
@@ -80,7 +82,7 @@ bool sr_serve_check_env(char *err, size_t errsz)
     snprintf(err, errsz, "SEREG_SHUTDOWN_GRACE takes a number of seconds from 1 to 3600");
     return false;
   }
-  return true;
+  return sr_deliver_setup(err, errsz);
 }
 
 int sr_serve(const struct sr_server_options *opt)
@@ -114,6 +116,8 @@ int sr_serve(const struct sr_server_options *opt)
           opt->host, opt->port, opt->threads, opt->plugin_dir, limits.max_connections, limits.max_per_ip);
   if(opt->sweep_every > 0 && sr_scheduler_start(opt->sweep_every))
     sr_info("sweeping for hazards now and every %ld s", opt->sweep_every);
+  if(opt->deliver && sr_deliver_start())
+    sr_info("delivering notices, up to %d at once", SR_WEBHOOK_TRANSFERS);
   for(;;) {
     int sig = 0;
     if(sigwait(&set, &sig) != 0)
@@ -134,6 +138,8 @@ int sr_serve(const struct sr_server_options *opt)
   if(pthread_create(&w, NULL, watchdog, NULL) == 0)
     pthread_detach(w);
   sr_scheduler_stop();
+  /* Attempts in flight get a third of the grace; what is left is attempted again elsewhere. */
+  sr_deliver_stop(shutdown_grace * 1000 / 3);
   sr_http_stop(h);
   sr_plugins_unpublish();
   return 0;

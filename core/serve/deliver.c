@@ -1,0 +1,394 @@
+/* deliver.c -- see deliver.h. */
+#include "deliver.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "delivery.h"
+#include "log.h"
+#include "metrics.h"
+#include "net.h"
+#include "notice.h"
+#include "plugin.h"
+#include "problem.h"
+#include "seal.h"
+#include "send.h"
+#include "sign.h"
+#include "sr_limits.h"
+#include "util.h"
+
+#define CAP SR_WEBHOOK_TRANSFERS
+#define FAN_OUT_CHUNK 1000
+#define IDLE_MS 100      /* how often an idle worker looks for new events and due deliveries */
+#define GAUGES_MS 5000   /* how often it counts what is pending */
+
+struct slot {
+  bool used;
+  struct sr_delivery_job job;
+  long long at_ms; /* when the attempt began, Unix ms */
+};
+
+static struct {
+  pthread_t thread;
+  bool started;
+  atomic_bool stopping;
+  long grace_ms;
+  struct sr_net_sender *sender;
+  char name[96];
+  struct slot slots[CAP];
+  int inflight;
+  /* results waiting to be recorded, with the text they point to */
+  struct sr_delivery_result res[2 * CAP];
+  char answers[2 * CAP][SR_WEBHOOK_ANSWER_KEPT + 1];
+  char errors[2 * CAP][320];
+  int nres;
+  bool db_down;
+} w;
+
+static long long unix_ms(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static long long mono_ms(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* A receiver's answer as a text column takes it: valid UTF-8 without control characters (other
+ * than tab and line ends), anything else a '?'. */
+static void keep_answer(const char *in, size_t len, char *out)
+{
+  size_t o = 0;
+  for(size_t i = 0; i < len && o < SR_WEBHOOK_ANSWER_KEPT;) {
+    unsigned char ch = (unsigned char)in[i];
+    size_t n = ch < 0x80 ? 1 : ch >= 0xC2 && ch <= 0xDF ? 2 : ch >= 0xE0 && ch <= 0xEF ? 3 : ch >= 0xF0 && ch <= 0xF4 ? 4 : 0;
+    if(n == 1 && (ch >= 0x20 || ch == '\t' || ch == '\n' || ch == '\r') && ch != 0x7f)
+      out[o++] = (char)ch;
+    else if(n > 1 && i + n <= len && o + n <= SR_WEBHOOK_ANSWER_KEPT && sr_utf8_valid(in + i, n)) {
+      memcpy(out + o, in + i, n);
+      o += n;
+      i += n;
+      continue;
+    }
+    else
+      out[o++] = '?';
+    i++;
+  }
+  out[o] = '\0';
+}
+
+/* Queues a result for the next record. */
+static void add_result(const struct sr_delivery_job *j, long long at_ms, int status, long duration_ms,
+                       long retry_after_s, const char *error, const char *answer, size_t answer_len)
+{
+  if(w.nres == 2 * CAP)
+    return; /* cannot happen: at most CAP in flight and CAP failed at the start between records */
+  int k = w.nres++;
+  snprintf(w.errors[k], sizeof w.errors[k], "%s", error ? error : "");
+  keep_answer(answer ? answer : "", answer ? answer_len : 0, w.answers[k]);
+  w.res[k] = (struct sr_delivery_result){ .id = j->id, .made = j->attempts + 1, .status = status,
+                                          .duration_ms = duration_ms, .retry_after_s = retry_after_s,
+                                          .error = w.errors[k], .answer = w.answers[k], .at_ms = at_ms };
+  if(status >= 200 && status < 300)
+    sr_metrics_notice_latency((double)(at_ms + duration_ms - j->event_at_ms) / 1000);
+}
+
+/* The key of sealed secret <sealed> of subscription <id>; false when it does not open. */
+static bool open_key(const char *sealed, long id, unsigned char key[SR_SIGN_MAX_KEY], size_t *keylen)
+{
+  char context[64];
+  snprintf(context, sizeof context, "subscription %ld", id);
+  char *secret = sr_seal_open(sealed, context);
+  bool ok = secret && sr_sign_secret_key(secret, key, keylen);
+  if(secret) {
+    memset(secret, 0, strlen(secret));
+    free(secret);
+  }
+  return ok;
+}
+
+/* The body of <j> in its subscription's format: the Standard Webhooks JSON as it is, or what
+ * the format plugin renders from it. NULL with the reason in <why>; *owned when malloc'd. */
+static char *render(struct sr_plugins *plugins, const struct sr_delivery_job *j, size_t *len,
+                          const char **ctype, bool *owned, char *why, size_t whysz)
+{
+  *owned = false;
+  if(!j->body) {
+    snprintf(why, whysz, "the event has no body");
+    return NULL;
+  }
+  if(strcmp(j->format, "standard") == 0) {
+    *ctype = "application/json";
+    *len = strlen(j->body);
+    return j->body;
+  }
+  const struct sr_notice_format *f = plugins ? sr_plugins_format(plugins, j->format) : NULL;
+  if(!f) {
+    snprintf(why, whysz, "the notice format '%s' is not among the loaded plugins", j->format);
+    return NULL;
+  }
+  cJSON *event = cJSON_Parse(j->body);
+  if(!event) {
+    snprintf(why, whysz, "the event's body is not JSON");
+    return NULL;
+  }
+  cJSON_AddStringToObject(event, "id", j->message_id);
+  char *body = NULL, reason[400];
+  enum sr_outcome o = sr_plugins_render(plugins, f, event, &body, len, reason, sizeof reason);
+  cJSON_Delete(event);
+  if(o != SR_OUTCOME_OK) {
+    snprintf(why, whysz, "format %s@%s: %s", f->file, f->version, reason);
+    return NULL;
+  }
+  *ctype = f->content_type;
+  *owned = true;
+  return body;
+}
+
+/* Signs and sends <j> in a free slot, or records at once why it cannot be sent. */
+static void start(struct sr_plugins *plugins, struct sr_delivery_job *j)
+{
+  long long at = unix_ms();
+  char why[512] = "";
+  size_t len = 0;
+  const char *ctype = NULL;
+  bool owned = false;
+  unsigned char key[SR_SIGN_MAX_KEY], prev[SR_SIGN_MAX_KEY];
+  size_t keylen = 0, prevlen = 0;
+  char *body = NULL;
+  if(!open_key(j->secret, j->subscription_id, key, &keylen))
+    snprintf(why, sizeof why, "the subscription's secret does not open with this server's key (SEREG_SECRET_KEY)");
+  else
+    body = render(plugins, j, &len, &ctype, &owned, why, sizeof why);
+  int s = 0;
+  while(body && s < CAP && w.slots[s].used)
+    s++;
+  if(body && s == CAP)
+    snprintf(why, sizeof why, "no transfer free"); /* cannot happen: claims fit the free slots */
+  if(!body || s == CAP) {
+    add_result(j, at, 0, 0, -1, why, NULL, 0);
+    if(owned)
+      free(body);
+    sr_delivery_job_clear(j);
+    return;
+  }
+  long long ts = at / 1000;
+  char sig[SR_SIGN_SIGNATURE_TEXT], old[SR_SIGN_SIGNATURE_TEXT] = "";
+  sr_sign_v1(key, keylen, j->message_id, ts, body, len, sig);
+  /* For a day after a rotation the receiver may still hold the old secret: sign with both. */
+  if(j->previous_secret && open_key(j->previous_secret, j->subscription_id, prev, &prevlen))
+    sr_sign_v1(prev, prevlen, j->message_id, ts, body, len, old);
+  memset(key, 0, sizeof key);
+  memset(prev, 0, sizeof prev);
+  char h_type[160], h_id[80], h_ts[64], h_sig[16 + 2 * SR_SIGN_SIGNATURE_TEXT];
+  snprintf(h_type, sizeof h_type, "Content-Type: %s", ctype);
+  snprintf(h_id, sizeof h_id, "webhook-id: %s", j->message_id);
+  snprintf(h_ts, sizeof h_ts, "webhook-timestamp: %lld", ts);
+  snprintf(h_sig, sizeof h_sig, "webhook-signature: %s%s%s", sig, old[0] ? " " : "", old);
+  const char *headers[] = { h_type, h_id, h_ts, h_sig, "User-Agent: sereg/" SR_VERSION, NULL };
+  struct sr_net_request rq = { .tag = (uint64_t)s, .url = j->url, .headers = headers, .body = body, .len = len };
+  bool sent = sr_net_sender_submit(w.sender, &rq);
+  if(owned)
+    free(body);
+  if(!sent) {
+    add_result(j, at, 0, 0, -1, "could not start the request (out of memory)", NULL, 0);
+    sr_delivery_job_clear(j);
+    return;
+  }
+  w.slots[s].used = true;
+  w.slots[s].job = *j;
+  w.slots[s].at_ms = at;
+  w.inflight++;
+}
+
+/* Takes the finished transfers' results into the queue. */
+static void harvest(int timeout_ms)
+{
+  struct sr_net_result out[CAP];
+  int n = sr_net_sender_poll(w.sender, timeout_ms, out, CAP);
+  for(int i = 0; i < n; i++) {
+    size_t s = (size_t)out[i].tag;
+    if(s >= CAP || !w.slots[s].used)
+      continue;
+    struct slot *sl = &w.slots[s];
+    add_result(&sl->job, sl->at_ms, out[i].status, out[i].duration_ms, out[i].retry_after_s, out[i].error, out[i].head,
+               out[i].head_len);
+    sr_delivery_job_clear(&sl->job);
+    sl->used = false;
+    w.inflight--;
+  }
+}
+
+/* Logs a database failure once, not once per round, and its end. */
+static void db_state(bool ok, const struct sr_problem *pb)
+{
+  if(!ok && !w.db_down)
+    sr_error("notices: %s; trying again", pb->detail);
+  else if(ok && w.db_down)
+    sr_info("notices: the database answers again");
+  w.db_down = !ok;
+}
+
+static void record(struct sr_ctx *c)
+{
+  if(w.nres == 0)
+    return;
+  struct sr_problem pb;
+  sr_problem_init(&pb);
+  struct sr_delivery_tally t = { 0 };
+  bool ok = c->db && sr_delivery_record(c, w.name, w.res, w.nres, &t, &pb) == SR_OK;
+  if(ok) {
+    sr_metrics_notice_attempt(0, t.delivered);
+    sr_metrics_notice_attempt(1, t.retried);
+    sr_metrics_notice_attempt(2, t.failed);
+    sr_metrics_notice_attempt(3, t.gone);
+    sr_metrics_notice_work(0, t.refused, t.disabled);
+  }
+  else
+    /* The leases run out and the deliveries are attempted again: at least once, never lost. */
+    sr_error("notices: %d attempts could not be recorded (%s); they will be made again", w.nres, pb.detail);
+  sr_problem_free(&pb);
+  w.nres = 0;
+}
+
+static void *run(void *arg)
+{
+  (void)arg;
+  struct sr_ctx ctx = { 0 };
+  ctx.who.role = SR_ROLE_SYSTEM;
+  ctx.request_id = "deliver";
+  long long lease = 2 * sr_net_timeout_ms(sr_net_policy()) + 5000;
+  long long next_fan = 0, next_claim = 0, next_gauges = 0, drain_until = 0;
+  bool draining = false;
+  for(;;) {
+    long long now = mono_ms();
+    if(atomic_load(&w.stopping) && !draining) {
+      draining = true;
+      drain_until = now + w.grace_ms;
+    }
+    if(draining && (w.inflight == 0 || now >= drain_until))
+      break;
+    char err[512];
+    ctx.today = sr_today();
+    ctx.db = sr_db_thread(err, sizeof err);
+    ctx.plugins = sr_plugins_thread(err, sizeof err); /* formats, as reloaded by SIGHUP */
+    struct sr_problem pb;
+    sr_problem_init(&pb);
+    if(!draining && ctx.db) {
+      if(now >= next_fan) {
+        long events = 0, made = 0;
+        bool ok = sr_delivery_fan_out(&ctx, FAN_OUT_CHUNK, &events, &made, &pb) == SR_OK;
+        db_state(ok, &pb);
+        sr_metrics_notice_work(events, 0, 0);
+        next_fan = !ok ? now + 1000 : events == FAN_OUT_CHUNK ? now : now + IDLE_MS;
+        if(made)
+          next_claim = now; /* new deliveries are due at once unless the schedule says otherwise */
+      }
+      int room = CAP - w.inflight;
+      if(room > 0 && now >= next_claim && !w.db_down) {
+        struct sr_delivery_job *jobs = NULL;
+        int n = 0;
+        sr_problem_free(&pb);
+        sr_problem_init(&pb);
+        bool ok = sr_delivery_claim(&ctx, w.name, room, lease, &jobs, &n, &pb) == SR_OK;
+        db_state(ok, &pb);
+        for(int i = 0; i < n; i++)
+          start(ctx.plugins, &jobs[i]);
+        free(jobs); /* each job's strings now belong to its slot, or are freed */
+        next_claim = !ok ? now + 1000 : n == room ? now : now + IDLE_MS;
+      }
+      if(now >= next_gauges) {
+        long pending = 0, disabled = 0;
+        double oldest = 0;
+        sr_problem_free(&pb);
+        sr_problem_init(&pb);
+        if(sr_delivery_gauges(&ctx, &pending, &oldest, &disabled, &pb) == SR_OK)
+          sr_metrics_notice_gauges(pending, oldest, disabled);
+        next_gauges = now + GAUGES_MS;
+      }
+    }
+    else if(!ctx.db && !w.db_down) {
+      sr_error("notices: %s; trying again", err);
+      w.db_down = true;
+    }
+    sr_problem_free(&pb);
+    /* Wait for a transfer to end, or until the next look at the database. */
+    long long next = next_fan < next_claim ? next_fan : next_claim;
+    long long wait = w.nres ? 0 : w.inflight ? 20 : next > now ? next - now : 0;
+    harvest((int)(wait > IDLE_MS ? IDLE_MS : wait));
+    record(&ctx);
+  }
+  /* What is still in flight is abandoned: its lease is given back so that another worker
+   * attempts it at once, and the receiver may hear it twice (it dedupes on webhook-id). */
+  record(&ctx);
+  struct sr_problem pb;
+  sr_problem_init(&pb);
+  if(ctx.db && sr_delivery_release(&ctx, w.name, &pb) != SR_OK)
+    sr_error("notices: could not give back the leases: %s", pb.detail);
+  sr_problem_free(&pb);
+  for(int s = 0; s < CAP; s++)
+    if(w.slots[s].used) {
+      sr_delivery_job_clear(&w.slots[s].job);
+      w.slots[s].used = false;
+    }
+  w.inflight = 0;
+  sr_plugins_thread_release();
+  sr_db_thread_release();
+  return NULL;
+}
+
+bool sr_deliver_setup(char *err, size_t errsz)
+{
+  return sr_net_setup(err, errsz) && sr_notice_setup(err, errsz) && sr_seal_setup(err, errsz);
+}
+
+bool sr_deliver_start(void)
+{
+  if(!sr_seal_ready()) {
+    sr_warn("notices: not delivered by this process: it has no key to open the subscriptions' secrets "
+            "(SEREG_SECRET_KEY_FILE or SEREG_SECRET_KEY)");
+    return false;
+  }
+  char err[512], host[64] = "host";
+  w.sender = sr_net_sender_new(sr_net_policy(), CAP, err, sizeof err);
+  if(!w.sender) {
+    sr_error("notices: %s", err);
+    return false;
+  }
+  gethostname(host, sizeof host - 1);
+  snprintf(w.name, sizeof w.name, "%s:%ld:%lld", host, (long)getpid(), unix_ms());
+  atomic_store(&w.stopping, false);
+  int rc = pthread_create(&w.thread, NULL, run, NULL);
+  if(rc != 0) {
+    sr_error("notices: cannot start the worker's thread (error %d)", rc);
+    sr_net_sender_free(w.sender);
+    w.sender = NULL;
+    return false;
+  }
+  w.started = true;
+  return true;
+}
+
+void sr_deliver_stop(long grace_ms)
+{
+  if(!w.started)
+    return;
+  w.grace_ms = grace_ms;
+  atomic_store(&w.stopping, true);
+  sr_net_sender_wakeup(w.sender);
+  pthread_join(w.thread, NULL);
+  sr_net_sender_free(w.sender);
+  w.sender = NULL;
+  w.started = false;
+}
