@@ -20,6 +20,7 @@
 #include "json.h"
 #include "log.h"
 #include "migrate.h"
+#include "notice.h"
 #include "plugin.h"
 #include "subscription.h"
 #include "sr_limits.h"
@@ -271,6 +272,11 @@ static int cmd_sweep(int argc, char **argv)
     fprintf(stderr, "sereg sweep: --now wants a date YYYY-MM-DD, not '%s'\n", now);
     return 2;
   }
+  char err[512];
+  if(!sr_notice_setup(err, sizeof err)) { /* the retention of notices, which the sweep prunes */
+    fprintf(stderr, "sereg sweep: %s\n", err);
+    return 2;
+  }
   if(!system_ctx_open(argc, argv, "sweep", &ctx)) {
     system_ctx_close(&ctx);
     return 1;
@@ -285,6 +291,8 @@ static int cmd_sweep(int argc, char **argv)
     printf("sweep %s: %ld hazard%s opened, %ld closed, %ld rung%s fired (%ld held, %ld left by a failing plugin), "
            "%ld rectification%s overdue\n", day, res.opened, res.opened == 1 ? "" : "s", res.closed, res.escalated,
            res.escalated == 1 ? "" : "s", res.held, res.failed, res.overdue, res.overdue == 1 ? "" : "s");
+  if(ok && (res.pruned_deliveries || res.pruned_events))
+    printf("pruned %ld deliveries and %ld events past their retention\n", res.pruned_deliveries, res.pruned_events);
   else
     print_problem(&pb);
   sr_problem_free(&pb);

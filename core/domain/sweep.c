@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "delivery.h"
 #include "escalation.h"
 #include "flow.h"
 #include "log.h"
@@ -260,6 +261,10 @@ enum sr_err sr_sweep(struct sr_ctx *c, struct sr_sweep_result *out, struct sr_pr
   out->held = fired.held;
   out->failed = fired.failed;
   out->overdue = fired.overdue;
+
+  /* Notices delivered or given up on longer ago than the retention, and events none needs. */
+  if(sr_delivery_prune(c, &out->pruned_deliveries, &out->pruned_events, pb) != SR_OK)
+    return pb->err;
 
   /* A sweep that catches up on thousands of units changes the hazard and deadline tables
    * faster than the planner learns of it (autovacuum comes by within minutes); until then the

@@ -54,6 +54,9 @@ static void sweep_once(void)
   else if(res.opened || res.closed || res.escalated || res.overdue || res.failed)
     sr_info("sweep %s: %ld hazards opened, %ld closed, %ld rungs fired (%ld held, %ld left by a failing plugin), "
             "%ld rectifications overdue", day, res.opened, res.closed, res.escalated, res.held, res.failed, res.overdue);
+  if(ok && (res.pruned_deliveries || res.pruned_events))
+    sr_info("sweep %s: pruned %ld deliveries and %ld events past their retention", day, res.pruned_deliveries,
+            res.pruned_events);
   sr_problem_free(&pb);
 }
 
