@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh -- the quick start: installs what is missing, builds, starts sereg's own PostgreSQL under
 # var/ (unless DATABASE_URL is set), migrates, loads the demo city, prints a token per role and
-# serves on 127.0.0.1:8080. Safe to run again: the data and the tokens are kept.
+# serves on 127.0.0.1:8080 (delivering notices to the subscriptions made there). Safe to run again:
+# the data, the tokens and the key of the subscriptions' secrets are kept.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 cd "$SR_ROOT"
@@ -22,6 +23,13 @@ if [ -z "${DATABASE_URL:-}" ]; then
   psql "$base dbname=postgres" -qtAc "SELECT 1 FROM pg_database WHERE datname = 'sereg'" | grep -q 1 ||
     psql "$base dbname=postgres" -qc "CREATE DATABASE sereg OWNER sereg_app" >/dev/null
   export DATABASE_URL="${base/user=sereg/user=sereg_app} dbname=sereg"
+fi
+
+# The key that keeps the subscriptions' signing secrets sealed in the database (made once).
+if [ -z "${SEREG_SECRET_KEY:-}${SEREG_SECRET_KEY_FILE:-}" ]; then
+  mkdir -p var
+  [ -s var/secret.key ] || (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > var/secret.key)
+  export SEREG_SECRET_KEY_FILE="$SR_ROOT/var/secret.key"
 fi
 
 say "migrating"

@@ -30,6 +30,7 @@ BIN = os.environ.get("SEREG_BIN", "")
 SRC = os.environ.get("SEREG_SOURCE", "")
 PLUGINS = os.path.join(SRC, "plugins")
 SQL = os.path.join(SRC, "sql")
+TEST_SECRET_KEY = "7e57" * 16
 
 
 def require_cluster():
@@ -163,6 +164,8 @@ def sereg_env(db=None, env=None):
     means), with DATABASE_URL for <db> and <env> on top."""
     e = dict(os.environ)
     e.pop("SEREG_NOW", None)
+    # the key of subscriptions' secrets (a test that wants none passes SEREG_SECRET_KEY="")
+    e.setdefault("SEREG_SECRET_KEY", TEST_SECRET_KEY)
     if db:
         e["DATABASE_URL"] = db.dsn
     if env:
