@@ -14,6 +14,17 @@ quick=0
 
 # The tests also run the shipped nginx front (contrib/nginx) and make certificates for it.
 SR_PACKAGES="$SR_PACKAGES nginx-light openssl" sr_install_deps
+# The notice tests verify every signature with the Standard Webhooks reference library, from the
+# npm registry, kept in a cache folder outside the tree.
+command -v npm >/dev/null || SR_PACKAGES="nodejs npm" sr_install_deps
+npm_cache=${XDG_CACHE_HOME:-$HOME/.cache}/sereg-test-npm
+if [ ! -f "$npm_cache/node_modules/standardwebhooks/package.json" ]; then
+  say "installing the Standard Webhooks reference verifier (npm) into $npm_cache"
+  mkdir -p "$npm_cache"
+  npm install --prefix "$npm_cache" --no-audit --no-fund --loglevel=error standardwebhooks@1.1.1 >/dev/null ||
+    die "npm install standardwebhooks failed"
+fi
+export SEREG_NODE_MODULES=$npm_cache/node_modules
 pgdir=$(mktemp -d /tmp/sereg-test-pg.XXXXXX)
 cleanup() { sr_pg_stop "$pgdir"; rm -rf "$pgdir"; }
 trap cleanup EXIT

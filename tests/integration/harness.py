@@ -180,10 +180,10 @@ def sereg(*args, db=None, env=None, check=False, timeout=120):
     return r
 
 
-def sweep(db, now, plugins=None, ok=True, clean=False):
-    """`sereg sweep --now <now>` on <db> (with --plugins <plugins>): the finished process. With
-    <ok> it must succeed; with <clean> it must also have logged no error."""
-    r = sereg("sweep", "--now", now, *(["--plugins", plugins] if plugins else []), db=db)
+def sweep(db, now, plugins=None, ok=True, clean=False, env=None):
+    """`sereg sweep --now <now>` on <db> (with --plugins <plugins>, and <env>): the finished
+    process. With <ok> it must succeed; with <clean> it must also have logged no error."""
+    r = sereg("sweep", "--now", now, *(["--plugins", plugins] if plugins else []), db=db, env=env)
     if ok:
         eq(r.returncode, 0, f"sweep failed: {r.stderr}")
     if clean:
@@ -255,9 +255,10 @@ def fetch(port, method, path, tok=None, headers=None, data=None, timeout=30):
 
 
 class Server:
-    """`sereg serve` on a free port, stopped with SIGTERM."""
+    """`sereg serve` on a free port, stopped with SIGTERM; it delivers notices unless <deliver> is
+    false."""
 
-    def __init__(self, db, plugin_dir=None, env=None, threads=4, sweep_every=0):
+    def __init__(self, db, plugin_dir=None, env=None, threads=4, sweep_every=0, deliver=True):
         self.port = free_port()
         self.log = tempfile.NamedTemporaryFile(prefix="sereg-serve-", suffix=".log", delete=False)
         # no background sweeps unless a test asks: they would write hazards under other tests
@@ -265,6 +266,8 @@ class Server:
                 "--sweep-every", str(sweep_every)]
         if plugin_dir:
             args += ["--plugins", plugin_dir]
+        if not deliver:
+            args += ["--deliver", "off"]
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=sereg_env(db, env))
         deadline = time.time() + 20
         while time.time() < deadline:

@@ -116,6 +116,25 @@ def test_log_records_are_one_line_each(f):
     eq(bad, [], "every line is a whole record")
 
 
+def test_notices_go_on_after_a_postgresql_restart(f):
+    from receivers import Receiver
+    f.restart(env={"SEREG_WEBHOOK_ALLOW": "127.0.0.0/8", "SEREG_WEBHOOK_RETRY_SCHEDULE": "0s,1s,1s,1s,1s"})
+    r = Receiver()
+    s, _, sub = f.server.post("/api/v1/subscriptions", {"url": r.url, "event_types": ["equipment.registered"]},
+                              tok=f.admin)
+    eq(s, 201, f"subscription: {sub}")
+    for _ in range(10):
+        f.register(A)
+    f.cluster.restart()
+    for _ in range(10):
+        f.register(A)
+    deadline = time.time() + 30
+    while time.time() < deadline and len({x.headers["webhook-id"] for x in r.requests}) < 20:
+        time.sleep(0.2)
+    eq(len({x.headers["webhook-id"] for x in r.requests}), 20, "every notice, before and after the restart")
+    r.stop()
+
+
 def setup():
     """The world in a cluster of its own (the harness's Database makes its database in it)."""
     cluster = Cluster()
