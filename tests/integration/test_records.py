@@ -4,8 +4,10 @@ really were, the request, and an event type from the one list. A day in the city
 event type, then the outbox read back row by row."""
 import os
 import tempfile
+import time
 
 from harness import run, check, eq, sereg, uscc, elevator
+from receivers import Receiver, closed_port_url
 from world import World, A, B
 
 TODAY = "2026-06-15"
@@ -18,6 +20,17 @@ def actor_of(w, tok):
 
 def a_day_in_the_city(w):
     """Requests and commands that, between them, emit every event type of the list."""
+    # Notices to a receiver that is not there die on their one attempt (delivery.failed); a ping
+    # to one that answers 410 Gone disables it (subscription.ping, subscription.disabled).
+    s, _, dead = w.server.post("/api/v1/subscriptions", {"url": closed_port_url(),
+                                                         "event_types": ["equipment.registered"]}, tok=w.admin)
+    eq(s, 201, dead)
+    gone = Receiver([410])
+    s, _, sub = w.server.post("/api/v1/subscriptions", {"url": gone.url, "event_types": ["hazard.closed"],
+                                                        "jurisdiction": A}, tok=w.district_a)
+    eq(s, 201, sub)
+    s, _, ping = w.server.post(f"/api/v1/subscriptions/{sub['id']}/test", tok=w.district_a)
+    eq(s, 202, ping)                                                   # subscription.ping
     s, _, org = w.server.post("/api/v1/organizations", {"credit_code": uscc(B, "MA6R0001"), "name": "记录测试使用单位",
                                                         "kind": "user_unit", "jurisdiction": B}, tok=w.district_b)
     eq(s, 201, org)                                                    # organization.registered
@@ -56,6 +69,10 @@ def a_day_in_the_city(w):
                 f"elevator,311051123201999991,{A},{w.unit_a},导入路 1 号,2020-01-01,3110,1000,1.75,10,{w.maint}\n")
     r = sereg("import", "equipment", os.path.join(d, "eq.csv"), db=w.db)
     eq(r.returncode, 0, r.stderr)                                      # equipment.imported
+    deadline = time.time() + 20                                        # delivery.failed, subscription.disabled
+    while time.time() < deadline and w.db.count("outbox", "event_type IN ('delivery.failed', 'subscription.disabled')") < 2:
+        time.sleep(0.1)
+    gone.stop()
     return rec
 
 
@@ -77,6 +94,8 @@ def test_every_event_type_is_emitted_with_its_jurisdiction_and_actor(w):
         "  WHEN o.subject_type = 'hazard' THEN (SELECT e.jurisdiction FROM hazard h JOIN equipment e "
         "    ON e.id = h.equipment_id WHERE h.id::text = o.subject_id) "
         "  WHEN o.subject_type = 'rectification' THEN (SELECT jurisdiction FROM rectification WHERE id::text = o.subject_id) "
+        "  WHEN o.subject_type = 'subscription' THEN (SELECT coalesce(s.jurisdiction, (SELECT code FROM jurisdiction "
+        "    WHERE kind = 'city')) FROM subscription s WHERE s.id::text = o.subject_id) "
         "END")
     eq(wrong, "", "notices whose jurisdiction is not their subject's")
     # Who acted, as they really were: the agency recorded its result; the ladder, not the agency,
@@ -96,6 +115,8 @@ def test_every_event_type_is_emitted_with_its_jurisdiction_and_actor(w):
     eq(by("event_type = 'equipment.transitioned' AND payload->>'action' = 'rename'"),
        f"{district_id} district_supervisor", "on every unit it changed")
     eq(by("event_type LIKE '%.imported'"), "- system", "imports are the system's")
+    eq(by("event_type IN ('delivery.failed', 'subscription.disabled')"), "- system", "the notice worker is the system")
+    eq(by("event_type = 'subscription.ping'"), f"{district_id} district_supervisor", "a ping is its sender's")
     # The history and audit records of the same changes say the same.
     eq(w.db.sql("SELECT string_agg(DISTINCT actor_role, ',') FROM equipment_event WHERE action = 'inspect'"), "agency",
        "history")
@@ -117,7 +138,8 @@ def test_a_notice_without_a_jurisdiction_or_of_an_unknown_type_is_refused(w):
 
 
 def setup():
-    return World("records", env={"SEREG_NOW": TODAY})
+    return World("records", env={"SEREG_NOW": TODAY, "SEREG_WEBHOOK_ALLOW": "127.0.0.0/8",
+                                 "SEREG_WEBHOOK_RETRY_SCHEDULE": "0s"})
 
 
 if __name__ == "__main__":
