@@ -82,7 +82,8 @@ enum sr_err sr_delivery_release(struct sr_ctx *c, const char *worker, struct sr_
 /* Deletes deliveries done (delivered or failed) longer than the retention ago, with their
  * attempts, and events as old that no delivery needs; *deliveries and *events deleted. */
 enum sr_err sr_delivery_prune(struct sr_ctx *c, long *deliveries, long *events, struct sr_problem *pb);
-/* Deliveries pending, the age in seconds of the oldest, subscriptions disabled. */
+/* Deliveries pending on enabled subscriptions, the age in seconds of the oldest, and the
+ * subscriptions disabled. */
 enum sr_err sr_delivery_gauges(struct sr_ctx *c, long *pending, double *oldest_s, long *disabled,
                                struct sr_problem *pb);
 

@@ -322,9 +322,11 @@ enum sr_err sr_delivery_gauges(struct sr_ctx *c, long *pending, double *oldest_s
   if(!sr_tx_begin(c, pb))
     return pb->err;
   PGresult *r = sr_db_query(c->db,
-                            "SELECT (SELECT count(*) FROM delivery WHERE status = 'pending'), "
-                            "(SELECT coalesce(extract(epoch FROM now() - min(event_at)), 0) FROM delivery "
-                            "  WHERE status = 'pending'), "
+                            /* what waits on a disabled subscription waits for a person, not the worker */
+                            "SELECT (SELECT count(*) FROM delivery d JOIN subscription s ON s.id = d.subscription_id "
+                            "  WHERE d.status = 'pending' AND s.enabled), "
+                            "(SELECT coalesce(extract(epoch FROM now() - min(d.event_at)), 0) FROM delivery d "
+                            "  JOIN subscription s ON s.id = d.subscription_id WHERE d.status = 'pending' AND s.enabled), "
                             "(SELECT count(*) FROM subscription WHERE NOT enabled)",
                             0, NULL, "could not count the pending notices", pb);
   bool ok = r && PQntuples(r) == 1;
