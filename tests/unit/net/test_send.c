@@ -191,6 +191,16 @@ static void *serve_conn(void *arg)
       sleep_ms(50);
       close_conn(c, true);
       break;
+    } else if(strcmp(path, "/manyheaders") == 0) {
+      static const char h[] = "HTTP/1.1 200 OK\r\n";
+      char line[128];
+      send_all(c->fd, h, sizeof h - 1);
+      for(int i = 0; !atomic_load(&r->stopping); i++) {
+        int n = snprintf(line, sizeof line, "X-Header-%d: and on and on and on\r\n", i);
+        if(!send_all(c->fd, line, (size_t)n))
+          break;
+      }
+      break;
     } else if(strcmp(path, "/close") == 0) {
       break;
     } else if(strcmp(path, "/garbage") == 0) {
@@ -456,6 +466,9 @@ static void hostile_receivers_end_in_words(void)
   CHECK_INT(r.status, 200); /* what came is kept, and the error says it broke off */
   CHECK_STR(r.error, "connection reset by peer");
   CHECK_STR(r.head, "the beginning of it");
+  r = post(s, url_of(rc, "/manyheaders"));
+  CHECK_INT(r.status, 0);
+  CHECK_STR(r.error, "the answer's headers are longer than 65536 bytes");
   r = post(s, url_of(rc, "/close"));
   CHECK_INT(r.status, 0);
   CHECK_STR(r.error, "connection closed without an answer");
@@ -530,6 +543,28 @@ static void loopback_is_refused_without_the_allow_list(void)
   receiver_stop(rc);
   sr_net_policy_free(none);
   sr_net_policy_free(other);
+}
+
+/* A proxy named by the environment is not used: it would make the connection, and the address
+ * check would see the proxy's address instead of the receiver's. */
+static void no_proxy_is_used(void)
+{
+  struct receiver *rc = receiver_start(), *proxy = receiver_start();
+  char p[64];
+  snprintf(p, sizeof p, "http://127.0.0.1:%d", proxy->port);
+  const char *vars[] = { "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy" };
+  for(size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+    setenv(vars[i], p, 1);
+  struct sr_net_sender *s = sender(relaxed, 4);
+  struct sr_net_result r = post(s, url_of(rc, "/ok"));
+  CHECK_INT(r.status, 200);
+  CHECK_INT(atomic_load(&rc->requests), 1);
+  CHECK_INT(atomic_load(&proxy->accepts), 0);
+  for(size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+    unsetenv(vars[i]);
+  sr_net_sender_free(s);
+  receiver_stop(proxy);
+  receiver_stop(rc);
 }
 
 static void connections_are_kept_alive(void)
@@ -645,6 +680,7 @@ int main(void)
   RUN(a_long_answer_is_cut_and_its_head_kept);
   RUN(hostile_receivers_end_in_words);
   RUN(loopback_is_refused_without_the_allow_list);
+  RUN(no_proxy_is_used);
   RUN(connections_are_kept_alive);
   RUN(many_at_once);
   RUN(a_waiting_poll_is_woken_and_a_busy_sender_freed);
