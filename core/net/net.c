@@ -461,10 +461,12 @@ static bool check_addresses(const struct sr_net_policy *p, const char *host, boo
     return false;
   }
   bool ok = true;
+  int judged = 0;
   for(struct addrinfo *ai = res; ai && ok; ai = ai->ai_next) {
     char a[INET6_ADDRSTRLEN + 32], what[200];
     if(ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
       continue;
+    judged++;
     if(verdict(p, ai->ai_addr, https, a, sizeof a, what, sizeof what))
       continue;
     ok = false;
@@ -474,6 +476,10 @@ static bool check_addresses(const struct sr_net_policy *p, const char *host, boo
       snprintf(why, whysz, "%s resolves to %s, which %s", host, a, what);
   }
   freeaddrinfo(res);
+  if(ok && judged == 0) {
+    snprintf(why, whysz, "%s does not resolve to an IPv4 or IPv6 address", host);
+    return false;
+  }
   return ok;
 }
 

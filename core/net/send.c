@@ -109,9 +109,7 @@ static long parse_retry_after(const char *v, size_t n)
       return -1;
     return strtol(text, NULL, 10);
   }
-  /* A date has letters (its day and month names); a bare number with junk is not one. */
-  if(!strpbrk(text, "JFMASONDjfmasond"))
-    return -1;
+  /* libcurl's date parser takes the three forms of HTTP date and refuses what is none. */
   time_t t = curl_getdate(text, NULL);
   if(t == -1)
     return -1;
@@ -392,18 +390,15 @@ static void describe(const struct sr_net_sender *s, struct xfer *x, CURLcode rc,
   case CURLE_USE_SSL_FAILED:
     snprintf(out, n, "TLS: %s", errbuf_or(x, rc));
     return;
-  case CURLE_UNSUPPORTED_PROTOCOL:
-    /* The URL's scheme, or an answer of HTTP/0.9 (no status line: anything but HTTP). */
-    if(strncmp(x->errbuf, "Protocol ", 9) == 0) {
-      snprintf(out, n, "only http and https are sent to: %s", x->errbuf);
-      return;
-    }
-    /* fall through */
+  case CURLE_UNSUPPORTED_PROTOCOL: /* the URL's scheme, or HTTP/0.9: no status line at all */
   case CURLE_WEIRD_SERVER_REPLY:
   case CURLE_HTTP2:
   case CURLE_HTTP2_STREAM:
   case CURLE_BAD_CONTENT_ENCODING:
-    snprintf(out, n, "not a valid HTTP answer: %s", errbuf_or(x, rc));
+    if(rc == CURLE_UNSUPPORTED_PROTOCOL && strncmp(x->errbuf, "Protocol ", 9) == 0)
+      snprintf(out, n, "only http and https are sent to: %s", x->errbuf);
+    else
+      snprintf(out, n, "not a valid HTTP answer: %s", errbuf_or(x, rc));
     return;
   case CURLE_URL_MALFORMAT:
     snprintf(out, n, "not a URL: %s", errbuf_or(x, rc));

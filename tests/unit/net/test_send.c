@@ -157,6 +157,14 @@ static void *serve_conn(void *arg)
       answer(c->fd, 503, h, "later");
     } else if(strcmp(path, "/retrygarbage") == 0) {
       answer(c->fd, 503, "Retry-After: soon, perhaps\r\n", "later");
+    } else if(strcmp(path, "/retrynumbers") == 0) {
+      answer(c->fd, 503, "Retry-After: 12 34\r\n", "later");
+    } else if(strcmp(path, "/retrypast") == 0) {
+      answer(c->fd, 503, "Retry-After: Sun, 06 Nov 1994 08:49:37 GMT\r\n", "later");
+    } else if(strcmp(path, "/retry1xx") == 0) {
+      static const char a[] = "HTTP/1.1 103 Early Hints\r\nRetry-After: 99\r\n\r\n"
+                              "HTTP/1.1 500 Oops\r\nContent-Length: 4\r\n\r\noops";
+      send_all(c->fd, a, sizeof a - 1);
     } else if(strcmp(path, "/redirect") == 0) {
       answer(c->fd, 302, "Location: /ok\r\n", "");
     } else if(strcmp(path, "/big") == 0) {
@@ -357,6 +365,14 @@ static void answers_come_back_with_their_status(void)
   r = post(s, url_of(rc, "/retrygarbage"));
   CHECK_INT(r.status, 503);
   CHECK_INT(r.retry_after_s, -1);
+  r = post(s, url_of(rc, "/retrynumbers"));
+  CHECK_INT(r.retry_after_s, -1);
+  r = post(s, url_of(rc, "/retrypast"));
+  CHECK_INT(r.retry_after_s, 0);
+  r = post(s, url_of(rc, "/retry1xx")); /* an interim answer's headers are not the answer's */
+  CHECK_INT(r.status, 500);
+  CHECK_INT(r.retry_after_s, -1);
+  CHECK_STR(r.head, "oops");
   /* A redirect is an answer like another: not followed. */
   int ok_before = atomic_load(&rc->ok_hits);
   r = post(s, url_of(rc, "/redirect"));
