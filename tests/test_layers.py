@@ -1,7 +1,7 @@
 """The layers of core/ (docs/architecture.md) include only downward. Every #include "..." of every
 file resolves to a header of its own layer or of one below it, library headers stay in the layers
-that own them (Lua's in rules/lua alone, libmicrohttpd's in http, libpq's from store up), header
-names are unique across the tree, and so no folder includes one that includes it back.
+that own them (Lua's in rules/lua alone, libcurl's in net alone, libmicrohttpd's in http, libpq's
+from store up), header names are unique across the tree, and so no folder includes one that includes it back.
 Usage: test_layers.py CORE_DIR"""
 import os
 import re
@@ -23,6 +23,9 @@ LIBRARY = {  # a library's headers, and the layers that may include them directl
     "microhttpd.h": ["http"],
     "curl/curl.h": ["net"],
     "libpq-fe.h": ["store", "domain", "http", "serve", "cli"],
+}
+LIBRARY_DIRS = {  # folders of a library's headers, and the layers that may include from them
+    "curl/": ["net"],
 }
 
 
@@ -57,6 +60,10 @@ def main(core):
                         failures.append(f"{where}: {layer} includes {name} of {target}, a layer above or beside it")
                 elif name in LIBRARY and layer not in LIBRARY[name]:
                     failures.append(f"{where}: {layer} includes <{name}>, which only {', '.join(LIBRARY[name])} may")
+                else:
+                    for folder, owners in LIBRARY_DIRS.items():
+                        if name.startswith(folder) and layer not in owners:
+                            failures.append(f"{where}: {layer} includes <{name}>, which only {', '.join(owners)} may")
     for f in failures:
         print("FAIL", f)
     print(f"{len(files)} files checked, {len(failures)} failures")

@@ -60,6 +60,10 @@
 #define SR_WEBHOOK_MAX_ANSWER (64 * 1024)  /* bytes of a receiver's answer read before it is cut */
 #define SR_WEBHOOK_ANSWER_KEPT 1024        /* bytes of it kept in the attempt's record */
 #define SR_WEBHOOK_TRANSFERS 64            /* deliveries in flight at once in one process */
+#define SR_WEBHOOK_MAX_TRANSFERS 1024      /* the most one sender may be asked to run at once */
+#define SR_WEBHOOK_MAX_ALLOW 256           /* ranges SEREG_WEBHOOK_ALLOW may name */
+#define SR_WEBHOOK_MIN_TIMEOUT_MS 100      /* the shortest SEREG_WEBHOOK_*TIMEOUT accepted */
+#define SR_WEBHOOK_MAX_TIMEOUT_MS 600000   /* the longest (10 minutes) */
 #define SR_WEBHOOK_MAX_ATTEMPTS 20         /* entries of a retry schedule */
 #define SR_WEBHOOK_ROTATION_OVERLAP 86400  /* s: a rotated secret still signs, beside the new one */
 #define SR_NOTICE_MAX_BODY 20000           /* bytes of one notice's body, as a format renders it */

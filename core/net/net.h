@@ -30,8 +30,17 @@
 struct sr_net_policy;
 
 /* Reads the policy from the environment and initializes libcurl; call once, before any thread
- * uses this folder. False with the reason (naming the setting) in <err>. */
+ * uses this folder (a later call replaces the policy, for tests; a failed one leaves it). False
+ * with the reason (naming the setting and the bad entry) in <err>. */
 bool sr_net_setup(char *err, size_t errsz);
+/* libcurl's global cleanup, at the end of the process, once no sender is left. */
+void sr_net_cleanup(void);
+/* A policy of one's own from the settings' values as sr_net_setup reads them (NULL for one not
+ * set), to check settings or, in tests, to run beside the process's. NULL with the reason in
+ * <err>. Caller owns the result; free with sr_net_policy_free. */
+struct sr_net_policy *sr_net_policy_new(const char *allow, const char *ca_bundle, const char *timeout,
+                                        const char *connect_timeout, char *err, size_t errsz);
+void sr_net_policy_free(struct sr_net_policy *p);
 /* The process's policy (the defaults when sr_net_setup was never called). */
 const struct sr_net_policy *sr_net_policy(void);
 long sr_net_timeout_ms(const struct sr_net_policy *p);

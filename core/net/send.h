@@ -35,21 +35,27 @@ struct sr_net_request {
 
 struct sr_net_result {
   uint64_t tag;
-  int status;          /* the HTTP status, or 0 when none came (a refused connection, a timeout) */
+  int status;          /* the HTTP status, or 0 when no answer's headers came whole (a refused
+                        * connection, a timeout, a receiver trickling its status line); kept when
+                        * the body broke off after it, with <error> saying how */
   long duration_ms;    /* from submission to the end of the transfer */
   long retry_after_s;  /* the answer's Retry-After in seconds (delta or HTTP date), or -1 */
   bool cut;            /* the answer was longer than SR_WEBHOOK_MAX_ANSWER and was cut */
   char error[256];     /* "" when an HTTP answer came in full (or cut); else what went wrong, in
-                        * words: "timed out after 15000 ms", "connection refused", "127.0.0.1 is a
-                        * loopback address", "TLS: certificate verify failed" */
+                        * words: "timed out after 15000 ms", "connection refused", "connection
+                        * reset by peer", "127.0.0.1 is a loopback address", "TLS: ...". A delivery
+                        * succeeded when <error> is "" and <status> is 2xx. */
   size_t head_len;
   char head[SR_WEBHOOK_ANSWER_KEPT + 1]; /* the answer's first bytes, NUL-terminated */
 };
 
-/* A sender that runs at most <max_transfers> at once; NULL with the reason in <err>. */
+/* A sender that runs at most <max_transfers> (1..SR_WEBHOOK_MAX_TRANSFERS) at once, under <p>
+ * (which must outlive it); NULL with the reason in <err>. */
 struct sr_net_sender *sr_net_sender_new(const struct sr_net_policy *p, int max_transfers, char *err, size_t errsz);
 void sr_net_sender_free(struct sr_net_sender *s);
-/* Starts <rq> (its strings are copied). False when the sender is full or out of memory. */
+/* Starts <rq> (its strings are copied; "Expect:" is added so a large body goes at once). False
+ * when the sender is full, out of memory, or a header holds a line break. A URL curl cannot use
+ * is no refusal here: it comes back as a result with its error. */
 bool sr_net_sender_submit(struct sr_net_sender *s, const struct sr_net_request *rq);
 /* The transfers submitted and not yet given back. */
 int sr_net_sender_inflight(const struct sr_net_sender *s);
