@@ -12,14 +12,16 @@ BELOW = {  # each layer and what it may include, itself first
     "store": ["store", "base"],
     "rules": ["rules", "base"],
     "rules/lua": ["rules/lua", "rules", "base"],
-    "domain": ["domain", "store", "rules", "base"],
-    "http": ["http", "domain", "store", "rules", "base"],
-    "serve": ["serve", "http", "domain", "store", "rules", "base"],
-    "cli": ["cli", "serve", "http", "domain", "store", "rules", "base"],
+    "net": ["net", "base"],
+    "domain": ["domain", "store", "rules", "net", "base"],
+    "http": ["http", "domain", "store", "rules", "net", "base"],
+    "serve": ["serve", "http", "domain", "store", "rules", "net", "base"],
+    "cli": ["cli", "serve", "http", "domain", "store", "rules", "net", "base"],
 }
 LIBRARY = {  # a library's headers, and the layers that may include them directly
     "lua.h": ["rules/lua"], "lauxlib.h": ["rules/lua"], "lualib.h": ["rules/lua"],
     "microhttpd.h": ["http"],
+    "curl/curl.h": ["net"],
     "libpq-fe.h": ["store", "domain", "http", "serve", "cli"],
 }
 
