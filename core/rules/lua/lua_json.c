@@ -82,7 +82,7 @@ static cJSON *pull(lua_State *L, int idx, cJSON *park, int depth, int *budget, s
     size_t len;
     const char *s = lua_tolstring(L, idx, &len);
     if(len > max_string || !sr_utf8_valid(s, len))
-      luaL_error(L, "the answer holds a string that is not UTF-8 of at most %zu bytes", max_string);
+      luaL_error(L, "the answer holds a string that is not UTF-8 of at most %d bytes", (int)max_string);
     return park_item(L, park, cJSON_CreateString(s));
   }
   case LUA_TTABLE:
@@ -100,6 +100,15 @@ static cJSON *pull(lua_State *L, int idx, cJSON *park, int depth, int *budget, s
       cJSON *item = pull(L, -1, park, depth + 1, budget, max_string);
       cJSON_AddItemToArray(out, cJSON_DetachItemViaPointer(park, item));
       lua_pop(L, 1);
+    }
+    /* A list has the keys 1..n and no other: named entries beside them would be lost. Looking at
+     * n + 1 keys at most bounds the walk by the items already counted. */
+    lua_Unsigned keys = 0;
+    lua_pushnil(L);
+    while(lua_next(L, idx)) {
+      lua_pop(L, 1);
+      if(++keys > n)
+        luaL_error(L, "the answer mixes list and named entries in one table");
     }
   }
   else {
