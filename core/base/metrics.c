@@ -12,7 +12,8 @@ static atomic_long buckets[NBUCKETS + 1]; /* the last one is +Inf */
 static atomic_llong duration_us;          /* sum of durations */
 static atomic_long plugin_failures, reloads_ok, reloads_failed;
 static atomic_long plugin_calls[SR_FN_COUNT];
-static const char *const fn_names[SR_FN_COUNT] = { "validate", "next_due", "check_inspection", "hazards", "decide" };
+static const char *const fn_names[SR_FN_COUNT] = { "validate", "next_due", "check_inspection", "hazards", "decide",
+                                                    "render" };
 static atomic_long sweeps_ok, sweeps_failed, sweep_changes[6];
 static atomic_llong sweep_us, last_sweep_ok_at; /* the sweeps' total time; when the last one succeeded (s) */
 static const char *const change_names[6] = { "hazard_opened", "hazard_closed", "rung_fired", "rung_held",

@@ -12,8 +12,17 @@
 void sr_metrics_request(int status, double ms);
 void sr_metrics_plugin_failure(void);
 /* The plugin functions whose calls are counted: what a request costs in plugin calls is part of
- * its contract (a batch asks next_due() once per unit, not once per result). */
-enum sr_plugin_fn { SR_FN_VALIDATE, SR_FN_NEXT_DUE, SR_FN_CHECK_INSPECTION, SR_FN_HAZARDS, SR_FN_DECIDE, SR_FN_COUNT };
+ * its contract (a batch asks next_due() once per unit, not once per result; a notice is rendered
+ * once per delivery attempt). */
+enum sr_plugin_fn {
+  SR_FN_VALIDATE,
+  SR_FN_NEXT_DUE,
+  SR_FN_CHECK_INSPECTION,
+  SR_FN_HAZARDS,
+  SR_FN_DECIDE,
+  SR_FN_RENDER,
+  SR_FN_COUNT
+};
 void sr_metrics_plugin_call(enum sr_plugin_fn fn);
 void sr_metrics_reload(bool ok);
 /* One sweep of the server's scheduler: its outcome and duration, and (when it succeeded) what

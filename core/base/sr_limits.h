@@ -68,5 +68,7 @@
 #define SR_WEBHOOK_ROTATION_OVERLAP 86400  /* s: a rotated secret still signs, beside the new one */
 #define SR_NOTICE_MAX_BODY 20000           /* bytes of one notice's body, as a format renders it */
 #define SR_NOTICE_MAX_FORMATS 16           /* notice formats in one plugin set */
+#define SR_NOTICE_MAX_TITLE 100            /* a notice format's title, in bytes */
+#define SR_NOTICE_MAX_CONTENT_TYPE 200     /* a notice format's content type, in bytes */
 
 #endif

@@ -604,6 +604,10 @@ static int cmd_plugins(int argc, char **argv)
     printf("ok  %-22s %-16s %s@%s  %d states\n", w->file, w->code, w->name, w->version,
            cJSON_GetArraySize(cJSON_GetObjectItem(w->spec, "states")));
   }
+  for(int i = 0; p && i < sr_plugins_nformats(p); i++) {
+    const struct sr_notice_format *f = sr_plugins_format_at(p, i);
+    printf("ok  %-22s %-16s %s@%s  notice format, %s\n", f->file, f->name, f->title, f->version, f->content_type);
+  }
   sr_plugins_close(p);
   sr_plugin_bundle_release(b);
   return 0;

@@ -37,7 +37,7 @@ bool sr_engine_register(const struct sr_engine *e)
 const char *sr_engine_fn_name(enum sr_plugin_fn fn)
 {
   static const char *const names[SR_FN_COUNT] = { "validate", "next_due", "check_inspection", "hazards",
-                                                  "decide" };
+                                                  "decide", "render" };
   return (unsigned)fn < SR_FN_COUNT ? names[fn] : "?";
 }
 

@@ -36,13 +36,15 @@ struct sr_plugin_source {
 
 /* What one file declares, as its engine read it; the caller owns it (and frees it on failure
  * too: sr_engine_decl_free). */
-enum sr_decl_kind { SR_DECL_NONE, SR_DECL_TYPE, SR_DECL_LADDER, SR_DECL_WORKFLOW };
+enum sr_decl_kind { SR_DECL_NONE, SR_DECL_TYPE, SR_DECL_LADDER, SR_DECL_WORKFLOW, SR_DECL_FORMAT };
 
 struct sr_engine_decl {
   enum sr_decl_kind kind;
   struct sr_eqtype type; /* SR_DECL_TYPE: read and checked, 'functions' set, 'unit' the file's */
-  cJSON *spec;           /* SR_DECL_LADDER, _WORKFLOW: the definition as JSON, not yet checked */
-  unsigned functions;    /* SR_DECL_LADDER: SR_FN_BIT(SR_FN_DECIDE) when it gives decide() */
+  cJSON *spec;           /* SR_DECL_LADDER, _WORKFLOW, _FORMAT: the definition as JSON (its functions
+                          * left out), not yet checked */
+  unsigned functions;    /* SR_DECL_LADDER: SR_FN_BIT(SR_FN_DECIDE) when it gives decide();
+                          * SR_DECL_FORMAT: SR_FN_BIT(SR_FN_RENDER) when it gives render() */
 };
 
 void sr_engine_decl_free(struct sr_engine_decl *d);
@@ -65,7 +67,10 @@ struct sr_engine {
    * *answer is its answer as JSON (the caller's), or NULL for nothing (nil); an answer of more
    * than <max_items> values, or holding one with no JSON form, is SR_OUTCOME_MALFORMED. The
    * answers of validate and check_inspection are lists of {field, message}: an engine may read
-   * only those two keys of each entry, and refuse there what is not a string. */
+   * only those two keys of each entry, and refuse there what is not a string. The answer of
+   * render is a body: a string comes back as a JSON string of its bytes as they are, UTF-8 or
+   * not (the caller checks it; a NUL byte, which a C string cannot hold, is MALFORMED), and the
+   * strings of a table may be as long as SR_NOTICE_MAX_BODY. */
   enum sr_outcome (*call)(struct sr_engine_state *s, int unit, enum sr_plugin_fn fn,
                           const cJSON *const *args, int nargs, int max_items, cJSON **answer,
                           char *why, size_t whysz);
@@ -83,7 +88,8 @@ const struct sr_engine *sr_engine_at(int i);
 /* Adds an engine after those registered, unless one already runs its suffix or there are
  * SR_MAX_ENGINES. Call it at start, before any plugin folder is read: it takes no lock. */
 bool sr_engine_register(const struct sr_engine *e);
-/* "validate", "next_due", "check_inspection", "hazards", "decide": the names plugins give them. */
+/* "validate", "next_due", "check_inspection", "hazards", "decide", "render": the names plugins
+ * give them. */
 const char *sr_engine_fn_name(enum sr_plugin_fn fn);
 
 /* The engines (each in its own folder, which alone sees its language's headers). */

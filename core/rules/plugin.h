@@ -1,9 +1,10 @@
 /*
  * plugin.h -- the rule plugins as the core sees them, whatever engine runs them: the one header
  * a domain module includes to ask a plugin a question. A plugin set holds equipment types
- * (eqtype.h), at most one escalation ladder and rectification workflows (flow.h); the questions
- * are validate, next_due, check_inspection, hazards and decide, each answered in checked JSON or
- * failed with a named outcome (outcome.h). No engine's types appear here: engine.h is the
+ * (eqtype.h), at most one escalation ladder, rectification workflows (flow.h) and notice formats
+ * (notice_format.h); the questions are validate, next_due, check_inspection, hazards, decide and
+ * render, each answered in checked JSON (or, for render, a checked body) or failed with a named
+ * outcome (outcome.h). No engine's types appear here: engine.h is the
  * contract an engine implements, and only the engine's own folder sees its headers.
  *
  * A plugin folder is read into a bundle (the sources, checked once by loading them); each worker
@@ -21,6 +22,7 @@
 
 #include "eqtype.h"
 #include "flow.h"
+#include "notice_format.h"
 #include "outcome.h"
 #include "problem.h"
 #include "util.h"
@@ -39,8 +41,10 @@ struct sr_workflow {
   cJSON *spec;
 };
 
-/* A notice format (sereg.notice_format): turns an event into a receiver's body. The name
- * "standard" is the core's own (the Standard Webhooks JSON) and no plugin may claim it. */
+/* A notice format (sereg.notice_format), checked by sr_notice_format_check: turns an event into a
+ * receiver's body. The name "standard" (SR_NOTICE_STANDARD) is the core's own (the Standard
+ * Webhooks JSON) and no plugin may claim it. At most SR_NOTICE_MAX_FORMATS in a set, in file
+ * order. */
 struct sr_notice_format {
   char *name;         /* ^[a-z][a-z0-9_]{0,31}$, unique in the set: what a subscription names */
   char *title;        /* for people: "企业微信群机器人" */
@@ -139,11 +143,16 @@ int sr_plugins_hazards(struct sr_plugins *p, const struct sr_eqtype *t, const cJ
 enum sr_outcome sr_plugins_decide(struct sr_plugins *p, const cJSON *hazard, const cJSON *rung,
                                   struct sr_date today, cJSON **out, char *why, size_t whysz);
 
-/* Asks format <f>'s render(event) for the body of one notice. <event> is {id, type, timestamp,
- * data} as the Standard Webhooks body carries it (notice.h says what data holds). render
- * answers a string (sent as it is) or a table (sent as its JSON); either must be valid UTF-8
- * of at most SR_NOTICE_MAX_BODY bytes. On SR_OUTCOME_OK *body is the body (malloc'd, the
- * caller frees it) and *len its length; otherwise the reason is in <why>. */
+/* Asks format <f> (one of <p>'s: sr_plugins_format) for the body of one notice: its
+ * render(event). <event> is {id, type, timestamp, data} as the Standard Webhooks body carries
+ * it, data being the outbox payload with the core's 'subject' member (plugins/README.md, "Notice
+ * formats"). render answers a string (sent as it is) or a table (sent as its JSON); either must
+ * be non-empty valid UTF-8 of at most SR_NOTICE_MAX_BODY bytes as sent. On SR_OUTCOME_OK *body
+ * is the body (malloc'd, NUL-terminated, the caller frees it), *len its length, and it goes out
+ * with f->content_type. Any other outcome says how it failed (ABSENT: <f> is NULL; RAISED,
+ * MALFORMED, BUDGET, TIME, MEMORY, STRING, STOPPING, HOST as for every call), with "plugin
+ * FILE@VERSION failed in render(): REASON" in <why>; the failure is already logged and counted
+ * (sereg_plugin_failures_total), so the caller records the reason and does not log it again. */
 enum sr_outcome sr_plugins_render(struct sr_plugins *p, const struct sr_notice_format *f, const cJSON *event,
                                   char **body, size_t *len, char *why, size_t whysz);
 

@@ -1,6 +1,6 @@
 /*
  * plugin_ask.c -- the questions the core asks a plugin (validate, next_due, check_inspection,
- * hazards, decide) and the checks of what it answers. An answer arrives as JSON from whichever
+ * hazards, decide, render) and the checks of what it answers. An answer arrives as JSON from whichever
  * engine ran the plugin; it is hostile input like any other, so its shape, types and sizes are
  * checked here, the same for every engine, before the core acts on it. Each failure, whatever
  * its outcome, is turned into the problem and the log line in one place (plugin_failed).
@@ -36,14 +36,20 @@ static const char *kind_of(const cJSON *v)
   return "table";
 }
 
+/* A failed question's log line and count, the same for every question. */
+static void note_failure(const char *file, const char *version, enum sr_plugin_fn fn, const char *why)
+{
+  sr_warn("plugin %s@%s %s() failed: %s", file, version, sr_engine_fn_name(fn), why);
+  sr_metrics_plugin_failure();
+}
+
 /* The one mapping of a failed question to its log line, its count and its problem. */
 static int plugin_failed(const char *file, const char *version, enum sr_plugin_fn fn, const char *why,
                          struct sr_problem *pb)
 {
-  const char *name = sr_engine_fn_name(fn);
-  sr_warn("plugin %s@%s %s() failed: %s", file, version, name, why);
-  sr_metrics_plugin_failure();
-  return sr_problem_set(pb, SR_PLUGIN, "plugin %s@%s failed in %s(): %s", file, version, name, why);
+  note_failure(file, version, fn, why);
+  return sr_problem_set(pb, SR_PLUGIN, "plugin %s@%s failed in %s(): %s", file, version, sr_engine_fn_name(fn),
+                        why);
 }
 
 /* Asks <fn> of <unit> and, if it answered, checks the answer with <ok>; *answer is the checked
@@ -301,5 +307,63 @@ enum sr_outcome sr_plugins_decide(struct sr_plugins *p, const cJSON *hazard, con
   cJSON_Delete(dayj);
   if(o != SR_OUTCOME_OK)
     sr_metrics_plugin_failure();
+  return o;
+}
+
+/* ==== render: a notice's body, a string or a table's JSON ==== */
+
+/* Values a table answer may hold: each costs at least two bytes of JSON ("0," or "[]"), so a
+ * table of more could not be sent. */
+#define RENDER_ITEMS (SR_NOTICE_MAX_BODY / 2)
+
+/* The body <a> stands for, as it is to be sent: a string's bytes, a table's JSON. MALFORMED,
+ * with the reason, when it is no body: nil or another type, empty, too large, not UTF-8. */
+static enum sr_outcome body_of(const cJSON *a, char **body, size_t *len, char *why, size_t n)
+{
+  char *b = NULL;
+  if(cJSON_IsString(a))
+    b = strdup(a->valuestring);
+  else if(cJSON_IsObject(a) || cJSON_IsArray(a))
+    b = cJSON_PrintUnformatted(a);
+  else
+    return snprintf(why, n, "render() must return a string or a table, not a %s", kind_of(a)), SR_OUTCOME_MALFORMED;
+  if(!b)
+    return snprintf(why, n, "out of memory"), SR_OUTCOME_HOST;
+  size_t k = strlen(b);
+  if(k == 0)
+    snprintf(why, n, "render() answered an empty body");
+  else if(k > SR_NOTICE_MAX_BODY)
+    snprintf(why, n, "render() answered a body of %zu bytes, more than %d", k, SR_NOTICE_MAX_BODY);
+  else if(!sr_utf8_valid(b, k))
+    snprintf(why, n, "render() answered a body that is not valid UTF-8");
+  else {
+    *body = b;
+    *len = k;
+    return SR_OUTCOME_OK;
+  }
+  free(b);
+  return SR_OUTCOME_MALFORMED;
+}
+
+enum sr_outcome sr_plugins_render(struct sr_plugins *p, const struct sr_notice_format *f, const cJSON *event,
+                                  char **body, size_t *len, char *why, size_t whysz)
+{
+  *body = NULL;
+  *len = 0;
+  if(!f) {
+    snprintf(why, whysz, "no such notice format");
+    return SR_OUTCOME_ABSENT;
+  }
+  char reason[512];
+  cJSON *a = NULL;
+  const cJSON *args[] = { event };
+  enum sr_outcome o = ask(p, f->unit, SR_FN_RENDER, args, 1, RENDER_ITEMS, NULL, NULL, &a, reason, sizeof reason);
+  if(o == SR_OUTCOME_OK)
+    o = body_of(a, body, len, reason, sizeof reason);
+  cJSON_Delete(a);
+  if(o != SR_OUTCOME_OK) {
+    note_failure(f->file, f->version, SR_FN_RENDER, reason);
+    snprintf(why, whysz, "plugin %s@%s failed in render(): %s", f->file, f->version, reason);
+  }
   return o;
 }

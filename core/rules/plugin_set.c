@@ -2,10 +2,10 @@
  * plugin_set.c -- a plugin set, the published bundle and each thread's set.
  *
  * A set runs every file of a bundle in the engine its suffix names (engine.h), one engine state
- * per engine, and keeps what the files declare: the types, the ladder and the workflows. What
- * one file declares is checked as it comes in, what the files declare together (unique codes
- * and varieties, workflows the ladder proposes) once all have loaded; none of it needs an
- * engine. A reload reads and checks a whole folder first and swaps the published bundle only
+ * per engine, and keeps what the files declare: the types, the ladder, the workflows and the
+ * notice formats. What one file declares is checked as it comes in, what the files declare
+ * together (unique codes, varieties and format names, workflows the ladder proposes) once all
+ * have loaded; none of it needs an engine. A reload reads and checks a whole folder first and swaps the published bundle only
  * when every file loaded; requests in flight keep the set they started with, and each thread
  * reopens its own set from the new bundle on its next request.
  */
@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notice_format.h"
 #include "plugin_int.h"
 
 struct set_engine {
@@ -31,6 +32,8 @@ struct sr_plugins {
   struct sr_ladder *ladder; /* at most one escalation ladder */
   struct sr_workflow *workflows;
   int nworkflows;
+  struct sr_notice_format formats[SR_NOTICE_MAX_FORMATS];
+  int nformats;
 };
 
 /* Set once by sr_plugins_interrupt and never cleared: the process is on its way out. */
@@ -85,6 +88,14 @@ void sr_plugins_close(struct sr_plugins *p)
     cJSON_Delete(w->spec);
   }
   free(p->workflows);
+  for(int i = 0; i < p->nformats; i++) {
+    struct sr_notice_format *f = &p->formats[i];
+    free(f->name);
+    free(f->title);
+    free(f->content_type);
+    free(f->file);
+    free(f->version);
+  }
   free(p);
 }
 
@@ -165,6 +176,29 @@ static bool take_decl(struct sr_plugins *p, const char *file, int unit, struct s
     }
     return true;
   }
+  case SR_DECL_FORMAT: {
+    if(!sr_notice_format_check(d->spec, d->functions, why, sizeof why)) {
+      snprintf(err, errsz, "%s: %s", file, why);
+      return false;
+    }
+    if(p->nformats == SR_NOTICE_MAX_FORMATS) {
+      snprintf(err, errsz, "%s: more than %d notice formats in one plugin set", file, SR_NOTICE_MAX_FORMATS);
+      return false;
+    }
+    struct sr_notice_format *f = &p->formats[p->nformats++];
+    const char *ct = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d->spec, "content_type"));
+    f->file = strdup(file);
+    f->name = dup_str(d->spec, "name");
+    f->title = dup_str(d->spec, "title");
+    f->version = dup_str(d->spec, "version");
+    f->content_type = strdup(ct ? ct : SR_NOTICE_DEFAULT_CONTENT_TYPE);
+    f->unit = unit;
+    if(!f->file || !f->name || !f->title || !f->version || !f->content_type) {
+      snprintf(err, errsz, "out of memory");
+      return false;
+    }
+    return true;
+  }
   case SR_DECL_NONE:
     break;
   }
@@ -213,6 +247,19 @@ static bool check_flows(const struct sr_plugins *p, char *err, size_t errsz)
       return false;
     }
   }
+  return true;
+}
+
+/* Format names are unique: a subscription names one. */
+static bool check_formats(const struct sr_plugins *p, char *err, size_t errsz)
+{
+  for(int i = 0; i < p->nformats; i++)
+    for(int k = 0; k < i; k++)
+      if(strcmp(p->formats[i].name, p->formats[k].name) == 0) {
+        snprintf(err, errsz, "%s and %s both declare notice format '%s'", p->formats[k].file, p->formats[i].file,
+                 p->formats[i].name);
+        return false;
+      }
   return true;
 }
 
@@ -266,7 +313,7 @@ struct sr_plugins *sr_plugins_open(const struct sr_plugin_bundle *b, char *err, 
       sr_plugins_close(p);
       return NULL;
     }
-  if(!check_types(p, err, errsz) || !check_flows(p, err, errsz)) {
+  if(!check_types(p, err, errsz) || !check_flows(p, err, errsz) || !check_formats(p, err, errsz)) {
     sr_plugins_close(p);
     return NULL;
   }
@@ -334,6 +381,21 @@ const struct sr_workflow *sr_plugins_workflow(const struct sr_plugins *p, const 
   for(int i = 0; code && i < p->nworkflows; i++)
     if(strcmp(p->workflows[i].code, code) == 0)
       return &p->workflows[i];
+  return NULL;
+}
+
+int sr_plugins_nformats(const struct sr_plugins *p) { return p->nformats; }
+
+const struct sr_notice_format *sr_plugins_format_at(const struct sr_plugins *p, int i)
+{
+  return i >= 0 && i < p->nformats ? &p->formats[i] : NULL;
+}
+
+const struct sr_notice_format *sr_plugins_format(const struct sr_plugins *p, const char *name)
+{
+  for(int i = 0; name && i < p->nformats; i++)
+    if(strcmp(p->formats[i].name, name) == 0)
+      return &p->formats[i];
   return NULL;
 }
 

@@ -58,6 +58,9 @@ def test_plugins_check_names_the_bad_file():
     eq(r.returncode, 0, r.stderr)
     for t in ("boiler", "elevator", "pressure_vessel"):
         check(t in r.stdout, t)
+    for f in ("notice_wecom.lua", "notice_dingtalk.lua"):
+        line = next((l for l in r.stdout.splitlines() if f in l), "")
+        check("notice format" in line and "application/json" in line, f"{f} listed as a notice format: {r.stdout}")
     with scratch() as d:
         with open(os.path.join(d, "zz_loop.lua"), "w") as f:
             f.write("while true do end\n")

@@ -2,7 +2,7 @@
  * lua_engine.c -- the Lua 5.4 engine of the plugin contract (engine.h): a plugin set's files
  * all run in one sandbox (lua_sandbox.h), each in its own strict _ENV, and must return a
  * manifest made by one of the builders this engine adds to the host library
- * (sereg.equipment_type, sereg.escalation, sereg.workflow). The functions a manifest gives are
+ * (sereg.equipment_type, sereg.escalation, sereg.workflow, sereg.notice_format). The functions a manifest gives are
  * held here by registry reference, per file and function; the set knows only that they exist.
  * Every entry into Lua, loading a file's top level included, goes through the sandbox's budget.
  * C objects built while Lua may raise are owned by the caller's declaration or parked under a
@@ -27,7 +27,8 @@ struct sr_engine_state {
   int refs[SR_MAX_PLUGINS][SR_FN_COUNT]; /* registry references, LUA_NOREF where absent */
 };
 
-/* [-1, +1, e] sereg.equipment_type{...}, sereg.escalation{...}, sereg.workflow{...}: copies the
+/* [-1, +1, e] sereg.equipment_type{...}, sereg.escalation{...}, sereg.workflow{...},
+ * sereg.notice_format{...}: copies the
  * manifest and marks the copy with its kind (the upvalue), so that a plugin cannot pass off a
  * plain table as one. */
 static int l_manifest(lua_State *L)
@@ -54,7 +55,7 @@ static int add_builders(lua_State *L)
 {
   sr_lua_sandbox_push_template(L);
   lua_getfield(L, -1, "sereg");
-  for(const char *const *k = (const char *const[]){ "equipment_type", "escalation", "workflow", NULL }; *k; k++) {
+  for(const char *const *k = (const char *const[]){ "equipment_type", "escalation", "workflow", "notice_format", NULL }; *k; k++) {
     lua_pushstring(L, *k);
     lua_pushcclosure(L, l_manifest, 1);
     lua_setfield(L, -2, *k);
@@ -122,12 +123,13 @@ static int load_tramp(lua_State *L)
   lua_rawget(L, -2);
   const char *kind = lua_tostring(L, -1);
   if(!lua_istable(L, -3) || !kind)
-    return luaL_error(L, "%s: must return sereg.equipment_type{...}, sereg.escalation{...} or "
-                         "sereg.workflow{...}", file);
+    return luaL_error(L, "%s: must return sereg.equipment_type{...}, sereg.escalation{...}, "
+                         "sereg.workflow{...} or sereg.notice_format{...}", file);
   struct sr_engine_decl *d = job->decl;
   d->kind = strcmp(kind, "equipment_type") == 0 ? SR_DECL_TYPE
             : strcmp(kind, "escalation") == 0   ? SR_DECL_LADDER
             : strcmp(kind, "workflow") == 0     ? SR_DECL_WORKFLOW
+            : strcmp(kind, "notice_format") == 0 ? SR_DECL_FORMAT
                                                 : SR_DECL_NONE;
   if(d->kind == SR_DECL_NONE)
     return luaL_error(L, "%s: unknown plugin kind '%s'", file, kind);
@@ -135,6 +137,8 @@ static int load_tramp(lua_State *L)
   int *refs = job->s->refs[job->unit];
   if(d->kind == SR_DECL_TYPE)
     sr_lua_manifest_type(L, lua_gettop(L), file, &d->type, refs);
+  else if(d->kind == SR_DECL_FORMAT)
+    sr_lua_manifest_format(L, lua_gettop(L), file, d, job->park, &refs[SR_FN_RENDER]);
   else
     sr_lua_manifest_flow(L, lua_gettop(L), file, d, job->park, &refs[SR_FN_DECIDE]);
   return 0;
@@ -169,8 +173,8 @@ struct call_job {
 };
 
 /* Calls the function and leaves its answer, as JSON, as the park's only item (nil: none). An
- * error list is read as a list of {field, message} records (lua_json.h), every other answer as
- * whatever JSON value it is. */
+ * error list is read as a list of {field, message} records, a body as a body (lua_json.h), every
+ * other answer as whatever JSON value it is. */
 static int call_tramp(lua_State *L)
 {
   struct call_job *job = lua_touserdata(L, 1);
@@ -186,7 +190,10 @@ static int call_tramp(lua_State *L)
   }
   else if(!lua_isnil(L, -1)) {
     int items = job->max_items;
-    sr_lua_json_pull(L, -1, job->park, &items);
+    if(job->fn == SR_FN_RENDER)
+      sr_lua_json_pull_body(L, -1, job->park, &items);
+    else
+      sr_lua_json_pull(L, -1, job->park, &items);
   }
   return 0;
 }

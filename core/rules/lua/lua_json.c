@@ -9,6 +9,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <math.h>
+#include <string.h>
 
 #include "json.h"
 #include "lua_json.h"
@@ -63,7 +64,7 @@ static cJSON *park_item(lua_State *L, cJSON *park, cJSON *item)
   return item;
 }
 
-static cJSON *pull(lua_State *L, int idx, cJSON *park, int depth, int *budget)
+static cJSON *pull(lua_State *L, int idx, cJSON *park, int depth, int *budget, size_t max_string)
 {
   idx = lua_absindex(L, idx);
   if(depth > PULL_DEPTH || --(*budget) < 0)
@@ -80,8 +81,8 @@ static cJSON *pull(lua_State *L, int idx, cJSON *park, int depth, int *budget)
   case LUA_TSTRING: {
     size_t len;
     const char *s = lua_tolstring(L, idx, &len);
-    if(len > SR_MAX_STRING || !sr_utf8_valid(s, len))
-      luaL_error(L, "the answer holds a string that is not UTF-8 of at most %d bytes", SR_MAX_STRING);
+    if(len > max_string || !sr_utf8_valid(s, len))
+      luaL_error(L, "the answer holds a string that is not UTF-8 of at most %d bytes", (int)max_string);
     return park_item(L, park, cJSON_CreateString(s));
   }
   case LUA_TTABLE:
@@ -96,9 +97,18 @@ static cJSON *pull(lua_State *L, int idx, cJSON *park, int depth, int *budget)
   if(array) {
     for(lua_Unsigned i = 1; i <= n; i++) {
       lua_rawgeti(L, idx, (lua_Integer)i);
-      cJSON *item = pull(L, -1, park, depth + 1, budget);
+      cJSON *item = pull(L, -1, park, depth + 1, budget, max_string);
       cJSON_AddItemToArray(out, cJSON_DetachItemViaPointer(park, item));
       lua_pop(L, 1);
+    }
+    /* A list has the keys 1..n and no other: named entries beside them would be lost. Looking at
+     * n + 1 keys at most bounds the walk by the items already counted. */
+    lua_Unsigned keys = 0;
+    lua_pushnil(L);
+    while(lua_next(L, idx)) {
+      lua_pop(L, 1);
+      if(++keys > n)
+        luaL_error(L, "the answer mixes list and named entries in one table");
     }
   }
   else {
@@ -106,7 +116,7 @@ static cJSON *pull(lua_State *L, int idx, cJSON *park, int depth, int *budget)
     while(lua_next(L, idx)) {
       if(lua_type(L, -2) != LUA_TSTRING)
         luaL_error(L, "the answer mixes list and named entries in one table");
-      cJSON *item = pull(L, -1, park, depth + 1, budget);
+      cJSON *item = pull(L, -1, park, depth + 1, budget, max_string);
       cJSON_AddItemToObject(out, lua_tostring(L, -2), cJSON_DetachItemViaPointer(park, item));
       lua_pop(L, 1);
     }
@@ -119,7 +129,18 @@ static cJSON *pull(lua_State *L, int idx, cJSON *park, int depth, int *budget)
 
 cJSON *sr_lua_json_pull(lua_State *L, int idx, cJSON *park, int *budget)
 {
-  return pull(L, idx, park, 0, budget);
+  return pull(L, idx, park, 0, budget, SR_MAX_STRING);
+}
+
+cJSON *sr_lua_json_pull_body(lua_State *L, int idx, cJSON *park, int *budget)
+{
+  if(lua_type(L, idx) != LUA_TSTRING)
+    return pull(L, idx, park, 0, budget, SR_NOTICE_MAX_BODY);
+  size_t len;
+  const char *s = lua_tolstring(L, idx, &len);
+  if(strlen(s) != len)
+    luaL_error(L, "the answer holds a NUL byte");
+  return park_item(L, park, cJSON_CreateString(s));
 }
 
 cJSON *sr_lua_json_pull_errors(lua_State *L, int idx, cJSON *park, const char *fn)

@@ -16,6 +16,11 @@ void sr_lua_json_push(lua_State *L, const cJSON *j, int depth);
  * frees), so that an error raised halfway leaks nothing: the result is park's last item, which
  * the caller takes with cJSON_DetachItemViaPointer(park, result) once nothing can raise. */
 cJSON *sr_lua_json_pull(lua_State *L, int idx, cJSON *park, int *budget);
+/* [-0, +0, e] Converts what render() answers at <idx>: a string to a JSON string of its bytes as
+ * they are, unchecked (the caller checks a body; a NUL byte, which the JSON string could not
+ * hold, raises), anything else as sr_lua_json_pull does but with strings of up to
+ * SR_NOTICE_MAX_BODY bytes. Parked as sr_lua_json_pull parks. */
+cJSON *sr_lua_json_pull_body(lua_State *L, int idx, cJSON *park, int *budget);
 /* [-0, +0, e] Converts the list of errors at <idx> (what validate() and check_inspection()
  * answer: nil, or a list of at most SR_PLUGIN_MAX_ERRORS tables of which only 'field' and
  * 'message' are read, each 1..500 bytes of UTF-8) to a JSON list of {field, message}, parked as

@@ -1,7 +1,8 @@
 /*
  * lua_manifest.c -- reading what a plugin file returns: a sereg.equipment_type manifest into the
  * type the core knows (eqtype.h), a sereg.escalation or sereg.workflow manifest into the JSON
- * definition that flow.c checks. Everything here runs inside a protected call and raises on
+ * definition that flow.c checks, a sereg.notice_format manifest into the one notice_format.c
+ * checks. Everything here runs inside a protected call and raises on
  * anything malformed, naming the file and the key; the checks that need no Lua (names, versions,
  * varieties) are eqtype.c's.
  */
@@ -335,4 +336,25 @@ void sr_lua_manifest_flow(lua_State *L, int idx, const char *file, struct sr_eng
     *decide_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     d->functions |= SR_FN_BIT(SR_FN_DECIDE);
   }
+}
+
+void sr_lua_manifest_format(lua_State *L, int idx, const char *file, struct sr_engine_decl *d, cJSON *park,
+                            int *render_ref)
+{
+  static const char *const keys[] = { "name", "title", "version", "content_type", "render", NULL };
+  check_keys(L, idx, keys, file);
+  lua_getfield(L, idx, "render");
+  if(!lua_isnil(L, -1) && !lua_isfunction(L, -1))
+    luaL_error(L, "%s: 'render' must be a function", file);
+  lua_pushnil(L);
+  lua_setfield(L, idx, "render"); /* the rest of the manifest is data */
+  int items = MANIFEST_ITEMS;
+  cJSON *spec = sr_lua_json_pull(L, idx, park, &items);
+  d->spec = cJSON_DetachItemViaPointer(park, spec);
+  if(lua_isfunction(L, -1)) {
+    *render_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    d->functions |= SR_FN_BIT(SR_FN_RENDER);
+  }
+  else
+    lua_pop(L, 1);
 }

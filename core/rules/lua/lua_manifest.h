@@ -18,4 +18,11 @@ void sr_lua_manifest_type(lua_State *L, int idx, const char *file, struct sr_eqt
 void sr_lua_manifest_flow(lua_State *L, int idx, const char *file, struct sr_engine_decl *d, cJSON *park,
                           int *decide_ref);
 
+/* [-0, +0, e] Reads the sereg.notice_format manifest at <idx> into d->spec, unchecked
+ * (notice_format.c checks it), refusing keys it does not know first, so that a misspelt function
+ * is named as such; its render() goes to *render_ref (and SR_FN_BIT(SR_FN_RENDER) into
+ * d->functions). */
+void sr_lua_manifest_format(lua_State *L, int idx, const char *file, struct sr_engine_decl *d, cJSON *park,
+                            int *render_ref);
+
 #endif

@@ -216,10 +216,11 @@ static void boiler_and_vessel_rules(void)
  *
  * Each file is a plugin whose first line says what must happen to it:
  *   -- expect: load fails: <text>   loading the folder fails, naming <text>
- *   -- expect: call fails: <text>   it loads; validate() of its type fails twice, naming <text>
- *                                   (the state survives a failed call)
- *   -- expect: call ok              it loads and validate() finds nothing wrong (its checks of
- *                                   the sandbox's own behaviour hold)
+ *   -- expect: call fails: <text>   it loads; validate() of its type (render() of its notice
+ *                                   format) fails twice, naming <text> (the state survives a
+ *                                   failed call)
+ *   -- expect: call ok              it loads and validate() finds nothing wrong (render() answers
+ *                                   a body): its checks of the sandbox's own behaviour hold
  * and each must do so within a bounded time. A new hostile case is a new file.
  *
  * Only the cases that are to end on the clock ("time limit") run under the real deadline; the
@@ -248,6 +249,25 @@ static char *read_all(const char *path)
   if(buf)
     buf[n] = '\0';
   return buf;
+}
+
+/* Calls the plugin of a hostile case: validate() of its type, or render() of its notice format
+ * on a notice about one unit; the problem code and its detail, as call_validate. */
+static enum sr_err call_case(struct sr_plugins *p, char *detail, size_t n)
+{
+  if(sr_plugins_ntypes(p) > 0 || sr_plugins_nformats(p) == 0)
+    return call_validate(p, detail, n);
+  cJSON *ev = cJSON_Parse("{\"id\": \"msg_1\", \"type\": \"hazard.opened\", \"timestamp\": \"2026-06-15T08:00:00Z\", "
+                          "\"data\": {\"grade\": \"major\", \"subject\": {\"type\": \"hazard\", \"id\": \"1\", "
+                          "\"equipment\": {\"registration_number\": \"梯11川A00001(26)\"}}}}");
+  char *body = NULL;
+  size_t len;
+  enum sr_outcome o = sr_plugins_render(p, sr_plugins_format_at(p, 0), ev, &body, &len, detail, n);
+  cJSON_Delete(ev);
+  free(body);
+  if(o == SR_OUTCOME_OK)
+    snprintf(detail, n, "%s", "");
+  return o == SR_OUTCOME_OK ? SR_OK : SR_PLUGIN;
 }
 
 /* Runs one case under a deadline of *ms; returns false (and says why) if it did not do what its
@@ -291,13 +311,13 @@ static bool hostile_case(const char *file, const char *src, int *ms)
     ok = false;
   }
   else if(call_ok) {
-    ok = call_validate(p, detail, sizeof detail) == SR_OK;
+    ok = call_case(p, detail, sizeof detail) == SR_OK;
     if(!ok)
-      fprintf(stderr, "  %s: validate() failed: %s\n", file, detail);
+      fprintf(stderr, "  %s: the call failed: %s\n", file, detail);
   }
   else
     for(int round = 0; ok && round < 2; round++) {
-      ok = call_validate(p, detail, sizeof detail) == SR_PLUGIN && strstr(detail, needle);
+      ok = call_case(p, detail, sizeof detail) == SR_PLUGIN && strstr(detail, needle);
       if(!ok)
         fprintf(stderr, "  %s: call #%d answered \"%s\", expected a failure naming \"%s\"\n", file, round + 1,
                 detail, needle);
