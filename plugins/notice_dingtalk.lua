@@ -276,9 +276,11 @@ end
 
 HANDLERS["delivery.failed"] = function(d)
   return "通知投递失败", true, { { "订阅编号", text(d.subscription_id or d.subscription) },
-                                 { "接收地址", text(d.url_host or d.host) },
+                                 { "接收地址", text(d.url) },
                                  { "通知类型", EVENTS[d.event_type] or text(d.event_type) },
-                                 { "尝试次数", text(d.attempts) }, { "最后错误", text(d.last_error) } },
+                                 { "尝试次数", text(d.attempts) },
+                                 { "最后回答", math.type(d.last_status) == "integer" and ("HTTP " .. text(d.last_status)) or nil },
+                                 { "最后错误", text(d.last_error) } },
          "请检查该订阅的接收地址和群机器人设置，修正后补发。"
 end
 

@@ -362,7 +362,7 @@ enum sr_err sr_subscription_update(struct sr_ctx *c, long id, long version, cons
                            "description = CASE WHEN $6::text IS NULL THEN s.description ELSE $5 END, "
                            /* enabled again: why it was disabled no longer holds */
                            "disabled_reason = CASE WHEN $4::boolean THEN NULL "
-                           "  WHEN NOT $4::boolean AND s.enabled THEN 'disabled by its keeper' ELSE s.disabled_reason END, "
+                           "  WHEN NOT $4::boolean AND s.enabled THEN '由订阅管理者停用' ELSE s.disabled_reason END, "
                            "disabled_at = CASE WHEN $4::boolean THEN NULL "
                            "  WHEN NOT $4::boolean AND s.enabled THEN now() ELSE s.disabled_at END, "
                            "failing_since = CASE WHEN $4::boolean THEN NULL ELSE s.failing_since END, "

@@ -115,7 +115,7 @@ def test_410_disables_the_subscription_and_says_so(w):
     w.register(A)
     settle(w, sub, 1, "failed")
     got = w.read(f"/api/v1/subscriptions/{sub['id']}", w.admin)
-    eq((got["enabled"], got["disabled_reason"]), (False, "the receiver answered 410 Gone"), f"disabled: {got}")
+    eq((got["enabled"], got["disabled_reason"]), (False, "接收方回答 410 Gone，订阅已自动停用"), f"disabled: {got}")
     seen = watch.wait_for(1)
     eq(seen[0].json()["type"], "subscription.disabled", "the admin's subscription hears it")
     eq(seen[0].json()["data"]["subscription_id"], sub["id"], "which one")
@@ -167,7 +167,7 @@ def test_days_of_failures_disable_a_subscription(w):
         while time.time() < deadline and w.read(f"/api/v1/subscriptions/{sub['id']}", w.city)["enabled"]:
             time.sleep(0.2)
         got = w.read(f"/api/v1/subscriptions/{sub['id']}", w.city)
-        check(not got["enabled"] and got["disabled_reason"].startswith("every attempt failed since"), f"{got}")
+        check(not got["enabled"] and got["disabled_reason"].startswith("自 ") and got["disabled_reason"].endswith("起每次投递都失败，订阅已自动停用"), f"{got}")
         check(3 <= len(r.requests) <= 5, f"disabled after about 2 s of failures: {len(r.requests)} attempts")
         r.stop()
     finally:

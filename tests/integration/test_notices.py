@@ -218,7 +218,7 @@ def test_a_ping_a_change_and_a_removal(w):
     eq(s, 422, f"not a field to change: {p}")
     s, _, off = w.server.request("PATCH", path, {"enabled": False}, tok=w.city,
                                  headers={"If-Match": f'"{sub["version"]}"'})
-    eq((s, off["enabled"], off["disabled_reason"]), (200, False, "disabled by its keeper"), f"disabled: {off}")
+    eq((s, off["enabled"], off["disabled_reason"]), (200, False, "由订阅管理者停用"), f"disabled: {off}")
     eq(w.server.post(f"{path}/test", tok=w.city)[0], 409, "no ping to a disabled subscription")
     s, _, _ = w.server.request("DELETE", path, tok=w.city)
     eq(s, 204, "removed")

@@ -1,5 +1,5 @@
 /*
- * test_notices.c -- the shipped notice formats (plugins/notice_*.lua) against realistic events:
+ * test_notice_plugins.c -- the shipped notice formats (plugins/notice_*.lua) against realistic events:
  * one or more of every event type sereg emits, with Chinese data as the registry holds it
  * (tests/plugins/notice_events.json). Each renders to valid JSON of its robot's shape, within the
  * robot's limit, naming the unit where the event names one; and what each says is kept in a
