@@ -29,6 +29,22 @@ cJSON *sr_api_body(struct sr_call *call)
   return sr_json_parse_object(call->body, call->body_len, &call->pb);
 }
 
+bool sr_api_no_fields(struct sr_call *call)
+{
+  if(call->body_len == 0)
+    return true;
+  /* A body sent anyway is held to the rules of every body: JSON, and nothing in it that would
+   * be silently ignored. */
+  cJSON *body = sr_api_body(call);
+  if(!body)
+    return false;
+  const cJSON *m;
+  cJSON_ArrayForEach(m, body)
+    sr_problem_field(&call->pb, m->string, "this request takes no fields");
+  cJSON_Delete(body);
+  return sr_problem_nfields(&call->pb) == 0;
+}
+
 void sr_api_etag(struct sr_call *call, const cJSON *rec)
 {
   const cJSON *v = cJSON_GetObjectItem(rec, "version");

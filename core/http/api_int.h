@@ -9,6 +9,9 @@
 
 /* The body as a JSON object, or NULL with the problem set. Caller owns it. */
 cJSON *sr_api_body(struct sr_call *call);
+/* For a POST that takes no body: true when none came, or an empty JSON object; else false with
+ * the problem (400 for what is not JSON, 422 naming each field sent). */
+bool sr_api_no_fields(struct sr_call *call);
 /* Answers with ETag "<version>" of <rec>. */
 void sr_api_etag(struct sr_call *call, const cJSON *rec);
 /* Answers 201 with the ETag of call->json and Location <collection>/<its id>. */

@@ -44,14 +44,14 @@ void sr_h_subscription_delete(struct sr_call *call)
 void sr_h_subscription_rotate(struct sr_call *call)
 {
   static const char *const q[] = { NULL };
-  if(sr_call_query_only(call, q) && sr_subscription_rotate(&call->ctx, call->id, &call->json, &call->pb) == SR_OK)
+  if(sr_call_query_only(call, q) && sr_api_no_fields(call) && sr_subscription_rotate(&call->ctx, call->id, &call->json, &call->pb) == SR_OK)
     sr_api_etag(call, call->json);
 }
 
 void sr_h_subscription_test(struct sr_call *call)
 {
   static const char *const q[] = { NULL };
-  if(sr_call_query_only(call, q) && sr_subscription_ping(&call->ctx, call->id, &call->json, &call->pb) == SR_OK)
+  if(sr_call_query_only(call, q) && sr_api_no_fields(call) && sr_subscription_ping(&call->ctx, call->id, &call->json, &call->pb) == SR_OK)
     call->status = 202;
 }
 
@@ -90,7 +90,7 @@ void sr_h_delivery_get(struct sr_call *call)
 void sr_h_delivery_replay(struct sr_call *call)
 {
   static const char *const q[] = { NULL };
-  if(sr_call_query_only(call, q) && sr_delivery_replay(&call->ctx, call->id, &call->json, &call->pb) == SR_OK)
+  if(sr_call_query_only(call, q) && sr_api_no_fields(call) && sr_delivery_replay(&call->ctx, call->id, &call->json, &call->pb) == SR_OK)
     call->status = 202;
 }
 

@@ -191,7 +191,7 @@ static void start(struct sr_plugins *plugins, struct sr_delivery_job *j)
     sr_sign_v1(prev, prevlen, j->message_id, ts, body, len, old);
   memset(key, 0, sizeof key);
   memset(prev, 0, sizeof prev);
-  char h_type[160], h_id[80], h_ts[64], h_sig[16 + 2 * SR_SIGN_SIGNATURE_TEXT];
+  char h_type[160], h_id[80], h_ts[64], h_sig[sizeof "webhook-signature: " + 2 * SR_SIGN_SIGNATURE_TEXT];
   snprintf(h_type, sizeof h_type, "Content-Type: %s", ctype);
   snprintf(h_id, sizeof h_id, "webhook-id: %s", j->message_id);
   snprintf(h_ts, sizeof h_ts, "webhook-timestamp: %lld", ts);

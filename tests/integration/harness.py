@@ -10,6 +10,7 @@ command line (sweeps among it), raw sockets, dates and request bodies. The small
 tests share, and the steps taken in it, are in world.py.
 """
 import contextlib
+import ctypes
 import datetime
 import hashlib
 import http.client
@@ -159,6 +160,16 @@ class LockHolder:
 
 # ---- the command line ----
 
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def die_with_us():
+    """For Popen's preexec_fn: the child is killed when the test process dies, however it dies
+    (a test killed by its timeout must not leave a server delivering into the next run's
+    database, or receivers holding ports)."""
+    _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 def sereg_env(db=None, env=None):
     """The environment a sereg process gets: this one's, without SEREG_NOW (a test sets the day it
     means), with DATABASE_URL for <db> and <env> on top."""
@@ -268,7 +279,8 @@ class Server:
             args += ["--plugins", plugin_dir]
         if not deliver:
             args += ["--deliver", "off"]
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=sereg_env(db, env))
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=sereg_env(db, env),
+                                     preexec_fn=die_with_us)
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:

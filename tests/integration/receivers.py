@@ -12,7 +12,7 @@ import subprocess
 import threading
 import time
 
-from harness import check, free_port
+from harness import check, die_with_us, free_port
 
 NODE_MODULES = os.environ.get("SEREG_NODE_MODULES", "")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -191,9 +191,10 @@ class Verifier:
         env = dict(os.environ, NODE_PATH=NODE_MODULES)
         self.proc = subprocess.Popen(["node", os.path.join(HERE, "receivers", "verify.js"), str(self.port),
                                       self.log, json.dumps(secrets)], env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
+                                     stderr=subprocess.STDOUT, text=True, preexec_fn=die_with_us)
         line = self.proc.stdout.readline()
-        check(line.startswith("listening"), f"verifier did not start: {line}{self.proc.stdout.read()}")
+        if not line.startswith("listening"):  # the rest of its output only then: read() waits for its end
+            raise AssertionError(f"verifier did not start: {line}{self.proc.stdout.read()}")
 
     def seen(self):
         if not os.path.exists(self.log):

@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import run, tests_of, check, eq, fetch, free_port, SRC, elevator, http_head, send_raw
+from harness import run, tests_of, check, die_with_us, eq, fetch, free_port, SRC, elevator, http_head, send_raw
 from world import World, A
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -48,7 +48,7 @@ http {{
 }}
 """)
         self.proc = subprocess.Popen([NGINX, "-p", self.dir, "-c", conf, "-g", "daemon off;"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=die_with_us)
         deadline = time.time() + 10
         while time.time() < deadline:
             try:

@@ -90,7 +90,7 @@ def test_the_secret_is_shown_once_and_kept_sealed(w):
     sub = subscribe(w, r.url, ["equipment.registered"])
     check(sub["secret"].startswith("whsec_") and len(sub["secret"]) == 50, f"a secret: {sub['secret']}")
     got = w.read(f"/api/v1/subscriptions/{sub['id']}", w.admin)
-    check("secret" not in got and "previous_secret" not in json.dumps(got), f"no secret when read: {got}")
+    check("secret" not in got and "previous_secret" not in got and "whsec_" not in json.dumps(got), f"no secret when read: {got}")
     stored = w.db.sql(f"SELECT secret FROM subscription WHERE id = {sub['id']}")
     check(stored.startswith("v1.") and sub["secret"] not in stored and sub["secret"][6:16] not in stored,
           f"sealed in the database: {stored}")
@@ -150,8 +150,8 @@ def test_each_scope_hears_its_own_events_only(w):
     r_a.wait_for(2)
     r_b.wait_for(1)
     r_unit.wait_for(1)
-    w.open_hazard(mine, w.label("worn_rope:"))
-    w.open_hazard(in_b, w.label("worn_rope:"))
+    w.open_hazard(mine, w.label("worn_rope_"))
+    w.open_hazard(in_b, w.label("worn_rope_"))
     r_unit.wait_for(2)
     time.sleep(1.5)  # what else would have come by now
 
@@ -180,12 +180,17 @@ def test_escalations_go_to_the_audiences_the_rung_names(w):
     subscribe(w, r_city.url, ["hazard.escalated"], tok=w.city)
     subscribe(w, r_a.url, ["hazard.escalated"], tok=w.district_a)
     subscribe(w, r_unit.url, ["hazard.escalated"], tok=w.user_a)
-    rec = w.register(A, unit=w.unit_a)
-    w.open_hazard(rec, w.label("door_worn:"))
-    # the ladder's first day rung (notify user_unit, district) falls due a week on
+    w.register(A, unit=w.unit_a)
+    # The sweep opens an overdue hazard; the ladder's 30-day rung notifies the user unit and the
+    # district, its 90-day rung the city too.
     sweep(w.db, "2099-01-01")
+    sweep(w.db, "2099-02-01")
     r_a.wait_for(1)
     r_unit.wait_for(1)
+    time.sleep(1.5)
+    eq(len(r_city.requests), 0, "the 30-day rung does not name the city")
+    sweep(w.db, "2099-04-15")
+    r_city.wait_for(1)
     time.sleep(1.5)
     for x in r_a.requests + r_unit.requests + r_city.requests:
         eq(x.json()["type"], "hazard.escalated", "escalations only")
@@ -244,7 +249,7 @@ def test_a_rotated_secret_signs_beside_the_new_one_for_a_day(w):
         version = sub["version"]
         w.register(A)
         got = v.wait_for(1)
-        eq(got[0]["verified_by"], [0], f"verifies with {'old' if v is v_old else 'new'}: {got[0]['errors']}")
+        eq(got[0]["verified_by"], [0], f"verifies with {'old' if v is v_old else 'new'}: {got[0]['errors']} {got[0]['headers']} old={old} new={new}")
         eq(len(got[0]["headers"]["webhook-signature"].split(" ")), 2, "two signatures during the overlap")
         v.stop()
 
@@ -256,7 +261,7 @@ def test_formats_render_chat_robot_messages_and_stay_signed(w):
     r = Receiver()
     sub = subscribe(w, r.url, ["hazard.opened"], tok=w.city, format="wecom")
     rec = w.register(A)
-    w.open_hazard(rec, w.label("door_worn:"), description="轿门门板磨损")
+    w.open_hazard(rec, w.label("door_worn_"), description="轿门门板磨损")
     got = r.wait_for(1)
     body = got[0].json()
     eq(body.get("msgtype"), "markdown", f"a WeCom robot message: {body}")
