@@ -5,8 +5,15 @@ local unit = os.getenv("SEREG_UNIT")
 local maint = os.getenv("SEREG_MAINT")
 local base = tonumber(os.getenv("SEREG_BASE") or "0") -- keeps codes of separate runs apart
 local keyed = os.getenv("SEREG_IDEMPOTENCY") == "1"       -- send a fresh Idempotency-Key each time
+local pause = tonumber(os.getenv("SEREG_DELAY_MS") or "") -- a pause before each request: a set rate
 local counter = 0
 local threads = 0
+
+if pause then
+  function delay()
+    return pause
+  end
+end
 
 function setup(thread)
   threads = threads + 1
