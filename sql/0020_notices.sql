@@ -80,7 +80,7 @@ CREATE TABLE delivery (
   last_status     integer,
   last_error      text,
   UNIQUE (subscription_id, outbox_id)
-);
+) WITH (fillfactor = 80); -- room on the page: taking and giving back a lease can update in place
 CREATE INDEX delivery_due ON delivery (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX delivery_of_subscription ON delivery (subscription_id, id);
 CREATE INDEX delivery_of_event ON delivery (outbox_id);
@@ -180,19 +180,24 @@ BEGIN
          coalesce(unit.user_unit_id, r.user_unit_id, s.user_unit_id, g.id),
          unit.id
   FROM ev
-  LEFT JOIN hazard h ON ev.st = 'hazard' AND h.id = ev.sid
-  LEFT JOIN inspection i ON ev.st = 'inspection' AND i.id = ev.sid
-  LEFT JOIN rectification r ON ev.st = 'rectification' AND r.id = ev.sid
-  LEFT JOIN subscription s ON ev.st = 'subscription' AND s.id = ev.sid
-  LEFT JOIN organization g ON ev.st = 'organization' AND g.id = ev.sid AND g.kind = 'user_unit'
+  -- Each look-up a probe by primary key: LIMIT 1 keeps a LATERAL subquery from being pulled up
+  -- into the join, where the planner hashed whole tables (a scan of every unit for each
+  -- registration, slower as the register grew).
+  LEFT JOIN LATERAL (SELECT t.equipment_id FROM hazard t WHERE ev.st = 'hazard' AND t.id = ev.sid LIMIT 1) h ON true
+  LEFT JOIN LATERAL (SELECT t.equipment_id FROM inspection t WHERE ev.st = 'inspection' AND t.id = ev.sid LIMIT 1) i ON true
+  LEFT JOIN LATERAL (SELECT t.id, t.user_unit_id FROM rectification t WHERE ev.st = 'rectification' AND t.id = ev.sid LIMIT 1) r ON true
+  LEFT JOIN LATERAL (SELECT t.user_unit_id FROM subscription t WHERE ev.st = 'subscription' AND t.id = ev.sid LIMIT 1) s ON true
+  LEFT JOIN LATERAL (SELECT t.id FROM organization t WHERE ev.st = 'organization' AND t.id = ev.sid
+                     AND t.kind = 'user_unit' LIMIT 1) g ON true
   -- a rectification concerns one unit when all its hazards are on one
   LEFT JOIN LATERAL (SELECT min(rh_h.equipment_id) AS eid FROM rectification_hazard rh
                      JOIN hazard rh_h ON rh_h.id = rh.hazard_id
                      WHERE r.id IS NOT NULL AND rh.rectification_id = r.id
                      HAVING count(DISTINCT rh_h.equipment_id) = 1) rq ON true
-  LEFT JOIN equipment unit ON unit.id = CASE ev.st WHEN 'equipment' THEN ev.sid WHEN 'hazard' THEN h.equipment_id
-                                                   WHEN 'inspection' THEN i.equipment_id
-                                                   WHEN 'rectification' THEN rq.eid END;
+  LEFT JOIN LATERAL (SELECT t.id, t.user_unit_id FROM equipment t
+                     WHERE t.id = CASE ev.st WHEN 'equipment' THEN ev.sid WHEN 'hazard' THEN h.equipment_id
+                                             WHEN 'inspection' THEN i.equipment_id
+                                             WHEN 'rectification' THEN rq.eid END LIMIT 1) unit ON true;
 END $$;
 
 -- The Standard Webhooks body of an event: {type, timestamp, data}, where data is the payload
@@ -207,12 +212,9 @@ LANGUAGE sql STABLE AS $$
     'data', o.payload || jsonb_build_object('subject', jsonb_strip_nulls(jsonb_build_object(
       'type', o.subject_type, 'id', o.subject_id,
       'jurisdiction', o.jurisdiction, 'jurisdiction_name', (SELECT j.name FROM jurisdiction j WHERE j.code = o.jurisdiction),
-      'user_unit', g.credit_code, 'user_unit_name', g.name,
-      'equipment', CASE WHEN e.id IS NOT NULL THEN jsonb_build_object(
-        'id', e.id, 'registration_number', e.registration_number, 'equipment_code', e.equipment_code,
-        'type', e.type, 'address', e.address) END)))
-  )::text
-  FROM (SELECT 1) one
-  LEFT JOIN organization g ON g.id = o.user_unit_id
-  LEFT JOIN equipment e ON e.id = o.equipment_id
+      'equipment', (SELECT jsonb_build_object('id', e.id, 'registration_number', e.registration_number,
+                                              'equipment_code', e.equipment_code, 'type', e.type, 'address', e.address)
+                    FROM equipment e WHERE e.id = o.equipment_id))
+      || coalesce((SELECT jsonb_build_object('user_unit', g.credit_code, 'user_unit_name', g.name)
+                   FROM organization g WHERE g.id = o.user_unit_id), '{}'))))::text
 $$;
