@@ -25,7 +25,11 @@
 
 #define CAP SR_WEBHOOK_TRANSFERS
 #define FAN_OUT_CHUNK 1000
-#define IDLE_MS 100      /* how often an idle worker looks for new events and due deliveries */
+#define QUEUE 1024       /* claimed deliveries waiting for a free transfer */
+#define RESULTS 1024     /* attempts waiting to be recorded together */
+#define RECORD_MS 20     /* the longest an attempt waits to be recorded with others */
+#define IDLE_MS 25       /* how often an idle worker looks for new events and due deliveries: each
+                          * look is one cheap transaction, and it is most of a notice's latency */
 #define GAUGES_MS 5000   /* how often it counts what is pending */
 
 struct slot {
@@ -34,6 +38,10 @@ struct slot {
   long long at_ms; /* when the attempt began, Unix ms */
 };
 
+/* One thread does everything: the database's work comes in batches (a fan-out of up to 1,000
+ * events, a claim of up to QUEUE deliveries, a record of up to RESULTS attempts, each one
+ * transaction), so that its round trips and commits are shared by many deliveries, while the
+ * sender keeps CAP transfers going from the queue. */
 static struct {
   pthread_t thread;
   bool started;
@@ -43,11 +51,17 @@ static struct {
   char name[96];
   struct slot slots[CAP];
   int inflight;
+  /* claimed, not yet started: a ring, each with the monotonic time its lease runs out */
+  struct sr_delivery_job queue[QUEUE];
+  long long queue_until[QUEUE];
+  int qhead, qlen;
   /* results waiting to be recorded, with the text they point to */
-  struct sr_delivery_result res[2 * CAP];
-  char answers[2 * CAP][SR_WEBHOOK_ANSWER_KEPT + 1];
-  char errors[2 * CAP][320];
+  struct sr_delivery_result res[RESULTS];
+  char answers[RESULTS][SR_WEBHOOK_ANSWER_KEPT + 1];
+  char errors[RESULTS][320];
   int nres;
+  long long first_res_ms; /* monotonic: when the oldest of them came */
+  long dropped;           /* deliveries whose lease ran short in the queue, left to be claimed again */
   bool db_down;
 } w;
 
@@ -92,8 +106,10 @@ static void keep_answer(const char *in, size_t len, char *out)
 static void add_result(const struct sr_delivery_job *j, long long at_ms, int status, long duration_ms,
                        long retry_after_s, const char *error, const char *answer, size_t answer_len)
 {
-  if(w.nres == 2 * CAP)
-    return; /* cannot happen: at most CAP in flight and CAP failed at the start between records */
+  if(w.nres == RESULTS)
+    return; /* cannot happen: the loop records before the results could outgrow the buffer */
+  if(w.nres == 0)
+    w.first_res_ms = mono_ms();
   int k = w.nres++;
   snprintf(w.errors[k], sizeof w.errors[k], "%s", error ? error : "");
   keep_answer(answer ? answer : "", answer ? answer_len : 0, w.answers[k]);
@@ -262,13 +278,47 @@ static void record(struct sr_ctx *c)
   w.nres = 0;
 }
 
+/* Whether the results should be recorded now: many, or the oldest waited long enough, or
+ * nothing else is going on. */
+static bool record_due(long long now)
+{
+  return w.nres > 0 && (w.nres >= RESULTS / 2 || now - w.first_res_ms >= RECORD_MS || (w.inflight == 0 && w.qlen == 0));
+}
+
+/* Starts queued deliveries while there are free transfers and room for their results. One whose
+ * lease would run out before a whole attempt could end is left for the next claim (by any
+ * worker): two workers never hold the same delivery at once. */
+static void start_queued(struct sr_plugins *plugins, long long now, long long attempt_ms)
+{
+  while(w.qlen > 0 && w.inflight < CAP && w.nres + w.inflight < RESULTS) {
+    struct sr_delivery_job *j = &w.queue[w.qhead];
+    long long until = w.queue_until[w.qhead];
+    w.qhead = (w.qhead + 1) % QUEUE;
+    w.qlen--;
+    if(now + attempt_ms > until) {
+      sr_delivery_job_clear(j);
+      w.dropped++;
+      continue;
+    }
+    start(plugins, j);
+  }
+}
+
+static void queue_clear(void)
+{
+  for(; w.qlen > 0; w.qlen--, w.qhead = (w.qhead + 1) % QUEUE)
+    sr_delivery_job_clear(&w.queue[w.qhead]);
+  w.qhead = 0;
+}
+
 static void *run(void *arg)
 {
   (void)arg;
   struct sr_ctx ctx = { 0 };
   ctx.who.role = SR_ROLE_SYSTEM;
   ctx.request_id = "deliver";
-  long long lease = 2 * sr_net_timeout_ms(sr_net_policy()) + 5000;
+  long long attempt_ms = sr_net_timeout_ms(sr_net_policy()) + 1000;
+  long long lease = 2 * attempt_ms + 3000;
   long long next_fan = 0, next_claim = 0, next_gauges = 0, drain_until = 0;
   bool draining = false;
   for(;;) {
@@ -276,6 +326,7 @@ static void *run(void *arg)
     if(atomic_load(&w.stopping) && !draining) {
       draining = true;
       drain_until = now + w.grace_ms;
+      queue_clear(); /* not started: their leases are given back below */
     }
     if(draining && (w.inflight == 0 || now >= drain_until))
       break;
@@ -295,17 +346,22 @@ static void *run(void *arg)
         if(made)
           next_claim = now; /* new deliveries are due at once unless the schedule says otherwise */
       }
-      int room = CAP - w.inflight;
-      if(room > 0 && now >= next_claim && !w.db_down) {
+      /* Claimed when the queue runs low, as many as it takes. */
+      int room = QUEUE - w.qlen;
+      if(w.qlen < CAP && now >= next_claim && !w.db_down) {
         struct sr_delivery_job *jobs = NULL;
         int n = 0;
         sr_problem_free(&pb);
         sr_problem_init(&pb);
+        long long claimed_at = mono_ms();
         bool ok = sr_delivery_claim(&ctx, w.name, room, lease, &jobs, &n, &pb) == SR_OK;
         db_state(ok, &pb);
-        for(int i = 0; i < n; i++)
-          start(ctx.plugins, &jobs[i]);
-        free(jobs); /* each job's strings now belong to its slot, or are freed */
+        for(int i = 0; i < n; i++) {
+          int k = (w.qhead + w.qlen++) % QUEUE;
+          w.queue[k] = jobs[i]; /* the job's strings now belong to the queue */
+          w.queue_until[k] = claimed_at + lease;
+        }
+        free(jobs);
         next_claim = !ok ? now + 1000 : n == room ? now : now + IDLE_MS;
       }
       if(now >= next_gauges) {
@@ -317,17 +373,22 @@ static void *run(void *arg)
           sr_metrics_notice_gauges(pending, oldest, disabled);
         next_gauges = now + GAUGES_MS;
       }
+      start_queued(ctx.plugins, mono_ms(), attempt_ms);
     }
     else if(!ctx.db && !w.db_down) {
       sr_error("notices: %s; trying again", err);
       w.db_down = true;
     }
     sr_problem_free(&pb);
-    /* Wait for a transfer to end, or until the next look at the database. */
+    /* Wait for a transfer to end, or until the next look at the database or the next record. */
+    now = mono_ms();
     long long next = next_fan < next_claim ? next_fan : next_claim;
-    long long wait = w.nres ? 0 : w.inflight ? 20 : next > now ? next - now : 0;
+    if(w.nres && w.first_res_ms + RECORD_MS < next)
+      next = w.first_res_ms + RECORD_MS;
+    long long wait = record_due(now) ? 0 : next > now ? next - now : 0;
     harvest((int)(wait > IDLE_MS ? IDLE_MS : wait));
-    record(&ctx);
+    if(record_due(mono_ms()) || draining)
+      record(&ctx);
   }
   /* What is still in flight is abandoned: its lease is given back so that another worker
    * attempts it at once, and the receiver may hear it twice (it dedupes on webhook-id). */
@@ -343,6 +404,9 @@ static void *run(void *arg)
       w.slots[s].used = false;
     }
   w.inflight = 0;
+  queue_clear();
+  if(w.dropped)
+    sr_info("notices: %ld claimed deliveries waited past their lease and were left to be claimed again", w.dropped);
   sr_plugins_thread_release();
   sr_db_thread_release();
   return NULL;
