@@ -38,32 +38,44 @@ struct slot {
   long long at_ms; /* when the attempt began, Unix ms */
 };
 
-/* One thread does everything: the database's work comes in batches (a fan-out of up to 1,000
- * events, a claim of up to QUEUE deliveries, a record of up to RESULTS attempts, each one
- * transaction), so that its round trips and commits are shared by many deliveries, while the
- * sender keeps CAP transfers going from the queue. */
-static struct {
-  pthread_t thread;
-  bool started;
-  atomic_bool stopping;
-  long grace_ms;
-  struct sr_net_sender *sender;
-  char name[96];
-  struct slot slots[CAP];
-  int inflight;
-  /* claimed, not yet started: a ring, each with the monotonic time its lease runs out */
-  struct sr_delivery_job queue[QUEUE];
-  long long queue_until[QUEUE];
-  int qhead, qlen;
-  /* results waiting to be recorded, with the text they point to */
+/* Two threads: one does the database's work in batches (a fan-out of up to 1,000 events, a
+ * claim of up to QUEUE deliveries, a record of up to RESULTS attempts, each one transaction, so
+ * that round trips and commits are shared by many deliveries); the other keeps CAP transfers
+ * going from the queue and collects their results, so that sending never waits on a commit. */
+struct resbuf {
   struct sr_delivery_result res[RESULTS];
   char answers[RESULTS][SR_WEBHOOK_ANSWER_KEPT + 1];
   char errors[RESULTS][320];
-  int nres;
-  long long first_res_ms; /* monotonic: when the oldest of them came */
-  long dropped;           /* deliveries whose lease ran short in the queue, left to be claimed again */
+  int n;
+  long long first_ms; /* monotonic: when the oldest of them came */
+};
+
+static struct {
+  pthread_t db_thread, send_thread;
+  bool started;
+  atomic_bool stopping;
+  long grace_ms;
+  long long attempt_ms; /* the longest an attempt may take, and a margin */
+  struct sr_net_sender *sender;
+  char name[96];
+  pthread_mutex_t lock;
+  pthread_cond_t db_wake; /* on CLOCK_MONOTONIC */
+  /* Under the lock: the queue of claimed deliveries (a ring, each with the monotonic time its
+   * lease runs out), the results (the sender fills buf[cur] while the database thread records
+   * the other), the transfers in flight, and the sender's end. */
+  struct sr_delivery_job queue[QUEUE];
+  long long queue_until[QUEUE];
+  int qhead, qlen;
+  struct resbuf buf[2];
+  int cur;
+  int inflight;
+  bool sender_done;
+  long dropped; /* deliveries whose lease ran short in the queue, left to be claimed again */
+  /* the sender's own */
+  struct slot slots[CAP];
+  /* the database thread's own */
   bool db_down;
-} w;
+} w = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static long long unix_ms(void)
 {
@@ -102,22 +114,30 @@ static void keep_answer(const char *in, size_t len, char *out)
   out[o] = '\0';
 }
 
-/* Queues a result for the next record. */
+/* Queues a result for the next record; the lock is held. */
 static void add_result(const struct sr_delivery_job *j, long long at_ms, int status, long duration_ms,
                        long retry_after_s, const char *error, const char *answer, size_t answer_len)
 {
-  if(w.nres == RESULTS)
-    return; /* cannot happen: the loop records before the results could outgrow the buffer */
-  if(w.nres == 0)
-    w.first_res_ms = mono_ms();
-  int k = w.nres++;
-  snprintf(w.errors[k], sizeof w.errors[k], "%s", error ? error : "");
-  keep_answer(answer ? answer : "", answer ? answer_len : 0, w.answers[k]);
-  w.res[k] = (struct sr_delivery_result){ .id = j->id, .made = j->attempts + 1, .status = status,
-                                          .duration_ms = duration_ms, .retry_after_s = retry_after_s,
-                                          .error = w.errors[k], .answer = w.answers[k], .at_ms = at_ms };
+  struct resbuf *b = &w.buf[w.cur];
+  if(b->n == RESULTS)
+    return; /* cannot happen: the sender starts no more than the buffer has room for */
+  if(b->n == 0)
+    b->first_ms = mono_ms();
+  int k = b->n++;
+  snprintf(b->errors[k], sizeof b->errors[k], "%s", error ? error : "");
+  keep_answer(answer ? answer : "", answer ? answer_len : 0, b->answers[k]);
+  b->res[k] = (struct sr_delivery_result){ .id = j->id, .made = j->attempts + 1, .status = status,
+                                           .duration_ms = duration_ms, .retry_after_s = retry_after_s,
+                                           .error = b->errors[k], .answer = b->answers[k], .at_ms = at_ms };
   if(status >= 200 && status < 300)
     sr_metrics_notice_latency((double)(at_ms + duration_ms - j->event_at_ms) / 1000);
+}
+
+static void add_result_locked(const struct sr_delivery_job *j, long long at_ms, const char *why)
+{
+  pthread_mutex_lock(&w.lock);
+  add_result(j, at_ms, 0, 0, -1, why, NULL, 0);
+  pthread_mutex_unlock(&w.lock);
 }
 
 /* The key of sealed secret <sealed> of subscription <id>; false when it does not open. */
@@ -193,7 +213,7 @@ static void start(struct sr_plugins *plugins, struct sr_delivery_job *j)
   if(body && s == CAP)
     snprintf(why, sizeof why, "no transfer free"); /* cannot happen: claims fit the free slots */
   if(!body || s == CAP) {
-    add_result(j, at, 0, 0, -1, why, NULL, 0);
+    add_result_locked(j, at, why);
     if(owned)
       free(body);
     sr_delivery_job_clear(j);
@@ -218,21 +238,36 @@ static void start(struct sr_plugins *plugins, struct sr_delivery_job *j)
   if(owned)
     free(body);
   if(!sent) {
-    add_result(j, at, 0, 0, -1, "could not start the request (out of memory)", NULL, 0);
+    add_result_locked(j, at, "could not start the request (out of memory)");
     sr_delivery_job_clear(j);
     return;
   }
   w.slots[s].used = true;
   w.slots[s].job = *j;
   w.slots[s].at_ms = at;
+  pthread_mutex_lock(&w.lock);
   w.inflight++;
+  pthread_mutex_unlock(&w.lock);
 }
 
-/* Takes the finished transfers' results into the queue. */
+/* Whether the results should be recorded now: many, or the oldest waited long enough, or
+ * nothing else is going on; the lock is held. */
+static bool record_due(long long now)
+{
+  const struct resbuf *b = &w.buf[w.cur];
+  return b->n > 0 && (b->n >= RESULTS / 2 || now - b->first_ms >= RECORD_MS || (w.inflight == 0 && w.qlen == 0) ||
+                      w.sender_done || atomic_load(&w.stopping));
+}
+
+/* Takes the finished transfers' results into the buffer, and wakes the database thread when
+ * they should be recorded. */
 static void harvest(int timeout_ms)
 {
   struct sr_net_result out[CAP];
   int n = sr_net_sender_poll(w.sender, timeout_ms, out, CAP);
+  if(n == 0)
+    return;
+  pthread_mutex_lock(&w.lock);
   for(int i = 0; i < n; i++) {
     size_t s = (size_t)out[i].tag;
     if(s >= CAP || !w.slots[s].used)
@@ -244,6 +279,59 @@ static void harvest(int timeout_ms)
     sl->used = false;
     w.inflight--;
   }
+  if(record_due(mono_ms()) || w.qlen < CAP)
+    pthread_cond_signal(&w.db_wake);
+  pthread_mutex_unlock(&w.lock);
+}
+
+/* The sender: starts queued deliveries while there are free transfers and room for their
+ * results, and collects what ends. One whose lease would run out before a whole attempt could
+ * end is left for the next claim (by any worker): two workers never hold one delivery at once. */
+static void *send_run(void *arg)
+{
+  (void)arg;
+  bool draining = false;
+  long long drain_until = 0;
+  for(;;) {
+    char err[512];
+    struct sr_plugins *plugins = sr_plugins_thread(err, sizeof err); /* formats, as reloaded by SIGHUP */
+    struct sr_delivery_job take[CAP];
+    int nt = 0;
+    long long now = mono_ms();
+    pthread_mutex_lock(&w.lock);
+    if(atomic_load(&w.stopping) && !draining) {
+      draining = true;
+      drain_until = now + w.grace_ms;
+    }
+    if(draining && (w.inflight == 0 || now >= drain_until)) {
+      w.sender_done = true;
+      pthread_cond_signal(&w.db_wake);
+      pthread_mutex_unlock(&w.lock);
+      break;
+    }
+    while(!draining && w.qlen > 0 && w.inflight + nt < CAP && w.buf[w.cur].n + w.inflight + nt < RESULTS) {
+      struct sr_delivery_job *j = &w.queue[w.qhead];
+      long long until = w.queue_until[w.qhead];
+      w.qhead = (w.qhead + 1) % QUEUE;
+      w.qlen--;
+      if(now + w.attempt_ms > until) {
+        sr_delivery_job_clear(j);
+        w.dropped++;
+      }
+      else
+        take[nt++] = *j;
+    }
+    if(w.qlen < CAP)
+      pthread_cond_signal(&w.db_wake); /* running low: claim more */
+    int busy = w.inflight + nt;
+    pthread_mutex_unlock(&w.lock);
+    for(int i = 0; i < nt; i++)
+      start(plugins, &take[i]);
+    /* Returns early when a transfer ends or the database thread queues work. */
+    harvest(busy ? 20 : IDLE_MS);
+  }
+  sr_plugins_thread_release();
+  return NULL;
 }
 
 /* Logs a database failure once, not once per round, and its end. */
@@ -256,14 +344,14 @@ static void db_state(bool ok, const struct sr_problem *pb)
   w.db_down = !ok;
 }
 
-static void record(struct sr_ctx *c)
+static void record(struct sr_ctx *c, struct resbuf *b)
 {
-  if(w.nres == 0)
+  if(b->n == 0)
     return;
   struct sr_problem pb;
   sr_problem_init(&pb);
   struct sr_delivery_tally t = { 0 };
-  bool ok = c->db && sr_delivery_record(c, w.name, w.res, w.nres, &t, &pb) == SR_OK;
+  bool ok = c->db && sr_delivery_record(c, w.name, b->res, b->n, &t, &pb) == SR_OK;
   if(ok) {
     sr_metrics_notice_attempt(0, t.delivered);
     sr_metrics_notice_attempt(1, t.retried);
@@ -273,35 +361,34 @@ static void record(struct sr_ctx *c)
   }
   else
     /* The leases run out and the deliveries are attempted again: at least once, never lost. */
-    sr_error("notices: %d attempts could not be recorded (%s); they will be made again", w.nres, pb.detail);
+    sr_error("notices: %d attempts could not be recorded (%s); they will be made again", b->n, pb.detail);
   sr_problem_free(&pb);
-  w.nres = 0;
+  b->n = 0;
 }
 
-/* Whether the results should be recorded now: many, or the oldest waited long enough, or
- * nothing else is going on. */
-static bool record_due(long long now)
+/* Takes the filled result buffer for recording and gives the sender the other; the lock is
+ * held. NULL when there is nothing to record. */
+static struct resbuf *swap_results(void)
 {
-  return w.nres > 0 && (w.nres >= RESULTS / 2 || now - w.first_res_ms >= RECORD_MS || (w.inflight == 0 && w.qlen == 0));
+  struct resbuf *b = &w.buf[w.cur];
+  if(b->n == 0)
+    return NULL;
+  w.cur ^= 1;
+  w.buf[w.cur].n = 0;
+  return b;
 }
 
-/* Starts queued deliveries while there are free transfers and room for their results. One whose
- * lease would run out before a whole attempt could end is left for the next claim (by any
- * worker): two workers never hold the same delivery at once. */
-static void start_queued(struct sr_plugins *plugins, long long now, long long attempt_ms)
+static void wait_until(long long mono_deadline)
 {
-  while(w.qlen > 0 && w.inflight < CAP && w.nres + w.inflight < RESULTS) {
-    struct sr_delivery_job *j = &w.queue[w.qhead];
-    long long until = w.queue_until[w.qhead];
-    w.qhead = (w.qhead + 1) % QUEUE;
-    w.qlen--;
-    if(now + attempt_ms > until) {
-      sr_delivery_job_clear(j);
-      w.dropped++;
-      continue;
-    }
-    start(plugins, j);
-  }
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  if(mono_deadline <= now)
+    return;
+  long long t = mono_deadline;
+  ts.tv_sec = (time_t)(t / 1000);
+  ts.tv_nsec = (long)(t % 1000) * 1000000;
+  pthread_cond_timedwait(&w.db_wake, &w.lock, &ts);
 }
 
 static void queue_clear(void)
@@ -311,88 +398,108 @@ static void queue_clear(void)
   w.qhead = 0;
 }
 
-static void *run(void *arg)
+/* The database thread: fans events out, claims deliveries into the queue when it runs low,
+ * records results, counts the gauges; at the end records the last results and gives back the
+ * leases of what was not attempted. */
+static void *db_run(void *arg)
 {
   (void)arg;
   struct sr_ctx ctx = { 0 };
   ctx.who.role = SR_ROLE_SYSTEM;
   ctx.request_id = "deliver";
-  long long attempt_ms = sr_net_timeout_ms(sr_net_policy()) + 1000;
-  long long lease = 2 * attempt_ms + 3000;
-  long long next_fan = 0, next_claim = 0, next_gauges = 0, drain_until = 0;
-  bool draining = false;
+  long long lease = 2 * w.attempt_ms + 3000;
+  long long next_fan = 0, next_claim = 0, next_gauges = 0;
   for(;;) {
-    long long now = mono_ms();
-    if(atomic_load(&w.stopping) && !draining) {
-      draining = true;
-      drain_until = now + w.grace_ms;
-      queue_clear(); /* not started: their leases are given back below */
+    pthread_mutex_lock(&w.lock);
+    bool done, stopping, rec, claim, fan, gauges;
+    for(;;) {
+      long long now = mono_ms();
+      done = w.sender_done;
+      stopping = atomic_load(&w.stopping);
+      rec = record_due(now);
+      claim = !stopping && !w.db_down && w.qlen < CAP && now >= next_claim;
+      fan = !stopping && now >= next_fan;
+      gauges = !stopping && now >= next_gauges;
+      if(done || rec || claim || fan || gauges)
+        break;
+      long long until = stopping ? now + IDLE_MS : next_fan < next_claim ? next_fan : next_claim;
+      if(!stopping && next_gauges < until)
+        until = next_gauges;
+      if(w.buf[w.cur].n && w.buf[w.cur].first_ms + RECORD_MS < until)
+        until = w.buf[w.cur].first_ms + RECORD_MS;
+      wait_until(until);
     }
-    if(draining && (w.inflight == 0 || now >= drain_until))
-      break;
+    struct resbuf *b = rec || done ? swap_results() : NULL;
+    int room = QUEUE - w.qlen;
+    pthread_mutex_unlock(&w.lock);
+
     char err[512];
     ctx.today = sr_today();
     ctx.db = sr_db_thread(err, sizeof err);
-    ctx.plugins = sr_plugins_thread(err, sizeof err); /* formats, as reloaded by SIGHUP */
-    struct sr_problem pb;
-    sr_problem_init(&pb);
-    if(!draining && ctx.db) {
-      if(now >= next_fan) {
-        long events = 0, made = 0;
-        bool ok = sr_delivery_fan_out(&ctx, FAN_OUT_CHUNK, &events, &made, &pb) == SR_OK;
-        db_state(ok, &pb);
-        sr_metrics_notice_work(events, 0, 0);
-        next_fan = !ok ? now + 1000 : events == FAN_OUT_CHUNK ? now : now + IDLE_MS;
-        if(made)
-          next_claim = now; /* new deliveries are due at once unless the schedule says otherwise */
-      }
-      /* Claimed when the queue runs low, as many as it takes. */
-      int room = QUEUE - w.qlen;
-      if(w.qlen < CAP && now >= next_claim && !w.db_down) {
-        struct sr_delivery_job *jobs = NULL;
-        int n = 0;
-        sr_problem_free(&pb);
-        sr_problem_init(&pb);
-        long long claimed_at = mono_ms();
-        bool ok = sr_delivery_claim(&ctx, w.name, room, lease, &jobs, &n, &pb) == SR_OK;
-        db_state(ok, &pb);
-        for(int i = 0; i < n; i++) {
-          int k = (w.qhead + w.qlen++) % QUEUE;
-          w.queue[k] = jobs[i]; /* the job's strings now belong to the queue */
-          w.queue_until[k] = claimed_at + lease;
-        }
-        free(jobs);
-        next_claim = !ok ? now + 1000 : n == room ? now : now + IDLE_MS;
-      }
-      if(now >= next_gauges) {
-        long pending = 0, disabled = 0;
-        double oldest = 0;
-        sr_problem_free(&pb);
-        sr_problem_init(&pb);
-        if(sr_delivery_gauges(&ctx, &pending, &oldest, &disabled, &pb) == SR_OK)
-          sr_metrics_notice_gauges(pending, oldest, disabled);
-        next_gauges = now + GAUGES_MS;
-      }
-      start_queued(ctx.plugins, mono_ms(), attempt_ms);
-    }
-    else if(!ctx.db && !w.db_down) {
+    if(!ctx.db && !w.db_down) {
       sr_error("notices: %s; trying again", err);
       w.db_down = true;
     }
+    if(b)
+      record(&ctx, b);
+    if(done)
+      break;
+    long long now = mono_ms();
+    struct sr_problem pb;
+    sr_problem_init(&pb);
+    if(!ctx.db) {
+      next_fan = next_claim = next_gauges = now + 1000;
+      continue;
+    }
+    if(fan) {
+      long events = 0, made = 0;
+      bool ok = sr_delivery_fan_out(&ctx, FAN_OUT_CHUNK, &events, &made, &pb) == SR_OK;
+      db_state(ok, &pb);
+      sr_metrics_notice_work(events, 0, 0);
+      next_fan = !ok ? now + 1000 : events == FAN_OUT_CHUNK ? now : now + IDLE_MS;
+      if(made)
+        next_claim = now; /* new deliveries are due at once unless the schedule says otherwise */
+      claim = claim || (made && room >= CAP);
+    }
+    if(claim && !w.db_down) {
+      struct sr_delivery_job *jobs = NULL;
+      int n = 0;
+      sr_problem_free(&pb);
+      sr_problem_init(&pb);
+      long long claimed_at = mono_ms();
+      bool ok = sr_delivery_claim(&ctx, w.name, room, lease, &jobs, &n, &pb) == SR_OK;
+      db_state(ok, &pb);
+      pthread_mutex_lock(&w.lock);
+      for(int i = 0; i < n; i++) {
+        int k = (w.qhead + w.qlen++) % QUEUE; /* room was taken under the lock: only this thread adds */
+        w.queue[k] = jobs[i];                 /* the job's strings now belong to the queue */
+        w.queue_until[k] = claimed_at + lease;
+      }
+      pthread_mutex_unlock(&w.lock);
+      free(jobs);
+      if(n)
+        sr_net_sender_wakeup(w.sender);
+      next_claim = !ok ? now + 1000 : n == room ? now : now + IDLE_MS;
+    }
+    if(gauges) {
+      long pending = 0, disabled = 0;
+      double oldest = 0;
+      sr_problem_free(&pb);
+      sr_problem_init(&pb);
+      if(sr_delivery_gauges(&ctx, &pending, &oldest, &disabled, &pb) == SR_OK)
+        sr_metrics_notice_gauges(pending, oldest, disabled);
+      next_gauges = now + GAUGES_MS;
+    }
     sr_problem_free(&pb);
-    /* Wait for a transfer to end, or until the next look at the database or the next record. */
-    now = mono_ms();
-    long long next = next_fan < next_claim ? next_fan : next_claim;
-    if(w.nres && w.first_res_ms + RECORD_MS < next)
-      next = w.first_res_ms + RECORD_MS;
-    long long wait = record_due(now) ? 0 : next > now ? next - now : 0;
-    harvest((int)(wait > IDLE_MS ? IDLE_MS : wait));
-    if(record_due(mono_ms()) || draining)
-      record(&ctx);
   }
-  /* What is still in flight is abandoned: its lease is given back so that another worker
-   * attempts it at once, and the receiver may hear it twice (it dedupes on webhook-id). */
-  record(&ctx);
+  /* The sender has ended: what it left in flight is abandoned, and the queue was never
+   * started. Their leases are given back so that another worker attempts them at once (a
+   * receiver may hear one twice: it dedupes on webhook-id). */
+  pthread_mutex_lock(&w.lock);
+  struct resbuf *b = swap_results();
+  pthread_mutex_unlock(&w.lock);
+  if(b)
+    record(&ctx, b);
   struct sr_problem pb;
   sr_problem_init(&pb);
   if(ctx.db && sr_delivery_release(&ctx, w.name, &pb) != SR_OK)
@@ -403,11 +510,12 @@ static void *run(void *arg)
       sr_delivery_job_clear(&w.slots[s].job);
       w.slots[s].used = false;
     }
+  pthread_mutex_lock(&w.lock);
   w.inflight = 0;
   queue_clear();
+  pthread_mutex_unlock(&w.lock);
   if(w.dropped)
     sr_info("notices: %ld claimed deliveries waited past their lease and were left to be claimed again", w.dropped);
-  sr_plugins_thread_release();
   sr_db_thread_release();
   return NULL;
 }
@@ -433,9 +541,22 @@ bool sr_deliver_start(void)
   gethostname(host, sizeof host - 1);
   snprintf(w.name, sizeof w.name, "%s:%ld:%lld", host, (long)getpid(), unix_ms());
   atomic_store(&w.stopping, false);
-  int rc = pthread_create(&w.thread, NULL, run, NULL);
+  w.sender_done = false;
+  w.attempt_ms = sr_net_timeout_ms(sr_net_policy()) + 1000;
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&w.db_wake, &ca);
+  pthread_condattr_destroy(&ca);
+  int rc = pthread_create(&w.send_thread, NULL, send_run, NULL);
+  if(rc == 0 && (rc = pthread_create(&w.db_thread, NULL, db_run, NULL)) != 0) {
+    atomic_store(&w.stopping, true);
+    sr_net_sender_wakeup(w.sender);
+    pthread_join(w.send_thread, NULL);
+  }
   if(rc != 0) {
-    sr_error("notices: cannot start the worker's thread (error %d)", rc);
+    sr_error("notices: cannot start the worker's threads (error %d)", rc);
+    pthread_cond_destroy(&w.db_wake);
     sr_net_sender_free(w.sender);
     w.sender = NULL;
     return false;
@@ -451,7 +572,12 @@ void sr_deliver_stop(long grace_ms)
   w.grace_ms = grace_ms;
   atomic_store(&w.stopping, true);
   sr_net_sender_wakeup(w.sender);
-  pthread_join(w.thread, NULL);
+  pthread_mutex_lock(&w.lock);
+  pthread_cond_signal(&w.db_wake);
+  pthread_mutex_unlock(&w.lock);
+  pthread_join(w.send_thread, NULL);
+  pthread_join(w.db_thread, NULL);
+  pthread_cond_destroy(&w.db_wake);
   sr_net_sender_free(w.sender);
   w.sender = NULL;
   w.started = false;
