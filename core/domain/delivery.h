@@ -39,8 +39,6 @@ enum sr_err sr_delivery_replay(struct sr_ctx *c, long id, cJSON **out, struct sr
 
 /* ---- the worker's (delivery_worker.c) ---- */
 
-/* Fans out up to <max> events; *events fanned out and *made deliveries made. */
-enum sr_err sr_delivery_fan_out(struct sr_ctx *c, int max, long *events, long *made, struct sr_problem *pb);
 
 /* A delivery leased to the worker, with what its attempt needs. */
 struct sr_delivery_job {
@@ -52,6 +50,12 @@ struct sr_delivery_job {
   char *body;                   /* the Standard Webhooks body */
   long long event_at_ms;        /* when the event was written, Unix ms */
 };
+/* Fans out up to <max> events; *events fanned out and *made deliveries made. When <worker> is
+ * given and the schedule's first attempt is immediate, up to <lease_max> of the deliveries made
+ * are leased to it for <lease_ms> and come back in *jobs and *n as sr_delivery_claim's do. */
+enum sr_err sr_delivery_fan_out(struct sr_ctx *c, int max, const char *worker, int lease_max, long long lease_ms,
+                                long *events, long *made, struct sr_delivery_job **jobs, int *n,
+                                struct sr_problem *pb);
 /* Leases up to <max> due deliveries to <worker> for <lease_ms>; *jobs (caller frees with
  * sr_delivery_jobs_free) and *n. */
 enum sr_err sr_delivery_claim(struct sr_ctx *c, const char *worker, int max, long long lease_ms,

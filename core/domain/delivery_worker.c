@@ -19,13 +19,58 @@ static char *dup_or_null(const PGresult *r, int row, const char *col)
   return c < 0 || PQgetisnull(r, row, c) ? NULL : strdup(PQgetvalue(r, row, c));
 }
 
-enum sr_err sr_delivery_fan_out(struct sr_ctx *c, int max, long *events, long *made, struct sr_problem *pb)
+/* The jobs of rows <from>.. of <r>, whose columns from <col> on are: id, subscription_id,
+ * attempts, message_id, url, format, secret, previous_secret, event_at_ms, body; rows whose id
+ * is NULL are left out. */
+static struct sr_delivery_job *jobs_of(const PGresult *r, int from, int col, int *n, struct sr_problem *pb)
+{
+  int rows = r ? PQntuples(r) : 0;
+  *n = 0;
+  struct sr_delivery_job *j = rows > from ? calloc((size_t)(rows - from), sizeof *j) : NULL;
+  if(rows > from && !j) {
+    sr_problem_set(pb, SR_INTERNAL, "out of memory");
+    return NULL;
+  }
+  for(int i = from; j && i < rows; i++) {
+    if(PQgetisnull(r, i, col))
+      continue;
+    struct sr_delivery_job *x = &j[(*n)++];
+    x->id = atol(PQgetvalue(r, i, col));
+    x->subscription_id = atol(PQgetvalue(r, i, col + 1));
+    x->attempts = atoi(PQgetvalue(r, i, col + 2));
+    snprintf(x->message_id, sizeof x->message_id, "%s", PQgetvalue(r, i, col + 3));
+    x->url = dup_or_null(r, i, "url");
+    x->format = dup_or_null(r, i, "format");
+    x->secret = dup_or_null(r, i, "secret");
+    x->previous_secret = dup_or_null(r, i, "previous_secret");
+    x->event_at_ms = atoll(PQgetvalue(r, i, col + 8));
+    x->body = dup_or_null(r, i, "body");
+  }
+  return j;
+}
+
+/* What a job needs of its subscription and event, after the columns of delivery l. */
+#define JOB_COLUMNS                                                                                                   \
+  "l.id, l.subscription_id, l.attempts, l.message_id, s.url, s.format, s.secret, "                                    \
+  "CASE WHEN s.previous_until > now() THEN s.previous_secret END AS previous_secret, "                                \
+  "(extract(epoch FROM l.event_at) * 1000)::bigint AS event_at_ms, sereg_notice_body(o) AS body "
+
+enum sr_err sr_delivery_fan_out(struct sr_ctx *c, int max, const char *worker, int lease_max, long long lease_ms,
+                                long *events, long *made, struct sr_delivery_job **jobs, int *n,
+                                struct sr_problem *pb)
 {
   *events = *made = 0;
-  char n[16], first[32];
-  snprintf(n, sizeof n, "%d", max);
-  snprintf(first, sizeof first, "%lld", sr_notice_config()->schedule_ms[0]);
-  const char *p[] = { n, first };
+  *jobs = NULL;
+  *n = 0;
+  long long first_wait = sr_notice_config()->schedule_ms[0];
+  char m[16], first[32], lm[16], lease[32];
+  snprintf(m, sizeof m, "%d", max);
+  snprintf(first, sizeof first, "%lld", first_wait);
+  /* Deliveries due at once are leased to this worker as they are made, up to what it has room
+   * for: a claim of them would read and write each row again. */
+  snprintf(lm, sizeof lm, "%d", worker && first_wait == 0 ? lease_max : 0);
+  snprintf(lease, sizeof lease, "%lld", lease_ms);
+  const char *p[] = { m, first, lm, worker ? worker : "", lease };
   if(!sr_tx_begin(c, pb))
     return pb->err;
   /* Skipping what another worker has locked: each event is fanned out by one of them, once
@@ -33,9 +78,7 @@ enum sr_err sr_delivery_fan_out(struct sr_ctx *c, int max, long *events, long *m
   PGresult *r = sr_db_query(
     c->db,
     "WITH o AS (SELECT id FROM outbox WHERE fanned_out_at IS NULL ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED), "
-    "d AS (INSERT INTO delivery (subscription_id, outbox_id, message_id, event_at, next_attempt_at) "
-    "  SELECT s.id, x.id, 'msg_' || replace(gen_random_uuid()::text, '-', ''), x.created_at, "
-    "         now() + $2::bigint * interval '1 millisecond' "
+    "w AS (SELECT s.id AS sid, x.id AS oid, x.created_at, row_number() OVER (ORDER BY x.id, s.id) AS k "
     "  FROM o JOIN outbox x ON x.id = o.id "
     "  JOIN subscription s ON s.enabled AND sereg_wants(s.event_types, x.event_type) "
     "   AND (s.jurisdiction IS NULL OR s.jurisdiction = x.jurisdiction "
@@ -44,20 +87,31 @@ enum sr_err sr_delivery_fan_out(struct sr_ctx *c, int max, long *events, long *m
     "   AND (jsonb_typeof(x.payload->'notify') IS DISTINCT FROM 'array' OR x.payload->'notify' ? sereg_audience(s)) "
     "   AND NOT (x.subject_type = 'subscription' AND x.subject_id = s.id::text) "
     "  LEFT JOIN account a ON a.id = s.owner_account "
-    "  WHERE x.event_type <> 'subscription.ping' AND a.disabled_at IS NULL "
-    "  ON CONFLICT DO NOTHING RETURNING 1), "
+    "  WHERE x.event_type <> 'subscription.ping' AND a.disabled_at IS NULL), "
+    "l AS (INSERT INTO delivery (subscription_id, outbox_id, message_id, event_at, next_attempt_at, leased_by, lease_until) "
+    "  SELECT sid, oid, 'msg_' || replace(gen_random_uuid()::text, '-', ''), created_at, "
+    "         now() + $2::bigint * interval '1 millisecond', CASE WHEN k <= $3::int THEN $4 END, "
+    "         CASE WHEN k <= $3::int THEN now() + $5::bigint * interval '1 millisecond' END "
+    "  FROM w ON CONFLICT DO NOTHING RETURNING *), "
     "f AS (UPDATE outbox SET fanned_out_at = now() WHERE id IN (SELECT id FROM o) RETURNING 1) "
-    "SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM d)",
-    2, p, "could not fan the notices out", pb);
-  if(r && PQntuples(r) == 1) {
+    "SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM l), " JOB_COLUMNS
+    "FROM (SELECT 1) one LEFT JOIN l ON l.leased_by IS NOT NULL "
+    "LEFT JOIN subscription s ON s.id = l.subscription_id LEFT JOIN outbox o ON o.id = l.outbox_id",
+    5, p, "could not fan the notices out", pb);
+  struct sr_delivery_job *j = NULL;
+  if(r && PQntuples(r) >= 1) {
     *events = atol(PQgetvalue(r, 0, 0));
     *made = atol(PQgetvalue(r, 0, 1));
+    j = jobs_of(r, 0, 2, n, pb);
   }
   PQclear(r);
-  if(!r || !sr_tx_commit(c, pb)) {
+  if(!r || pb->err != SR_OK || !sr_tx_commit(c, pb)) {
+    sr_delivery_jobs_free(j, *n);
+    *n = 0;
     sr_tx_rollback(c);
     return pb->err != SR_OK ? pb->err : sr_problem_set(pb, SR_INTERNAL, "could not fan the notices out");
   }
+  *jobs = j;
   return SR_OK;
 }
 
@@ -79,36 +133,19 @@ enum sr_err sr_delivery_claim(struct sr_ctx *c, const char *worker, int max, lon
     "  AND (d.lease_until IS NULL OR d.lease_until < now()) AND s.enabled "
     "  ORDER BY d.next_attempt_at LIMIT $1::int FOR UPDATE OF d SKIP LOCKED), "
     "l AS (UPDATE delivery d SET lease_until = now() + $3::bigint * interval '1 millisecond', leased_by = $2 "
-    "  FROM c WHERE d.id = c.id RETURNING d.id, d.subscription_id, d.outbox_id, d.attempts, d.message_id, d.event_at) "
-    "SELECT l.id, l.subscription_id, l.attempts, l.message_id, s.url, s.format, s.secret, "
-    "  CASE WHEN s.previous_until > now() THEN s.previous_secret END AS previous_secret, "
-    "  (extract(epoch FROM l.event_at) * 1000)::bigint AS event_at_ms, sereg_notice_body(o) AS body "
+    "  FROM c WHERE d.id = c.id RETURNING d.*) "
+    "SELECT " JOB_COLUMNS
     "FROM l JOIN subscription s ON s.id = l.subscription_id JOIN outbox o ON o.id = l.outbox_id ORDER BY l.id",
     3, p, "could not claim the due notices", pb);
-  int rows = r ? PQntuples(r) : 0;
-  struct sr_delivery_job *j = rows ? calloc((size_t)rows, sizeof *j) : NULL;
-  if(rows && !j)
-    sr_problem_set(pb, SR_INTERNAL, "out of memory");
-  for(int i = 0; j && i < rows; i++) {
-    j[i].id = atol(PQgetvalue(r, i, 0));
-    j[i].subscription_id = atol(PQgetvalue(r, i, 1));
-    j[i].attempts = atoi(PQgetvalue(r, i, 2));
-    snprintf(j[i].message_id, sizeof j[i].message_id, "%s", PQgetvalue(r, i, 3));
-    j[i].url = dup_or_null(r, i, "url");
-    j[i].format = dup_or_null(r, i, "format");
-    j[i].secret = dup_or_null(r, i, "secret");
-    j[i].previous_secret = dup_or_null(r, i, "previous_secret");
-    j[i].event_at_ms = atoll(PQgetvalue(r, i, 8));
-    j[i].body = dup_or_null(r, i, "body");
-  }
+  struct sr_delivery_job *j = jobs_of(r, 0, 0, n, pb);
   PQclear(r);
   if(!r || pb->err != SR_OK || !sr_tx_commit(c, pb)) {
-    sr_delivery_jobs_free(j, rows);
+    sr_delivery_jobs_free(j, *n);
+    *n = 0;
     sr_tx_rollback(c);
     return pb->err != SR_OK ? pb->err : sr_problem_set(pb, SR_INTERNAL, "could not claim the due notices");
   }
   *jobs = j;
-  *n = rows;
   return SR_OK;
 }
 

@@ -391,6 +391,22 @@ static void wait_until(long long mono_deadline)
   pthread_cond_timedwait(&w.db_wake, &w.lock, &ts);
 }
 
+/* Puts <n> leased jobs (their lease running out at monotonic <until>) in the queue, whose room
+ * was taken under the lock (only this thread adds), and wakes the sender. */
+static void enqueue(struct sr_delivery_job *jobs, int n, long long until)
+{
+  pthread_mutex_lock(&w.lock);
+  for(int i = 0; i < n; i++) {
+    int k = (w.qhead + w.qlen++) % QUEUE;
+    w.queue[k] = jobs[i]; /* the job's strings now belong to the queue */
+    w.queue_until[k] = until;
+  }
+  pthread_mutex_unlock(&w.lock);
+  free(jobs);
+  if(n)
+    sr_net_sender_wakeup(w.sender);
+}
+
 static void queue_clear(void)
 {
   for(; w.qlen > 0; w.qlen--, w.qhead = (w.qhead + 1) % QUEUE)
@@ -453,32 +469,27 @@ static void *db_run(void *arg)
     }
     if(fan) {
       long events = 0, made = 0;
-      bool ok = sr_delivery_fan_out(&ctx, FAN_OUT_CHUNK, &events, &made, &pb) == SR_OK;
+      struct sr_delivery_job *jobs = NULL;
+      int n = 0;
+      long long at = mono_ms();
+      bool ok = sr_delivery_fan_out(&ctx, FAN_OUT_CHUNK, w.name, room, lease, &events, &made, &jobs, &n, &pb) == SR_OK;
       db_state(ok, &pb);
       sr_metrics_notice_work(events, 0, 0);
+      enqueue(jobs, n, at + lease);
+      room -= n;
       next_fan = !ok ? now + 1000 : events == FAN_OUT_CHUNK ? now : now + IDLE_MS;
-      if(made)
-        next_claim = now; /* new deliveries are due at once unless the schedule says otherwise */
-      claim = claim || (made && room >= CAP);
+      if(made > n)
+        next_claim = now; /* the rest are due at once unless the schedule says otherwise */
     }
-    if(claim && !w.db_down) {
+    if(claim && !w.db_down && room > 0) {
       struct sr_delivery_job *jobs = NULL;
       int n = 0;
       sr_problem_free(&pb);
       sr_problem_init(&pb);
-      long long claimed_at = mono_ms();
+      long long at = mono_ms();
       bool ok = sr_delivery_claim(&ctx, w.name, room, lease, &jobs, &n, &pb) == SR_OK;
       db_state(ok, &pb);
-      pthread_mutex_lock(&w.lock);
-      for(int i = 0; i < n; i++) {
-        int k = (w.qhead + w.qlen++) % QUEUE; /* room was taken under the lock: only this thread adds */
-        w.queue[k] = jobs[i];                 /* the job's strings now belong to the queue */
-        w.queue_until[k] = claimed_at + lease;
-      }
-      pthread_mutex_unlock(&w.lock);
-      free(jobs);
-      if(n)
-        sr_net_sender_wakeup(w.sender);
+      enqueue(jobs, n, at + lease);
       next_claim = !ok ? now + 1000 : n == room ? now : now + IDLE_MS;
     }
     if(gauges) {
