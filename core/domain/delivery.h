@@ -7,8 +7,9 @@
  *   sr_delivery_fan_out  outbox events not yet fanned out become deliveries, one per enabled
  *                        subscription that wants the type, serves the scope (jurisdiction, user
  *                        unit) and, where the event names audiences (an escalation rung's
- *                        notify), the audience; events about a subscription never go to itself
- *   sr_delivery_claim    due deliveries are leased to this worker for a while
+ *                        notify), the audience; events about a subscription never go to itself;
+ *                        those due at once are leased to the worker that made them
+ *   sr_delivery_claim    other due deliveries are leased to this worker for a while
  *   sr_delivery_record   the attempts' results: each delivery delivered, due again on the
  *                        schedule (notice.h), or dead (delivery.failed); a 410 or days of
  *                        failures disable the subscription (subscription.disabled)
