@@ -52,7 +52,7 @@ void sr_metrics_sweep(bool ok, double seconds, const long changes[6])
 static const double latency_s[] = { 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600 };
 #define NLATENCY (sizeof latency_s / sizeof *latency_s)
 static const char *const attempt_names[SR_NOTICE_ATTEMPT_KINDS] = { "delivered", "retry", "failed", "gone" };
-static atomic_long attempts[SR_NOTICE_ATTEMPT_KINDS], fanned_out, refused, disablings;
+static atomic_long attempts[SR_NOTICE_ATTEMPT_KINDS], fanned_out, refused, disablings, lapsed;
 static atomic_long latency[NLATENCY + 1];
 static atomic_llong latency_us;
 static atomic_bool gauges_set;
@@ -79,6 +79,11 @@ void sr_metrics_notice_work(long events, long refused_results, long subscription
   atomic_fetch_add(&fanned_out, events);
   atomic_fetch_add(&refused, refused_results);
   atomic_fetch_add(&disablings, subscriptions_disabled);
+}
+
+void sr_metrics_notice_lapsed(long n)
+{
+  atomic_fetch_add(&lapsed, n);
 }
 
 void sr_metrics_notice_gauges(long pending_now, double oldest_s, long disabled)
@@ -112,10 +117,13 @@ static bool render_notices(struct sr_buf *b)
                               "# HELP sereg_notice_results_refused_total Attempts whose result came after their lease "
                               "ran out (another worker had the delivery).\n"
                               "# TYPE sereg_notice_results_refused_total counter\nsereg_notice_results_refused_total %ld\n"
+                              "# HELP sereg_notice_leases_lapsed_total Claimed deliveries not sent because their lease "
+                              "ran short while they waited for a transfer (left to be claimed again).\n"
+                              "# TYPE sereg_notice_leases_lapsed_total counter\nsereg_notice_leases_lapsed_total %ld\n"
                               "# HELP sereg_subscriptions_disabled_total Subscriptions this process disabled (410, or "
                               "failing for days).\n"
                               "# TYPE sereg_subscriptions_disabled_total counter\nsereg_subscriptions_disabled_total %ld\n",
-                           atomic_load(&fanned_out), atomic_load(&refused), atomic_load(&disablings));
+                           atomic_load(&fanned_out), atomic_load(&refused), atomic_load(&lapsed), atomic_load(&disablings));
   if(!atomic_load(&gauges_set)) /* no worker in this process: the database's figures are another's to show */
     return ok;
   return ok && sr_buf_printf(b, "# HELP sereg_notices_pending Deliveries waiting for an attempt, in the database.\n"

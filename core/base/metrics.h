@@ -38,6 +38,8 @@ void sr_metrics_notice_attempt(int kind, long n);
 void sr_metrics_notice_latency(double seconds);
 void sr_metrics_notice_work(long events, long refused_results, long subscriptions_disabled);
 void sr_metrics_notice_gauges(long pending, double oldest_s, long disabled);
+/* Claimed deliveries not sent because their lease ran short while they waited for a transfer. */
+void sr_metrics_notice_lapsed(long n);
 /* Appends the exposition to <b>: how the process is doing, and with <business> also what the
  * sweeps changed in the registry (hazards opened and closed, rungs fired, rectifications
  * overdue), which is supervision data and shown only to a caller who may see it. */

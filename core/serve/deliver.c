@@ -317,6 +317,7 @@ static void *send_run(void *arg)
       if(now + w.attempt_ms > until) {
         sr_delivery_job_clear(j);
         w.dropped++;
+        sr_metrics_notice_lapsed(1);
       }
       else
         take[nt++] = *j;

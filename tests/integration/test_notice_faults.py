@@ -223,6 +223,43 @@ def test_two_servers_make_each_attempt_once(w):
         r.stop()
 
 
+def test_a_lease_that_runs_short_in_the_queue_is_never_used(w):
+    """A worker that claimed more than it can attempt before the leases run out leaves the rest
+    to be claimed again (here by either of two servers) instead of sending them late, when
+    another may have them: no event is sent twice and no result is refused."""
+    r = Receiver([("slow", 1.8, 200)])  # 64 transfers a server, each 1.8 s: about 35 a second
+    sub = subscribe(w, r.url, ["equipment.registered"], tok=w.city)
+    other = Server(w.db, env=ENV)
+    servers = (w.server, other)
+
+    def counters():
+        got = [s.samples(w.admin) for s in servers]
+        return [sum(int(g.get(k, 0)) for g in got)
+                for k in ("sereg_notice_leases_lapsed_total", "sereg_notice_results_refused_total")]
+    try:
+        lapsed0, refused0 = counters()
+        # 600 events in one commit, so that one server's fan-out leases them all at once: it can
+        # send about 210 before the leases (9 s under ENV's 2 s timeout) run short, and the rest
+        # wait. Written through the one writer directly: no API call makes 600 at once.
+        rec = w.register(A)
+        w.db.sql("BEGIN; SELECT set_config('sereg.actor_role', 'system', true), set_config('sereg.request', 'lapse', true); "
+                 "SELECT sereg_record((SELECT jsonb_agg(jsonb_build_object('event', jsonb_build_object("
+                 "'type', 'equipment.registered', 'subject_type', 'equipment', 'subject_id', '" + str(rec["id"]) + "', "
+                 f"'jurisdiction', '{A}', 'payload', jsonb_build_object('n', n)))) FROM generate_series(1, 600) n)); COMMIT")
+        deadline = time.time() + 120  # (more than a page of the deliveries' list: counted in the database)
+        while w.db.count("delivery", f"subscription_id = {sub['id']} AND status = 'delivered'") < 601:
+            check(time.time() < deadline, "601 delivered within 120 s")
+            time.sleep(0.5)
+        lapsed, refused = counters()
+        check(lapsed > lapsed0, f"some claimed deliveries waited past their lease: {lapsed - lapsed0}")
+        eq(refused, refused0, "no result came back to a lease another worker had")
+        ids = [x.headers["webhook-id"] for x in r.requests]
+        eq((len(ids), len(set(ids))), (601, 601), "each event sent once")
+    finally:
+        other.stop()
+        r.stop()
+
+
 def test_a_server_killed_mid_delivery_loses_nothing(w):
     r = Receiver([("slow", 30, 200), 200])
     sub = subscribe(w, r.url, ["equipment.registered"], tok=w.city)
