@@ -140,11 +140,11 @@ HANDLERS["hazard.opened"] = function(d)
   end
   facts[#facts + 1] = { "检验报告", text(f.report_number) and (text(f.report_number) .. " " .. (text(f.conclusion_text) or "")) }
   facts[#facts + 1] = { "情况", text(f.description) }
-  local todo = major and "该设备存在重大事故隐患，请使用单位立即停止使用并排除隐患，监管部门依法下达安全监察指令书。"
+  local next_step = major and "该设备存在重大事故隐患，请使用单位立即停止使用并排除隐患，监管部门依法下达安全监察指令书。"
                or d.source == "overdue" and ("请使用单位立即" .. due_action(f.next_due_kind)
                                              .. (f.next_due_kind == "self_test" and "。" or "；未经定期检验的设备不得继续使用。"))
                or "请使用单位及时排除隐患。"
-  return major and "隐患已发现：重大事故隐患" or "隐患已发现", major, facts, todo
+  return major and "隐患已发现：重大事故隐患" or "隐患已发现", major, facts, next_step
 end
 
 HANDLERS["hazard.escalated"] = function(d)
@@ -161,10 +161,10 @@ HANDLERS["hazard.escalated"] = function(d)
   local facts = { { "隐患等级", GRADES[d.grade_to] or GRADES[h.grade] }, { "跟踪层级", LEVELS[d.level_to] or LEVELS[h.level] },
                   { "层级变化", to_city and ((LEVELS[d.level_from] or "?") .. " → " .. LEVELS.city) or nil },
                   { "来源", SOURCES[h.source] }, { "发现日期", text(h.found_on) }, { "通知", names(d.notify, AUDIENCES) } }
-  local todo = listing and "已提请挂牌督办，请市级监管部门决定是否挂牌；使用单位应立即停止使用并整改。"
+  local next_step = listing and "已提请挂牌督办，请市级监管部门决定是否挂牌；使用单位应立即停止使用并整改。"
                or major and "请使用单位立即停止使用并排除隐患。"
                or "请使用单位尽快排除隐患，监管部门跟进督促。"
-  return title, major, facts, todo
+  return title, major, facts, next_step
 end
 
 HANDLERS["hazard.closed"] = function(d)
@@ -181,8 +181,8 @@ HANDLERS["rectification.transitioned"] = function(d)
   local facts = { { wf == "安全监察指令书" and "指令书编号" or "编号", text(r.directive_number) },
                   { "当前状态", STATES[d.to] or text(d.to) }, { "整改期限", deadline },
                   { "意见", text(d.opinion) }, { "说明", d.action ~= "propose" and text(d.note) or nil } }
-  local todo = step[2] and step[2]:gsub("{期限}", deadline and ("于 " .. deadline .. " 前") or "在期限内")
-  return title, r.workflow == "listed_supervision" and d.action ~= "decline" and d.action ~= "delist", facts, todo
+  local next_step = step[2] and step[2]:gsub("{期限}", deadline and ("于 " .. deadline .. " 前") or "在期限内")
+  return title, r.workflow == "listed_supervision" and d.action ~= "decline" and d.action ~= "delist", facts, next_step
 end
 
 HANDLERS["rectification.overdue"] = function(d)
@@ -235,10 +235,10 @@ end
 
 HANDLERS["equipment.transitioned"] = function(d)
   local what = EQ_ACTIONS[d.action] or text(d.action) or "变更"
-  local todo = d.action == "scrap" and "请使用单位消除设备使用功能，并在 30 日内办理注销登记。"
+  local next_step = d.action == "scrap" and "请使用单位消除设备使用功能，并在 30 日内办理注销登记。"
                or d.action == "suspend" and "请使用单位设置停用标志；重新启用前按规定办理启用手续。"
                or nil
-  return "设备变更：" .. what, false, equipment_facts(d), todo
+  return "设备变更：" .. what, false, equipment_facts(d), next_step
 end
 
 local function import_facts(d)
@@ -323,7 +323,7 @@ return sereg.notice_format {
   version = "1.0.0",
   render = function(event)
     local d = tbl(event.data)
-    local title, warn, facts, todo = (HANDLERS[event.type] or generic)(d, event)
+    local title, warn, facts, next_step = (HANDLERS[event.type] or generic)(d, event)
     local mark = warn and "【警示】" or ""
     local lines = { "#### " .. mark .. title, "" }
     for _, list in ipairs({ facts, unit_facts(d, tostring(event.type)) }) do
@@ -333,9 +333,9 @@ return sereg.notice_format {
         end
       end
     end
-    if todo then
+    if next_step then
       lines[#lines + 1] = ""
-      lines[#lines + 1] = "> 请办理：" .. todo
+      lines[#lines + 1] = "> 请办理：" .. next_step
     end
     lines[#lines + 1] = ""
     lines[#lines + 1] = "特种设备安全监察 · " .. (beijing(event.timestamp) or "") .. " · " .. (text(event.id) or "")

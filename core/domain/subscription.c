@@ -325,6 +325,22 @@ static PGresult *lock_at(struct sr_ctx *c, long id, long version, struct sr_prob
   return r;
 }
 
+/* Runs <sql>, an UPDATE of one subscription RETURNING its JSON as "j"; the record, or NULL
+ * with the problem and the transaction rolled back. */
+static cJSON *update_one(struct sr_ctx *c, const char *sql, int n, const char *const *p, struct sr_problem *pb)
+{
+  PGresult *r = sr_db_exec(c->db, sql, n, p);
+  if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
+    sr_db_failure(r, pb, "could not store the subscription");
+    PQclear(r);
+    sr_tx_rollback(c);
+    return NULL;
+  }
+  cJSON *rec = cJSON_Parse(sr_db_get(r, 0, "j"));
+  PQclear(r);
+  return rec;
+}
+
 static const char *const update_fields[] = { "url", "event_types", "enabled", "description", NULL };
 
 enum sr_err sr_subscription_update(struct sr_ctx *c, long id, long version, const cJSON *body, cJSON **out,
@@ -355,7 +371,7 @@ enum sr_err sr_subscription_update(struct sr_ctx *c, long id, long version, cons
   snprintf(ids, sizeof ids, "%ld", id);
   const char *enabled = en ? (cJSON_IsTrue(en) ? "true" : "false") : NULL;
   const char *p[] = { ids, url, types, enabled, desc, body && cJSON_HasObjectItem(body, "description") ? "1" : NULL };
-  PGresult *r = sr_db_exec(c->db,
+  cJSON *rec = update_one(c,
                            "UPDATE subscription s SET url = coalesce($2, s.url), "
                            "event_types = coalesce($3::text[], s.event_types), "
                            "enabled = coalesce($4::boolean, s.enabled), "
@@ -367,16 +383,10 @@ enum sr_err sr_subscription_update(struct sr_ctx *c, long id, long version, cons
                            "  WHEN NOT $4::boolean AND s.enabled THEN now() ELSE s.disabled_at END, "
                            "failing_since = CASE WHEN $4::boolean THEN NULL ELSE s.failing_since END, "
                            "version = s.version + 1, updated_at = now() WHERE s.id = $1 RETURNING s.id, " SUBSCRIPTION_JSON,
-                           6, p);
+                           6, p, pb);
   free(types);
-  if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
-    sr_db_failure(r, pb, "could not store the subscription");
-    PQclear(r);
-    sr_tx_rollback(c);
+  if(!rec)
     return pb->err;
-  }
-  cJSON *rec = cJSON_Parse(sr_db_get(r, 0, "j"));
-  PQclear(r);
   cJSON *detail = cJSON_CreateObject();
   if(url)
     add_public_url(detail, url);
@@ -433,20 +443,16 @@ enum sr_err sr_subscription_rotate(struct sr_ctx *c, long id, cJSON **out, struc
   }
   /* The secret in use becomes the previous one, valid for the overlap, sealed as it was. */
   const char *p[] = { ids, sealed, overlap };
-  PGresult *r = sr_db_exec(c->db,
+  cJSON *rec = update_one(c,
                            "UPDATE subscription s SET previous_secret = s.secret, secret = $2, "
                            "previous_until = now() + make_interval(secs => $3::int), version = s.version + 1, "
                            "updated_at = now() WHERE s.id = $1 RETURNING s.id, " SUBSCRIPTION_JSON,
-                           3, p);
+                           3, p, pb);
   free(sealed);
-  if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
-    sr_db_failure(r, pb, "could not store the subscription");
-    PQclear(r);
-    sr_tx_rollback(c);
+  if(!rec) {
+    memset(secret, 0, sizeof secret);
     return pb->err;
   }
-  cJSON *rec = cJSON_Parse(sr_db_get(r, 0, "j"));
-  PQclear(r);
   if(!audit_commit(c, "subscription.rotate_secret", ids, NULL, pb)) {
     cJSON_Delete(rec);
     return pb->err;
