@@ -16,6 +16,7 @@
 #include "inspection.h"
 #include "json.h"
 #include "lifecycle.h"
+#include "listing.h"
 #include "metrics.h"
 #include "org.h"
 #include "plugin.h"
@@ -62,31 +63,17 @@ void sr_api_created(struct sr_call *call, const char *collection)
 }
 
 /* limit, shared by every list. */
-static bool limit_param(struct sr_call *call, long *limit)
-{
-  const char *l = sr_call_query(call, "limit");
-  *limit = SR_LIST_DEFAULT;
-  if(l && !sr_parse_long(l, 1, SR_LIST_MAX, limit)) {
-    sr_problem_set(&call->pb, SR_BAD_REQUEST, "Bad limit.");
-    sr_problem_field(&call->pb, "limit", "must be a whole number from 1 to %d", SR_LIST_MAX);
-    return false;
-  }
-  return true;
-}
-
 /* limit and cursor of a list in id order. */
 bool sr_api_page(struct sr_call *call, long *limit, long *after)
 {
-  const char *cur = sr_call_query(call, "cursor");
-  *after = 0;
-  if(!limit_param(call, limit))
-    return false;
-  if(cur && !sr_cursor_decode(cur, after)) {
-    sr_problem_set(&call->pb, SR_BAD_REQUEST, "Bad cursor.");
-    sr_problem_field(&call->pb, "cursor", "is not a cursor this server handed out");
-    return false;
-  }
-  return true;
+  struct sr_params q = sr_call_params(call);
+  return sr_listing_id_page(&q, limit, after, &call->pb);
+}
+
+const char *sr_api_enum(struct sr_call *call, const char *name, const char *const *allowed, const char *say)
+{
+  struct sr_params q = sr_call_params(call);
+  return sr_params_enum(&q, name, allowed, say, &call->pb);
 }
 
 /* ==== health ==== */
@@ -202,13 +189,14 @@ static void h_org_create(struct sr_call *call)
   cJSON_Delete(body);
 }
 
-static void h_org_list(struct sr_call *call)
+/* GET /api/v1/{kind}: the list, read by the parser scripts share (listing.h). */
+static void list_of(struct sr_call *call, const char *kind)
 {
-  static const char *const q[] = { "kind", "jurisdiction", "limit", "cursor", NULL };
-  struct sr_org_filter f = { sr_call_query(call, "kind"), sr_call_query(call, "jurisdiction"), 0, 0 };
-  if(sr_call_query_only(call, q) && sr_api_page(call, &f.limit, &f.after_id))
-    sr_org_list(&call->ctx, &f, &call->json, &call->pb);
+  struct sr_params q = sr_call_params(call);
+  sr_listing_page(&call->ctx, kind, &q, &call->json, &call->pb);
 }
+
+static void h_org_list(struct sr_call *call) { list_of(call, "organizations"); }
 
 /* ==== equipment ==== */
 
@@ -222,73 +210,7 @@ static void h_eq_create(struct sr_call *call)
   cJSON_Delete(body);
 }
 
-/* Due filters: due_before=DATE, overdue=true|false, due_within_days=N (from today). */
-static bool due_params(struct sr_call *call, struct sr_equipment_filter *f)
-{
-  const char *before = sr_call_query(call, "due_before"), *overdue = sr_call_query(call, "overdue");
-  const char *within = sr_call_query(call, "due_within_days");
-  struct sr_date d, today = call->ctx.today;
-  long n;
-  if(before) {
-    if(!sr_date_parse(before, &d))
-      sr_problem_field(&call->pb, "due_before", "must be a date YYYY-MM-DD");
-    else
-      sr_date_format(d, f->due_until);
-  }
-  if(overdue) {
-    if(strcmp(overdue, "true") == 0) {
-      /* Due before today; with due_before as well, the earlier bound holds. */
-      if(!f->due_until[0] || (sr_date_parse(f->due_until, &d) && sr_date_cmp(today, d) < 0))
-        sr_date_format(today, f->due_until);
-    }
-    else if(strcmp(overdue, "false") == 0)
-      sr_date_format(today, f->due_from);
-    else
-      sr_problem_field(&call->pb, "overdue", "must be true or false");
-  }
-  if(within) {
-    if(!sr_parse_long(within, 0, 3650, &n))
-      sr_problem_field(&call->pb, "due_within_days", "must be a whole number from 0 to 3650");
-    else {
-      sr_date_format(today, f->due_from);
-      sr_date_format(sr_date_add_days(today, n + 1), f->due_until);
-    }
-  }
-  if(call->pb.err == SR_INVALID)
-    call->pb.err = SR_BAD_REQUEST;
-  return call->pb.err == SR_OK;
-}
-
-static void h_eq_list(struct sr_call *call)
-{
-  static const char *const q[] = { "jurisdiction", "type", "status", "limit", "cursor", "due_before",
-                                   "overdue", "due_within_days", NULL };
-  struct sr_equipment_filter f;
-  memset(&f, 0, sizeof f);
-  f.jurisdiction = sr_call_query(call, "jurisdiction");
-  f.type = sr_call_query(call, "type");
-  f.status = sr_call_query(call, "status");
-  if(!sr_call_query_only(call, q) || !due_params(call, &f))
-    return;
-  const char *cur = sr_call_query(call, "cursor");
-  if(f.due_from[0] || f.due_until[0]) { /* a list in due order has cursors of its own */
-    if(!limit_param(call, &f.limit))
-      return;
-    if(cur && !sr_cursor_decode_due(cur, f.after_due, &f.after_id)) {
-      sr_problem_set(&call->pb, SR_BAD_REQUEST, "Bad cursor.");
-      sr_problem_field(&call->pb, "cursor", "is not a cursor this server handed out for this list");
-      return;
-    }
-  }
-  else if(!sr_api_page(call, &f.limit, &f.after_id))
-    return;
-  if(f.status && sr_status_parse(f.status) < 0) {
-    sr_problem_set(&call->pb, SR_BAD_REQUEST, "Unknown status.");
-    sr_problem_field(&call->pb, "status", "must be one of pending, in_service, suspended, scrapped, cancelled");
-    return;
-  }
-  sr_equipment_list(&call->ctx, &f, &call->json, &call->pb);
-}
+static void h_eq_list(struct sr_call *call) { list_of(call, "equipment"); }
 
 static void h_eq_get(struct sr_call *call)
 {
@@ -442,27 +364,7 @@ static void h_insp_batch(struct sr_call *call)
   cJSON_Delete(items);
 }
 
-static void h_insp_list(struct sr_call *call)
-{
-  static const char *const q[] = { "equipment_id", "agency", "since", "limit", "cursor", NULL };
-  struct sr_inspection_filter f;
-  memset(&f, 0, sizeof f);
-  if(!sr_call_query_only(call, q) || !sr_api_page(call, &f.limit, &f.after_id))
-    return;
-  const char *eid = sr_call_query(call, "equipment_id");
-  struct sr_date d;
-  if(eid && !sr_parse_long(eid, 1, 1L << 50, &f.equipment_id))
-    sr_problem_field(&call->pb, "equipment_id", "must be a positive whole number");
-  f.agency = sr_call_query(call, "agency");
-  f.since = sr_call_query(call, "since");
-  if(f.since && !sr_date_parse(f.since, &d))
-    sr_problem_field(&call->pb, "since", "must be a date YYYY-MM-DD");
-  if(call->pb.err != SR_OK) {
-    call->pb.err = SR_BAD_REQUEST;
-    return;
-  }
-  sr_inspection_list(&call->ctx, &f, &call->json, &call->pb);
-}
+static void h_insp_list(struct sr_call *call) { list_of(call, "inspections"); }
 
 /* Probes for routes that refuse a role before its body: is the record there to see? */
 static enum sr_err probe_equipment(struct sr_ctx *c, long id, struct sr_problem *pb)

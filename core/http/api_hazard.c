@@ -7,50 +7,16 @@
 #include "api_int.h"
 #include "evidence.h"
 #include "hazard.h"
+#include "listing.h"
 #include "plugin.h"
 #include "rectification.h"
 #include "sql.h"
 #include "util.h"
 
-const char *sr_api_enum(struct sr_call *call, const char *name, const char *const *allowed, const char *say)
-{
-  const char *v = sr_call_query(call, name);
-  if(!v)
-    return NULL;
-  for(const char *const *a = allowed; *a; a++)
-    if(strcmp(v, *a) == 0)
-      return v;
-  sr_problem_field(&call->pb, name, "must be one of %s", say);
-  return NULL;
-}
-
 void sr_h_hazard_list(struct sr_call *call)
 {
-  static const char *const q[] = { "equipment_id", "jurisdiction", "grade", "level", "status", "source",
-                                   "overdue", "limit", "cursor", NULL };
-  static const char *const bools[] = { "true", "false", NULL };
-  static const char *const grades[] = { "general", "major", NULL }, *const levels[] = { "district", "city", NULL },
-                           *const statuses[] = { "open", "closed", NULL },
-                           *const sources[] = { "overdue", "failed_in_use", "defect", "patrol", "manual", NULL };
-  struct sr_hazard_filter f;
-  memset(&f, 0, sizeof f);
-  if(!sr_call_query_only(call, q) || !sr_api_page(call, &f.limit, &f.after_id))
-    return;
-  const char *eid = sr_call_query(call, "equipment_id");
-  if(eid && !sr_parse_long(eid, 1, 1L << 50, &f.equipment_id))
-    sr_problem_field(&call->pb, "equipment_id", "must be a positive whole number");
-  f.jurisdiction = sr_call_query(call, "jurisdiction");
-  f.grade = sr_api_enum(call, "grade", grades, "general, major");
-  f.level = sr_api_enum(call, "level", levels, "district, city");
-  f.status = sr_api_enum(call, "status", statuses, "open, closed");
-  f.source = sr_api_enum(call, "source", sources, "overdue, failed_in_use, defect, patrol, manual");
-  const char *overdue = sr_api_enum(call, "overdue", bools, "true, false");
-  f.overdue = overdue ? strcmp(overdue, "true") == 0 : -1;
-  if(call->pb.err != SR_OK) {
-    call->pb.err = SR_BAD_REQUEST;
-    return;
-  }
-  sr_hazard_list(&call->ctx, &f, &call->json, &call->pb);
+  struct sr_params q = sr_call_params(call);
+  sr_listing_page(&call->ctx, "hazards", &q, &call->json, &call->pb);
 }
 
 void sr_h_hazard_get(struct sr_call *call)
@@ -75,27 +41,8 @@ void sr_h_hazard_create(struct sr_call *call)
 
 void sr_h_rect_list(struct sr_call *call)
 {
-  static const char *const q[] = { "hazard_id", "workflow", "state", "jurisdiction", "open", "limit", "cursor", NULL };
-  static const char *const bools[] = { "true", "false", NULL };
-  struct sr_rectification_filter f;
-  memset(&f, 0, sizeof f);
-  f.open = -1;
-  if(!sr_call_query_only(call, q) || !sr_api_page(call, &f.limit, &f.after_id))
-    return;
-  const char *hid = sr_call_query(call, "hazard_id");
-  if(hid && !sr_parse_long(hid, 1, 1L << 50, &f.hazard_id))
-    sr_problem_field(&call->pb, "hazard_id", "must be a positive whole number");
-  f.workflow = sr_call_query(call, "workflow");
-  f.state = sr_call_query(call, "state");
-  f.jurisdiction = sr_call_query(call, "jurisdiction");
-  const char *open = sr_api_enum(call, "open", bools, "true, false");
-  if(open)
-    f.open = strcmp(open, "true") == 0;
-  if(call->pb.err != SR_OK) {
-    call->pb.err = SR_BAD_REQUEST;
-    return;
-  }
-  sr_rectification_list(&call->ctx, &f, &call->json, &call->pb);
+  struct sr_params q = sr_call_params(call);
+  sr_listing_page(&call->ctx, "rectifications", &q, &call->json, &call->pb);
 }
 
 void sr_h_rect_create(struct sr_call *call)

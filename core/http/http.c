@@ -64,38 +64,38 @@ const char *sr_call_header(struct sr_call *call, const char *name)
   return MHD_lookup_connection_value(call->rq->conn, MHD_HEADER_KIND, name);
 }
 
-struct query_check {
-  const char *const *allowed;
-  struct sr_problem *pb;
+struct params_walk {
+  void (*fn)(void *cls, const char *name, const char *value);
+  void *cls;
 };
 
-static enum MHD_Result check_query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+static enum MHD_Result walk_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
   (void)kind;
-  struct query_check *qc = cls;
-  const char *const *a;
-  for(a = qc->allowed; *a; a++)
-    if(strcmp(*a, key) == 0)
-      break;
-  char field[80];
-  snprintf(field, sizeof field, "%.64s", sr_utf8_valid(key, strlen(key)) ? key : "?");
-  sr_utf8_trim(field);
-  if(!*a)
-    sr_problem_field(qc->pb, field, "is not a known query parameter");
-  else if(value && (!sr_utf8_valid(value, strlen(value)) || strlen(value) > 200))
-    sr_problem_field(qc->pb, field, "must be UTF-8 of at most 200 bytes");
+  struct params_walk *w = cls;
+  w->fn(w->cls, key, value);
   return MHD_YES;
+}
+
+static const char *params_get(void *ud, const char *name) { return sr_call_query(ud, name); }
+
+static void params_each(void *ud, void (*fn)(void *cls, const char *name, const char *value), void *cls)
+{
+  struct sr_call *call = ud;
+  struct params_walk w = { fn, cls };
+  MHD_get_connection_values(call->rq->conn, MHD_GET_ARGUMENT_KIND, walk_arg, &w);
+}
+
+struct sr_params sr_call_params(struct sr_call *call)
+{
+  struct sr_params q = { params_get, params_each, call };
+  return q;
 }
 
 bool sr_call_query_only(struct sr_call *call, const char *const *allowed)
 {
-  struct query_check qc = { allowed, &call->pb };
-  MHD_get_connection_values(call->rq->conn, MHD_GET_ARGUMENT_KIND, check_query_arg, &qc);
-  if(call->pb.err == SR_INVALID) {
-    call->pb.err = SR_BAD_REQUEST;
-    snprintf(call->pb.detail, sizeof call->pb.detail, "Some query parameters are invalid; see errors.");
-  }
-  return call->pb.err == SR_OK;
+  struct sr_params q = sr_call_params(call);
+  return sr_params_only(&q, allowed, &call->pb);
 }
 
 /* ==== routing ==== */

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "ctx.h"
+#include "params.h"
 #include "problem.h"
 
 struct sr_request;
@@ -63,6 +64,8 @@ extern const struct sr_route sr_routes[];
 
 /* A query parameter, or NULL. */
 const char *sr_call_query(struct sr_call *call, const char *name);
+/* The query string as parameters (params.h), for a parser shared with scripts. */
+struct sr_params sr_call_params(struct sr_call *call);
 /* Refuses query parameters not in <allowed> (and malformed ones) with 400. Returns false then. */
 bool sr_call_query_only(struct sr_call *call, const char *const *allowed);
 /* A request header, or NULL. */
