@@ -28,6 +28,16 @@
 #define SR_PATTERN_MAX_DEPTH 200           /* nested items of one pattern match (as Lua's own) */
 #define SR_PATTERN_MAX_CAPTURES 32         /* captures in one pattern (as Lua's own) */
 #define SR_PLUGIN_MAX_ERRORS 100           /* errors one validate() may return */
+/* Administrators' scripts (sereg script; defaults of SEREG_SCRIPT_*). A script runs as one call
+ * of the sandbox, so its budget and time are for the whole run. */
+#define SR_SCRIPT_MEMORY (256u * 1024 * 1024) /* bytes one script's state may hold */
+#define SR_SCRIPT_BUDGET 20000000000L      /* VM instructions of one run (about a minute of Lua) */
+#define SR_SCRIPT_MS (3600L * 1000)        /* wall-clock time of one run, host work included */
+#define SR_MAX_SCRIPT_FILE (1024 * 1024)   /* one script's source */
+#define SR_SCRIPT_MAX_ITEMS 100000         /* JSON values in one argument a script hands the host */
+#define SR_SCRIPT_MAX_FILTERS 32           /* filters of one sereg.each */
+#define SR_SCRIPT_MAX_COLUMNS 64           /* columns of a script's output */
+#define SR_SCRIPT_ITEM_COST 20             /* instructions charged for each record a list hands a script */
 #define SR_LIST_DEFAULT 50                 /* page size when 'limit' is not given */
 #define SR_LIST_MAX 500                    /* largest page a caller may ask for */
 

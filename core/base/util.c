@@ -174,6 +174,33 @@ void sr_utf8_trim(char *s)
     s[--n] = '\0';
 }
 
+/* East Asian Wide and Fullwidth, the blocks a register's text draws on. */
+static bool wide(unsigned cp)
+{
+  return (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0x303E) || (cp >= 0x3041 && cp <= 0x33FF) ||
+         (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xA000 && cp <= 0xA4CF) ||
+         (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFE30 && cp <= 0xFE4F) ||
+         (cp >= 0xFF00 && cp <= 0xFF60) || (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x20000 && cp <= 0x3FFFD);
+}
+
+int sr_utf8_display_width(const char *s)
+{
+  int w = 0;
+  for(const unsigned char *p = (const unsigned char *)s; *p;) {
+    unsigned cp = *p;
+    int len = cp < 0x80 ? 1 : cp < 0xE0 ? 2 : cp < 0xF0 ? 3 : 4;
+    if(len > 1) {
+      cp &= 0xFF >> (len + 1);
+      for(int i = 1; i < len && p[i]; i++)
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    for(int i = 0; i < len && *p; i++)
+      p++;
+    w += wide(cp) ? 2 : 1;
+  }
+  return w;
+}
+
 /* ==== hashing and tokens ==== */
 
 void sr_sha256_hex(const void *data, size_t len, char hex[65])

@@ -37,6 +37,10 @@ bool sr_utf8_valid(const char *s, size_t len);
 /* Cuts a character that a fixed-size snprintf split in two off the end of <s>. */
 void sr_utf8_trim(char *s);
 
+/* The columns a terminal gives valid UTF-8 <s>: two for a wide (CJK, full-width) character, one
+ * for any other. */
+int sr_utf8_display_width(const char *s);
+
 /* Lower-case hex SHA-256 of <data> into <hex> (65 bytes with the NUL). */
 void sr_sha256_hex(const void *data, size_t len, char hex[65]);
 /* A new random API token "sr_" + 43 base64url characters into <out> (at least 48 bytes).

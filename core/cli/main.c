@@ -22,6 +22,7 @@
 #include "migrate.h"
 #include "notice.h"
 #include "plugin.h"
+#include "script_cmd.h"
 #include "subscription.h"
 #include "sr_limits.h"
 #include "util.h"
@@ -62,6 +63,9 @@ static const char usage[] =
     "  token list [--account ACCOUNT_ID]\n"
     "                      tokens with their state (live, expired, revoked); never their values\n"
     "  plugins check [DIR] load and validate a plugin folder; non-zero exit on a bad plugin\n"
+    "  script FILE.lua [--as TOKEN] [--apply] [--format table|csv|json] [--now DATE] [-- ARGS]\n"
+    "                      run an administrator's script as the token's account; a dry run\n"
+    "                      unless --apply (sereg script --help)\n"
     "  routes              print the HTTP route table\n"
     "  version             print the version\n"
     "\n"
@@ -656,6 +660,8 @@ int main(int argc, char **argv)
     return cmd_deliver(argc, argv);
   if(strcmp(cmd, "notices") == 0)
     return cmd_notices(argc, argv);
+  if(strcmp(cmd, "script") == 0)
+    return sr_cli_script(argc, argv, SR_SOURCE_DIR "/plugins");
   if(strcmp(cmd, "routes") == 0)
     return cmd_routes();
   if(strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

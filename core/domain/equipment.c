@@ -651,7 +651,7 @@ enum sr_err sr_equipment_transition(struct sr_ctx *c, long id, long if_match, co
   enum sr_err rc = SR_OK;
   if(org && org != atol(sr_db_get(cur, 0, "user_unit_id")))
     rc = sr_problem_set(pb, SR_CONFLICT, "Equipment %ld changed hands while it was being renamed; read it again.", id);
-  else if(version != if_match)
+  else if(if_match != SR_VERSION_CURRENT && version != if_match)
     rc = sr_problem_set(pb, SR_PRECONDITION, "The equipment is at version %ld, not %ld; read it again.",
                         version, if_match);
   else if((rc = sr_lifecycle_check(act->name, from, c->who.role, &to)) != SR_OK)

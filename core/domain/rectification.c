@@ -417,7 +417,7 @@ enum sr_err sr_rectification_transition(struct sr_ctx *c, long id, long if_match
     free(who);
     goto done;
   }
-  if(version != if_match) {
+  if(if_match != SR_VERSION_CURRENT && version != if_match) {
     sr_problem_set(pb, SR_PRECONDITION, "The rectification is at version %ld, not %ld; read it again.", version, if_match);
     goto done;
   }

@@ -100,6 +100,27 @@ bool sr_call_query_only(struct sr_call *call, const char *const *allowed)
 
 /* ==== routing ==== */
 
+bool sr_route_permits(const struct sr_route *route, struct sr_ctx *c, long id, struct sr_problem *pb)
+{
+  if(!route->roles || (route->roles & (1u << c->who.role)))
+    return true;
+  enum sr_err seen = route->probe ? route->probe(c, id, pb) : SR_OK;
+  if(seen == SR_OK) {
+    sr_problem_free(pb);
+    sr_problem_set(pb, SR_FORBIDDEN, "A %s may not %s.", sr_role_name(c->who.role), route->summary);
+  }
+  return false;
+}
+
+const struct sr_route *sr_route_lookup(const char *method, const char *pattern)
+{
+  for(const struct sr_route *r = sr_routes; r->method; r++)
+    if(strcmp(r->method, method) == 0 && strcmp(r->pattern, pattern) == 0)
+      return r;
+  return NULL;
+}
+
+
 /* Matches <path> against <pattern>; a "{id}" segment takes a positive decimal number. */
 static bool match(const char *pattern, const char *path, long *id)
 {
@@ -344,18 +365,9 @@ static void check_headers(struct sr_request *rq, const char *method)
                                                : "The database is unavailable.");
     return;
   }
-  if(route->roles && !(route->roles & (1u << rq->who.role))) {
-    enum sr_err seen = SR_OK;
-    if(route->probe) {
-      struct sr_ctx c = { .db = db, .who = rq->who, .today = sr_today(), .request_id = rq->id };
-      seen = route->probe(&c, rq->path_id, pb);
-    }
-    if(seen == SR_OK) {
-      sr_problem_free(pb);
-      sr_problem_set(pb, SR_FORBIDDEN, "A %s may not %s.", sr_role_name(rq->who.role), route->summary);
-    }
+  struct sr_ctx c = { .db = db, .who = rq->who, .today = sr_today(), .request_id = rq->id };
+  if(!sr_route_permits(route, &c, rq->path_id, pb))
     return;
-  }
   /* The whole announced body is reserved now: a request the shared ceiling cannot take is
    * told to come back, not read. */
   if(len > 0) {

@@ -62,6 +62,13 @@ struct sr_route {
 
 extern const struct sr_route sr_routes[];
 
+/* The route of <method> <pattern> ("/api/v1/equipment/{id}/transitions"), or NULL. */
+const struct sr_route *sr_route_lookup(const char *method, const char *pattern);
+/* Whether the caller of <c> may use <route> (on record <id>): its roles, and for a role it
+ * refuses, 403 for a record the caller may see and 404 for one it may not (the probe). False
+ * with <pb> set. The edge asks it before reading a body; a script before each action. */
+bool sr_route_permits(const struct sr_route *route, struct sr_ctx *c, long id, struct sr_problem *pb);
+
 /* A query parameter, or NULL. */
 const char *sr_call_query(struct sr_call *call, const char *name);
 /* The query string as parameters (params.h), for a parser shared with scripts. */

@@ -21,6 +21,10 @@ struct sr_ctx {
   struct sr_principal who;
   struct sr_date today;
   const char *request_id;
+  /* What the caller acts through when it is not a request of its own: a JSON object, e.g. the
+   * administrator's script {script, sha256} (sereg script --apply). Every audit record written
+   * in the context's transactions carries it as detail.via (sql/0021). NULL: nothing. */
+  const char *via;
   /* Transaction state, kept by tx.c. With tx_outer set the caller (the HTTP edge, for a
    * request with an Idempotency-Key) holds a transaction of its own around the domain
    * function, and the domain's transactions become savepoints inside it: their work commits
@@ -29,5 +33,9 @@ struct sr_ctx {
   int tx_depth;       /* transactions (or savepoints) open now */
   bool tx_committed;  /* some work of this context has been committed for good */
 };
+
+/* The version a change of a versioned record accepts when the caller reads and acts in one
+ * transaction (a script's sereg.change), instead of an If-Match it read before. */
+#define SR_VERSION_CURRENT 0L
 
 #endif

@@ -56,24 +56,27 @@ bool sr_tx_begin(struct sr_ctx *c, struct sr_problem *pb)
    * values (a role name, a jurisdiction code, numbers, a date) go in quoted by libpq. Inside
    * a transaction already open (the edge's, or one of ours) the unit of work is a savepoint. */
   const char *vals[] = { sr_role_name(c->who.role), c->who.jurisdiction, org, today, account,
-                         c->request_id ? c->request_id : "" };
-  char *q[6] = { NULL, NULL, NULL, NULL, NULL, NULL };
+                         c->request_id ? c->request_id : "", c->via ? c->via : "" };
+  char *q[7] = { NULL, NULL, NULL, NULL, NULL, NULL, NULL };
   bool ok = true;
-  for(int i = 0; i < 6 && ok; i++)
+  for(int i = 0; i < 7 && ok; i++)
     ok = (q[i] = PQescapeLiteral(c->db, vals[i], strlen(vals[i]))) != NULL;
-  char open[32], sql[1000];
+  char open[32], sql[1600];
   if(c->tx_outer || c->tx_depth > 0)
     snprintf(open, sizeof open, "SAVEPOINT sr_tx_%d", c->tx_depth + 1);
   else
     snprintf(open, sizeof open, "BEGIN");
+  /* Every value is bounded (codes, numbers, a request id, a script's name and hash); one that is
+   * not fails the transaction rather than being cut. */
   if(ok)
-    snprintf(sql, sizeof sql,
+    ok = snprintf(sql, sizeof sql,
              "%s; SELECT set_config('sereg.role', %s, true), set_config('sereg.jurisdiction', %s, true), "
              "set_config('sereg.org', %s, true), set_config('sereg.today', %s, true), "
              "set_config('sereg.account', %s, true), set_config('sereg.actor_role', %s, true), "
-             "set_config('sereg.actor_account', %s, true), set_config('sereg.request', %s, true)",
-             open, q[0], q[1], q[2], q[3], q[4], q[0], q[4], q[5]);
-  for(int i = 0; i < 6; i++)
+             "set_config('sereg.actor_account', %s, true), set_config('sereg.request', %s, true), "
+             "set_config('sereg.via', %s, true)",
+             open, q[0], q[1], q[2], q[3], q[4], q[0], q[4], q[5], q[6]) < (int)sizeof sql;
+  for(int i = 0; i < 7; i++)
     PQfreemem(q[i]);
   PGresult *r = ok ? PQexec(c->db, sql) : NULL;
   ok = r && PQresultStatus(r) == PGRES_TUPLES_OK;

@@ -92,6 +92,19 @@ void *sr_lua_budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 
 /* ==== the budget of a call ==== */
 
+/* The first frame from <level> up that is Lua code with a line, as "name:line", into <out>. */
+static void locate(lua_State *L, int level, char *out, size_t n)
+{
+  lua_Debug ar;
+  for(; lua_getstack(L, level, &ar); level++)
+    if(lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+      snprintf(out, n, "%s:%d", ar.short_src, ar.currentline);
+      return;
+    }
+}
+
+const char *sr_lua_budget_where(const struct sr_lua_budget *b) { return b->where[0] ? b->where : b->seen; }
+
 /* Raises if the call is to stop. The clock is read only when <clock> says, as it costs more
  * than the rest. */
 static void check(lua_State *L, struct sr_lua_budget *p, bool clock)
@@ -108,6 +121,8 @@ static void check(lua_State *L, struct sr_lua_budget *p, bool clock)
   }
   /* From now on fire on every instruction: a pcall in the plugin only delays the next raise. */
   lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+  if(!p->where[0])
+    locate(L, 0, p->where, sizeof p->where);
   char why[96];
   stop_reason(p, why, sizeof why);
   luaL_error(L, "%s", why);
@@ -118,6 +133,8 @@ static void count_hook(lua_State *L, lua_Debug *ar)
   (void)ar;
   struct sr_lua_budget *p = sr_lua_budget_of(L);
   p->used += HOOK_STRIDE;
+  if(p->track_where)
+    locate(L, 0, p->seen, sizeof p->seen);
   check(L, p, true);
 }
 
@@ -139,6 +156,9 @@ void sr_lua_budget_refuse_string(lua_State *L)
 /* [-1, +1, m] Turns any error value into a string without running plugin metamethods. */
 static int msgh(lua_State *L)
 {
+  struct sr_lua_budget *p = sr_lua_budget_of(L);
+  if(!p->where[0])
+    locate(L, 1, p->where, sizeof p->where);
   if(lua_type(L, 1) != LUA_TSTRING)
     lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   return 1;
@@ -161,6 +181,7 @@ enum sr_outcome sr_lua_budget_pcall(struct sr_lua_budget *p, lua_CFunction fn, v
   p->budget = budget;
   p->ticks = 0;
   p->stop = SR_OUTCOME_OK;
+  p->where[0] = p->seen[0] = '\0';
   p->deadline_ms = now_ms() + p->ms;
   int base = lua_gettop(L);
   lua_pushcfunction(L, msgh);

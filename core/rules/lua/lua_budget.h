@@ -26,6 +26,11 @@ struct sr_lua_budget {
   long long deadline_ms;
   unsigned ticks;
   enum sr_outcome stop; /* SR_OUTCOME_OK while it may go on */
+  /* Where Lua code was when the call stopped or raised ("job.lua:12"), and, with track_where
+   * (scripts), where the count hook last saw it: a memory error unwinds before anything can
+   * look, so that is the nearest there is for one. */
+  bool track_where;
+  char where[160], seen[160];
 };
 
 struct sr_lua_budget *sr_lua_budget_of(lua_State *L);
@@ -39,6 +44,8 @@ void *sr_lua_budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
  * caught the error itself. */
 enum sr_outcome sr_lua_budget_pcall(struct sr_lua_budget *b, lua_CFunction fn, void *ud, long budget, char *why,
                                     size_t whysz);
+/* Where the last call stopped or raised ("" when unknown). */
+const char *sr_lua_budget_where(const struct sr_lua_budget *b);
 /* [-0, +0, e] Charges <n> instructions' worth of host work to the call in progress; raises once
  * the call is to stop (budget spent, time up, a memory limit hit, the process stopping). Every
  * host loop whose length Lua code chooses calls it as it goes. */

@@ -145,4 +145,8 @@ size_t sr_lua_sandbox_memory(const struct sr_lua_sandbox *sb, size_t *cap)
   return sb->budget.mem_used;
 }
 
+const char *sr_lua_sandbox_where(const struct sr_lua_sandbox *sb) { return sr_lua_budget_where(&sb->budget); }
+
+void sr_lua_sandbox_track(struct sr_lua_sandbox *sb, bool on) { sb->budget.track_where = on; }
+
 void sr_lua_sandbox_interrupt(void) { sr_lua_budget_interrupt(); }

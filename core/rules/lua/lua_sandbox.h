@@ -25,6 +25,7 @@
 
 #include <cjson/cJSON.h>
 #include <lua.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "outcome.h"
@@ -56,6 +57,12 @@ void sr_lua_sandbox_push_template(lua_State *L);
 enum sr_outcome sr_lua_sandbox_run(struct sr_lua_sandbox *sb, const char *name, const char *src, size_t len,
                                    const cJSON *arg, long budget, int max_items, cJSON **result, char *why,
                                    size_t whysz);
+
+/* Where the last call stopped or raised ("job.lua:12"; "" when not known). With tracking on (a
+ * script's sandbox) a memory error, which unwinds before anything can look, is placed where the
+ * budget last saw the code, at most a thousand instructions earlier. */
+const char *sr_lua_sandbox_where(const struct sr_lua_sandbox *sb);
+void sr_lua_sandbox_track(struct sr_lua_sandbox *sb, bool on);
 
 /* The bytes the sandbox holds now, and (in *cap) the most it may hold. */
 size_t sr_lua_sandbox_memory(const struct sr_lua_sandbox *sb, size_t *cap);
