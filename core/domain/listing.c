@@ -60,17 +60,24 @@ static bool positive_id(const struct sr_params *q, const char *name, long *out, 
 
 /* ==== equipment ==== */
 
-static const char *const eq_filters[] = { "jurisdiction", "type", "status", "due_before", "overdue", "due_within_days",
-                                          NULL };
+static const char *const eq_filters[] = { "jurisdiction", "type", "status",          "due_from",
+                                          "due_before",   "overdue", "due_within_days", NULL };
 
-/* Due filters: due_before=DATE, overdue=true|false, due_within_days=N (from today). */
+/* Due filters: due_from=DATE, due_before=DATE, overdue=true|false, due_within_days=N (from
+ * today); where two set the same bound, the narrower holds. */
 static void due_filters(struct sr_ctx *c, const struct sr_params *q, struct sr_equipment_filter *f,
                         struct sr_problem *pb)
 {
   const char *before = sr_params_get(q, "due_before"), *overdue = sr_params_get(q, "overdue");
-  const char *within = sr_params_get(q, "due_within_days");
+  const char *within = sr_params_get(q, "due_within_days"), *from = sr_params_get(q, "due_from");
   struct sr_date d, today = c->today;
   long n;
+  if(from) {
+    if(!sr_date_parse(from, &d))
+      sr_problem_field(pb, "due_from", "must be a date YYYY-MM-DD");
+    else
+      sr_date_format(d, f->due_from);
+  }
   if(before) {
     if(!sr_date_parse(before, &d))
       sr_problem_field(pb, "due_before", "must be a date YYYY-MM-DD");
@@ -83,8 +90,10 @@ static void due_filters(struct sr_ctx *c, const struct sr_params *q, struct sr_e
       if(!f->due_until[0] || (sr_date_parse(f->due_until, &d) && sr_date_cmp(today, d) < 0))
         sr_date_format(today, f->due_until);
     }
-    else if(strcmp(overdue, "false") == 0)
-      sr_date_format(today, f->due_from);
+    else if(strcmp(overdue, "false") == 0) {
+      if(!f->due_from[0] || (sr_date_parse(f->due_from, &d) && sr_date_cmp(d, today) < 0))
+        sr_date_format(today, f->due_from);
+    }
     else
       sr_problem_field(pb, "overdue", "must be true or false");
   }
@@ -92,8 +101,11 @@ static void due_filters(struct sr_ctx *c, const struct sr_params *q, struct sr_e
     if(!sr_parse_long(within, 0, 3650, &n))
       sr_problem_field(pb, "due_within_days", "must be a whole number from 0 to 3650");
     else {
-      sr_date_format(today, f->due_from);
-      sr_date_format(sr_date_add_days(today, n + 1), f->due_until);
+      struct sr_date until = sr_date_add_days(today, n + 1);
+      if(!f->due_from[0] || (sr_date_parse(f->due_from, &d) && sr_date_cmp(d, today) < 0))
+        sr_date_format(today, f->due_from);
+      if(!f->due_until[0] || (sr_date_parse(f->due_until, &d) && sr_date_cmp(until, d) < 0))
+        sr_date_format(until, f->due_until);
     }
   }
 }

@@ -116,7 +116,9 @@ static void filters_as_text(lua_State *L)
 {
   lua_newtable(L);
   int out = lua_gettop(L), n = 0;
-  for(lua_pushnil(L); lua_istable(L, 2) && lua_next(L, 2); lua_pop(L, 1)) {
+  if(!lua_istable(L, 2))
+    return;
+  for(lua_pushnil(L); lua_next(L, 2); lua_pop(L, 1)) {
     if(lua_type(L, -2) != LUA_TSTRING)
       luaL_error(L, "sereg.each: filters are named, as in {jurisdiction = \"510104\"}");
     const char *name = lua_tostring(L, -2);
