@@ -103,8 +103,9 @@ static void summary(const struct sr_script_session *s, const char *file, const c
 {
   if(s->progress && s->shown > 0)
     fputs("\r\033[K", stderr);
-  fprintf(stderr, "%s  %s（SHA-256 %.12s）  账户 #%ld（%s%s%s）\n",
-          s->apply ? "已执行" : "演练：未写入任何数据（加 --apply 才会执行）", file, sha, s->ctx->who.account_id,
+  /* A script that took no action reads only: whether it was a dry run does not matter to it. */
+  const char *mode = s->tried == 0 ? "只读（没有改动动作）" : s->apply ? "已执行" : "演练：未写入任何数据（加 --apply 才会执行）";
+  fprintf(stderr, "%s  %s（SHA-256 %.12s）  账户 #%ld（%s%s%s）\n", mode, file, sha, s->ctx->who.account_id,
           sr_role_name(s->ctx->who.role), s->ctx->who.jurisdiction[0] ? " " : "", s->ctx->who.jurisdiction);
   fprintf(stderr, "读取 %ld 条记录，输出 %ld 行；动作：尝试 %ld，%s %ld，拒绝 %ld；用时 %.1f 秒\n", s->read,
           s->out ? sr_script_out_rows(s->out) : 0, s->tried, s->apply ? "完成" : "将完成", s->done, s->refused,

@@ -286,11 +286,12 @@ def test_data_quality_finds_what_an_office_must_check(c):
 
 def test_hostile_scripts_are_stopped_with_their_line(c):
     eid = int(c.db.sql(f"SELECT min(id) FROM equipment WHERE status = 'in_service' AND jurisdiction = '{JINJIANG}'"))
-    small = {"SEREG_SCRIPT_BUDGET": "20000000", "SEREG_SCRIPT_MEMORY": "16"}
+    small = {"SEREG_SCRIPT_BUDGET": "20000000", "SEREG_SCRIPT_MEMORY": "16", "SEREG_SCRIPT_TIMEOUT": "1"}
     cases = [
         ("sereg.emit{a = 1}\nlocal x = = 2\n", "s.lua:2:", "syntax error: nothing runs"),
         ("local n = 0\nwhile true do\n  n = n + 1\nend\n", "s.lua:3: instruction budget", "a loop"),
         ("local t = {}\nfor i = 1, 1e9 do\n  t[i] = string.rep('x', 64) .. i\nend\n", "memory limit", "memory"),
+        ("while true do\n  sereg.get('equipment', 1)\nend\n", "s.lua:2: time limit of 1000 ms", "a host loop's time"),
         ("io.write('x')\n", "undeclared global 'io'", "io"),
         ("os.execute('id')\n", "undeclared global 'os'", "os"),
         ("require('socket')\n", "undeclared global 'require'", "require"),
