@@ -59,6 +59,7 @@
 /* Rows the sweep handles per transaction: small enough that a failure costs little work,
  * large enough that a catch-up over thousands of units is a few dozen round trips. */
 #define SR_SWEEP_CHUNK 200
+#define SR_DIFF_CHUNK 1000 /* units a rule replay (plugins diff, apply-due) reads at once */
 #define SR_TOKEN_DEFAULT_DAYS 90           /* a new token's life unless --expires says otherwise */
 #define SR_TOKEN_MAX_DAYS 3650             /* the longest life a token may be given, but 'never' */
 #define SR_HTTP_SHUTDOWN_GRACE 15          /* s: SIGTERM waits this long for requests in flight */

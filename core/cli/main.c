@@ -22,6 +22,8 @@
 #include "migrate.h"
 #include "notice.h"
 #include "plugin.h"
+#include "plugin_activation.h"
+#include "plugins_cmd.h"
 #include "script_cmd.h"
 #include "subscription.h"
 #include "sr_limits.h"
@@ -63,6 +65,10 @@ static const char usage[] =
     "  token list [--account ACCOUNT_ID]\n"
     "                      tokens with their state (live, expired, revoked); never their values\n"
     "  plugins check [DIR] load and validate a plugin folder; non-zero exit on a bad plugin\n"
+    "  plugins diff NEWDIR [--now DATE] [--jurisdiction CODE] [--format table|csv|json]\n"
+    "                      replay the register through NEWDIR beside the active plugins; writes nothing\n"
+    "  plugins apply-due [--apply] [--now DATE] [--jurisdiction CODE] [--format table|csv|json]\n"
+    "                      store the due dates the rules in force now decide differently\n"
     "  script FILE.lua [--as TOKEN] [--apply] [--format table|csv|json] [--now DATE] [-- ARGS]\n"
     "                      run an administrator's script as the token's account; a dry run\n"
     "                      unless --apply (sereg script --help)\n"
@@ -233,6 +239,14 @@ static bool system_ctx_open(int argc, char **argv, const char *cmd, struct sr_ct
   ctx->request_id = cmd;
   ctx->plugins = sr_plugins_thread(err, sizeof err);
   ctx->db = connect_or_say();
+  char event[64];
+  snprintf(event, sizeof event, "cli.%s", cmd);
+  struct sr_problem pb;
+  sr_problem_init(&pb);
+  long id;
+  if(ctx->db && ctx->plugins && sr_plugin_activation_note(ctx, event, &id, &pb) != SR_OK)
+    fprintf(stderr, "sereg %s: the plugin set is not on the record: %s\n", cmd, pb.detail);
+  sr_problem_free(&pb);
   return ctx->db && ctx->plugins;
 }
 
@@ -581,42 +595,6 @@ static int cmd_notices(int argc, char **argv)
   return e == SR_OK ? 0 : 1;
 }
 
-static int cmd_plugins(int argc, char **argv)
-{
-  if(argc < 3 || strcmp(argv[2], "check") != 0 || argc > 4) {
-    fprintf(stderr, "sereg: usage: sereg plugins check [DIR]\n");
-    return 2;
-  }
-  const char *dir = argc == 4 ? argv[3] : plugin_dir(argc, argv);
-  char err[1024];
-  struct sr_plugin_bundle *b;
-  if(!sr_plugin_bundle_load(dir, &b, err, sizeof err)) {
-    fprintf(stderr, "sereg plugins check: %s\n", err);
-    return 1;
-  }
-  struct sr_plugins *p = sr_plugins_open(b, err, sizeof err);
-  for(int i = 0; p && i < sr_plugins_ntypes(p); i++) {
-    const struct sr_eqtype *t = sr_plugins_type_at(p, i);
-    printf("ok  %-22s %-16s %s@%s  %d attributes\n", t->file, t->code, t->name, t->version, t->nattrs);
-  }
-  const struct sr_ladder *l = p ? sr_plugins_ladder(p) : NULL;
-  if(l)
-    printf("ok  %-22s %-16s @%s  %d rungs\n", l->file, "escalation", l->version,
-           cJSON_GetArraySize(cJSON_GetObjectItem(l->spec, "rungs")));
-  for(int i = 0; p && i < sr_plugins_nworkflows(p); i++) {
-    const struct sr_workflow *w = sr_plugins_workflow_at(p, i);
-    printf("ok  %-22s %-16s %s@%s  %d states\n", w->file, w->code, w->name, w->version,
-           cJSON_GetArraySize(cJSON_GetObjectItem(w->spec, "states")));
-  }
-  for(int i = 0; p && i < sr_plugins_nformats(p); i++) {
-    const struct sr_notice_format *f = sr_plugins_format_at(p, i);
-    printf("ok  %-22s %-16s %s@%s  notice format, %s\n", f->file, f->name, f->title, f->version, f->content_type);
-  }
-  sr_plugins_close(p);
-  sr_plugin_bundle_release(b);
-  return 0;
-}
-
 static int cmd_routes(void)
 {
   /* METHOD PATTERN ROLES: the roles that may use the route ("any" authenticated, or "public"). */
@@ -655,7 +633,7 @@ int main(int argc, char **argv)
   if(strcmp(cmd, "import") == 0)
     return cmd_import(argc, argv);
   if(strcmp(cmd, "plugins") == 0)
-    return cmd_plugins(argc, argv);
+    return sr_cli_plugins(argc, argv, plugin_dir(argc, argv));
   if(strcmp(cmd, "deliver") == 0)
     return cmd_deliver(argc, argv);
   if(strcmp(cmd, "notices") == 0)

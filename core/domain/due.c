@@ -147,32 +147,46 @@ enum sr_err sr_due_decide(struct sr_ctx *c, long id, const struct sr_due_pending
     PQclear(r);
     return sr_problem_set(pb, SR_INTERNAL, "could not read the equipment's history");
   }
-  const char *status = sr_db_get(r, 0, "status"), *regime = sr_db_get(r, 0, "regime");
+  const char *status = sr_db_get(r, 0, "status");
   const struct sr_eqtype *t = sr_plugins_type(c->plugins, sr_db_get(r, 0, "type"));
   cJSON *eq = cJSON_Parse(sr_db_get(r, 0, "j"));
   cJSON *history = cJSON_Parse(sr_db_get(r, 0, "history"));
-  cJSON *stops = cJSON_Parse(sr_db_get(r, 0, "stops"));
   if(pending->inspection)
     sr_due_add_to_history(history, pending->inspection);
-  if(pending->action && (strcmp(pending->action, "suspend") == 0 || strcmp(pending->action, "resume") == 0)) {
+  sr_due_facts_add(eq, r, 0, pending->action, today);
+  enum sr_err rc = sr_due_from_facts(c, t, sr_db_get(r, 0, "type"), status, eq, history,
+                                     sr_db_get(r, 0, "next_due"), sr_db_get(r, 0, "next_due_kind"), out, pb);
+  cJSON_Delete(eq);
+  cJSON_Delete(history);
+  PQclear(r);
+  return rc;
+}
+
+void sr_due_facts_add(cJSON *eq, const PGresult *r, int row, const char *action, const char *today)
+{
+  const char *regime = sr_db_get(r, row, "regime");
+  cJSON *stops = cJSON_Parse(sr_db_get(r, row, "stops"));
+  if(!stops)
+    stops = cJSON_CreateArray();
+  if(action && (strcmp(action, "suspend") == 0 || strcmp(action, "resume") == 0)) {
     cJSON *ev = cJSON_CreateObject();
-    cJSON_AddStringToObject(ev, "action", pending->action);
+    cJSON_AddStringToObject(ev, "action", action);
     cJSON_AddStringToObject(ev, "on", today);
     cJSON_AddItemToArray(stops, ev);
   }
   if(regime)
     cJSON_AddStringToObject(eq, "regime", regime);
   cJSON_AddItemToObject(eq, "suspensions", sr_due_suspensions(stops));
-  enum sr_err rc = sr_due_from_facts(c, t, sr_db_get(r, 0, "type"), status, eq, history,
-                                     sr_db_get(r, 0, "next_due"), sr_db_get(r, 0, "next_due_kind"), out, pb);
-  cJSON_Delete(eq);
-  cJSON_Delete(history);
   cJSON_Delete(stops);
-  PQclear(r);
-  return rc;
 }
 
 enum sr_err sr_due_store(struct sr_ctx *c, long id, const struct sr_due *d, bool bump, struct sr_problem *pb)
+{
+  return sr_due_store_because(c, id, d, bump, NULL, pb);
+}
+
+enum sr_err sr_due_store_because(struct sr_ctx *c, long id, const struct sr_due *d, bool bump, const char *because,
+                                 struct sr_problem *pb)
 {
   char ids[32];
   snprintf(ids, sizeof ids, "%ld", id);
@@ -202,6 +216,8 @@ enum sr_err sr_due_store(struct sr_ctx *c, long id, const struct sr_due *d, bool
     else
       cJSON_AddNullToObject(payload, "next_due");
     cJSON_AddStringToObject(payload, "next_due_kind", d->kind);
+    if(because)
+      cJSON_AddStringToObject(payload, "reason", because);
     cJSON_AddItemToObject(payload, "explain", cJSON_Duplicate(d->explain, 1));
     cJSON *change = sr_change_new();
     sr_change_event(change, "equipment.due_changed", "equipment", ids, PQgetvalue(r, 0, 0), payload);

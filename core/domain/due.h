@@ -9,6 +9,8 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
+#include <libpq-fe.h>
+
 #include "ctx.h"
 
 /*
@@ -60,6 +62,11 @@ struct sr_eqtype;
 enum sr_err sr_due_from_facts(struct sr_ctx *c, const struct sr_eqtype *t, const char *type, const char *status,
                               const cJSON *eq, const cJSON *history, const char *prev_date, const char *prev_kind,
                               struct sr_due *out, struct sr_problem *pb);
+/* Adds to <eq> (the unit's JSON) the rest of what a decision reads about it from row <row> of
+ * <r>, which holds SR_DUE_FACTS' columns: its regime and its suspensions, with <action> (suspend
+ * or resume; may be NULL) taken as done on <today>. What sr_due_decide() does with one unit,
+ * for callers that read many. */
+void sr_due_facts_add(cJSON *eq, const PGresult *r, int row, const char *action, const char *today);
 /* Suspend/resume events [{action, on}] into periods [{from, to?}]. Caller owns the result. */
 cJSON *sr_due_suspensions(const cJSON *stops);
 /* Inserts a copy of <extra> into <history> after every result dated on or before it. */
@@ -72,6 +79,11 @@ void sr_due_merge_history(cJSON *history, cJSON *extra);
 /* Stores <d> on equipment <id>; bumps its version when <bump> (a change of its own, not part of
  * a transition that already did) and queues equipment.due_changed when the date moved. */
 enum sr_err sr_due_store(struct sr_ctx *c, long id, const struct sr_due *d, bool bump, struct sr_problem *pb);
+
+/* sr_due_store, the notice saying <because> (may be NULL) is why the date moved, e.g. the rule
+ * change "elevator.lua@1.2.0" that decides it now. */
+enum sr_err sr_due_store_because(struct sr_ctx *c, long id, const struct sr_due *d, bool bump, const char *because,
+                                 struct sr_problem *pb);
 
 /* sr_due_decide + sr_due_store. */
 enum sr_err sr_due_refresh(struct sr_ctx *c, long id, const struct sr_due_pending *pending, bool bump,

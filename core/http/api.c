@@ -20,6 +20,7 @@
 #include "metrics.h"
 #include "org.h"
 #include "plugin.h"
+#include "plugin_activation.h"
 #include "rectification.h"
 #include "sql.h"
 #include "sr_limits.h"
@@ -175,6 +176,16 @@ static void h_types(struct sr_call *call)
     cJSON_AddItemToObject(o, "attributes_schema", sr_eqtype_schema_json(t));
     cJSON_AddItemToArray(items, o);
   }
+}
+
+/* ==== the plugin set in force and its record ==== */
+
+static void h_plugins(struct sr_call *call)
+{
+  static const char *const q[] = { "limit", "cursor", NULL };
+  long limit, after;
+  if(sr_call_query_only(call, q) && sr_api_page(call, &limit, &after))
+    sr_plugin_activation_list(&call->ctx, limit, after, &call->json, &call->pb);
 }
 
 /* ==== organizations ==== */
@@ -397,6 +408,7 @@ const struct sr_route sr_routes[] = {
   { .method = "GET", .pattern = "/readyz", .handler = h_readyz, .public = true, .needs_db = true, .summary = "readiness: database, schema and plugins" },
   { .method = "GET", .pattern = "/api/v1/jurisdictions", .handler = h_jurisdictions, .public = false, .needs_db = true, .summary = "list jurisdictions" },
   { .method = "GET", .pattern = "/api/v1/equipment-types", .handler = h_types, .public = false, .needs_db = true, .summary = "list loaded equipment types" },
+  { .method = "GET", .pattern = "/api/v1/plugins", .handler = h_plugins, .public = false, .needs_db = true, .summary = "the plugin set in force and which was active when" },
   { .method = "GET", .pattern = "/api/v1/organizations", .handler = h_org_list, .public = false, .needs_db = true, .summary = "list organizations" },
   { .method = "POST", .pattern = "/api/v1/organizations", .handler = h_org_create, .public = false, .needs_db = true, .summary = "register an organization", .roles = SR_RL_SUPERVISORS },
   { .method = "GET", .pattern = "/api/v1/equipment", .handler = h_eq_list, .public = false, .needs_db = true, .summary = "list equipment" },

@@ -83,6 +83,11 @@ int sr_plugins_nformats(const struct sr_plugins *p);
 const struct sr_notice_format *sr_plugins_format_at(const struct sr_plugins *p, int i);
 /* The format called <name>, or NULL (also for "standard", which is not a plugin). */
 const struct sr_notice_format *sr_plugins_format(const struct sr_plugins *p, const char *name);
+/* What the set is, for the record of which set was active when: {digest, files: [{file, sha256,
+ * declarations: [{kind, code, name?, version}]}]}, the files in load order, <digest> the
+ * SHA-256 over every file's name and SHA-256 (two sets with the same digest are the same files).
+ * Caller owns it. */
+cJSON *sr_plugins_describe(const struct sr_plugins *p);
 /* The bytes <p>'s engine states hold now, and (in *cap) the most they may hold. */
 size_t sr_plugins_memory(const struct sr_plugins *p, size_t *cap);
 

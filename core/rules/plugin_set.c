@@ -34,6 +34,9 @@ struct sr_plugins {
   int nworkflows;
   struct sr_notice_format formats[SR_NOTICE_MAX_FORMATS];
   int nformats;
+  /* Each file's name and the SHA-256 of its source, for the record of which set was active. */
+  char *file_name[SR_MAX_PLUGINS];
+  char file_sha256[SR_MAX_PLUGINS][65];
 };
 
 /* Set once by sr_plugins_interrupt and never cleared: the process is on its way out. */
@@ -88,6 +91,8 @@ void sr_plugins_close(struct sr_plugins *p)
     cJSON_Delete(w->spec);
   }
   free(p->workflows);
+  for(int i = 0; i < SR_MAX_PLUGINS; i++)
+    free(p->file_name[i]);
   for(int i = 0; i < p->nformats; i++) {
     struct sr_notice_format *f = &p->formats[i];
     free(f->name);
@@ -275,6 +280,11 @@ static bool load_file(struct sr_plugins *p, const struct sr_plugin_bundle *b, in
   int slot = engine_slot(p, e, err, errsz);
   if(slot < 0)
     return false;
+  if(!(p->file_name[i] = strdup(src->name))) {
+    snprintf(err, errsz, "out of memory");
+    return false;
+  }
+  sr_sha256_hex(src->src, src->len, p->file_sha256[i]);
   p->unit_engine[i] = slot;
   p->nunits = i + 1;
   struct sr_engine_decl d;
@@ -330,6 +340,56 @@ enum sr_outcome sr_plugins_call(struct sr_plugins *p, int unit, enum sr_plugin_f
   }
   struct set_engine *e = &p->engines[p->unit_engine[unit]];
   return e->engine->call(e->state, unit, fn, args, nargs, max_items, answer, why, whysz);
+}
+
+static void add_decl(cJSON *files, int unit, const char *kind, const char *code, const char *name,
+                     const char *version)
+{
+  cJSON *f = cJSON_GetArrayItem(files, unit);
+  if(!f)
+    return;
+  cJSON *d = cJSON_CreateObject();
+  cJSON_AddStringToObject(d, "kind", kind);
+  cJSON_AddStringToObject(d, "code", code);
+  if(name)
+    cJSON_AddStringToObject(d, "name", name);
+  cJSON_AddStringToObject(d, "version", version);
+  cJSON_AddItemToArray(cJSON_GetObjectItem(f, "declarations"), d);
+}
+
+cJSON *sr_plugins_describe(const struct sr_plugins *p)
+{
+  cJSON *out = cJSON_CreateObject(), *files = cJSON_CreateArray();
+  struct sr_buf all;
+  sr_buf_init(&all, (size_t)SR_MAX_PLUGINS * 400);
+  for(int i = 0; i < p->nunits; i++) {
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "file", p->file_name[i] ? p->file_name[i] : "");
+    cJSON_AddStringToObject(f, "sha256", p->file_sha256[i]);
+    cJSON_AddArrayToObject(f, "declarations");
+    cJSON_AddItemToArray(files, f);
+    /* The digest names every file and its contents: a renamed file is another set. */
+    sr_buf_printf(&all, "%s\n%s\n", p->file_name[i] ? p->file_name[i] : "", p->file_sha256[i]);
+  }
+  for(int i = 0; i < p->ntypes; i++)
+    add_decl(files, p->types[i].unit, "equipment_type", p->types[i].code, p->types[i].name, p->types[i].version);
+  if(p->ladder)
+    add_decl(files, p->ladder->unit, "escalation", "escalation", NULL, p->ladder->version);
+  for(int i = 0; i < p->nworkflows; i++) {
+    const struct sr_workflow *w = &p->workflows[i];
+    for(int u = 0; u < p->nunits; u++)
+      if(p->file_name[u] && strcmp(p->file_name[u], w->file) == 0)
+        add_decl(files, u, "workflow", w->code, w->name, w->version);
+  }
+  for(int i = 0; i < p->nformats; i++)
+    add_decl(files, p->formats[i].unit, "notice_format", p->formats[i].name, p->formats[i].title,
+             p->formats[i].version);
+  char digest[65];
+  sr_sha256_hex(all.data ? all.data : "", all.len, digest);
+  sr_buf_free(&all);
+  cJSON_AddStringToObject(out, "digest", digest);
+  cJSON_AddItemToObject(out, "files", files);
+  return out;
 }
 
 size_t sr_plugins_memory(const struct sr_plugins *p, size_t *cap)

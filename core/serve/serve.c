@@ -16,12 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db.h"
 #include "deliver.h"
 #include "http.h"
 #include "http_guard.h"
 #include "log.h"
 #include "metrics.h"
 #include "plugin.h"
+#include "plugin_activation.h"
 #include "scheduler.h"
 #include "sr_limits.h"
 #include "util.h"
@@ -85,6 +87,30 @@ bool sr_serve_check_env(char *err, size_t errsz)
   return sr_deliver_setup(err, errsz);
 }
 
+/* Puts the set just published on the record (plugin_activation.h), from this thread. A database
+ * that does not answer costs the record, not the server: it is said in the log. */
+static void note_activation(const char *event)
+{
+  char err[1024];
+  struct sr_ctx ctx = { 0 };
+  ctx.who.role = SR_ROLE_SYSTEM;
+  ctx.request_id = event;
+  ctx.today = sr_today();
+  ctx.plugins = sr_plugins_thread(err, sizeof err);
+  ctx.db = ctx.plugins ? sr_db_connect(err, sizeof err) : NULL;
+  struct sr_problem pb;
+  sr_problem_init(&pb);
+  long id = 0;
+  if(!ctx.db || sr_plugin_activation_note(&ctx, event, &id, &pb) != SR_OK)
+    sr_error("plugins: the set in force is not on the record: %s", ctx.db ? pb.detail : err);
+  else if(id)
+    sr_info("plugins: the set in force is recorded as activation %ld", id);
+  sr_problem_free(&pb);
+  if(ctx.db)
+    PQfinish(ctx.db);
+  sr_plugins_thread_release();
+}
+
 int sr_serve(const struct sr_server_options *opt)
 {
   char err[1024];
@@ -97,6 +123,7 @@ int sr_serve(const struct sr_server_options *opt)
     sr_error("plugins: %s", err);
     return 1;
   }
+  note_activation("serve.start");
   fit_descriptors(&limits, opt->threads);
   /* Signals go to this thread only; the server threads never see them. */
   sigset_t set;
@@ -125,8 +152,10 @@ int sr_serve(const struct sr_server_options *opt)
     if(sig == SIGHUP) {
       bool ok = sr_plugins_publish_dir(opt->plugin_dir, err, sizeof err);
       sr_metrics_reload(ok);
-      if(ok)
+      if(ok) {
         sr_info("plugins reloaded from %s", opt->plugin_dir);
+        note_activation("serve.reload");
+      }
       else
         sr_error("plugin reload refused, keeping the loaded set: %s", err);
       continue;
