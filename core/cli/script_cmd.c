@@ -13,6 +13,7 @@
 #include "auth.h"
 #include "db.h"
 #include "plugin.h"
+#include "plugin_activation.h"
 #include "record.h"
 #include "script_cmd.h"
 #include "script_int.h"
@@ -170,6 +171,19 @@ static int run(struct opts *o, struct sr_ctx *ctx, const char *src, size_t len)
     cJSON_Delete(s.reasons);
     return 2;
   }
+  /* The rules an applied run acts by are on the record, as a server's are (a dry run writes
+   * nothing, that included). */
+  long activation = 0;
+  struct sr_problem apb;
+  sr_problem_init(&apb);
+  if(o->apply && sr_plugin_activation_note(ctx, "cli.script", &activation, &apb) != SR_OK) {
+    fprintf(stderr, "sereg script: the plugin set could not be put on the record: %s\n", apb.detail);
+    sr_problem_free(&apb);
+    sr_script_out_free(s.out);
+    cJSON_Delete(s.reasons);
+    return 1;
+  }
+  sr_problem_free(&apb);
   /* A dry run is one transaction, rolled back at the end; its actions are savepoints in it. */
   if(!o->apply && !sr_tx_outer_begin(ctx, "SELECT 1", NULL, 0)) {
     fprintf(stderr, "sereg script: the database refused to begin\n");

@@ -129,6 +129,17 @@ def test_a_dry_run_writes_nothing_and_apply_does_what_it_said(c):
     eq(c.db.count("rectification_event", f"actor_account = {account}"), len(will), "history")
     eq(c.db.count("outbox", f"event_type = 'rectification.transitioned' AND payload->>'action' = 'open' "
                             f"AND actor_account = {account}"), len(will), "notices")
+    # the rules it acted by are on the record: the demo's set, already recorded, is not again
+    eq(c.db.count("plugin_activation", "event = 'cli.script'"), 0, "the same set is not recorded twice")
+    with scratch() as d:
+        with open(os.path.join(d, "elevator.lua"), "a") as f:
+            f.write("-- an administrator's note: the same rules, another file\n")
+        r = c.script(c.file("sereg.change('equipment', 1, 'resume', {reason = 'x'})"), c.district, apply=True,
+                     extra=("--plugins", d))
+        check(r.returncode == 0, r.stderr)
+        eq(c.db.count("plugin_activation", f"event = 'cli.script' AND actor_account = {account}"), 1, "a new set is")
+        with c.db.unchanged("a dry run records no set"):
+            c.script(c.file("sereg.log(1)"), c.district, extra=("--plugins", d + "/"))
     # run again: everything is covered now, nothing more is opened, in either mode
     with c.db.unchanged("a second dry run"):
         again, _ = c.rows(path, c.district, "30")
