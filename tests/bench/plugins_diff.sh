@@ -5,21 +5,10 @@
 # time and peak memory, beside the bare SQL that reads the same rows (the unit, its regime, its
 # results twice over, as the due decision and hazards() read them, its stops) in the same run.
 set -euo pipefail
-. "$(dirname "$0")/../../scripts/lib/common.sh"
-cd "$SR_ROOT"
+. "$(dirname "$0")/lib.sh"
 units=${1:-1000000}
-sr_install_deps
-sr_build build-bench -DCMAKE_BUILD_TYPE=Release -DSR_BUILD_TESTS=OFF
-work=$(mktemp -d /tmp/sereg-bench-diff.XXXXXX)
-chmod 755 "$work"
-trap 'sr_pg_stop "$work/pg"; rm -rf "$work"' EXIT
-base=$(sr_pg_start "$work/pg" 54347 "-c max_connections=50")
-psql "$base dbname=postgres" -qc "CREATE ROLE sereg_app LOGIN NOSUPERUSER" -c "CREATE DATABASE bench OWNER sereg_app"
-export DATABASE_URL="${base/user=sereg/user=sereg_app} dbname=bench"
-export PGOPTIONS="-c jit=off"
 export SEREG_NOW=2026-06-15
-./build-bench/sereg migrate >/dev/null
-./build-bench/sereg demo >/dev/null
+bench_start diff 54347
 
 echo "== loading $units elevators with one result each"
 # Straight SQL, not the import: this measures the replay, not the loading.

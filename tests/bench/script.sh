@@ -5,20 +5,9 @@
 # the same run; then the same script letting the list's own filter (overdue=true) choose the
 # rows. Peak memory of each run beside its time.
 set -euo pipefail
-. "$(dirname "$0")/../../scripts/lib/common.sh"
-cd "$SR_ROOT"
+. "$(dirname "$0")/lib.sh"
 units=${1:-1000000}
-sr_install_deps
-sr_build build-bench -DCMAKE_BUILD_TYPE=Release -DSR_BUILD_TESTS=OFF
-work=$(mktemp -d /tmp/sereg-bench-script.XXXXXX)
-chmod 755 "$work"
-trap 'sr_pg_stop "$work/pg"; rm -rf "$work"' EXIT
-base=$(sr_pg_start "$work/pg" 54346 "-c max_connections=50")
-psql "$base dbname=postgres" -qc "CREATE ROLE sereg_app LOGIN NOSUPERUSER" -c "CREATE DATABASE bench OWNER sereg_app"
-export DATABASE_URL="${base/user=sereg/user=sereg_app} dbname=bench"
-export PGOPTIONS="-c jit=off" # sereg's own sessions run without JIT: the limit is measured alike
-./build-bench/sereg migrate >/dev/null
-./build-bench/sereg demo >/dev/null
+bench_start script 54346
 on=2027-06-01
 
 echo "== loading $units units (1% due before $on)"

@@ -5,21 +5,9 @@
 # a month on, the sweep that fires the first ladder rung of each of those hazards (no other unit
 # falls due in between, so that is all it does) against the bare SQL that finds the rows.
 set -euo pipefail
-. "$(dirname "$0")/../../scripts/lib/common.sh"
-cd "$SR_ROOT"
+. "$(dirname "$0")/lib.sh"
 units=${1:-1000000}
-sr_install_deps
-sr_build build-bench -DCMAKE_BUILD_TYPE=Release -DSR_BUILD_TESTS=OFF
-work=$(mktemp -d /tmp/sereg-bench-sweep.XXXXXX)
-chmod 755 "$work"
-trap 'sr_pg_stop "$work/pg"; rm -rf "$work"' EXIT
-base=$(sr_pg_start "$work/pg" 54345 "-c max_connections=50")
-psql "$base dbname=postgres" -qc "CREATE ROLE sereg_app LOGIN NOSUPERUSER" -c "CREATE DATABASE bench OWNER sereg_app"
-export DATABASE_URL="${base/user=sereg/user=sereg_app} dbname=bench"
-# Every session without JIT, as sereg runs its own: the limit and sereg measured alike.
-export PGOPTIONS="-c jit=off"
-./build-bench/sereg migrate >/dev/null
-./build-bench/sereg demo >/dev/null
+bench_start sweep 54345
 sweep_on=2027-06-01
 
 echo "== loading $units units (1% due before $sweep_on, the rest from 60 days after it on)"
