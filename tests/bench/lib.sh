@@ -21,3 +21,23 @@ bench_start() {
   ./build-bench/sereg migrate >/dev/null
   ./build-bench/sereg demo >/dev/null
 }
+
+# bench_load_overdue UNITS DAY: UNITS elevators in service, loaded with straight SQL (this
+# measures what runs on a register, not the loading), 1 % of them past their due date on DAY (by
+# up to 300 days), the rest due from 60 days after it on.
+bench_load_overdue() {
+  local units=$1 day=$2
+  psql "$DATABASE_URL" -q <<SQL
+SET sereg.role = 'system';
+INSERT INTO equipment (equipment_code, type, variety, registration_number, jurisdiction, user_unit_id, address,
+                       commissioned_on, attributes, status, rule, next_due, next_due_kind, next_due_rule)
+SELECT '3110' || lpad((n / 100000)::text, 5, '0') || '2019' || lpad((n % 100000)::text, 5, '0'), 'elevator', '3110',
+       'BENCH' || n, '510104', (SELECT id FROM organization WHERE kind = 'user_unit' ORDER BY id LIMIT 1),
+       '压测路 ' || n || ' 号', date '2019-05-01',
+       '{"variety": "3110", "rated_load_kg": 1000, "rated_speed_mps": 1.75, "stops": 12}'::jsonb, 'in_service',
+       'bench@1', CASE WHEN n % 100 = 0 THEN date '$day' - 1 - (n / 100) % 300 ELSE date '$day' + 60 + n % 700 END,
+       'periodic', 'bench@1'
+FROM generate_series(1, $units) AS n;
+VACUUM ANALYZE equipment;
+SQL
+}

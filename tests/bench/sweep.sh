@@ -11,20 +11,7 @@ bench_start sweep 54345
 sweep_on=2027-06-01
 
 echo "== loading $units units (1% due before $sweep_on, the rest from 60 days after it on)"
-# Straight SQL, not the import: this measures the sweep, not the loading.
-psql "$DATABASE_URL" -q <<SQL
-SET sereg.role = 'system';
-INSERT INTO equipment (equipment_code, type, variety, registration_number, jurisdiction, user_unit_id, address,
-                       commissioned_on, attributes, status, rule, next_due, next_due_kind, next_due_rule)
-SELECT '3110' || lpad((n / 100000)::text, 5, '0') || '2019' || lpad((n % 100000)::text, 5, '0'), 'elevator', '3110',
-       'BENCH' || n, '510104', (SELECT id FROM organization WHERE kind = 'user_unit' ORDER BY id LIMIT 1),
-       '压测路 ' || n || ' 号', date '2019-05-01', '{}'::jsonb, 'in_service', 'bench@1',
-       CASE WHEN n % 100 = 0 THEN date '$sweep_on' - 1 - (n / 100) % 300
-            ELSE date '$sweep_on' + 60 + n % 700 END,
-       'periodic', 'bench@1'
-FROM generate_series(1, $units) AS n;
-VACUUM ANALYZE equipment;
-SQL
+bench_load_overdue "$units" "$sweep_on"
 overdue=$(psql "$DATABASE_URL" -qtAc "SET sereg.role = 'system'; SELECT count(*) FROM equipment WHERE next_due < '$sweep_on' AND status = 'in_service'" | tail -1)
 total=$(psql "$DATABASE_URL" -qtAc "SET sereg.role = 'system'; SELECT count(*) FROM equipment" | tail -1)
 echo "register: $total units, $overdue overdue on $sweep_on"
