@@ -379,6 +379,33 @@ while true do sereg.get("equipment", {eid}) end
     c.rows(c.file(f'sereg.change("equipment", {eid}, "resume", {{reason = "恢复"}})'), c.district, apply=True)
 
 
+def test_a_long_run_on_a_terminal_shows_its_progress(c):
+    """On a terminal (stderr a pty) a run longer than half a second keeps a progress line, which
+    gives way to the summary; with stderr a file or a pipe there is none."""
+    import pty
+    path = c.file('for i = 1, 400 do\n  for u in sereg.each("equipment") do end\nend\n')
+    master, slave = pty.openpty()
+    p = subprocess.Popen([BIN, "script", path, "--as", c.city], env=sereg_env(c.db), stdout=subprocess.DEVNULL,
+                         stderr=slave)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    eq(p.wait(timeout=60), 0, seen.decode(errors="replace"))
+    os.close(master)
+    text = seen.decode("utf-8", errors="replace")
+    check("\r已读 " in text and "动作 0" in text, f"a progress line: {text[:300]}")
+    check("只读（没有改动动作）" in text.split("\r\x1b[K")[-1], f"the summary after it: {text[-300:]}")
+    r = c.script(path, c.city)
+    check("已读" not in r.stderr, "no progress line into a pipe")
+
+
 def test_table_output_lines_up_chinese_text(c):
     path = c.file('sereg.columns{"名称", "n"}\nsereg.emit{["名称"] = "锦江区", n = 1}\nsereg.emit{["名称"] = "ab", n = 22}\n')
     r = c.script(path, c.city, fmt="table")
