@@ -101,6 +101,22 @@ enum sr_err sr_due_from_facts(struct sr_ctx *c, const struct sr_eqtype *t, const
 {
   memset(out, 0, sizeof *out);
   bool active = strcmp(status, "in_service") == 0 || strcmp(status, "suspended") == 0;
+  snprintf(out->state, sizeof out->state, "decided");
+  /* A unit whose due date its register recorded (or whose state it did not know) keeps that
+   * until a real result arrives: its rule, asked from commissioning alone, would invent one. */
+  const cJSON *state = cJSON_GetObjectItem(eq, "inspection_state");
+  if(active && cJSON_IsString(state) && strcmp(state->valuestring, "decided") != 0 && cJSON_GetArraySize(history) == 0) {
+    const cJSON *date = cJSON_GetObjectItem(eq, "next_due"), *kind = cJSON_GetObjectItem(eq, "next_due_kind");
+    snprintf(out->state, sizeof out->state, "%s", state->valuestring);
+    if(cJSON_IsString(date))
+      snprintf(out->date, sizeof out->date, "%s", date->valuestring);
+    if(cJSON_IsString(kind))
+      snprintf(out->kind, sizeof out->kind, "%s", kind->valuestring);
+    const cJSON *basis = cJSON_GetObjectItem(eq, "due_basis");
+    out->explain = cJSON_IsObject(basis) ? cJSON_Duplicate(basis, 1) : cJSON_CreateObject();
+    out->changed = strcmp(out->date, prev_date ? prev_date : "") != 0 || strcmp(out->kind, prev_kind ? prev_kind : "") != 0;
+    return SR_OK;
+  }
   cJSON *answer = NULL;
   char rule[96] = "";
   enum sr_err rc = SR_OK;
@@ -164,7 +180,13 @@ enum sr_err sr_due_decide(struct sr_ctx *c, long id, const struct sr_due_pending
 
 void sr_due_facts_add(cJSON *eq, const PGresult *r, int row, const char *action, const char *today)
 {
-  const char *regime = sr_db_get(r, row, "regime");
+  const char *regime = sr_db_get(r, row, "regime"), *basis = sr_db_get(r, row, "due_basis");
+  const cJSON *state = cJSON_GetObjectItem(eq, "inspection_state");
+  if(basis && cJSON_IsString(state) && strcmp(state->valuestring, "decided") != 0) {
+    cJSON *b = cJSON_Parse(basis);
+    if(b)
+      cJSON_AddItemToObject(eq, "due_basis", b);
+  }
   cJSON *stops = cJSON_Parse(sr_db_get(r, row, "stops"));
   if(!stops)
     stops = cJSON_CreateArray();
@@ -193,17 +215,18 @@ enum sr_err sr_due_store_because(struct sr_ctx *c, long id, const struct sr_due 
   char *basis = cJSON_PrintUnformatted(d->explain);
   const cJSON *rule = cJSON_GetObjectItem(d->explain, "rule");
   const char *p[] = { ids, d->date[0] ? d->date : NULL, d->kind[0] ? d->kind : NULL,
-                      cJSON_IsString(rule) ? rule->valuestring : NULL, basis };
+                      cJSON_IsString(rule) ? rule->valuestring : NULL, basis, d->state[0] ? d->state : "decided" };
   /* The core writes a derived field here after it has checked the caller's right to the change
    * (an agency's result moves a due date on equipment it may not otherwise write). */
   bool ok = sr_tx_as_system(c, true, pb);
   PGresult *r = ok ? sr_db_exec(c->db,
                                 bump ? "UPDATE equipment SET next_due = $2, next_due_kind = $3, next_due_rule = $4, "
-                                       "next_due_basis = $5::jsonb, version = version + 1, updated_at = now() WHERE id = $1 "
-                                       "RETURNING jurisdiction"
+                                       "next_due_basis = $5::jsonb, inspection_state = $6, version = version + 1, "
+                                       "updated_at = now() WHERE id = $1 RETURNING jurisdiction"
                                      : "UPDATE equipment SET next_due = $2, next_due_kind = $3, next_due_rule = $4, "
-                                       "next_due_basis = $5::jsonb WHERE id = $1 RETURNING jurisdiction",
-                                5, p)
+                                       "next_due_basis = $5::jsonb, inspection_state = $6 WHERE id = $1 "
+                                       "RETURNING jurisdiction",
+                                6, p)
                   : NULL;
   ok = ok && sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1;
   ok = sr_tx_as_system(c, false, pb) && ok;
@@ -228,6 +251,29 @@ enum sr_err sr_due_store_because(struct sr_ctx *c, long id, const struct sr_due 
   if(!ok && pb->err == SR_OK)
     sr_problem_set(pb, SR_INTERNAL, "could not store the due date");
   return ok ? SR_OK : (pb->err != SR_OK ? pb->err : SR_INTERNAL);
+}
+
+enum sr_err sr_due_record(struct sr_ctx *c, long id, const char *state, const char *date, const char *kind,
+                          cJSON *basis, struct sr_problem *pb)
+{
+  char ids[32];
+  snprintf(ids, sizeof ids, "%ld", id);
+  char *b = cJSON_PrintUnformatted(basis);
+  cJSON_Delete(basis);
+  const char *p[] = { ids, state, date && date[0] ? date : NULL, kind && kind[0] ? kind : NULL, b ? b : "{}" };
+  bool ok = sr_tx_as_system(c, true, pb);
+  PGresult *r = ok ? sr_db_exec(c->db,
+                                "UPDATE equipment SET inspection_state = $2, next_due = $3::date, next_due_kind = $4, "
+                                "next_due_rule = 'register', next_due_basis = $5::jsonb WHERE id = $1",
+                                5, p)
+                  : NULL;
+  ok = ok && sr_db_ok(r, PGRES_COMMAND_OK) && strcmp(PQcmdTuples(r), "1") == 0;
+  ok = sr_tx_as_system(c, false, pb) && ok;
+  PQclear(r);
+  free(b);
+  if(!ok && pb->err == SR_OK)
+    sr_problem_set(pb, SR_INTERNAL, "could not store the register's due date");
+  return ok ? SR_OK : pb->err;
 }
 
 enum sr_err sr_due_refresh(struct sr_ctx *c, long id, const struct sr_due_pending *pending, bool bump,

@@ -21,6 +21,7 @@
 #define SR_DUE_FACTS(TODAY, DROP)                                                                       \
   "e.type, e.status, coalesce(to_char(e.next_due, 'YYYY-MM-DD'), '') AS next_due, "                      \
   "coalesce(e.next_due_kind, '') AS next_due_kind, sereg_equipment_json(e)::text AS j, "                \
+  "coalesce(e.next_due_basis, '{}')::text AS due_basis, "                                                \
   "(SELECT r.regime FROM inspection_regime r WHERE r.equipment_type = e.type "                          \
   "  AND (r.jurisdiction = e.jurisdiction OR r.jurisdiction IS NULL) AND r.valid_from <= " TODAY "::date " \
   "  AND (r.valid_to IS NULL OR r.valid_to >= " TODAY "::date) "                                        \
@@ -40,6 +41,9 @@ struct sr_due {
   char kind[32];
   cJSON *explain;    /* {reason, basis, rule, computed_on, request_by, statutory_latest}; owned */
   bool changed;      /* differs from what the unit had */
+  /* decided (by the rule), or recorded/unknown: a unit imported with its register's state (or
+   * without any) keeps it until a real result arrives (sql/0028) */
+  char state[12];
 };
 
 void sr_due_free(struct sr_due *d);
@@ -84,6 +88,13 @@ enum sr_err sr_due_store(struct sr_ctx *c, long id, const struct sr_due *d, bool
  * change "elevator.lua@1.2.0" that decides it now. */
 enum sr_err sr_due_store_because(struct sr_ctx *c, long id, const struct sr_due *d, bool bump, const char *because,
                                  struct sr_problem *pb);
+
+/* Stores what an imported register says of unit <id>: <state> "recorded" with <date>
+ * (YYYY-MM-DD) and <kind>, or "unknown" with neither; <basis> (taken) says where it comes from
+ * ({reason, source: {file, row}, last_inspection}). In the current transaction, as the system
+ * writes derived fields; no notice (the unit's registration has its own). */
+enum sr_err sr_due_record(struct sr_ctx *c, long id, const char *state, const char *date, const char *kind,
+                          cJSON *basis, struct sr_problem *pb);
 
 /* sr_due_decide + sr_due_store. */
 enum sr_err sr_due_refresh(struct sr_ctx *c, long id, const struct sr_due_pending *pending, bool bump,

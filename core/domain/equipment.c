@@ -25,7 +25,7 @@
 #define EQ_LIST_JSON                                                                                              \
   "sereg_equipment_shape(e.id, e.equipment_code, e.type, e.variety, e.registration_number, e.jurisdiction, "   \
   "ej.name, eo.credit_code, eo.name, e.address, e.commissioned_on, e.attributes, e.status, e.rule, e.next_due, " \
-  "e.next_due_kind, e.version, e.created_at, e.updated_at)::text AS j"
+  "e.next_due_kind, e.version, e.created_at, e.updated_at, e.inspection_state)::text AS j"
 #define EQ_JOINS " JOIN organization eo ON eo.id = e.user_unit_id JOIN jurisdiction ej ON ej.code = e.jurisdiction"
 
 /* ==== small helpers ==== */
@@ -404,7 +404,7 @@ enum sr_err sr_equipment_list(struct sr_ctx *c, const struct sr_equipment_filter
   }
   sr_scope_equipment(&q, c, "e");
   const struct sr_sql_filter eqs[] = { { "e.jurisdiction", f->jurisdiction }, { "e.type", f->type },
-                                       { "e.status", f->status } };
+                                       { "e.status", f->status }, { "e.inspection_state", f->inspection_state } };
   sr_sql_filters(&q, eqs, sizeof eqs / sizeof *eqs);
   sr_sql_add(&q, by_due ? " ORDER BY e.next_due, e.id LIMIT " : " ORDER BY e.id LIMIT ");
   sr_sql_param_long(&q, f->limit + 1); /* one more tells whether there is a next page */

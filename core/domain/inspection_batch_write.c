@@ -15,7 +15,7 @@
 
 static const char update_units[] =
     "UPDATE equipment e SET next_due = x.next_due, next_due_kind = x.next_due_kind, next_due_rule = x.rule, "
-    " next_due_basis = x.basis, version = e.version + x.n, updated_at = now() "
+    " next_due_basis = x.basis, inspection_state = 'decided', version = e.version + x.n, updated_at = now() "
     "FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, next_due date, next_due_kind text, rule text, basis jsonb, n int) "
     "WHERE e.id = x.id";
 

@@ -60,8 +60,8 @@ static bool positive_id(const struct sr_params *q, const char *name, long *out, 
 
 /* ==== equipment ==== */
 
-static const char *const eq_filters[] = { "jurisdiction", "type", "status",          "due_from",
-                                          "due_before",   "overdue", "due_within_days", NULL };
+static const char *const eq_filters[] = { "jurisdiction", "type",    "status",          "inspection_state",
+                                          "due_from",     "due_before", "overdue", "due_within_days", NULL };
 
 /* Due filters: due_from=DATE, due_before=DATE, overdue=true|false, due_within_days=N (from
  * today); where two set the same bound, the narrower holds. */
@@ -117,6 +117,8 @@ static enum sr_err list_equipment(struct sr_ctx *c, const struct sr_params *q, c
   f.jurisdiction = sr_params_get(q, "jurisdiction");
   f.type = sr_params_get(q, "type");
   f.status = sr_params_get(q, "status");
+  static const char *const states[] = { "decided", "recorded", "unknown", NULL };
+  f.inspection_state = sr_params_enum(q, "inspection_state", states, "decided, recorded, unknown", pb);
   due_filters(c, q, &f, pb);
   if(fields_checked(pb) != SR_OK)
     return pb->err;

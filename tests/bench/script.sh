@@ -38,7 +38,7 @@ echo "psql \\copy: $rows rows in $copy ms"
 echo "== the limit for reading every unit: psql \\copy of each unit's record as the list builds it"
 records_sql="SELECT sereg_equipment_shape(e.id, e.equipment_code, e.type, e.variety, e.registration_number,
                e.jurisdiction, j.name, o.credit_code, o.name, e.address, e.commissioned_on, e.attributes, e.status,
-               e.rule, e.next_due, e.next_due_kind, e.version, e.created_at, e.updated_at)::text
+               e.rule, e.next_due, e.next_due_kind, e.version, e.created_at, e.updated_at, e.inspection_state)::text
              FROM equipment e JOIN organization o ON o.id = e.user_unit_id JOIN jurisdiction j ON j.code = e.jurisdiction
              WHERE e.status = 'in_service' ORDER BY e.id"
 records_sql=$(echo $records_sql)
