@@ -83,7 +83,7 @@ def test_runaway_plugin_costs_one_request(w):
     check(reload_and_wait(w, lambda t: "ropeway" in t), "ropeway loaded")
     n = 0
     for addr, needle in [("loop", "instruction budget"), ("pcall-loop", "instruction budget"),
-                         ("xpcall-loop", "instruction budget"), ("pattern", "instruction budget"),
+                         ("xpcall-loop", "instruction budget"), ("pattern", ("instruction budget", "time limit")),
                          ("memory", "memory limit"), ("bad-decision", "must be a string")]:
         n += 1
         body = ropeway(f"910051123201900{n:03d}", A, w.unit_a, address=addr)
@@ -93,7 +93,10 @@ def test_runaway_plugin_costs_one_request(w):
             took = time.time() - t0
             eq(s, 500, f"{addr}: {r}")
             eq(r["type"], "urn:sereg:problem:plugin-failed", "problem type")
-            check("ropeway.lua@0.1.0" in r["detail"] and needle in r["detail"], r["detail"])
+            # (a catastrophic pattern is charged step by step; on a slow, sanitized run its time
+            # can run out before its budget does, and either stops it)
+            needles = needle if isinstance(needle, tuple) else (needle,)
+            check("ropeway.lua@0.1.0" in r["detail"] and any(n in r["detail"] for n in needles), r["detail"])
             check(took < 10, f"{addr} took {took:.1f}s")
         eq(w.server.get("/healthz")[0], 200, "still serving")
     body["address"] = "ok"
