@@ -25,4 +25,5 @@ xgettext --from-code=UTF-8 --language=C --no-location --sort-output --package-na
   --flag=sr_problem_field:3:c-format -o "$out" $files
 if [ $merge -eq 1 ]; then
   msgmerge --quiet --update --backup=none --no-location --sort-output po/zh_CN.po "$out"
+  sed -i '/^"POT-Creation-Date:/d' po/zh_CN.po  # the date alone would differ on every run
 fi
