@@ -21,7 +21,7 @@ files=$(find core -name '*.[ch]' | LC_ALL=C sort)
 # shellcheck disable=SC2086
 xgettext --from-code=UTF-8 --language=C --no-location --sort-output --package-name=sereg \
   --add-comments=TRANSLATORS: -k -k_ -kN_ -ksr_problem_set:3 -ksr_problem_field:3 \
-  -ksimple_problem:3 -kkey_problem:3 -kXX:4 --flag=sr_problem_set:3:c-format \
+  -ksimple_problem:3 -kkey_problem:3 -ksr_db_failure:3 -ksr_db_query:5 -ksr_sql_one:3 -kXX:4 --flag=sr_problem_set:3:c-format \
   --flag=sr_problem_field:3:c-format -o "$out" $files
 if [ $merge -eq 1 ]; then
   msgmerge --quiet --update --backup=none --no-location --sort-output po/zh_CN.po "$out"
