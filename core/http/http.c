@@ -109,7 +109,7 @@ bool sr_route_permits(const struct sr_route *route, struct sr_ctx *c, long id, s
   enum sr_err seen = route->probe ? route->probe(c, id, pb) : SR_OK;
   if(seen == SR_OK) {
     sr_problem_free(pb);
-    sr_problem_set(pb, SR_FORBIDDEN, "A %s may not %s.", sr_role_name(c->who.role), route->summary);
+    sr_problem_set(pb, SR_FORBIDDEN, "A %s may not %s.", sr_role_name(c->who.role), _(route->summary));
   }
   return false;
 }

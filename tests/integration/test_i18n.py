@@ -72,6 +72,11 @@ def test_problems_before_the_body_speak_the_language_too(w):
     eq((h.get("content-language"), r["detail"]), ("zh", "请以“Authorization: Bearer <令牌>”提供有效令牌。"), r)
     s, h, r = w.server.get("/api/v1/nowhere", tok=w.city, headers={"Accept-Language": "zh"})
     eq((s, r["detail"]), (404, "没有该资源。"), r)
+    body = elevator(w.code(), A, w.unit_a, w.maint)
+    s, h, r = w.server.post("/api/v1/equipment", body, tok=w.admin, headers={"Accept-Language": "zh"})
+    eq((s, r["title"], r["detail"]), (403, "您的角色无权执行此操作", "角色 admin 无权办理设备使用登记。"), r)
+    s, h, r = w.server.post("/api/v1/equipment", body, tok=w.admin)
+    eq((s, r["detail"]), (403, "A admin may not register equipment."), r)
 
 
 def test_plugin_messages_come_in_the_request_language(w):
