@@ -117,21 +117,22 @@ return sereg.equipment_type {
     local steam = a.variety == "1100"
     if steam and cap.unit ~= "t/h" then
       errors[#errors + 1] = { field = "attributes.rated_capacity.unit",
-        message = "a steam boiler is rated by evaporation in t/h" }
+        message = { zh = "蒸汽锅炉以额定蒸发量（t/h）计", en = "a steam boiler is rated by evaporation in t/h" } }
     elseif not steam and cap.unit ~= "MW" then
       errors[#errors + 1] = { field = "attributes.rated_capacity.unit",
-        message = "a hot-water or organic heat carrier boiler is rated by thermal power in MW" }
+        message = { zh = "热水锅炉和有机热载体锅炉以额定热功率（MW）计",
+          en = "a hot-water or organic heat carrier boiler is rated by thermal power in MW" } }
     end
     if (a.variety == "1100" or a.variety == "1200") and a.rated_pressure_mpa < 0.1 then
       errors[#errors + 1] = { field = "attributes.rated_pressure_mpa",
-        message = "below 0.1 MPa the boiler is not special equipment" }
+        message = { zh = "额定压力低于 0.1 MPa 的锅炉不属于特种设备", en = "below 0.1 MPa the boiler is not special equipment" } }
     end
     if not steam and cap.unit == "MW" and cap.value < 0.1 then
       errors[#errors + 1] = { field = "attributes.rated_capacity.value",
-        message = "below 0.1 MW the boiler is not special equipment" }
+        message = { zh = "额定热功率低于 0.1 MW 的锅炉不属于特种设备", en = "below 0.1 MW the boiler is not special equipment" } }
     end
     if cap.value <= 0 then
-      errors[#errors + 1] = { field = "attributes.rated_capacity.value", message = "must be positive" }
+      errors[#errors + 1] = { field = "attributes.rated_capacity.value", message = { zh = "应大于零", en = "must be positive" } }
     end
     return errors
   end,

@@ -221,19 +221,20 @@ return sereg.equipment_type {
     local v = a.variety
     if v == "3130" and a.rated_speed_mps > 0.63 then
       errors[#errors + 1] = { field = "attributes.rated_speed_mps",
-        message = "强制驱动载货电梯 runs at most 0.63 m/s" }
+        message = { zh = "强制驱动载货电梯的额定速度不超过 0.63 m/s", en = "强制驱动载货电梯 runs at most 0.63 m/s" } }
     end
     if (v == "3210" or v == "3220") and a.rated_speed_mps > 1.0 then
       errors[#errors + 1] = { field = "attributes.rated_speed_mps",
-        message = "液压电梯 runs at most 1.0 m/s" }
+        message = { zh = "液压电梯的额定速度不超过 1.0 m/s", en = "液压电梯 runs at most 1.0 m/s" } }
     end
     if v == "3430" and a.rated_load_kg > 300 then
       errors[#errors + 1] = { field = "attributes.rated_load_kg",
-        message = "杂物电梯 carries at most 300 kg" }
+        message = { zh = "杂物电梯的额定载重量不超过 300 kg", en = "杂物电梯 carries at most 300 kg" } }
     end
     if passenger[v] and a.rated_load_kg < 180 then
       errors[#errors + 1] = { field = "attributes.rated_load_kg",
-        message = "a passenger lift carries at least 180 kg (two persons)" }
+        message = { zh = "乘客电梯的额定载重量不少于 180 kg（两人）",
+          en = "a passenger lift carries at least 180 kg (two persons)" } }
     end
     return errors
   end,

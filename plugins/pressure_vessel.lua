@@ -15,6 +15,8 @@ local SUPERVISORY = {
   { code = "fail", text = "不合格", passed = false },
 }
 local CONCLUSION_OF_GRADE = { "permitted", "permitted", "permitted", "monitored", "not_permitted" }
+local CONCLUSION_TEXT = {}
+for _, c in ipairs(PERIODIC) do CONCLUSION_TEXT[c.code] = c.text end
 
 -- TSG 21-2016: the first periodic inspection within 3 years of commissioning, then by safety
 -- grade: 1-2 every 6 years, 3 every 3 to 6 years (3 here, the safe end), 4 monitored use for at
@@ -122,8 +124,11 @@ return sereg.equipment_type {
   -- The use decision follows from the grade: 1-3 允许使用, 4 监控使用, 5 不允许使用.
   check_inspection = function(eq, inspection)
     if inspection.kind == "periodic" and inspection.conclusion ~= CONCLUSION_OF_GRADE[inspection.safety_grade] then
-      return { { field = "conclusion", message = "safety grade " .. inspection.safety_grade
-        .. " means " .. CONCLUSION_OF_GRADE[inspection.safety_grade] } }
+      return { { field = "conclusion", message = {
+        zh = "安全状况等级为 " .. inspection.safety_grade .. " 级，结论应为"
+          .. CONCLUSION_TEXT[CONCLUSION_OF_GRADE[inspection.safety_grade]],
+        en = "safety grade " .. inspection.safety_grade .. " means "
+          .. CONCLUSION_OF_GRADE[inspection.safety_grade] } } }
     end
   end,
 
@@ -131,22 +136,23 @@ return sereg.equipment_type {
     local a, errors = eq.attributes, {}
     if a.design_pressure_mpa < 0.1 then
       errors[#errors + 1] = { field = "attributes.design_pressure_mpa",
-        message = "below 0.1 MPa the vessel is not special equipment" }
+        message = { zh = "设计压力低于 0.1 MPa 的容器不属于特种设备", en = "below 0.1 MPa the vessel is not special equipment" } }
     end
     if a.volume_m3 < 0.03 then
       errors[#errors + 1] = { field = "attributes.volume_m3",
-        message = "below 0.03 m³ the vessel is not special equipment" }
+        message = { zh = "容积小于 0.03 m³ 的容器不属于特种设备", en = "below 0.03 m³ the vessel is not special equipment" } }
     end
     local ultra = a.design_pressure_mpa >= 100
     if a.variety == "2110" and not ultra then
       errors[#errors + 1] = { field = "attributes.variety",
-        message = "超高压容器 (2110) are designed for 100 MPa or more" }
+        message = { zh = "超高压容器（2110）的设计压力不低于 100 MPa", en = "超高压容器 (2110) are designed for 100 MPa or more" } }
     elseif a.variety ~= "2110" and ultra then
       errors[#errors + 1] = { field = "attributes.variety",
-        message = "a vessel designed for 100 MPa or more is 超高压容器 (2110)" }
+        message = { zh = "设计压力不低于 100 MPa 的容器属于超高压容器（2110）",
+          en = "a vessel designed for 100 MPa or more is 超高压容器 (2110)" } }
     end
     if a.medium:match("^%s*$") then
-      errors[#errors + 1] = { field = "attributes.medium", message = "must name the medium" }
+      errors[#errors + 1] = { field = "attributes.medium", message = { zh = "应填写工作介质", en = "must name the medium" } }
     end
     return errors
   end,

@@ -1,12 +1,13 @@
 /* json.c -- see json.h. */
 #include "json.h"
+#include "i18n.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "sr_limits.h"
 
-static const char no_memory[] = "could not be checked: out of memory";
+static const char no_memory[] = N_("could not be checked: out of memory");
 
 static _Thread_local unsigned long comparisons;
 
@@ -45,15 +46,15 @@ static int duplicate_key(const cJSON *j, size_t n)
 static const char *shape_error(const cJSON *j, int depth)
 {
   if(depth > SR_MAX_JSON_DEPTH)
-    return "nests too deeply";
+    return N_("nests too deeply");
   size_t n = 0;
   for(const cJSON *c = j->child; c; c = c->next)
     if(++n > SR_MAX_JSON_MEMBERS)
-      return "has too many members";
+      return N_("has too many members");
   if(cJSON_IsObject(j) && n > 1) {
     int dup = duplicate_key(j, n);
     if(dup)
-      return dup > 0 ? "has a duplicate key" : no_memory;
+      return dup > 0 ? N_("has a duplicate key") : no_memory;
   }
   for(const cJSON *c = j->child; c; c = c->next) {
     const char *e = shape_error(c, depth + 1);
@@ -91,7 +92,8 @@ cJSON *sr_json_parse_array(const char *body, size_t len, struct sr_problem *pb)
 static cJSON *parse_checked(const char *body, size_t len, bool array, struct sr_problem *pb)
 {
   if(!body || len == 0) {
-    sr_problem_set(pb, SR_BAD_REQUEST, "The request body is empty; send a JSON %s.", array ? "array" : "object");
+    sr_problem_set(pb, SR_BAD_REQUEST, "The request body is empty; send a JSON %s.",
+                   array ? _("array") : _("object"));
     return NULL;
   }
   if(!sr_utf8_valid(body, len)) {
@@ -119,7 +121,7 @@ static cJSON *parse_checked(const char *body, size_t len, bool array, struct sr_
   else
     shape = shape_error(j, 0);
   if(shape) {
-    sr_problem_set(pb, shape == no_memory ? SR_INTERNAL : SR_BAD_REQUEST, "The request body %s.", shape);
+    sr_problem_set(pb, shape == no_memory ? SR_INTERNAL : SR_BAD_REQUEST, "The request body %s.", _(shape));
     cJSON_Delete(j);
     return NULL;
   }

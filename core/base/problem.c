@@ -1,5 +1,6 @@
 /* problem.c -- see problem.h. */
 #include "problem.h"
+#include "i18n.h"
 #include "util.h"
 
 #include <stdarg.h>
@@ -23,7 +24,8 @@ enum sr_err sr_problem_set(struct sr_problem *pb, enum sr_err err, const char *f
 {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(pb->detail, sizeof pb->detail, fmt, ap);
+  /* Translated here, in the thread's language, so that no call site has to. */
+  vsnprintf(pb->detail, sizeof pb->detail, sr_gettext(fmt), ap);
   va_end(ap);
   sr_utf8_trim(pb->detail); /* a long detail may have been cut inside a character */
   pb->err = err;
@@ -35,13 +37,13 @@ void sr_problem_field(struct sr_problem *pb, const char *field, const char *fmt,
   char msg[512];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  vsnprintf(msg, sizeof msg, sr_gettext(fmt), ap);
   va_end(ap);
   sr_utf8_trim(msg);
   if(pb->err == SR_OK) {
     pb->err = SR_INVALID;
     if(!pb->detail[0])
-      snprintf(pb->detail, sizeof pb->detail, "Some fields are invalid; see errors.");
+      snprintf(pb->detail, sizeof pb->detail, "%s", _("Some fields are invalid; see errors."));
   }
   if(!pb->errors)
     pb->errors = cJSON_CreateArray();
@@ -69,9 +71,9 @@ cJSON *sr_problem_json(const struct sr_problem *pb, const char *instance)
   char type[128];
   snprintf(type, sizeof type, "urn:sereg:problem:%s", sr_err_slug(err));
   cJSON_AddStringToObject(j, "type", type);
-  cJSON_AddStringToObject(j, "title", sr_err_title(err));
+  cJSON_AddStringToObject(j, "title", _(sr_err_title(err)));
   cJSON_AddNumberToObject(j, "status", sr_err_status(err));
-  cJSON_AddStringToObject(j, "detail", pb->detail[0] ? pb->detail : sr_err_title(err));
+  cJSON_AddStringToObject(j, "detail", pb->detail[0] ? pb->detail : _(sr_err_title(err)));
   if(instance)
     cJSON_AddStringToObject(j, "instance", instance);
   cJSON_AddItemToObject(j, "errors", pb->errors ? cJSON_Duplicate(pb->errors, 1) : cJSON_CreateArray());

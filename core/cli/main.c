@@ -15,6 +15,7 @@
 #include "evidence.h"
 #include "sweep.h"
 #include "http.h"
+#include "i18n.h"
 #include "serve.h"
 #include "import.h"
 #include "json.h"
@@ -29,6 +30,9 @@
 #include "sr_limits.h"
 #include "util.h"
 
+#ifndef SR_LOCALEDIR
+#define SR_LOCALEDIR "/usr/local/share/locale"
+#endif
 #ifndef SR_SOURCE_DIR
 #define SR_SOURCE_DIR "."
 #endif
@@ -141,7 +145,7 @@ static PGconn *connect_or_say(void)
 
 static void print_problem(const struct sr_problem *pb)
 {
-  fprintf(stderr, "sereg: %s\n", pb->detail[0] ? pb->detail : sr_err_title(pb->err));
+  fprintf(stderr, "sereg: %s\n", pb->detail[0] ? pb->detail : _(sr_err_title(pb->err)));
   for(const cJSON *e = pb->errors ? pb->errors->child : NULL; e; e = e->next)
     fprintf(stderr, "  %s: %s\n", cJSON_GetObjectItem(e, "field")->valuestring,
             cJSON_GetObjectItem(e, "message")->valuestring);
@@ -153,6 +157,9 @@ static int cmd_serve(int argc, char **argv)
   if(!opts_known(argc, argv, 2, names, 0))
     return 2;
   struct sr_server_options o = { "127.0.0.1", 8080, 8, plugin_dir(argc, argv), 3600, true };
+  if(!sr_i18n_available())
+    sr_warn("no zh_CN.UTF-8 locale or no message catalogue (%s): every answer is in English",
+            sr_i18n_dir()[0] ? sr_i18n_dir() : "none found");
   const char *deliver = opt_value(argc, argv, "--deliver");
   if(deliver && strcmp(deliver, "on") != 0 && strcmp(deliver, "off") != 0) {
     fprintf(stderr, "sereg: --deliver takes on or off\n");
@@ -610,6 +617,10 @@ static int cmd_routes(void)
 
 int main(int argc, char **argv)
 {
+  /* The CLI speaks the locale's language; the server's threads each answer their request's. */
+  enum sr_lang lang = sr_i18n_from_env();
+  sr_i18n_init(NULL, SR_LOCALEDIR);
+  sr_i18n_use(lang);
   if(argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
     fputs(usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
@@ -646,6 +657,6 @@ int main(int argc, char **argv)
     printf("sereg %s\n", SR_VERSION);
     return 0;
   }
-  fprintf(stderr, "sereg: unknown command '%s'\n\n%s", cmd, usage);
+  fprintf(stderr, _("sereg: unknown command '%s'\n\n%s"), cmd, usage);
   return 2;
 }

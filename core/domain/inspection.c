@@ -55,13 +55,14 @@ void sr_inspection_parse(struct sr_ctx *c, const cJSON *body, struct upload *u, 
   if(u->report_number && !printable(u->report_number))
     sr_problem_field(pb, "report_number", "must not contain control characters");
   u->kind = sr_json_string(body, "kind", true, 32, pb);
-  if(u->kind) {
-    const char *const *k;
-    for(k = sr_inspection_kinds; *k && strcmp(*k, u->kind) != 0; k++)
-      ;
-    if(!*k)
-      sr_problem_field(pb, "kind", "must be one of periodic, supervisory, first, self_test, annual_check, "
-                                   "external, internal");
+  if(u->kind) { /* a report names the kind in Chinese as often as not; the code is stored */
+    const char *code = sr_inspection_kind_code(u->kind);
+    if(code)
+      u->kind = code;
+    else
+      sr_problem_field(pb, "kind", "must be one of periodic (定期检验), supervisory (监督检验), first (首次检验), "
+                                   "self_test (自行检测), annual_check (年度检查), external (外部检验), "
+                                   "internal (内部检验)");
   }
   struct sr_date on;
   if(sr_json_date(body, "inspected_on", true, &on, pb)) {
@@ -114,6 +115,14 @@ void sr_inspection_parse(struct sr_ctx *c, const cJSON *body, struct upload *u, 
       u->defects = defects;
     }
   }
+}
+
+void sr_inspection_normalize(struct upload *u, const struct sr_eqtype *t)
+{
+  const struct sr_inspection_kind *k = t ? sr_eqtype_kind(t, u->kind) : NULL;
+  const struct sr_conclusion *concl = k ? sr_eqtype_conclusion_named(k, u->conclusion) : NULL;
+  if(concl)
+    u->conclusion = concl->code;
 }
 
 /* The normalized result whose hash makes uploads idempotent: same fields, same order. */
@@ -275,6 +284,8 @@ enum sr_err sr_inspection_record_one(struct sr_ctx *c, const cJSON *body, cJSON 
   if(find_equipment(c, &u, &eq, pb) != SR_OK)
     goto done;
   long eid = atol(sr_db_get(eq, 0, "id"));
+  const struct sr_eqtype *t = sr_plugins_type(c->plugins, sr_db_get(eq, 0, "type"));
+  sr_inspection_normalize(&u, t);
   char hash[65];
   sr_inspection_hash(&u, eid, hash);
   /* Idempotency first: a repeat of a recorded report gets its original answer. */
@@ -295,7 +306,6 @@ enum sr_err sr_inspection_record_one(struct sr_ctx *c, const cJSON *body, cJSON 
     }
     goto done;
   }
-  const struct sr_eqtype *t = sr_plugins_type(c->plugins, sr_db_get(eq, 0, "type"));
   if(!t) {
     sr_problem_set(pb, SR_CONFLICT, "The plugin for type '%s' is not loaded.", sr_db_get(eq, 0, "type"));
     goto done;

@@ -310,6 +310,8 @@ static void check_item(struct batch *b, int index)
     sr_problem_set(pb, SR_NOT_FOUND, "No equipment %s that you may see.", u->equipment_code ? u->equipment_code : "with that id");
     return;
   }
+  const struct sr_eqtype *t = sr_plugins_type(b->c->plugins, un->type);
+  sr_inspection_normalize(u, t);
   sr_inspection_hash(u, un->id, it->hash);
   /* The same report twice in one batch (it counts once accepted), or one stored. */
   struct item *run = &b->items[it->run];
@@ -338,7 +340,6 @@ static void check_item(struct batch *b, int index)
     }
     return;
   }
-  const struct sr_eqtype *t = sr_plugins_type(b->c->plugins, un->type);
   if(!t) {
     sr_problem_set(pb, SR_CONFLICT, "The plugin for type '%s' is not loaded.", un->type);
     return;

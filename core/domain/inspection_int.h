@@ -21,6 +21,9 @@ struct upload {
 
 /* Checks the body's own shape into <u> (which borrows from <body>); names every failing field. */
 void sr_inspection_parse(struct sr_ctx *c, const cJSON *body, struct upload *u, struct sr_problem *pb);
+/* The conclusion by its code when the report named it by the type's text for it ("合格"), so that
+ * the code is hashed and stored however it was sent. <t> may be NULL (then nothing changes). */
+void sr_inspection_normalize(struct upload *u, const struct sr_eqtype *t);
 /* SHA-256 of the normalized result: the same result hashes the same however it was sent. */
 void sr_inspection_hash(const struct upload *u, long equipment_id, char hash[65]);
 /* The type's rules: kind, vocabulary, grade, status and dates. The conclusion, or NULL. */

@@ -21,6 +21,7 @@
 #include "db.h"
 #include "evidence.h"
 #include "http_guard.h"
+#include "i18n.h"
 #include "idempotency.h"
 #include "log.h"
 #include "metrics.h"
@@ -42,6 +43,7 @@ struct sr_request {
   size_t reserved;              /* bytes of the shared body memory this request holds */
   bool too_large, too_busy;
   bool answered;
+  enum sr_lang lang;            /* of the answer's messages, from Accept-Language */
   int status;
   struct timespec start;
   char id[24];
@@ -107,7 +109,7 @@ bool sr_route_permits(const struct sr_route *route, struct sr_ctx *c, long id, s
   enum sr_err seen = route->probe ? route->probe(c, id, pb) : SR_OK;
   if(seen == SR_OK) {
     sr_problem_free(pb);
-    sr_problem_set(pb, SR_FORBIDDEN, "A %s may not %s.", sr_role_name(c->who.role), route->summary);
+    sr_problem_set(pb, SR_FORBIDDEN, "A %s may not %s.", sr_role_name(c->who.role), _(route->summary));
   }
   return false;
 }
@@ -205,6 +207,11 @@ static enum MHD_Result respond_bytes(struct sr_request *rq, int status, char *te
     MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, a->retry_after);
   if(a->replayed)
     MHD_add_response_header(resp, "Idempotent-Replayed", "true");
+  else if(a->content_type && strncmp(a->content_type, "application/problem+json", 24) == 0) {
+    /* A problem's words are in the language asked for (a replay's are the first answer's). */
+    MHD_add_response_header(resp, "Content-Language", sr_i18n_tag(sr_i18n_lang()));
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Language");
+  }
   if(a->close)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
   if(status == 401)
@@ -243,7 +250,7 @@ static enum MHD_Result simple_problem(struct sr_request *rq, enum sr_err e, cons
 {
   struct sr_problem pb;
   sr_problem_init(&pb);
-  sr_problem_set(&pb, e, "%s", detail);
+  sr_problem_set(&pb, e, "%s", _(detail));
   enum MHD_Result ret = respond_problem(rq, &pb, allow, close);
   sr_problem_free(&pb);
   return ret;
@@ -290,13 +297,13 @@ static const char *framing_error(struct MHD_Connection *conn, bool *has_body)
   const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
   *has_body = f.transfer_encoding > 0 || (cl && strcmp(cl, "0") != 0);
   if(f.content_length > 1)
-    return "The request has more than one Content-Length.";
+    return N_("The request has more than one Content-Length.");
   if(f.transfer_encoding > 1)
-    return "The request has more than one Transfer-Encoding.";
+    return N_("The request has more than one Transfer-Encoding.");
   if(f.transfer_encoding && f.content_length)
-    return "The request has both Content-Length and Transfer-Encoding.";
+    return N_("The request has both Content-Length and Transfer-Encoding.");
   if(f.transfer_encoding && !f.chunked)
-    return "The only transfer coding taken is chunked.";
+    return N_("The only transfer coding taken is chunked.");
   return NULL;
 }
 
@@ -421,8 +428,8 @@ static enum MHD_Result key_problem(struct sr_request *rq, enum sr_err e, const c
 {
   struct sr_problem pb;
   sr_problem_init(&pb);
-  sr_problem_set(&pb, e, "%s", detail);
-  sr_problem_field(&pb, "Idempotency-Key", "%s", detail);
+  sr_problem_set(&pb, e, "%s", _(detail));
+  sr_problem_field(&pb, "Idempotency-Key", "%s", _(detail));
   enum MHD_Result ret = respond_problem(rq, &pb, NULL, false);
   sr_problem_free(&pb);
   return ret;
@@ -661,6 +668,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 static enum MHD_Result first_call(struct sr_request *rq, const char *url, const char *method)
 {
   rq->started = true;
+  rq->lang = sr_i18n_from_accept(MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Accept-Language"));
+  sr_i18n_use(rq->lang);
   snprintf(rq->method, sizeof rq->method, "%s", method);
   make_instance(rq->instance, sizeof rq->instance, url);
   sr_guard_phase(rq->conn, SR_GUARD_BODY);
@@ -677,16 +686,9 @@ static enum MHD_Result first_call(struct sr_request *rq, const char *url, const 
   return MHD_YES;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                                  const char *version, const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+static enum MHD_Result serve_request(struct sr_request *rq, const char *url, const char *method,
+                                     const char *upload_data, size_t *upload_data_size)
 {
-  (void)cls;
-  (void)version;
-  (void)conn;
-  struct sr_request *rq = *con_cls;
-  if(!rq) /* on_uri ran out of memory */
-    return MHD_NO;
   if(!rq->started)
     return first_call(rq, url, method);
   if(rq->answered) {
@@ -709,6 +711,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                           NULL, false);
   }
   return dispatch(rq, method, url);
+}
+
+/* Each call of a request speaks its language; the thread is English between requests. */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+  (void)cls;
+  (void)version;
+  (void)conn;
+  struct sr_request *rq = *con_cls;
+  if(!rq) /* on_uri ran out of memory */
+    return MHD_NO;
+  sr_i18n_use(rq->lang);
+  enum MHD_Result ret = serve_request(rq, url, method, upload_data, upload_data_size);
+  sr_i18n_use(SR_LANG_EN);
+  return ret;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)

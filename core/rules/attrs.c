@@ -1,5 +1,6 @@
 /* attrs.c -- see attrs.h. */
 #include "attrs.h"
+#include "i18n.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -112,7 +113,7 @@ static void check_one(const struct sr_attr *a, const cJSON *v, const char *field
   case SR_ATTR_INTEGER:
   case SR_ATTR_NUMBER:
     if(!cJSON_IsNumber(v))
-      sr_problem_field(pb, field, "must be %s", a->kind == SR_ATTR_INTEGER ? "an integer" : "a number");
+      sr_problem_field(pb, field, "must be %s", a->kind == SR_ATTR_INTEGER ? _("an integer") : _("a number"));
     else
       check_number(a, v, field, pb);
     return;

@@ -8,6 +8,26 @@
 const char *const sr_inspection_kinds[] = { "periodic", "supervisory", "first", "self_test",
                                             "annual_check", "external", "internal", NULL };
 
+/* Their names on a report, in the order of sr_inspection_kinds (TSG's terms). */
+static const char *const kind_texts[] = { "定期检验", "监督检验", "首次检验", "自行检测",
+                                          "年度检查", "外部检验", "内部检验", NULL };
+
+const char *sr_inspection_kind_code(const char *code_or_text)
+{
+  for(int i = 0; code_or_text && sr_inspection_kinds[i]; i++)
+    if(strcmp(sr_inspection_kinds[i], code_or_text) == 0 || strcmp(kind_texts[i], code_or_text) == 0)
+      return sr_inspection_kinds[i];
+  return NULL;
+}
+
+const char *sr_inspection_kind_text(const char *code)
+{
+  for(int i = 0; code && sr_inspection_kinds[i]; i++)
+    if(strcmp(sr_inspection_kinds[i], code) == 0)
+      return kind_texts[i];
+  return NULL;
+}
+
 const struct sr_inspection_kind *sr_eqtype_kind(const struct sr_eqtype *t, const char *kind)
 {
   for(int i = 0; kind && i < t->nkinds; i++)
@@ -22,6 +42,15 @@ const struct sr_conclusion *sr_eqtype_conclusion(const struct sr_inspection_kind
     if(strcmp(k->conclusions[i].code, code) == 0)
       return &k->conclusions[i];
   return NULL;
+}
+
+const struct sr_conclusion *sr_eqtype_conclusion_named(const struct sr_inspection_kind *k, const char *code_or_text)
+{
+  const struct sr_conclusion *c = sr_eqtype_conclusion(k, code_or_text);
+  for(int i = 0; !c && code_or_text && i < k->nconclusions; i++)
+    if(k->conclusions[i].text && strcmp(k->conclusions[i].text, code_or_text) == 0)
+      c = &k->conclusions[i];
+  return c;
 }
 
 bool sr_eqtype_has_variety(const struct sr_eqtype *t, const char *variety)

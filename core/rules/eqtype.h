@@ -50,11 +50,17 @@ struct sr_eqtype {
   int unit; /* the place of its file in the plugin set, by which its engine finds the functions */
 };
 
-/* The kinds every inspection must be one of. */
+/* The kinds every inspection must be one of: the core's, fixed by the regulations. */
 extern const char *const sr_inspection_kinds[];
+/* The kind named by its code or its Chinese name on a report ("定期检验"), or NULL. */
+const char *sr_inspection_kind_code(const char *code_or_text);
+/* The Chinese name of kind <code>, or NULL. */
+const char *sr_inspection_kind_text(const char *code);
 
 const struct sr_inspection_kind *sr_eqtype_kind(const struct sr_eqtype *t, const char *kind);
 const struct sr_conclusion *sr_eqtype_conclusion(const struct sr_inspection_kind *k, const char *code);
+/* The conclusion named by its code or by the text the plugin gives it ("合格"), or NULL. */
+const struct sr_conclusion *sr_eqtype_conclusion_named(const struct sr_inspection_kind *k, const char *code_or_text);
 bool sr_eqtype_has_variety(const struct sr_eqtype *t, const char *variety);
 /* The attribute schema as JSON Schema (2020-12). Caller owns the result. */
 cJSON *sr_eqtype_schema_json(const struct sr_eqtype *t);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "json.h"
 #include "metrics.h"
@@ -71,6 +72,12 @@ static enum sr_outcome ask(struct sr_plugins *p, int unit, enum sr_plugin_fn fn,
 
 /* ==== validate and check_inspection: a list of {field=, message=} ==== */
 
+static bool error_text_ok(const char *v)
+{
+  size_t len = v ? strlen(v) : 0;
+  return len > 0 && len <= 500 && sr_utf8_valid(v, len);
+}
+
 /* nil, or a list of at most SR_PLUGIN_MAX_ERRORS {field, message}, each 1..500 bytes. A table
  * with no list part is an empty list (as it always was). */
 static bool errors_ok(cJSON *a, const void *ctx, char *why, size_t n)
@@ -86,17 +93,25 @@ static bool errors_ok(cJSON *a, const void *ctx, char *why, size_t n)
   for(const cJSON *e = a->child; e; e = e->next, i++) {
     if(!cJSON_IsObject(e) && !cJSON_IsArray(e))
       return snprintf(why, n, "%s error #%d is not a table", fn, i), false;
-    static const char *const keys[2] = { "field", "message" };
-    for(int k = 0; k < 2; k++) {
-      const char *v = sr_json_str(e, keys[k]);
-      if(!v)
-        return snprintf(why, n, "%s error #%d: '%s' must be a string", fn, i, keys[k]), false;
-      size_t len = strlen(v);
-      if(len == 0 || len > 500 || !sr_utf8_valid(v, len))
-        return snprintf(why, n, "%s error #%d: '%s' must be 1..500 bytes of UTF-8", fn, i, keys[k]), false;
-    }
+    if(!sr_json_str(e, "field"))
+      return snprintf(why, n, "%s error #%d: 'field' must be a string", fn, i), false;
+    if(!error_text_ok(sr_json_str(e, "field")))
+      return snprintf(why, n, "%s error #%d: 'field' must be 1..500 bytes of UTF-8", fn, i), false;
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message");
+    bool ok = cJSON_IsString(m) ? error_text_ok(m->valuestring)
+              : cJSON_IsObject(m) && error_text_ok(sr_json_str(m, "zh")) && error_text_ok(sr_json_str(m, "en"));
+    if(!ok)
+      return snprintf(why, n, "%s error #%d: 'message' must be 1..500 bytes of UTF-8, or {zh=, en=} of them", fn, i),
+             false;
   }
   return true;
+}
+
+/* An error's message in the thread's language: a plugin gives one text or both. */
+static const char *error_message(const cJSON *e)
+{
+  const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message");
+  return cJSON_IsString(m) ? m->valuestring : sr_i18n_pick(sr_json_str(m, "zh"), sr_json_str(m, "en"));
 }
 
 /* Asks <fn> (validate or check_inspection) and turns its list into field errors of <pb>. */
@@ -109,7 +124,7 @@ static int errors_call(struct sr_plugins *p, const struct sr_eqtype *t, enum sr_
   if(ask(p, t->unit, fn, args, nargs, ERRORS_ITEMS, errors_ok, what, &errors, why, sizeof why) != SR_OUTCOME_OK)
     return plugin_failed(t->file, t->version, fn, why, pb);
   for(const cJSON *e = cJSON_IsArray(errors) ? errors->child : NULL; e; e = e->next)
-    sr_problem_field(pb, sr_json_str(e, "field"), "%s", sr_json_str(e, "message"));
+    sr_problem_field(pb, sr_json_str(e, "field"), "%s", error_message(e));
   cJSON_Delete(errors);
   return pb->err;
 }

@@ -1,5 +1,6 @@
 /* db.c -- see db.h. */
 #include "db.h"
+#include "i18n.h"
 
 #include <poll.h>
 #include <pthread.h>
@@ -148,8 +149,8 @@ enum sr_db_class sr_db_classify(const PGresult *r)
 enum sr_err sr_db_failure(const PGresult *r, struct sr_problem *pb, const char *what)
 {
   if(sr_db_classify(r) == SR_DB_RETRY)
-    return sr_problem_set(pb, SR_UNAVAILABLE, "%s: gave way to a concurrent writer", what);
-  return sr_problem_set(pb, SR_INTERNAL, "%s", what);
+    return sr_problem_set(pb, SR_UNAVAILABLE, "%s: gave way to a concurrent writer", _(what));
+  return sr_problem_set(pb, SR_INTERNAL, "%s", _(what));
 }
 
 PGresult *sr_db_query(PGconn *c, const char *sql, int nparams, const char *const *params, const char *what,

@@ -1,5 +1,6 @@
 /* sql.c -- see sql.h. */
 #include "sql.h"
+#include "i18n.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,7 +233,7 @@ PGresult *sr_sql_one(struct sr_ctx *c, struct sr_sql *q, const char *what, long 
   if(!sr_db_ok(r, PGRES_TUPLES_OK))
     sr_problem_set(pb, SR_INTERNAL, "database error");
   else if(PQntuples(r) != 1)
-    sr_problem_set(pb, SR_NOT_FOUND, "No %s %ld that you may see.", what, id);
+    sr_problem_set(pb, SR_NOT_FOUND, "No %s %ld that you may see.", _(what), id);
   else
     return r;
   PQclear(r);

@@ -5,7 +5,10 @@ SR_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SR_PG_BIN=/usr/lib/postgresql/15/bin
 SR_PG_USER=sereg   # PostgreSQL refuses to run as root; as root we run it as this system user
 SR_PACKAGES="build-essential cmake pkg-config liblua5.4-dev lua5.4 libcjson-dev libmicrohttpd-dev
-  libcurl4-openssl-dev libssl-dev libpq-dev postgresql-15 postgresql-client-15 python3 curl"
+  libcurl4-openssl-dev libssl-dev libpq-dev postgresql-15 postgresql-client-15 python3 curl
+  gettext locales"
+# The locale gettext needs to speak Chinese (core/base/i18n.c): LC_MESSAGES of zh_CN.UTF-8.
+SR_LOCALE=zh_CN.UTF-8
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -15,13 +18,39 @@ sr_install_deps() {
   for p in $SR_PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  say "installing Debian packages: ${missing[*]}"
-  local sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || die "need root or sudo to install: ${missing[*]}"
-    sudo=sudo
+  if [ ${#missing[@]} -gt 0 ]; then
+    sr_install_packages "${missing[@]}"
   fi
+  sr_install_locale
+}
+
+# Prints "sudo" when installing needs it; dies when neither root nor sudo can.
+sr_sudo() {
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || die "need root or sudo to install: $*"
+    echo sudo
+  fi
+}
+
+# Generates $SR_LOCALE where it is missing, as Debian keeps locales: listed in /etc/locale.gen
+# (so a later locale-gen keeps it) and compiled into the locale archive.
+sr_install_locale() {
+  local name=${SR_LOCALE%.UTF-8}.utf8
+  locale -a 2>/dev/null | grep -qix "$name" && return 0
+  local sudo
+  sudo=$(sr_sudo "the $SR_LOCALE locale") || exit 1
+  say "generating the $SR_LOCALE locale"
+  grep -qx "$SR_LOCALE UTF-8" /etc/locale.gen 2>/dev/null ||
+    echo "$SR_LOCALE UTF-8" | $sudo tee -a /etc/locale.gen >/dev/null
+  $sudo locale-gen >/dev/null || die "locale-gen failed"
+  locale -a 2>/dev/null | grep -qix "$name" || die "the $SR_LOCALE locale is still missing"
+}
+
+sr_install_packages() {
+  local missing=("$@")
+  say "installing Debian packages: ${missing[*]}"
+  local sudo
+  sudo=$(sr_sudo "${missing[*]}") || exit 1
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq || die "apt-get update failed"
   # The server package would start the system cluster; sereg runs its own, so do not start it.

@@ -178,6 +178,10 @@ def sereg_env(db=None, env=None):
     means), with DATABASE_URL for <db> and <env> on top."""
     e = dict(os.environ)
     e.pop("SEREG_NOW", None)
+    # English messages unless a test asks for another language (base/i18n.h reads these)
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        e.pop(name, None)
+    e["LANG"] = "C.UTF-8"
     # the key of subscriptions' secrets (a test that wants none passes SEREG_SECRET_KEY="")
     e.setdefault("SEREG_SECRET_KEY", TEST_SECRET_KEY)
     if db:

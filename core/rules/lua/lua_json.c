@@ -143,6 +143,16 @@ cJSON *sr_lua_json_pull_body(lua_State *L, int idx, cJSON *park, int *budget)
   return park_item(L, park, cJSON_CreateString(s));
 }
 
+/* The string at <idx>, checked as an error's <what>. */
+static const char *error_text(lua_State *L, int idx, const char *fn, int i, const char *what)
+{
+  size_t len;
+  const char *v = lua_tolstring(L, idx, &len);
+  if(len == 0 || len > 500 || !sr_utf8_valid(v, len))
+    luaL_error(L, "%s error #%d: '%s' must be 1..500 bytes of UTF-8", fn, i, what);
+  return v;
+}
+
 cJSON *sr_lua_json_pull_errors(lua_State *L, int idx, cJSON *park, const char *fn)
 {
   idx = lua_absindex(L, idx);
@@ -157,24 +167,40 @@ cJSON *sr_lua_json_pull_errors(lua_State *L, int idx, cJSON *park, const char *f
   for(lua_Unsigned i = 1; i <= n; i++) {
     if(lua_rawgeti(L, idx, (lua_Integer)i) != LUA_TTABLE)
       luaL_error(L, "%s error #%d is not a table", fn, (int)i);
-    static const char *const keys[2] = { "field", "message" };
-    const char *val[2];
-    for(int k = 0; k < 2; k++) {
-      lua_pushstring(L, keys[k]);
-      if(lua_rawget(L, -2) != LUA_TSTRING)
-        luaL_error(L, "%s error #%d: '%s' must be a string", fn, (int)i, keys[k]);
-      size_t len;
-      val[k] = lua_tolstring(L, -1, &len);
-      if(len == 0 || len > 500 || !sr_utf8_valid(val[k], len))
-        luaL_error(L, "%s error #%d: '%s' must be 1..500 bytes of UTF-8", fn, (int)i, keys[k]);
-      lua_pop(L, 1); /* still referenced by the error table, which the list holds */
-    }
+    lua_pushstring(L, "field");
+    if(lua_rawget(L, -2) != LUA_TSTRING)
+      luaL_error(L, "%s error #%d: 'field' must be a string", fn, (int)i);
+    const char *field = error_text(L, -1, fn, (int)i, "field");
+    lua_pop(L, 1); /* still referenced by the error table, which the list holds */
     cJSON *e = cJSON_CreateObject();
     if(!e)
       luaL_error(L, "out of memory");
     cJSON_AddItemToArray(list, e);
-    if(!cJSON_AddStringToObject(e, "field", val[0]) || !cJSON_AddStringToObject(e, "message", val[1]))
+    if(!cJSON_AddStringToObject(e, "field", field))
       luaL_error(L, "out of memory");
+    /* A message is one text, or the same in both languages: {zh = "...", en = "..."}. */
+    lua_pushstring(L, "message");
+    int mt = lua_rawget(L, -2);
+    if(mt == LUA_TSTRING) {
+      if(!cJSON_AddStringToObject(e, "message", error_text(L, -1, fn, (int)i, "message")))
+        luaL_error(L, "out of memory");
+    } else if(mt == LUA_TTABLE) {
+      cJSON *m = cJSON_AddObjectToObject(e, "message");
+      if(!m)
+        luaL_error(L, "out of memory");
+      static const char *const langs[2] = { "zh", "en" };
+      for(int k = 0; k < 2; k++) {
+        lua_pushstring(L, langs[k]);
+        if(lua_rawget(L, -2) != LUA_TSTRING)
+          luaL_error(L, "%s error #%d: 'message' must be a string or {zh = string, en = string}", fn, (int)i);
+        if(!cJSON_AddStringToObject(m, langs[k], error_text(L, -1, fn, (int)i, "message")))
+          luaL_error(L, "out of memory");
+        lua_pop(L, 1);
+      }
+    } else {
+      luaL_error(L, "%s error #%d: 'message' must be a string or {zh = string, en = string}", fn, (int)i);
+    }
+    lua_pop(L, 1);
     lua_pop(L, 1);
   }
   return list;
