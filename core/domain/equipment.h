@@ -41,7 +41,7 @@ enum sr_err sr_equipment_due(struct sr_ctx *c, long id, cJSON **out, struct sr_p
 /* The history of <id>, oldest first: *out is {items}. */
 enum sr_err sr_equipment_history(struct sr_ctx *c, long id, cJSON **out, struct sr_problem *pb);
 /* Applies the transition in <body> to <id> if its version is still <if_match>. */
-enum sr_err sr_equipment_transition(struct sr_ctx *c, long id, long if_match, const cJSON *body,
+enum sr_err sr_equipment_transition(struct sr_ctx *c, long id, const struct sr_versions *if_match, const cJSON *body,
                                     cJSON **out, struct sr_problem *pb);
 
 #endif
