@@ -146,6 +146,14 @@ static bool match(const char *pattern, const char *path, long *id)
   return *pattern == '\0' && *path == '\0';
 }
 
+/* Whether <r> answers <method>. HEAD is answered wherever GET is (RFC 9110 section 9.3.2) by
+ * the GET route itself, so it goes through the same checks and carries the same status and
+ * headers; libmicrohttpd leaves out the body. */
+static bool serves(const struct sr_route *r, const char *method)
+{
+  return strcmp(r->method, method) == 0 || (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0);
+}
+
 /* The route for method+path; *path_known tells whether any method serves the path. */
 static const struct sr_route *route_find(const char *method, const char *path, long *id, bool *path_known,
                                          char *allow, size_t allowsz)
@@ -158,12 +166,13 @@ static const struct sr_route *route_find(const char *method, const char *path, l
     if(!match(r->pattern, path, &rid))
       continue;
     *path_known = true;
-    if(strlen(allow) + strlen(r->method) + 3 < allowsz) {
+    const char *name = strcmp(r->method, "GET") == 0 ? "GET, HEAD" : r->method;
+    if(strlen(allow) + strlen(name) + 3 < allowsz) {
       if(allow[0])
         strcat(allow, ", ");
-      strcat(allow, r->method);
+      strcat(allow, name);
     }
-    if(strcmp(r->method, method) == 0 && !found) {
+    if(serves(r, method) && !found) {
       found = r;
       *id = rid;
     }
