@@ -63,6 +63,28 @@ def test_the_description_names_the_roles_each_route_takes():
     eq({k: v for k, v in described.items() if v}, {k: v for k, v in router.items() if v}, "roles by route")
 
 
+def test_the_public_routes_are_described_as_needing_no_token():
+    """A public route is described with the empty security requirement (security: [], or {} among
+    them where a token is also read, as /metrics reads one for the registry's own figures); every
+    other operation keeps the document's bearer requirement."""
+    public = {" ".join(line.split()[:2]) for line in routes() if line.split()[2] == "public"}
+    security, path, op = {}, None, None
+    for line in spec_text().splitlines():
+        m = re.match(r"^  (/\S+):\s*$", line)
+        if m:
+            path = m.group(1)
+        m = re.match(r"^    (get|post|put|patch|delete):\s*$", line)
+        if m:
+            op = f"{m.group(1).upper()} {path}"
+        m = re.match(r"^      security: (.*)$", line)
+        if m:
+            security[op] = m.group(1).replace(" ", "")
+    check(public >= {"GET /healthz", "GET /readyz", "GET /metrics"}, public)
+    eq(sorted(security), sorted(public), "operations with a security of their own")
+    for op in public:
+        check(security[op] == "[]" or "{}" in security[op], f"{op}: security {security[op]}")
+
+
 def test_every_reference_resolves():
     text = spec_text()
     check(text.startswith("openapi: 3.1"), "OpenAPI 3.1")
