@@ -146,15 +146,9 @@ static bool match(const char *pattern, const char *path, long *id)
   return *pattern == '\0' && *path == '\0';
 }
 
-/* Whether <r> answers <method>. HEAD is answered wherever GET is (RFC 9110 section 9.3.2) by
- * the GET route itself, so it goes through the same checks and carries the same status and
- * headers; libmicrohttpd leaves out the body. */
-static bool serves(const struct sr_route *r, const char *method)
-{
-  return strcmp(r->method, method) == 0 || (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0);
-}
-
-/* The route for method+path; *path_known tells whether any method serves the path. */
+/* The route for method+path; *path_known tells whether any method serves the path. HEAD takes
+ * the GET route (RFC 9110 section 9.3.2): the same checks, status and headers; libmicrohttpd
+ * leaves out the body. */
 static const struct sr_route *route_find(const char *method, const char *path, long *id, bool *path_known,
                                          char *allow, size_t allowsz)
 {
@@ -172,7 +166,8 @@ static const struct sr_route *route_find(const char *method, const char *path, l
         strcat(allow, ", ");
       strcat(allow, name);
     }
-    if(serves(r, method) && !found) {
+    bool head = strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0;
+    if((head || strcmp(r->method, method) == 0) && !found) {
       found = r;
       *id = rid;
     }
