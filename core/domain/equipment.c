@@ -626,8 +626,8 @@ static enum sr_err check_transition_body(const cJSON *body, const struct sr_acti
   return pb->err;
 }
 
-enum sr_err sr_equipment_transition(struct sr_ctx *c, long id, const struct sr_versions *if_match, const cJSON *body,
-                                    cJSON **out, struct sr_problem *pb)
+enum sr_err sr_equipment_transition(struct sr_ctx *c, long id, const struct sr_versions *if_match,
+                                    const cJSON *body, cJSON **out, struct sr_problem *pb)
 {
   const struct sr_action *act;
   if(check_transition_body(body, &act, pb) != SR_OK)

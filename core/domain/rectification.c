@@ -363,8 +363,8 @@ static void read_step(struct sr_ctx *c, const cJSON *body, const cJSON *t, struc
                          &s->evidence, pb);
 }
 
-enum sr_err sr_rectification_transition(struct sr_ctx *c, long id, const struct sr_versions *if_match, const cJSON *body, cJSON **out,
-                                        struct sr_problem *pb)
+enum sr_err sr_rectification_transition(struct sr_ctx *c, long id, const struct sr_versions *if_match,
+                                        const cJSON *body, cJSON **out, struct sr_problem *pb)
 {
   static const char *const keys[] = { "action", "note", "opinion", "deadline", "evidence", NULL };
   sr_json_only(body, keys, pb);

@@ -343,8 +343,8 @@ static cJSON *update_one(struct sr_ctx *c, const char *sql, int n, const char *c
 
 static const char *const update_fields[] = { "url", "event_types", "enabled", "description", NULL };
 
-enum sr_err sr_subscription_update(struct sr_ctx *c, long id, const struct sr_versions *version, const cJSON *body, cJSON **out,
-                                   struct sr_problem *pb)
+enum sr_err sr_subscription_update(struct sr_ctx *c, long id, const struct sr_versions *version,
+                                   const cJSON *body, cJSON **out, struct sr_problem *pb)
 {
   sr_json_only(body, update_fields, pb);
   const char *url = sr_json_string(body, "url", false, SR_WEBHOOK_MAX_URL, pb);
