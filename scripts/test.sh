@@ -4,7 +4,8 @@
 # and again on an ASan+UBSan build, then fuzzes the request-body parser, the ladder and workflow
 # checks, the CSV reader and the plugins' pattern matcher for a short while (scripts/fuzz.sh), and
 # removes the cluster.
-# --quick skips the sanitizer pass and the fuzzing.
+# --quick skips the sanitizer pass and the fuzzing. The npm tools the tests use (the Standard
+# Webhooks verifier, the OpenAPI linters) go into a cache folder outside the tree.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 cd "$SR_ROOT"
@@ -14,15 +15,25 @@ quick=0
 
 # The tests also run the shipped nginx front (contrib/nginx) and make certificates for it.
 SR_PACKAGES="$SR_PACKAGES nginx-light openssl" sr_install_deps
-# The notice tests verify every signature with the Standard Webhooks reference library, from the
-# npm registry, kept in a cache folder outside the tree.
+# Test-only tools from the npm registry, kept in a cache folder outside the tree: the notice
+# tests verify every signature with the Standard Webhooks reference library, and the OpenAPI
+# description is linted with Redocly CLI and Spectral (Redocly 1.x: 2.x needs a newer Node.js
+# than Debian 12's).
 command -v npm >/dev/null || SR_PACKAGES="nodejs npm" sr_install_deps
 npm_cache=${XDG_CACHE_HOME:-$HOME/.cache}/sereg-test-npm
-if [ ! -f "$npm_cache/node_modules/standardwebhooks/package.json" ]; then
-  say "installing the Standard Webhooks reference verifier (npm) into $npm_cache"
+npm_tools="standardwebhooks@1.1.1 @redocly/cli@1.34.20 @stoplight/spectral-cli@6.16.3"
+npm_missing=""
+for t in $npm_tools; do
+  name=${t%@*}
+  [ "$(node -p "try { require('$npm_cache/node_modules/$name/package.json').version } catch (e) { '' }")" = "${t##*@}" ] ||
+    npm_missing="$npm_missing $t"
+done
+if [ -n "$npm_missing" ]; then
+  say "installing the test tools$npm_missing (npm) into $npm_cache"
   mkdir -p "$npm_cache"
-  npm install --prefix "$npm_cache" --no-audit --no-fund --loglevel=error standardwebhooks@1.1.1 >/dev/null ||
-    die "npm install standardwebhooks failed"
+  # shellcheck disable=SC2086 # one word a package
+  npm install --prefix "$npm_cache" --no-audit --no-fund --loglevel=error $npm_missing >/dev/null ||
+    die "npm install$npm_missing failed"
 fi
 export SEREG_NODE_MODULES=$npm_cache/node_modules
 pgdir=$(mktemp -d /tmp/sereg-test-pg.XXXXXX)

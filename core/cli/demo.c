@@ -133,13 +133,13 @@ static bool demo_transition(struct sr_ctx *c, long id, const char *action, const
   cJSON *rec = NULL;
   if(sr_equipment_get(c, id, &rec, pb) != SR_OK)
     return false;
-  long version = (long)cJSON_GetObjectItem(rec, "version")->valuedouble;
+  struct sr_versions version = { .n = 1, .v = { (long)cJSON_GetObjectItem(rec, "version")->valuedouble } };
   cJSON_Delete(rec);
   cJSON *b = cJSON_CreateObject();
   cJSON_AddStringToObject(b, "action", action);
   cJSON_AddStringToObject(b, "reason", reason);
   rec = NULL;
-  enum sr_err e = sr_equipment_transition(c, id, version, b, &rec, pb);
+  enum sr_err e = sr_equipment_transition(c, id, &version, b, &rec, pb);
   cJSON_Delete(b);
   cJSON_Delete(rec);
   return e == SR_OK;
@@ -279,8 +279,8 @@ static bool demo_directive(struct sr_ctx *c, struct sr_problem *pb)
   cJSON_AddStringToObject(ack, "action", "acknowledge");
   cJSON_AddStringToObject(ack, "note", "已收到指令书，设备已停用");
   bool ok = sr_rectification_open(&district, body, &rect, pb) == SR_OK &&
-            sr_rectification_transition(&unit, (long)cJSON_GetObjectItem(rect, "id")->valuedouble, 1, ack, &after,
-                                        pb) == SR_OK;
+            sr_rectification_transition(&unit, (long)cJSON_GetObjectItem(rect, "id")->valuedouble,
+                                        &(const struct sr_versions){ .n = 1, .v = { 1 } }, ack, &after, pb) == SR_OK;
   cJSON_Delete(body);
   cJSON_Delete(ack);
   cJSON_Delete(rect);

@@ -194,8 +194,8 @@ static bool may_act(struct sr_script_session *s, char *why, size_t whysz)
   return true;
 }
 
-typedef enum sr_err (*transition)(struct sr_ctx *c, long id, long if_match, const cJSON *body, cJSON **out,
-                                  struct sr_problem *pb);
+typedef enum sr_err (*transition)(struct sr_ctx *c, long id, const struct sr_versions *if_match,
+                                  const cJSON *body, cJSON **out, struct sr_problem *pb);
 
 static cJSON *host_change(void *ud, const char *kind, long id, const char *action, const cJSON *fields, bool *ok,
                           char *why, size_t whysz)

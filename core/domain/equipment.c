@@ -626,8 +626,8 @@ static enum sr_err check_transition_body(const cJSON *body, const struct sr_acti
   return pb->err;
 }
 
-enum sr_err sr_equipment_transition(struct sr_ctx *c, long id, long if_match, const cJSON *body,
-                                    cJSON **out, struct sr_problem *pb)
+enum sr_err sr_equipment_transition(struct sr_ctx *c, long id, const struct sr_versions *if_match,
+                                    const cJSON *body, cJSON **out, struct sr_problem *pb)
 {
   const struct sr_action *act;
   if(check_transition_body(body, &act, pb) != SR_OK)
@@ -658,9 +658,9 @@ enum sr_err sr_equipment_transition(struct sr_ctx *c, long id, long if_match, co
   enum sr_err rc = SR_OK;
   if(org && org != atol(sr_db_get(cur, 0, "user_unit_id")))
     rc = sr_problem_set(pb, SR_CONFLICT, "Equipment %ld changed hands while it was being renamed; read it again.", id);
-  else if(if_match != SR_VERSION_CURRENT && version != if_match)
-    rc = sr_problem_set(pb, SR_PRECONDITION, "The equipment is at version %ld, not %ld; read it again.",
-                        version, if_match);
+  else if(!sr_versions_has(if_match, version))
+    rc = sr_problem_set(pb, SR_PRECONDITION, "The equipment is at version %ld, which If-Match does not name; read "
+                        "it again.", version);
   else if((rc = sr_lifecycle_check(act->name, from, c->who.role, &to)) != SR_OK)
     sr_problem_set(pb, rc,
                    rc == SR_CONFLICT ? "'%s' is not possible while the equipment is %s."

@@ -41,8 +41,8 @@ enum sr_err sr_equipment_list(struct sr_ctx *c, const struct sr_equipment_filter
 enum sr_err sr_equipment_due(struct sr_ctx *c, long id, cJSON **out, struct sr_problem *pb);
 /* The history of <id>, oldest first: *out is {items}. */
 enum sr_err sr_equipment_history(struct sr_ctx *c, long id, cJSON **out, struct sr_problem *pb);
-/* Applies the transition in <body> to <id> if its version is still <if_match>. */
-enum sr_err sr_equipment_transition(struct sr_ctx *c, long id, long if_match, const cJSON *body,
-                                    cJSON **out, struct sr_problem *pb);
+/* Applies the transition in <body> to <id> if its version is one <if_match> names. */
+enum sr_err sr_equipment_transition(struct sr_ctx *c, long id, const struct sr_versions *if_match,
+                                    const cJSON *body, cJSON **out, struct sr_problem *pb);
 
 #endif

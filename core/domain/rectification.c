@@ -363,8 +363,8 @@ static void read_step(struct sr_ctx *c, const cJSON *body, const cJSON *t, struc
                          &s->evidence, pb);
 }
 
-enum sr_err sr_rectification_transition(struct sr_ctx *c, long id, long if_match, const cJSON *body, cJSON **out,
-                                        struct sr_problem *pb)
+enum sr_err sr_rectification_transition(struct sr_ctx *c, long id, const struct sr_versions *if_match,
+                                        const cJSON *body, cJSON **out, struct sr_problem *pb)
 {
   static const char *const keys[] = { "action", "note", "opinion", "deadline", "evidence", NULL };
   sr_json_only(body, keys, pb);
@@ -417,8 +417,9 @@ enum sr_err sr_rectification_transition(struct sr_ctx *c, long id, long if_match
     free(who);
     goto done;
   }
-  if(if_match != SR_VERSION_CURRENT && version != if_match) {
-    sr_problem_set(pb, SR_PRECONDITION, "The rectification is at version %ld, not %ld; read it again.", version, if_match);
+  if(!sr_versions_has(if_match, version)) {
+    sr_problem_set(pb, SR_PRECONDITION, "The rectification is at version %ld, which If-Match does not name; read it "
+                   "again.", version);
     goto done;
   }
   if(!sr_flow_transition_from(t, state)) {

@@ -32,8 +32,8 @@ enum sr_err sr_rectification_follow(struct sr_ctx *c, long equipment_id, const c
 /* The rectification with its hazards, history, deadlines and the actions the caller may take. */
 enum sr_err sr_rectification_get(struct sr_ctx *c, long id, cJSON **out, struct sr_problem *pb);
 /* POST /rectifications/{id}/transitions: {action, note, opinion, deadline, evidence}. */
-enum sr_err sr_rectification_transition(struct sr_ctx *c, long id, long if_match, const cJSON *body, cJSON **out,
-                                        struct sr_problem *pb);
+enum sr_err sr_rectification_transition(struct sr_ctx *c, long id, const struct sr_versions *if_match,
+                                        const cJSON *body, cJSON **out, struct sr_problem *pb);
 
 struct sr_rectification_filter {
   long hazard_id;                          /* 0: any */

@@ -303,9 +303,9 @@ enum sr_err sr_subscription_list(struct sr_ctx *c, const struct sr_subscription_
   return sr_sql_page(c, &q, f->limit, out, pb);
 }
 
-/* Locks <id> for a change at If-Match <version>; NULL with the problem set (and the
- * transaction rolled back). */
-static PGresult *lock_at(struct sr_ctx *c, long id, long version, struct sr_problem *pb)
+/* Locks <id> for a change at one of the If-Match <versions> (NULL: at any); NULL with the
+ * problem set (and the transaction rolled back). */
+static PGresult *lock_at(struct sr_ctx *c, long id, const struct sr_versions *versions, struct sr_problem *pb)
 {
   if(!may_subscribe(c->who.role)) {
     sr_problem_set(pb, SR_FORBIDDEN, "Your role keeps no subscriptions.");
@@ -314,9 +314,9 @@ static PGresult *lock_at(struct sr_ctx *c, long id, long version, struct sr_prob
   if(!sr_tx_begin(c, pb))
     return NULL;
   PGresult *r = fetch(c, id, true, pb);
-  if(r && version >= 0 && atol(sr_db_get(r, 0, "version")) != version) {
-    sr_problem_set(pb, SR_PRECONDITION, "The subscription is at version %s, not %ld; read it again.",
-                   sr_db_get(r, 0, "version"), version);
+  if(r && versions && !sr_versions_has(versions, atol(sr_db_get(r, 0, "version")))) {
+    sr_problem_set(pb, SR_PRECONDITION, "The subscription is at version %s, which If-Match does not name; read it "
+                   "again.", sr_db_get(r, 0, "version"));
     PQclear(r);
     r = NULL;
   }
@@ -343,8 +343,8 @@ static cJSON *update_one(struct sr_ctx *c, const char *sql, int n, const char *c
 
 static const char *const update_fields[] = { "url", "event_types", "enabled", "description", NULL };
 
-enum sr_err sr_subscription_update(struct sr_ctx *c, long id, long version, const cJSON *body, cJSON **out,
-                                   struct sr_problem *pb)
+enum sr_err sr_subscription_update(struct sr_ctx *c, long id, const struct sr_versions *version,
+                                   const cJSON *body, cJSON **out, struct sr_problem *pb)
 {
   sr_json_only(body, update_fields, pb);
   const char *url = sr_json_string(body, "url", false, SR_WEBHOOK_MAX_URL, pb);
@@ -406,7 +406,7 @@ enum sr_err sr_subscription_update(struct sr_ctx *c, long id, long version, cons
 
 enum sr_err sr_subscription_delete(struct sr_ctx *c, long id, struct sr_problem *pb)
 {
-  PGresult *cur = lock_at(c, id, -1, pb);
+  PGresult *cur = lock_at(c, id, NULL, pb);
   if(!cur)
     return pb->err;
   cJSON *detail = cJSON_CreateObject();
@@ -428,7 +428,7 @@ enum sr_err sr_subscription_rotate(struct sr_ctx *c, long id, cJSON **out, struc
   if(!sr_seal_ready())
     return sr_problem_set(pb, SR_UNAVAILABLE, "Notices are not set up on this server: it has no key to keep "
                                               "secrets with (SEREG_SECRET_KEY_FILE).");
-  PGresult *cur = lock_at(c, id, -1, pb);
+  PGresult *cur = lock_at(c, id, NULL, pb);
   if(!cur)
     return pb->err;
   PQclear(cur);
@@ -465,7 +465,7 @@ enum sr_err sr_subscription_rotate(struct sr_ctx *c, long id, cJSON **out, struc
 
 enum sr_err sr_subscription_ping(struct sr_ctx *c, long id, cJSON **out, struct sr_problem *pb)
 {
-  PGresult *cur = lock_at(c, id, -1, pb);
+  PGresult *cur = lock_at(c, id, NULL, pb);
   if(!cur)
     return pb->err;
   bool enabled = strcmp(sr_db_get(cur, 0, "enabled"), "t") == 0;
@@ -570,7 +570,7 @@ enum sr_err sr_subscription_replay(struct sr_ctx *c, long id, const cJSON *body,
     sr_problem_field(pb, "status", "must be one of: failed, delivered, all");
   if(pb->err != SR_OK)
     return pb->err;
-  PGresult *cur = lock_at(c, id, -1, pb);
+  PGresult *cur = lock_at(c, id, NULL, pb);
   if(!cur)
     return pb->err;
   bool enabled = strcmp(sr_db_get(cur, 0, "enabled"), "t") == 0;

@@ -29,10 +29,10 @@ enum sr_err sr_subscription_create(struct sr_ctx *c, const cJSON *body, cJSON **
 enum sr_err sr_subscription_get(struct sr_ctx *c, long id, cJSON **out, struct sr_problem *pb);
 enum sr_err sr_subscription_list(struct sr_ctx *c, const struct sr_subscription_filter *f, cJSON **out,
                                  struct sr_problem *pb);
-/* Changes url, event_types, enabled or description of subscription <id> at <version>. Enabling
- * a disabled one clears why it was disabled. */
-enum sr_err sr_subscription_update(struct sr_ctx *c, long id, long version, const cJSON *body, cJSON **out,
-                                   struct sr_problem *pb);
+/* Changes url, event_types, enabled or description of subscription <id> at a <version> it
+ * names. Enabling a disabled one clears why it was disabled. */
+enum sr_err sr_subscription_update(struct sr_ctx *c, long id, const struct sr_versions *version,
+                                   const cJSON *body, cJSON **out, struct sr_problem *pb);
 /* Removes subscription <id> with its deliveries. */
 enum sr_err sr_subscription_delete(struct sr_ctx *c, long id, struct sr_problem *pb);
 /* A new secret for <id>; the one before stays valid for SR_WEBHOOK_ROTATION_OVERLAP seconds

@@ -238,25 +238,61 @@ static void h_eq_history(struct sr_call *call)
     sr_equipment_history(&call->ctx, call->id, &call->json, &call->pb);
 }
 
-/* If-Match: "3", W/"3" or 3. */
-static bool parse_if_match(const char *h, long *version)
+/* If-Match (RFC 9110 section 13.1.1): "*", any current version, or a list of entity tags, each
+ * "N" for version N. The comparison is strong: a weak tag (W/"3") is well-formed but names no
+ * version, so a list of weak tags alone is 412, never a match. False when the field is not
+ * that grammar (a bare 3 included: an ETag is always sent in quotes). */
+static bool parse_if_match(const char *h, struct sr_versions *m, bool *too_many)
 {
-  char buf[32];
-  if(!h || strlen(h) >= sizeof buf)
-    return false;
-  if(strncmp(h, "W/", 2) == 0)
-    h += 2;
-  snprintf(buf, sizeof buf, "%s", h);
-  char *s = buf;
-  size_t n = strlen(s);
-  if(n >= 2 && s[0] == '"' && s[n - 1] == '"') {
-    s[n - 1] = '\0';
-    s++;
+  memset(m, 0, sizeof *m);
+  *too_many = false;
+  const char *p = h + strspn(h, " \t");
+  if(*p == '*') {
+    m->any = true;
+    return p[1 + strspn(p + 1, " \t")] == '\0';
   }
-  return sr_parse_long(s, 1, 1L << 40, version);
+  int tags = 0;
+  for(;;) {
+    p += strspn(p, " \t,"); /* empty list elements are allowed (RFC 9110 section 5.6.1) */
+    if(!*p)
+      return tags > 0;
+    bool weak = strncmp(p, "W/", 2) == 0;
+    if(weak)
+      p += 2;
+    if(*p != '"')
+      return false;
+    const char *open = ++p;
+    while(*p && *p != '"') {
+      unsigned char ch = (unsigned char)*p;
+      if(ch < 0x21 || ch == 0x7f) /* etagc: visible characters and obs-text */
+        return false;
+      p++;
+    }
+    if(*p != '"')
+      return false;
+    char num[16];
+    size_t len = (size_t)(p - open);
+    long v;
+    p++;
+    tags++;
+    if(!weak && len < sizeof num) {
+      memcpy(num, open, len);
+      num[len] = '\0';
+      if(sr_parse_long(num, 1, 1L << 40, &v)) {
+        if(m->n == SR_IF_MATCH_MAX) {
+          *too_many = true;
+          return false;
+        }
+        m->v[m->n++] = v;
+      }
+    }
+    p += strspn(p, " \t");
+    if(*p && *p != ',')
+      return false;
+  }
 }
 
-bool sr_api_if_match(struct sr_call *call, long *version)
+bool sr_api_if_match(struct sr_call *call, struct sr_versions *versions)
 {
   const char *h = sr_call_header(call, "If-Match");
   if(!h) {
@@ -264,9 +300,14 @@ bool sr_api_if_match(struct sr_call *call, long *version)
                    "Send If-Match with the version (ETag) you last read, so changes are not lost.");
     return false;
   }
-  if(!parse_if_match(h, version)) {
-    sr_problem_set(&call->pb, SR_BAD_REQUEST, "If-Match must be the ETag of the record, e.g. \"3\".");
-    sr_problem_field(&call->pb, "If-Match", "must be a version number in quotes");
+  bool too_many;
+  if(!parse_if_match(h, versions, &too_many)) {
+    sr_problem_set(&call->pb, SR_BAD_REQUEST, "If-Match must be the ETag of the record, e.g. \"3\", a list of "
+                                              "ETags, or *.");
+    if(too_many)
+      sr_problem_field(&call->pb, "If-Match", "names more than %d versions", SR_IF_MATCH_MAX);
+    else
+      sr_problem_field(&call->pb, "If-Match", "must be *, or entity tags such as \"3\" separated by commas");
     call->pb.err = SR_BAD_REQUEST;
     return false;
   }
@@ -275,13 +316,13 @@ bool sr_api_if_match(struct sr_call *call, long *version)
 
 void sr_api_change(struct sr_call *call, sr_versioned_change change)
 {
-  long version;
-  if(!sr_api_if_match(call, &version))
+  struct sr_versions versions;
+  if(!sr_api_if_match(call, &versions))
     return;
   cJSON *body = sr_api_body(call);
   if(!body)
     return;
-  if(change(&call->ctx, call->id, version, body, &call->json, &call->pb) == SR_OK)
+  if(change(&call->ctx, call->id, &versions, body, &call->json, &call->pb) == SR_OK)
     sr_api_etag(call, call->json);
   cJSON_Delete(body);
 }

@@ -18,11 +18,11 @@ void sr_api_etag(struct sr_call *call, const cJSON *rec);
 void sr_api_created(struct sr_call *call, const char *collection);
 /* limit and cursor of a list in id order; false with the problem set. */
 bool sr_api_page(struct sr_call *call, long *limit, long *after);
-/* The If-Match version a change needs (428 when missing, 400 when malformed). */
-bool sr_api_if_match(struct sr_call *call, long *version);
-/* A change of a versioned record {id} with If-Match <version> and a JSON body. */
-typedef enum sr_err (*sr_versioned_change)(struct sr_ctx *c, long id, long version, const cJSON *body, cJSON **out,
-                                           struct sr_problem *pb);
+/* The versions If-Match lets a change act on (428 when missing, 400 when malformed). */
+bool sr_api_if_match(struct sr_call *call, struct sr_versions *versions);
+/* A change of a versioned record {id} at one of the If-Match <versions>, with a JSON body. */
+typedef enum sr_err (*sr_versioned_change)(struct sr_ctx *c, long id, const struct sr_versions *versions,
+                                           const cJSON *body, cJSON **out, struct sr_problem *pb);
 /* Takes If-Match and the body, runs <change>, answers with the record and its ETag. */
 void sr_api_change(struct sr_call *call, sr_versioned_change change);
 /* Query parameter <name> when it is one of <allowed>; else a field error (and NULL). */

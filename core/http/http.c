@@ -148,7 +148,9 @@ static bool match(const char *pattern, const char *path, long *id)
   return *pattern == '\0' && *path == '\0';
 }
 
-/* The route for method+path; *path_known tells whether any method serves the path. */
+/* The route for method+path; *path_known tells whether any method serves the path. HEAD takes
+ * the GET route (RFC 9110 section 9.3.2): the same checks, status and headers; libmicrohttpd
+ * leaves out the body. */
 static const struct sr_route *route_find(const char *method, const char *path, long *id, bool *path_known,
                                          char *allow, size_t allowsz)
 {
@@ -160,12 +162,14 @@ static const struct sr_route *route_find(const char *method, const char *path, l
     if(!match(r->pattern, path, &rid))
       continue;
     *path_known = true;
-    if(strlen(allow) + strlen(r->method) + 3 < allowsz) {
+    const char *name = strcmp(r->method, "GET") == 0 ? "GET, HEAD" : r->method;
+    if(strlen(allow) + strlen(name) + 3 < allowsz) {
       if(allow[0])
         strcat(allow, ", ");
-      strcat(allow, r->method);
+      strcat(allow, name);
     }
-    if(strcmp(r->method, method) == 0 && !found) {
+    bool head = strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0;
+    if((head || strcmp(r->method, method) == 0) && !found) {
       found = r;
       *id = rid;
     }
@@ -424,12 +428,12 @@ static void take_body(struct sr_request *rq, const char *data, size_t n)
 
 /* ==== the handler, with Idempotency-Key ==== */
 
-static enum MHD_Result key_problem(struct sr_request *rq, enum sr_err e, const char *detail)
+static enum MHD_Result key_problem(struct sr_request *rq, enum sr_err e, const char *detail, const char *why)
 {
   struct sr_problem pb;
   sr_problem_init(&pb);
   sr_problem_set(&pb, e, "%s", _(detail));
-  sr_problem_field(&pb, "Idempotency-Key", "%s", _(detail));
+  sr_problem_field(&pb, "Idempotency-Key", "%s", why ? _(why) : _(detail));
   enum MHD_Result ret = respond_problem(rq, &pb, NULL, false);
   sr_problem_free(&pb);
   return ret;
@@ -487,10 +491,10 @@ static bool run_keyed(struct sr_request *rq, struct sr_call *call, const char *k
     return true;
   }
   case SR_IDEM_MISMATCH:
-    *ret = key_problem(rq, SR_INVALID, "This Idempotency-Key was used with another request.");
+    *ret = key_problem(rq, SR_INVALID, "This Idempotency-Key was used with another request.", NULL);
     return true;
   case SR_IDEM_RUNNING:
-    *ret = key_problem(rq, SR_CONFLICT, "The request with this Idempotency-Key is still being served.");
+    *ret = key_problem(rq, SR_CONFLICT, "The request with this Idempotency-Key is still being served.", NULL);
     return true;
   case SR_IDEM_ERROR:
     return false;
@@ -568,11 +572,14 @@ static void call_reset(struct sr_call *call, struct sr_request *rq)
 static enum MHD_Result dispatch(struct sr_request *rq, const char *method, const char *url)
 {
   const struct sr_route *route = rq->route;
-  const char *key = strcmp(method, "POST") == 0 && !route->public
-                        ? MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Idempotency-Key")
-                        : NULL;
-  if(key && !sr_idem_key_ok(key))
-    return key_problem(rq, SR_BAD_REQUEST, "An Idempotency-Key is 1 to 255 printable ASCII characters.");
+  const char *field = strcmp(method, "POST") == 0 && !route->public
+                          ? MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Idempotency-Key")
+                          : NULL;
+  char key_buf[SR_IDEM_KEY_MAX + 1];
+  const char *why = field ? sr_idem_key_parse(field, key_buf) : NULL, *key = field ? key_buf : NULL;
+  if(why)
+    return key_problem(rq, SR_BAD_REQUEST, "An Idempotency-Key is a quoted string of 1 to 255 printable ASCII "
+                                           "characters, e.g. \"abc\".", why);
   struct sr_call call;
   memset(&call, 0, sizeof call);
   enum MHD_Result ret = MHD_NO;

@@ -11,6 +11,7 @@
 
 #include "problem.h"
 #include "role.h"
+#include "sr_limits.h"
 #include "util.h"
 
 struct sr_plugins;
@@ -34,8 +35,26 @@ struct sr_ctx {
   bool tx_committed;  /* some work of this context has been committed for good */
 };
 
-/* The version a change of a versioned record accepts when the caller reads and acts in one
- * transaction (a script's sereg.change), instead of an If-Match it read before. */
-#define SR_VERSION_CURRENT 0L
+/* The versions a change of a versioned record accepts: those its If-Match names (a strong
+ * comparison, RFC 9110 section 13.1.1: a weak tag names none), or whichever is current, for
+ * "If-Match: *" and for a caller that reads and acts in one transaction (a script's
+ * sereg.change) instead of acting on a version it read before. */
+struct sr_versions {
+  bool any;
+  int n;
+  long v[SR_IF_MATCH_MAX];
+};
+
+static inline bool sr_versions_has(const struct sr_versions *m, long version)
+{
+  if(m->any)
+    return true;
+  for(int i = 0; i < m->n; i++)
+    if(m->v[i] == version)
+      return true;
+  return false;
+}
+
+#define SR_VERSION_CURRENT (&(const struct sr_versions){ .any = true })
 
 #endif

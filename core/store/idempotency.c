@@ -1,4 +1,5 @@
 /* idempotency.c -- see idempotency.h. */
+#include "i18n.h"
 #include "idempotency.h"
 
 #include <stdatomic.h>
@@ -14,15 +15,47 @@
 #include "log.h"
 #include "util.h"
 
-bool sr_idem_key_ok(const char *key)
+const char *sr_idem_key_parse(const char *field, char key[SR_IDEM_KEY_MAX + 1])
 {
-  size_t n = key ? strlen(key) : 0;
-  if(n == 0 || n > 255)
-    return false;
-  for(size_t i = 0; i < n; i++)
-    if(key[i] < 0x21 || key[i] > 0x7e)
-      return false;
-  return true;
+  const char *p = field + strspn(field, " ");
+  size_t n = 0;
+  if(*p != '"') {
+    /* The bare key of clients written before the draft: the key as it stands. */
+    for(; *p && *p != ' '; p++) {
+      if(*p < 0x21 || *p > 0x7e || *p == '"' || *p == '\\')
+        return N_("is a quoted string such as \"abc\" (or a bare key of visible ASCII characters)");
+      if(n == SR_IDEM_KEY_MAX)
+        return N_("is longer than 255 characters");
+      key[n++] = *p;
+    }
+  }
+  else {
+    for(p++;; p++) {
+      char ch = *p;
+      if(ch == '"')
+        break;
+      if(ch == '\\') {
+        ch = *++p;
+        if(ch != '"' && ch != '\\')
+          return N_("escapes nothing but \" and \\ with a backslash");
+      }
+      else if(ch == '\0')
+        return N_("has no closing quote");
+      else if(ch < 0x20 || ch > 0x7e)
+        return N_("holds printable ASCII characters only");
+      if(n == SR_IDEM_KEY_MAX)
+        return N_("is longer than 255 characters");
+      key[n++] = ch;
+    }
+    p++;
+  }
+  key[n] = '\0';
+  p += strspn(p, " ");
+  if(*p == ';')
+    return N_("takes no parameters");
+  if(*p)
+    return N_("is one string, with nothing after it");
+  return n == 0 ? "is empty" : NULL;
 }
 
 static void hash_part(EVP_MD_CTX *md, const char *s, size_t n, bool present)

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "ctx.h"
+#include "sr_limits.h"
 
 enum sr_idem { SR_IDEM_CLAIMED, SR_IDEM_REPLAY, SR_IDEM_MISMATCH, SR_IDEM_RUNNING, SR_IDEM_ERROR };
 
@@ -31,8 +32,13 @@ struct sr_idem_request {
   size_t body_len;
 };
 
-/* True when <key> is 1..255 printable ASCII characters. */
-bool sr_idem_key_ok(const char *key);
+/* Reads the Idempotency-Key field <field> into <key>: a structured-field String
+ * (draft-ietf-httpapi-idempotency-key-header, RFC 8941 section 3.3.3), "abc" with \" and \\ its
+ * only escapes, whose characters are the key, so "abc" and abc are one key; or the bare key of
+ * clients written before the draft, visible ASCII characters other than the quote and the
+ * backslash, read as itself. The key is 1..SR_IDEM_KEY_MAX characters. NULL when the field is
+ * one of those, else what is wrong with it. */
+const char *sr_idem_key_parse(const char *field, char key[SR_IDEM_KEY_MAX + 1]);
 /* SHA-256 (hex) of every part of <rq>, each length-prefixed so that no two requests that
  * differ in any part hash alike. */
 void sr_idem_hash(const struct sr_idem_request *rq, char hash[65]);

@@ -206,9 +206,9 @@ def test_unknown_paths_and_methods(w):
         problem(w.server.get(path, tok=w.city), 404)
     r = w.server.request("DELETE", "/api/v1/equipment/1", tok=w.city)
     problem(r, 405)
-    eq(r[1].get("allow"), "GET", "Allow header")
+    eq(r[1].get("allow"), "GET, HEAD", "Allow header")
     r = w.server.request("PUT", "/api/v1/equipment", raw=b"{}", tok=w.city)
-    eq(r[1].get("allow"), "GET, POST", "Allow header")
+    eq(r[1].get("allow"), "GET, HEAD, POST", "Allow header")
 
 
 def test_organization_credit_codes(w):

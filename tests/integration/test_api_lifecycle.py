@@ -110,9 +110,59 @@ def test_missing_or_malformed_if_match(w):
     s, _, r = w.server.post(f"/api/v1/equipment/{rec['id']}/transitions", {"action": "suspend", "reason": "x"},
                             tok=w.city, headers={"If-Match": "yesterday"})
     eq(s, 400, "malformed If-Match")
+    for bad in ("1", '"1', 'W/1', '"1" "2"', '"1";', "*, \"1\"", "", " , "):
+        s, _, r = w.server.post(f"/api/v1/equipment/{rec['id']}/transitions", {"action": "suspend", "reason": "x"},
+                                tok=w.city, headers={"If-Match": bad})
+        eq(s, 400, f"malformed If-Match {bad!r}")
+        eq([e["field"] for e in r["errors"]], ["If-Match"], "the failing field")
+    many = ", ".join(f'"{v}"' for v in range(1, 18))
     s, _, r = w.server.post(f"/api/v1/equipment/{rec['id']}/transitions", {"action": "suspend", "reason": "x"},
-                            tok=w.city, headers={"If-Match": 'W/"1"'})
-    eq(s, 200, "weak ETag form accepted")
+                            tok=w.city, headers={"If-Match": many})
+    eq(s, 400, "more tags than a request may list")
+    check("16" in r["errors"][0]["message"], r)
+    eq(w.equipment(rec["id"])["version"], 1, "nothing changed")
+
+
+def if_match_suspend(w, rec, value):
+    return w.server.post(f"/api/v1/equipment/{rec['id']}/transitions", {"action": "suspend", "reason": "x"},
+                         tok=w.city, headers={"If-Match": value})
+
+
+def test_if_match_compares_strongly(w):
+    """RFC 9110 section 13.1.1: a weak tag never matches, not even the current version's."""
+    rec = w.register()
+    with w.db.unchanged("a weak tag changes nothing"):
+        for weak in ('W/"1"', 'W/"1", W/"2"'):
+            s, _, r = if_match_suspend(w, rec, weak)
+            eq(s, 412, f"weak {weak}")
+            eq(r["status"], 412, "problem status")
+    s, h, r = if_match_suspend(w, rec, 'W/"1", "1"')
+    eq(s, 200, "a list with the strong tag of the current version")
+    eq(h.get("etag"), '"2"', "the new version")
+
+
+def test_if_match_star_is_any_current_version(w):
+    rec = w.register()
+    s, h, r = if_match_suspend(w, rec, "*")
+    eq((s, r["status"]), (200, "suspended"), "* at version 1")
+    s, h, r = w.server.post(f"/api/v1/equipment/{rec['id']}/transitions", {"action": "resume", "reason": "x"},
+                            tok=w.city, headers={"If-Match": " * "})
+    eq((s, h.get("etag")), (200, '"3"'), "* at version 2")
+    eq(w.server.post("/api/v1/equipment/999999999/transitions", {"action": "resume", "reason": "x"}, tok=w.city,
+                     headers={"If-Match": "*"})[0], 404, "* on no record at all")
+
+
+def test_if_match_list_matches_any_of_its_versions(w):
+    rec = w.register()
+    with w.db.unchanged("a list without the current version changes nothing"):
+        s, _, r = if_match_suspend(w, rec, '"2", "3"')
+        eq(s, 412, "the current version is not listed")
+        check("version 1" in r["detail"], r["detail"])
+    s, h, r = if_match_suspend(w, rec, '"0", "1", "2"')
+    eq((s, h.get("etag")), (200, '"2"'), "the current version among others")
+    s, h, r = w.server.post(f"/api/v1/equipment/{rec['id']}/transitions", {"action": "resume", "reason": "x"},
+                            tok=w.city, headers={"If-Match": ',"abc" ,, "2"\t'})
+    eq((s, h.get("etag")), (200, '"3"'), "empty elements and a tag that names no version are allowed")
 
 
 def test_action_not_allowed_now_is_409(w):

@@ -61,6 +61,41 @@ def test_a_malformed_key_is_400_and_writes_nothing(w):
     eq(counts(w), before, "nothing written")
 
 
+def test_the_key_is_a_structured_field_string(w):
+    """draft-ietf-httpapi-idempotency-key-header: the field is an RFC 8941 String; the quotes are
+    its syntax, so "abc" and the bare abc of older clients are one key."""
+    body = elevator(w.code(), A, w.unit_a, w.maint)
+    s1, h1, r1 = post(w, body, "sf-one")
+    eq(s1, 201, "a bare key")
+    s2, h2, r2 = post(w, body, '"sf-one"')
+    eq((s2, h2.get("idempotent-replayed"), r2), (201, "true", r1), "the same key, quoted")
+    body = elevator(w.code(), A, w.unit_a, w.maint)
+    wire = r'"sf \\two\\ \"q\""'  # the characters: sf \two\ "q"
+    s1, _, r1 = post(w, body, "  " + wire + " ")
+    eq(s1, 201, "spaces and escapes in a quoted key")
+    s2, h2, r2 = post(w, body, wire)
+    eq((s2, h2.get("idempotent-replayed"), r2["id"]), (201, "true", r1["id"]), "the same key again")
+    eq(w.db.count("idempotency_key", r"""key = 'sf \two\ "q"'"""), 1, "kept as its characters")
+    eq(w.db.count("idempotency_key", "key LIKE '%sf-one%'"), 1, "one key for both forms")
+
+
+def test_a_field_that_is_no_string_is_400_naming_it(w):
+    before = counts(w)
+    for field, why in [('"unclosed', "no closing quote"), ('"bad \\escape"', "escapes"),
+                       ('"tab\there"', "printable"), ('"\x7f"', "printable"), ('"caf\xe9"', "printable"),
+                       ('"a\x01b"', "printable"), ('""', "empty"), ('"' + "x" * 256 + '"', "longer than 255"),
+                       ('"abc";p=1', "no parameters"), ('"abc" "def"', "nothing after"),
+                       ('bare"quote', "quoted string"), ('back\\slash', "quoted string")]:
+        s, _, r = post(w, elevator(w.code(), A, w.unit_a, w.maint), field)
+        eq(s, 400, repr(field[:20]))
+        eq([e["field"] for e in r["errors"]], ["Idempotency-Key"], "the failing field")
+        check(why in r["errors"][0]["message"], (field[:20], r["errors"][0]["message"]))
+        check("Idempotency-Key" in r["detail"], r["detail"])
+    eq(counts(w), before, "nothing written")
+    s, _, _ = post(w, elevator(w.code(), A, w.unit_a, w.maint), '"' + "x" * 255 + '"')
+    eq(s, 201, "255 characters are a key")
+
+
 def test_a_client_error_is_kept_and_replayed(w):
     body = elevator(w.code(), "999999", w.unit_a, w.maint)
     s1, _, r1 = post(w, body, "bad-body")

@@ -24,14 +24,18 @@ def spec_routes(text):
         if m:
             path = m.group(1)
             continue
-        m = re.match(r"^    (get|post|put|patch|delete):\s*$", line)
+        m = re.match(r"^    (get|head|post|put|patch|delete):\s*$", line)
         if m and path:
             routes.add(f"{m.group(1).upper()} {path}")
     return routes
 
 
 def test_router_and_description_list_the_same_routes():
+    """HEAD is answered wherever GET is, by the GET route (RFC 9110 section 9.3.2), so neither the
+    route table nor the description lists it, as OpenAPI descriptions usually leave it out: a
+    `head:` operation described is one the router does not list, and fails here."""
     router = {" ".join(line.split()[:2]) for line in routes() if line}
+    check(not any(r.startswith("HEAD ") for r in router), "HEAD has no routes of its own")
     described = spec_routes(spec_text())
     eq(sorted(router - described), [], "routes missing from contrib/openapi.yaml")
     eq(sorted(described - router), [], "described routes the server does not have")
@@ -57,6 +61,28 @@ def test_the_description_names_the_roles_each_route_takes():
         if m:
             described[(method, path)] = [x.strip() for x in m.group(1).split(",")]
     eq({k: v for k, v in described.items() if v}, {k: v for k, v in router.items() if v}, "roles by route")
+
+
+def test_the_public_routes_are_described_as_needing_no_token():
+    """A public route is described with the empty security requirement (security: [], or {} among
+    them where a token is also read, as /metrics reads one for the registry's own figures); every
+    other operation keeps the document's bearer requirement."""
+    public = {" ".join(line.split()[:2]) for line in routes() if line.split()[2] == "public"}
+    security, path, op = {}, None, None
+    for line in spec_text().splitlines():
+        m = re.match(r"^  (/\S+):\s*$", line)
+        if m:
+            path = m.group(1)
+        m = re.match(r"^    (get|post|put|patch|delete):\s*$", line)
+        if m:
+            op = f"{m.group(1).upper()} {path}"
+        m = re.match(r"^      security: (.*)$", line)
+        if m:
+            security[op] = m.group(1).replace(" ", "")
+    check(public >= {"GET /healthz", "GET /readyz", "GET /metrics"}, public)
+    eq(sorted(security), sorted(public), "operations with a security of their own")
+    for op in public:
+        check(security[op] == "[]" or "{}" in security[op], f"{op}: security {security[op]}")
 
 
 def test_every_reference_resolves():
