@@ -62,6 +62,11 @@ struct sr_route {
 
 extern const struct sr_route sr_routes[];
 
+/* The route for <method> <path> (<id> from its {id} segment; HEAD takes the GET route); NULL
+ * when none, *path_known telling whether any method serves the path and <allow> listing those
+ * that do (http_route.c). */
+const struct sr_route *sr_route_find(const char *method, const char *path, long *id, bool *path_known, char *allow,
+                                     size_t allowsz);
 /* The route of <method> <pattern> ("/api/v1/equipment/{id}/transitions"), or NULL. */
 const struct sr_route *sr_route_lookup(const char *method, const char *pattern);
 /* Whether the caller of <c> may use <route> (on record <id>): its roles, and for a role it
