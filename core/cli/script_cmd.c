@@ -12,6 +12,7 @@
 
 #include "auth.h"
 #include "db.h"
+#include "i18n.h"
 #include "plugin.h"
 #include "plugin_activation.h"
 #include "record.h"
@@ -66,14 +67,14 @@ static bool parse(int argc, char **argv, struct opts *o)
       k++;
     if(valued[k]) {
       if(i + 1 >= argc) {
-        fprintf(stderr, "sereg script: %s needs a value\n", a);
+        fprintf(stderr, _("sereg script: %s needs a value\n"), a);
         return false;
       }
       *slot[k] = argv[++i];
       continue;
     }
     if(a[0] == '-' || o->file) {
-      fprintf(stderr, "sereg script: unexpected argument '%s'\n%s", a, usage);
+      fprintf(stderr, _("sereg script: unexpected argument '%s'\n%s"), a, usage);
       return false;
     }
     o->file = a;
@@ -93,7 +94,7 @@ static bool env_limit(const char *name, long dflt, long max, long *out)
   const char *v = getenv(name);
   *out = dflt;
   if(v && !sr_parse_long(v, 1, max, out)) {
-    fprintf(stderr, "sereg script: %s wants a whole number from 1 to %ld, not '%s'\n", name, max, v);
+    fprintf(stderr, _("sereg script: %s wants a whole number from 1 to %ld, not '%s'\n"), name, max, v);
     return false;
   }
   return true;
@@ -105,21 +106,24 @@ static void summary(const struct sr_script_session *s, const char *file, const c
   if(s->progress && s->shown > 0)
     fputs("\r\033[K", stderr);
   /* A script that took no action reads only: whether it was a dry run does not matter to it. */
-  const char *mode = s->tried == 0 ? "只读（没有改动动作）" : s->apply ? "已执行" : "演练：未写入任何数据（加 --apply 才会执行）";
-  fprintf(stderr, "%s  %s（SHA-256 %.12s）  账户 #%ld（%s%s%s）\n", mode, file, sha, s->ctx->who.account_id,
+  const char *mode = s->tried == 0 ? _("read only (no actions)")
+                     : s->apply    ? _("applied")
+                                   : _("dry run: nothing was written (add --apply to do it)");
+  fprintf(stderr, _("%s  %s (SHA-256 %.12s)  account #%ld (%s%s%s)\n"), mode, file, sha, s->ctx->who.account_id,
           sr_role_name(s->ctx->who.role), s->ctx->who.jurisdiction[0] ? " " : "", s->ctx->who.jurisdiction);
-  fprintf(stderr, "读取 %ld 条记录，输出 %ld 行；动作：尝试 %ld，%s %ld，拒绝 %ld；用时 %.1f 秒\n", s->read,
-          s->out ? sr_script_out_rows(s->out) : 0, s->tried, s->apply ? "完成" : "将完成", s->done, s->refused,
-          sr_script_clock() - s->started);
+  fprintf(stderr, s->apply ? _("read %ld records, wrote %ld rows; actions: tried %ld, done %ld, refused %ld; %.1f s\n")
+                           : _("read %ld records, wrote %ld rows; actions: tried %ld, would be done %ld, refused %ld; "
+                               "%.1f s\n"),
+          s->read, s->out ? sr_script_out_rows(s->out) : 0, s->tried, s->done, s->refused, sr_script_clock() - s->started);
   if(s->reasons && s->reasons->child) {
-    fprintf(stderr, "拒绝原因：\n");
+    fputs(_("refused:\n"), stderr);
     for(const cJSON *r = s->reasons->child; r; r = r->next)
       fprintf(stderr, "  %4.0f × %s\n", r->valuedouble, r->string);
   }
   if(interrupted)
-    fprintf(stderr, "已中断（Ctrl-C）：此后的动作均未开始。\n");
+    fputs(_("interrupted (Ctrl-C): no action was started after it.\n"), stderr);
   else if(o != SR_OUTCOME_OK)
-    fprintf(stderr, "脚本未能运行完毕：%s\n", why);
+    fprintf(stderr, _("the script did not run to its end: %s\n"), why);
 }
 
 /* An applied run leaves its own audit record beside those of its actions: what ran, as whom,
@@ -137,7 +141,7 @@ static void audit_run(struct sr_script_session *s, const char *file, const char 
   cJSON *change = sr_change_new();
   sr_change_audit(change, "script.run", "script", sha, detail);
   if(!sr_tx_begin(s->ctx, &pb) || !sr_record_commit(s->ctx, change, &pb))
-    fprintf(stderr, "sereg script: the run's audit record was not written: %s\n", pb.detail);
+    fprintf(stderr, _("sereg script: the run's audit record was not written: %s\n"), pb.detail);
   sr_problem_free(&pb);
 }
 
@@ -177,7 +181,7 @@ static int run(struct opts *o, struct sr_ctx *ctx, const char *src, size_t len)
   struct sr_problem apb;
   sr_problem_init(&apb);
   if(o->apply && sr_plugin_activation_note(ctx, "cli.script", &activation, &apb) != SR_OK) {
-    fprintf(stderr, "sereg script: the plugin set could not be put on the record: %s\n", apb.detail);
+    fprintf(stderr, _("sereg script: the plugin set could not be put on the record: %s\n"), apb.detail);
     sr_problem_free(&apb);
     sr_script_out_free(s.out);
     cJSON_Delete(s.reasons);
@@ -186,7 +190,7 @@ static int run(struct opts *o, struct sr_ctx *ctx, const char *src, size_t len)
   sr_problem_free(&apb);
   /* A dry run is one transaction, rolled back at the end; its actions are savepoints in it. */
   if(!o->apply && !sr_tx_outer_begin(ctx, "SELECT 1", NULL, 0)) {
-    fprintf(stderr, "sereg script: the database refused to begin\n");
+    fprintf(stderr, _("sereg script: the database refused to begin\n"));
     sr_script_out_free(s.out);
     cJSON_Delete(s.reasons);
     return 1;
@@ -210,7 +214,7 @@ static int run(struct opts *o, struct sr_ctx *ctx, const char *src, size_t len)
   sr_script_out_free(s.out);
   cJSON_Delete(s.reasons);
   if(!written) {
-    fprintf(stderr, "sereg script: the output could not be written\n");
+    fprintf(stderr, _("sereg script: the output could not be written\n"));
     return 1;
   }
   return interrupted ? 130 : out == SR_OUTCOME_OK ? 0 : 1;
@@ -231,15 +235,15 @@ int sr_cli_script(int argc, char **argv, const char *plugins)
   if(!o.token)
     o.token = getenv("SEREG_TOKEN");
   if(o.now && !sr_date_parse(o.now, &ctx.today)) {
-    fprintf(stderr, "sereg script: --now wants a date YYYY-MM-DD, not '%s'\n", o.now);
+    fprintf(stderr, _("sereg script: --now wants a date YYYY-MM-DD, not '%s'\n"), o.now);
     rc = 2;
   }
   else if(!o.token || !o.token[0]) {
-    fprintf(stderr, "sereg script: a script runs as an account: give its token with --as TOKEN or SEREG_TOKEN\n");
+    fprintf(stderr, _("sereg script: a script runs as an account: give its token with --as TOKEN or SEREG_TOKEN\n"));
     rc = 2;
   }
   else if(!sr_read_file(o.file, SR_MAX_SCRIPT_FILE, &src, &len))
-    fprintf(stderr, "sereg script: cannot read %s (missing, unreadable or over %d KiB)\n", o.file,
+    fprintf(stderr, _("sereg script: cannot read %s (missing, unreadable or over %d KiB)\n"), o.file,
             SR_MAX_SCRIPT_FILE / 1024);
   else if(!(ctx.db = sr_db_connect(err, sizeof err)))
     fprintf(stderr, "sereg script: %s\n", err);
@@ -249,8 +253,8 @@ int sr_cli_script(int argc, char **argv, const char *plugins)
     enum sr_err e = sr_authenticate(ctx.db, bearer, &ctx.who);
     const char *dir = o.plugins ? o.plugins : getenv("SEREG_PLUGIN_DIR") ? getenv("SEREG_PLUGIN_DIR") : plugins;
     if(e != SR_OK)
-      fprintf(stderr, "sereg script: %s\n", e == SR_UNAUTHORIZED ? "the token is not valid (unknown, expired or revoked); nothing ran"
-                                                                 : "the database is unavailable");
+      fprintf(stderr, "sereg script: %s\n", e == SR_UNAUTHORIZED ? _("the token is not valid (unknown, expired or revoked); nothing ran")
+                                                                 : _("the database is unavailable"));
     else if(!sr_plugins_publish_dir(dir, err, sizeof err))
       fprintf(stderr, "sereg script: %s\n", err);
     else {

@@ -13,6 +13,7 @@
 #include "equipment.h"
 #include "hazard.h"
 #include "http.h"
+#include "i18n.h"
 #include "listing.h"
 #include "rectification.h"
 #include "script_int.h"
@@ -30,7 +31,8 @@ static void progress(struct sr_script_session *s)
   if(!s->progress || now - s->shown < 0.5)
     return;
   s->shown = now;
-  fprintf(stderr, "\r已读 %ld 条  动作 %ld（完成 %ld，拒绝 %ld）  %.0f 秒 ", s->read, s->tried, s->done, s->refused,
+  fputc('\r', stderr);
+  fprintf(stderr, _("read %ld  actions %ld (done %ld, refused %ld)  %.0f s "), s->read, s->tried, s->done, s->refused,
           now - s->started);
   fflush(stderr);
 }
@@ -67,7 +69,7 @@ static void list_refusal(const char *kind, const struct sr_problem *pb, char *wh
   char known[300];
   if(pb->err == SR_NOT_FOUND) {
     join(known, sizeof known, sr_listing_kinds);
-    snprintf(why, whysz, "no list of '%s' (the kinds: %s)", kind, known);
+    snprintf(why, whysz, _("no list of '%s' (the kinds: %s)"), kind, known);
     return;
   }
   if(pb->errors)
@@ -78,11 +80,15 @@ static void list_refusal(const char *kind, const struct sr_problem *pb, char *wh
   for(const cJSON *e = pb->errors ? pb->errors->child : NULL; e; e = e->next) {
     const char *f = cJSON_GetObjectItem(e, "field")->valuestring, *m = cJSON_GetObjectItem(e, "message")->valuestring;
     snprintf(why + strlen(why), whysz - strlen(why), "%s %s %s", e == pb->errors->child ? "" : ";", f, m);
-    stray = stray || strstr(m, "not a known") != NULL;
+    /* a parameter the list does not take (the messages are in the caller's language) */
+    bool known_field = strcmp(f, "limit") == 0 || strcmp(f, "cursor") == 0;
+    for(const char *const *k = sr_listing_filters(kind); k && *k && !known_field; k++)
+      known_field = strcmp(*k, f) == 0;
+    stray = stray || !known_field;
   }
   if(stray) {
     join(known, sizeof known, sr_listing_filters(kind));
-    snprintf(why + strlen(why), whysz - strlen(why), " (the filters of %s: %s)", kind, known);
+    snprintf(why + strlen(why), whysz - strlen(why), _(" (the filters of %s: %s)"), kind, known);
   }
 }
 
@@ -145,8 +151,8 @@ static cJSON *host_get(void *ud, const char *kind, long id, bool *ok, char *why,
     sr_problem_free(&pb);
     return out;
   }
-  snprintf(why, whysz, "no record of '%s' to get (equipment, hazards, rectifications; the others are lists: "
-                       "sereg.each)", kind);
+  snprintf(why, whysz, _("no record of '%s' to get (equipment, hazards, rectifications; the others are lists: "
+                       "sereg.each)"), kind);
   return NULL;
 }
 
@@ -187,7 +193,7 @@ static void count(struct sr_script_session *s, bool ok, const struct sr_problem 
 static bool may_act(struct sr_script_session *s, char *why, size_t whysz)
 {
   if(*s->interrupted) {
-    snprintf(why, whysz, "stopped (interrupted)");
+    snprintf(why, whysz, _("stopped (interrupted)"));
     return false;
   }
   s->tried++;
@@ -212,18 +218,18 @@ static cJSON *host_change(void *ud, const char *kind, long id, const char *actio
     fn = sr_rectification_transition;
   }
   else {
-    snprintf(why, whysz, "'%s' has no transitions (equipment, rectifications do)", kind);
+    snprintf(why, whysz, _("'%s' has no transitions (equipment, rectifications do)"), kind);
     return NULL;
   }
   if(fields && !cJSON_IsObject(fields)) {
-    snprintf(why, whysz, "the fields are named, as in {reason = \"...\"}");
+    snprintf(why, whysz, _("the fields are named, as in {reason = \"...\"}"));
     return NULL;
   }
   if(!may_act(s, why, whysz))
     return NULL;
   cJSON *body = fields ? cJSON_Duplicate(fields, true) : cJSON_CreateObject();
   if(!body) {
-    snprintf(why, whysz, "out of memory");
+    snprintf(why, whysz, _("out of memory"));
     return NULL;
   }
   cJSON_DeleteItemFromObjectCaseSensitive(body, "action");
@@ -262,11 +268,11 @@ static cJSON *host_open(void *ud, const char *kind, const cJSON *fields, bool *o
     fn = sr_rectification_open;
   }
   else {
-    snprintf(why, whysz, "'%s' cannot be opened (hazards, rectifications can)", kind);
+    snprintf(why, whysz, _("'%s' cannot be opened (hazards, rectifications can)"), kind);
     return NULL;
   }
   if(!cJSON_IsObject(fields)) {
-    snprintf(why, whysz, "the fields are named, as in {hazard_ids = {12}, workflow = \"directive\"}");
+    snprintf(why, whysz, _("the fields are named, as in {hazard_ids = {12}, workflow = \"directive\"}"));
     return NULL;
   }
   if(!may_act(s, why, whysz))

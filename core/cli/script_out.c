@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "script_int.h"
 #include "sr_limits.h"
 #include "util.h"
@@ -36,13 +37,13 @@ struct sr_script_out *sr_script_out_new(const char *format, FILE *f, char *why, 
   else if(strcmp(format, "table") == 0)
     fm = TABLE;
   else {
-    snprintf(why, whysz, "--format is table, csv or json, not '%s'", format);
+    snprintf(why, whysz, _("--format is table, csv or json, not '%s'"), format);
     return NULL;
   }
   struct sr_script_out *o = calloc(1, sizeof *o);
   if(!o || !(o->held = cJSON_CreateArray())) {
     free(o);
-    snprintf(why, whysz, "out of memory");
+    snprintf(why, whysz, _("out of memory"));
     return NULL;
   }
   o->format = fm;
@@ -65,29 +66,29 @@ long sr_script_out_rows(const struct sr_script_out *o) { return o->rows; }
 bool sr_script_out_columns(struct sr_script_out *o, const cJSON *names, char *why, size_t whysz)
 {
   if(o->columns) {
-    snprintf(why, whysz, "the columns are set already (sereg.columns comes once, before the first row)");
+    snprintf(why, whysz, _("the columns are set already (sereg.columns comes once, before the first row)"));
     return false;
   }
   int n = cJSON_GetArraySize(names);
   if(!cJSON_IsArray(names) || n < 1 || n > SR_SCRIPT_MAX_COLUMNS) {
-    snprintf(why, whysz, "give a list of 1 to %d column names", SR_SCRIPT_MAX_COLUMNS);
+    snprintf(why, whysz, _("give a list of 1 to %d column names"), SR_SCRIPT_MAX_COLUMNS);
     return false;
   }
   for(const cJSON *c = names->child; c; c = c->next) {
     if(!cJSON_IsString(c) || !c->valuestring[0] || strlen(c->valuestring) > 200) {
-      snprintf(why, whysz, "a column name is a string of 1 to 200 bytes");
+      snprintf(why, whysz, _("a column name is a string of 1 to 200 bytes"));
       return false;
     }
     for(const cJSON *d = names->child; d != c; d = d->next)
       if(strcmp(d->valuestring, c->valuestring) == 0) {
-        snprintf(why, whysz, "column '%s' is named twice", c->valuestring);
+        snprintf(why, whysz, _("column '%s' is named twice"), c->valuestring);
         return false;
       }
   }
   o->columns = cJSON_Duplicate(names, true);
   o->width = calloc((size_t)n, sizeof *o->width);
   if(!o->columns || !o->width) {
-    snprintf(why, whysz, "out of memory");
+    snprintf(why, whysz, _("out of memory"));
     return false;
   }
   return true;
@@ -103,14 +104,14 @@ static int name_order(const void *a, const void *b)
 static bool columns_of(struct sr_script_out *o, const cJSON *row, char *why, size_t whysz)
 {
   if(!cJSON_IsObject(row) || !row->child) {
-    snprintf(why, whysz, "a row in column order needs sereg.columns{...} first");
+    snprintf(why, whysz, _("a row in column order needs sereg.columns{...} first"));
     return false;
   }
   const cJSON *keys[SR_SCRIPT_MAX_COLUMNS];
   int n = 0;
   for(const cJSON *c = row->child; c; c = c->next) {
     if(n == SR_SCRIPT_MAX_COLUMNS) {
-      snprintf(why, whysz, "a row of more than %d columns", SR_SCRIPT_MAX_COLUMNS);
+      snprintf(why, whysz, _("a row of more than %d columns"), SR_SCRIPT_MAX_COLUMNS);
       return false;
     }
     keys[n++] = c;
@@ -158,7 +159,7 @@ static bool cells(struct sr_script_out *o, const cJSON *row, const cJSON **out, 
     out[k] = NULL;
   if(cJSON_IsArray(row)) {
     if(cJSON_GetArraySize(row) > n) {
-      snprintf(why, whysz, "a row of %d cells for %d columns", cJSON_GetArraySize(row), n);
+      snprintf(why, whysz, _("a row of %d cells for %d columns"), cJSON_GetArraySize(row), n);
       return false;
     }
     for(const cJSON *c = row->child; c; c = c->next)
@@ -170,7 +171,7 @@ static bool cells(struct sr_script_out *o, const cJSON *row, const cJSON **out, 
     for(i = 0; name && strcmp(name->valuestring, c->string) != 0; name = name->next)
       i++;
     if(!name) {
-      snprintf(why, whysz, "'%.200s' is not one of the columns", c->string);
+      snprintf(why, whysz, _("'%.200s' is not one of the columns"), c->string);
       return false;
     }
     out[i] = c;
@@ -333,7 +334,7 @@ bool sr_script_out_row(struct sr_script_out *o, const cJSON *row, char *why, siz
     break;
   }
   if(!ok)
-    snprintf(why, whysz, "out of memory");
+    snprintf(why, whysz, _("out of memory"));
   else
     o->rows++;
   return ok;

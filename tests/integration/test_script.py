@@ -16,6 +16,13 @@ from harness import run, tests_of, check, eq, migrated, sereg, sereg_env, token,
 TODAY = "2026-12-02"
 ADMIN = os.path.join(SRC, "scripts", "admin")
 JINJIANG, QINGYANG = "510104", "510105"
+# An office runs its scripts in Chinese: the summary and progress follow the locale, as the CLI's
+# messages do (test_a_script_speaks_the_locale has the English).
+ZH = {"LANG": "zh_CN.UTF-8"}
+
+
+def zh(env=None):
+    return dict(ZH, **(env or {}))
 
 
 class City:
@@ -49,12 +56,12 @@ class City:
             argv.append("--apply")
         if args:
             argv += ["--", *args]
-        return sereg(*argv, db=self.db, env=env)
+        return sereg(*argv, db=self.db, env=zh(env))
 
     def raw(self, path, tok, *args, env=None):
         """The bytes a script writes as csv: newlines as they are."""
         argv = [BIN, "script", path, "--format", "csv", "--now", TODAY, *(["--as", tok] if tok else []), "--", *args]
-        return subprocess.run(argv, capture_output=True, env=sereg_env(self.db, env), timeout=120)
+        return subprocess.run(argv, capture_output=True, env=sereg_env(self.db, zh(env)), timeout=120)
 
     def rows(self, path, tok, *args, apply=False, env=None):
         r = self.script(path, tok, *args, apply=apply, env=env)
@@ -299,7 +306,9 @@ def test_hostile_scripts_are_stopped_with_their_line(c):
     eid = int(c.db.sql(f"SELECT min(id) FROM equipment WHERE status = 'in_service' AND jurisdiction = '{JINJIANG}'"))
     # small limits, but time enough for each to be the one that stops a slow (sanitized, loaded) run;
     # only the host loop, which spends no instructions of its own, meets the clock
-    small = {"SEREG_SCRIPT_BUDGET": "20000000", "SEREG_SCRIPT_MEMORY": "16", "SEREG_SCRIPT_TIMEOUT": "120"}
+    # (in English: the messages are the developer's here)
+    small = {"SEREG_SCRIPT_BUDGET": "20000000", "SEREG_SCRIPT_MEMORY": "16", "SEREG_SCRIPT_TIMEOUT": "120",
+             "LANG": "C.UTF-8"}
     cases = [
         ("sereg.emit{a = 1}\nlocal x = = 2\n", "s.lua:2:", "syntax error: nothing runs"),
         ("local n = 0\nwhile true do\n  n = n + 1\nend\n", "s.lua:3: instruction budget", "a loop"),
@@ -312,7 +321,8 @@ def test_hostile_scripts_are_stopped_with_their_line(c):
         ("local f = string.dump\n", "", "string.dump is not there"),
         ("debug.sethook()\n", "undeclared global 'debug'", "debug"),
         ("for u in sereg.each('widgets') do end\n", "no list of 'widgets'", "an unknown kind"),
-        ("for u in sereg.each('equipment', {colour = 'red'}) do end\n", "colour is not a known", "an unknown filter"),
+        ("for u in sereg.each('equipment', {colour = 'red'}) do end\n",
+         "colour is not a known query parameter (the filters of equipment: jurisdiction", "an unknown filter"),
         ("for u in sereg.each('equipment', {limit = 5}) do end\n", "'limit' is not a filter", "paging"),
         ("sereg.change('hazards', 1, 'close', {})\n", "'hazards' has no transitions", "no such action kind"),
         ("sereg.get('organizations', 1)\n", "no record of 'organizations'", "no record route"),
@@ -328,7 +338,7 @@ def test_hostile_scripts_are_stopped_with_their_line(c):
             continue
         eq(r.returncode, 1, f"{what}: {r.stderr}")
         check(say in r.stderr, f"{what}: {r.stderr}")
-        check("尝试 0" in r.stderr, f"{what}: the summary: {r.stderr}")
+        check("tried 0" in r.stderr, f"{what}: the summary: {r.stderr}")
         if what.startswith("syntax"):
             eq(r.stdout.strip(), "[]", "nothing ran")
     # a script stopped after an action it applied: the action stays, the summary says so
@@ -336,7 +346,7 @@ def test_hostile_scripts_are_stopped_with_their_line(c):
     version = int(c.db.sql(f"SELECT version FROM equipment WHERE id = {eid}"))
     r = c.script(loop, c.district, env=small, apply=True)
     eq(r.returncode, 1, r.stderr)
-    check("s.lua:2: instruction budget" in r.stderr and "完成 1" in r.stderr, r.stderr)
+    check("s.lua:2: instruction budget" in r.stderr and "done 1" in r.stderr, r.stderr)
     eq(int(c.db.sql(f"SELECT version FROM equipment WHERE id = {eid}")), version + 1, "the action before the loop stays")
     eq(c.db.count("audit_log", "action = 'script.run' AND detail->>'outcome' = 'budget'"), 1, "the run's record says why")
     c.rows(c.file(f'sereg.change("equipment", {eid}, "resume", {{reason = "恢复"}})', "s.lua"), c.district, apply=True)
@@ -346,12 +356,12 @@ def test_an_invalid_token_is_refused_before_anything_runs(c):
     path = c.file('sereg.emit{ran = true}\n')
     for args, rc in ((["--as", "sr_" + "x" * 43], 1), (["--as", c.district[:-2] + "zz"], 1), ([], 2)):
         with c.db.unchanged("nothing"):
-            r = sereg("script", path, *args, db=c.db, env={"SEREG_TOKEN": ""})
+            r = sereg("script", path, *args, db=c.db, env=zh({"SEREG_TOKEN": ""}))
         eq(r.returncode, rc, f"{args}: {r.stderr}")
         eq(r.stdout, "", "nothing ran")
     revoked = token(c.db, "district_supervisor", jurisdiction=JINJIANG)
     eq(sereg("token", "revoke", "--token", revoked, db=c.db).returncode, 0, "revoke")
-    r = sereg("script", path, "--as", revoked, db=c.db)
+    r = sereg("script", path, "--as", revoked, db=c.db, env=ZH)
     eq((r.returncode, r.stdout), (1, ""), f"revoked: {r.stderr}")
     # SEREG_TOKEN stands for --as, and keeps the token off the command line
     r = c.raw(path, None, env={"SEREG_TOKEN": c.district})
@@ -367,7 +377,7 @@ sereg.log("acted")
 while true do sereg.get("equipment", {eid}) end
 """)
     version = int(c.db.sql(f"SELECT version FROM equipment WHERE id = {eid}"))
-    p = subprocess.Popen([BIN, "script", path, "--as", c.district, "--apply"], env=sereg_env(c.db),
+    p = subprocess.Popen([BIN, "script", path, "--as", c.district, "--apply"], env=sereg_env(c.db, ZH),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 20
     line = ""
@@ -388,7 +398,7 @@ def test_a_long_run_on_a_terminal_shows_its_progress(c):
     import pty
     path = c.file('for i = 1, 400 do\n  for u in sereg.each("equipment") do end\nend\n')
     master, slave = pty.openpty()
-    p = subprocess.Popen([BIN, "script", path, "--as", c.city], env=sereg_env(c.db), stdout=subprocess.DEVNULL,
+    p = subprocess.Popen([BIN, "script", path, "--as", c.city], env=sereg_env(c.db, ZH), stdout=subprocess.DEVNULL,
                          stderr=slave)
     os.close(slave)
     seen = b""
@@ -407,6 +417,21 @@ def test_a_long_run_on_a_terminal_shows_its_progress(c):
     check("只读（没有改动动作）" in text.split("\r\x1b[K")[-1], f"the summary after it: {text[-300:]}")
     r = c.script(path, c.city)
     check("已读" not in r.stderr, "no progress line into a pipe")
+
+
+def test_a_script_speaks_the_locale(c):
+    bad = c.file("for u in sereg.each('equipment', {colour = 'red'}) do end\n")
+    r = sereg("script", bad, "--as", c.city, db=c.db, env=ZH)
+    check("colour 不是可识别的查询参数（equipment 的筛选条件：jurisdiction" in r.stderr, r.stderr)
+    path = c.file('sereg.change("equipment", 1, "suspend", {reason = "x"})\n')
+    r = sereg("script", path, "--as", c.city, db=c.db, env={"LANG": "C.UTF-8"})
+    eq(r.returncode, 0, r.stderr)
+    check("dry run: nothing was written (add --apply to do it)" in r.stderr and "tried 1" in r.stderr, r.stderr)
+    r = sereg("script", path, "--as", c.city, db=c.db, env=ZH)
+    check("演练：未写入任何数据" in r.stderr and "尝试 1" in r.stderr, r.stderr)
+    r = sereg("script", path, db=c.db, env=dict(ZH, SEREG_TOKEN=""))
+    eq(r.returncode, 2, r.stderr)
+    check("脚本须以某个账户的身份运行" in r.stderr, r.stderr)
 
 
 def test_table_output_lines_up_chinese_text(c):

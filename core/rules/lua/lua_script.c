@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "lua_budget.h"
 #include "lua_json.h"
 #include "lua_sandbox.h"
@@ -27,7 +28,7 @@ static struct job *job_of(lua_State *L) { return lua_touserdata(L, lua_upvaluein
 static cJSON *keep(lua_State *L, struct job *job, cJSON *j, const char *fn, const char *why)
 {
   if(!j)
-    luaL_error(L, "sereg.%s: %s", fn, why[0] ? why : "out of memory");
+    luaL_error(L, "sereg.%s: %s", fn, why[0] ? why : _("out of memory"));
   cJSON_AddItemToArray(job->park, j);
   return j;
 }
@@ -63,11 +64,11 @@ static void fetch(lua_State *L, struct job *job, const char *kind, int filters, 
   cJSON *params = keep(L, job, cJSON_CreateObject(), "each", "");
   for(lua_pushnil(L); lua_next(L, filters); lua_pop(L, 1))
     if(!cJSON_AddStringToObject(params, lua_tostring(L, -2), lua_tostring(L, -1)))
-      luaL_error(L, "sereg.each: out of memory");
+      luaL_error(L, _("sereg.each: out of memory"));
   char limit[16];
   snprintf(limit, sizeof limit, "%d", SR_LIST_MAX);
   if(!cJSON_AddStringToObject(params, "limit", limit) || (cursor && !cJSON_AddStringToObject(params, "cursor", cursor)))
-    luaL_error(L, "sereg.each: out of memory");
+    luaL_error(L, _("sereg.each: out of memory"));
   char why[400] = "";
   cJSON *page = job->host->page(job->host->ud, kind, params, why, sizeof why);
   drop(job, params);
@@ -120,12 +121,12 @@ static void filters_as_text(lua_State *L)
     return;
   for(lua_pushnil(L); lua_next(L, 2); lua_pop(L, 1)) {
     if(lua_type(L, -2) != LUA_TSTRING)
-      luaL_error(L, "sereg.each: filters are named, as in {jurisdiction = \"510104\"}");
+      luaL_error(L, _("sereg.each: filters are named, as in {jurisdiction = \"510104\"}"));
     const char *name = lua_tostring(L, -2);
     if(strcmp(name, "limit") == 0 || strcmp(name, "cursor") == 0)
-      luaL_error(L, "sereg.each: '%s' is not a filter; the iterator pages by itself", name);
+      luaL_error(L, _("sereg.each: '%s' is not a filter; the iterator pages by itself"), name);
     if(++n > SR_SCRIPT_MAX_FILTERS)
-      luaL_error(L, "sereg.each: more than %d filters", SR_SCRIPT_MAX_FILTERS);
+      luaL_error(L, _("sereg.each: more than %d filters"), SR_SCRIPT_MAX_FILTERS);
     lua_pushvalue(L, -2);
     switch(lua_type(L, -2)) {
     case LUA_TSTRING:
@@ -136,11 +137,11 @@ static void filters_as_text(lua_State *L)
       break;
     case LUA_TNUMBER:
       if(!lua_isinteger(L, -2))
-        luaL_error(L, "sereg.each: filter '%s' must be a whole number", name);
+        luaL_error(L, _("sereg.each: filter '%s' must be a whole number"), name);
       lua_pushfstring(L, "%I", (LUAI_UACINT)lua_tointeger(L, -2));
       break;
     default:
-      luaL_error(L, "sereg.each: filter '%s' must be a string, a number or a boolean", name);
+      luaL_error(L, _("sereg.each: filter '%s' must be a string, a number or a boolean"), name);
     }
     lua_rawset(L, out);
   }
@@ -172,7 +173,7 @@ static int l_each(lua_State *L)
 static long check_id(lua_State *L, int arg)
 {
   lua_Integer id = luaL_checkinteger(L, arg);
-  luaL_argcheck(L, id > 0 && id < (1LL << 50), arg, "not an id");
+  luaL_argcheck(L, id > 0 && id < (1LL << 50), arg, _("not an id"));
   return (long)id;
 }
 
@@ -317,7 +318,7 @@ enum sr_outcome sr_script_exec(const struct sr_script_run *run, const struct sr_
   struct job job = { run, host, cJSON_CreateArray() };
   if(!job.park) {
     sr_lua_sandbox_free(sb);
-    snprintf(why, whysz, "out of memory");
+    snprintf(why, whysz, _("out of memory"));
     return SR_OUTCOME_HOST;
   }
   sr_lua_sandbox_track(sb, true);
