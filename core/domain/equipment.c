@@ -15,6 +15,7 @@
 #include "log.h"
 #include "org.h"
 #include "plugin.h"
+#include "type_name.h"
 #include "rectification.h"
 #include "sql.h"
 #include "sr_limits.h"
@@ -171,13 +172,11 @@ static const struct sr_eqtype *check_register_body(struct sr_ctx *c, const cJSON
   const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(body, "attributes");
   if(!cJSON_IsObject(attrs))
     sr_problem_field(pb, "attributes", attrs ? "must be an object" : "is required");
-  const struct sr_eqtype *t = type ? sr_plugins_type(c->plugins, type) : NULL;
+  /* By code, name or alias, as the import reads it: 电梯 and elevator register alike. */
+  const struct sr_eqtype *t = type ? sr_type_name_resolve(c->plugins, type, NULL) : NULL;
   if(type && !t) {
-    char list[256] = "";
-    for(int i = 0; i < sr_plugins_ntypes(c->plugins) && strlen(list) < 200; i++) {
-      strcat(list, i ? ", " : "");
-      strncat(list, sr_plugins_type_at(c->plugins, i)->code, 32);
-    }
+    char list[512];
+    sr_type_name_list(c->plugins, list, sizeof list);
     sr_problem_field(pb, "type", "is not a loaded equipment type (loaded: %s)", list);
   }
   if(code) {
