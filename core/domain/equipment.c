@@ -301,14 +301,13 @@ enum sr_err sr_equipment_register(struct sr_ctx *c, const cJSON *body, cJSON **o
   free(basis);
   sr_due_free(&due);
   if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
-    enum sr_db_class cls = sr_db_classify(r);
-    PQclear(r);
-    if(cls == SR_DB_UNIQUE) {
+    if(sr_db_classify(r) == SR_DB_UNIQUE) { /* the code, or a number an import brought in */
+      sr_db_conflict(r, pb, "Equipment");
+      PQclear(r);
       sr_tx_rollback(c);
-      sr_problem_set(pb, SR_CONFLICT, "Equipment with this equipment code is already registered.");
-      sr_problem_field(pb, "equipment_code", "is already registered");
       return SR_CONFLICT;
     }
+    PQclear(r);
     return db_fail(c, pb);
   }
   char id[32];

@@ -332,9 +332,8 @@ static const char *field_title(const struct importer *im, const char *field)
   for(int k = 0; k < im->ncols; k++)
     if(strcmp(im->cols[k].en, field) == 0 && im->cols[k].at >= 0)
       return im->h[im->cols[k].at];
-  const char *dot = strncmp(field, "attributes.", 11) == 0 ? field + 11 : NULL;
-  for(int i = 0; dot && i < im->nh; i++)
-    if(strcmp(im->key[i], dot) == 0)
+  for(int i = 0; i < im->nh; i++)
+    if(im->attr_of[i] && strcmp(im->attr_of[i], field) == 0)
       return im->h[i];
   return field;
 }
@@ -488,6 +487,7 @@ void sr_import_finish(struct importer *im)
   for(int i = 0; i < im->nh; i++) {
     free(im->h[i]);
     free(im->key[i]);
+    free(im->attr_of[i]);
   }
   if(im->csv)
     draw(im, true);

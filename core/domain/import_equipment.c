@@ -164,6 +164,11 @@ static cJSON *row_attributes(struct importer *im, char **f, int n, const struct 
       sr_problem_field(rpb, "attributes", "“%s”一列不是%s的参数", im->h[i], t->name);
       continue;
     }
+    if(!im->attr_of[i]) { /* how the summary and the rejects file name its reasons */
+      char field[96];
+      snprintf(field, sizeof field, "attributes.%s", a->name);
+      im->attr_of[i] = strdup(field);
+    }
     cJSON *value = attr_value(a, v, rpb);
     if(value) {
       cJSON_DeleteItemFromObjectCaseSensitive(attrs, a->name);

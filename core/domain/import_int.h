@@ -48,7 +48,8 @@ struct importer {
   char *h[SR_CSV_MAX_FIELDS]; /* the header as written, kept: rows borrow the reader's buffer */
   char *key[SR_CSV_MAX_FIELDS]; /* each header title folded for matching (sr_import_title_key) */
   int nh;
-  bool used[SR_CSV_MAX_FIELDS]; /* header columns taken by a known column or an attribute */
+  bool used[SR_CSV_MAX_FIELDS]; /* header columns taken by a known column, or ignored */
+  char *attr_of[SR_CSV_MAX_FIELDS]; /* "attributes.x" for a column a row read as attribute x */
   struct column *cols;
   int ncols;
   PGresult *jurisdictions; /* code, name of every current jurisdiction */

@@ -145,6 +145,38 @@ enum sr_db_class sr_db_classify(const PGresult *r)
   return SR_DB_OTHER;
 }
 
+bool sr_db_unique_field(const PGresult *r, char *out, size_t n)
+{
+  out[0] = '\0';
+  if(sr_db_classify(r) != SR_DB_UNIQUE)
+    return false;
+  const char *con = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+  const char *table = PQresultErrorField(r, PG_DIAG_TABLE_NAME);
+  if(!con)
+    return false;
+  size_t tl = table ? strlen(table) : 0, cl = strlen(con);
+  if(tl && strncmp(con, table, tl) == 0 && con[tl] == '_')
+    con += tl + 1, cl -= tl + 1;
+  if(cl > 4 && strcmp(con + cl - 4, "_key") == 0)
+    cl -= 4;
+  snprintf(out, n, "%.*s", (int)cl, con);
+  return out[0] != '\0';
+}
+
+enum sr_err sr_db_conflict(const PGresult *r, struct sr_problem *pb, const char *what)
+{
+  char field[64], words[64];
+  if(!sr_db_unique_field(r, field, sizeof field))
+    snprintf(field, sizeof field, "record");
+  snprintf(words, sizeof words, "%s", field);
+  for(char *p = words; *p; p++)
+    if(*p == '_')
+      *p = ' ';
+  sr_problem_set(pb, SR_CONFLICT, "%s with this %s is already registered.", what, words);
+  sr_problem_field(pb, field, "is already registered");
+  return SR_CONFLICT;
+}
+
 enum sr_err sr_db_failure(const PGresult *r, struct sr_problem *pb, const char *what)
 {
   if(sr_db_classify(r) == SR_DB_RETRY)
