@@ -257,8 +257,8 @@ bool sr_import_begin(struct importer *im, struct sr_ctx *c, const struct sr_impo
   if(!read_header(im, kind->attr_ok, pb) || !sr_tx_begin(c, pb))
     return false;
   static const char refused[] =
-      "CREATE TEMP TABLE import_refused (line bigint, k bigint, field text, reason text, raw jsonb) ON COMMIT DROP; "
-      "CREATE TEMP TABLE chunk_refused (line bigint, k bigint, field text, reason text, raw jsonb) ON COMMIT DROP; "
+      "CREATE TEMP TABLE import_refused (line bigint, k bigint, field text, reason text, raw text) ON COMMIT DROP; "
+      "CREATE TEMP TABLE chunk_refused (line bigint, k bigint, field text, reason text, raw text) ON COMMIT DROP; "
       "CREATE TEMP TABLE import_serials (series text, serial bigint) ON COMMIT DROP";
   /* A bulk load runs as long as it must; the service's statement timeout is for requests. */
   PGresult *r = NULL;

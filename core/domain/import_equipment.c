@@ -14,7 +14,7 @@
 enum { E_CODE, E_TYPE, E_JUR, E_UNIT, E_ADDR, E_ON, E_REGNO, E_STATUS, E_ATTRS, E_VARIETY, E__N };
 
 static const char stage_equipment[] =
-    "CREATE TEMP TABLE import_stage (line bigint, raw jsonb, pre jsonb, equipment_code text, type text, "
+    "CREATE TEMP TABLE import_stage (line bigint, raw text, pre jsonb, equipment_code text, type text, "
     "variety text, registration_number text, reg_head text, reg_series text, jurisdiction text, user_unit text, "
     "address text, commissioned_on date, attributes jsonb, status text, rule text, next_due date, "
     "next_due_kind text, next_due_rule text, next_due_basis jsonb) ON COMMIT DROP";
@@ -159,7 +159,11 @@ static cJSON *row_attributes(struct importer *im, char **f, int n, const struct 
     char *v = sr_import_cell(f, n, &(struct column){ .at = i });
     if(!v)
       continue;
-    const struct sr_attr *a = attr_by_key(t, im->key[i]);
+    if(im->attr_type[i] != t) {
+      im->attr_type[i] = t;
+      im->attr_at[i] = attr_by_key(t, im->key[i]);
+    }
+    const struct sr_attr *a = im->attr_at[i];
     if(!a) {
       sr_problem_field(rpb, "attributes", "“%s”一列不是%s的参数", im->h[i], t->name);
       continue;

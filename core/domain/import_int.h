@@ -25,7 +25,9 @@ struct importer;
 
 /* What one kind of import stages, checks and loads. */
 struct import_kind {
-  const char *stage_sql; /* creates import_stage: (line bigint, raw jsonb, pre jsonb, ...) */
+  /* Creates import_stage: (line bigint, raw text, pre jsonb, ...). The raw row is text, a JSON
+   * array the server never parses: only a rejected row's is read back, by this process. */
+  const char *stage_sql;
   int stage_columns;
   const char *checks;    /* a SELECT of (line, k, field, reason, raw): the register's reasons */
   const char *load;      /* loads the rows of import_stage not in chunk_refused */
@@ -50,6 +52,10 @@ struct importer {
   int nh;
   bool used[SR_CSV_MAX_FIELDS]; /* header columns taken by a known column, or ignored */
   char *attr_of[SR_CSV_MAX_FIELDS]; /* "attributes.x" for a column a row read as attribute x */
+  /* The attribute each column names for the type of the last row that read it: rows of one type
+   * follow each other, and matching titles is the costliest part of reading a cell. */
+  const void *attr_type[SR_CSV_MAX_FIELDS];
+  const void *attr_at[SR_CSV_MAX_FIELDS];
   struct column *cols;
   int ncols;
   PGresult *jurisdictions; /* code, name of every current jurisdiction */

@@ -10,7 +10,7 @@
 enum { O_CODE, O_NAME, O_KIND, O_JUR, O__N };
 
 static const char stage_orgs[] =
-    "CREATE TEMP TABLE import_stage (line bigint, raw jsonb, pre jsonb, credit_code text, name text, kind text, "
+    "CREATE TEMP TABLE import_stage (line bigint, raw text, pre jsonb, credit_code text, name text, kind text, "
     "jurisdiction text) ON COMMIT DROP";
 
 static const char checks_orgs[] =
