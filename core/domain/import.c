@@ -124,7 +124,7 @@ static bool wait_chunk(struct importer *im, struct sr_problem *pb)
         sr_problem_set(pb, SR_INTERNAL, "loading a chunk failed: %s", PQresultErrorMessage(r));
       ok = false;
     }
-    else if(i == 3) /* the statement that loads the good rows (see chunk_sql): its count, or its rows */
+    else if(i == 4) /* the statement that loads the good rows (see chunk_sql): its count, or its rows */
       im->res->imported += st == PGRES_TUPLES_OK && PQntuples(r) == 1 ? atol(PQgetvalue(r, 0, 0)) : atol(PQcmdTuples(r));
     i++;
     PQclear(r);
@@ -274,8 +274,10 @@ bool sr_import_begin(struct importer *im, struct sr_ctx *c, const struct sr_impo
   struct sr_buf b;
   sr_buf_init(&b, 64 * 1024);
   /* Every row's reasons in one pass: its own (pre), then the register's, for every row alike.
-   * Statement 3 (from 0) is the load; wait_chunk counts its rows. */
-  sr_buf_printf(&b, "TRUNCATE chunk_refused; "
+   * Statement 4 (from 0) is the load; wait_chunk counts its rows. The staged chunk is analyzed
+   * first: a temporary table has no statistics, and without them the planner guesses a few dozen
+   * rows and joins by nested loops, quadratic in the chunk. */
+  sr_buf_printf(&b, "ANALYZE import_stage; TRUNCATE chunk_refused; "
                     "INSERT INTO chunk_refused SELECT s.line, x.o, x.e->>0, x.e->>1, s.raw FROM import_stage s, "
                     "jsonb_array_elements(s.pre) WITH ORDINALITY x(e, o) WHERE s.pre IS NOT NULL; "
                     "INSERT INTO chunk_refused %s; %s; INSERT INTO import_refused SELECT * FROM chunk_refused; "

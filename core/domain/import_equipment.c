@@ -43,7 +43,9 @@ static const char checks_equipment[] =
 
 /* Loads the staged rows that passed every check, with their history events. */
 static const char load_equipment[] =
-    "WITH ins AS (INSERT INTO equipment (equipment_code, type, variety, registration_number, jurisdiction, "
+    "WITH sq AS MATERIALIZED (SELECT reg_series, sereg_registration_sequence(reg_series) AS seq "
+    "  FROM (SELECT DISTINCT reg_series FROM import_stage WHERE pre IS NULL) d), "
+    "ins AS (INSERT INTO equipment (equipment_code, type, variety, registration_number, jurisdiction, "
     "  user_unit_id, address, commissioned_on, attributes, status, rule, next_due, next_due_kind, next_due_rule, "
     "  next_due_basis) "
     "  SELECT g.equipment_code, g.type, g.variety, coalesce(g.registration_number, g.reg_head "
@@ -52,8 +54,7 @@ static const char load_equipment[] =
     "   || '(' || right(g.reg_series, 2) || ')'), "
     "  g.jurisdiction, o.id, g.address, g.commissioned_on, g.attributes, g.status, g.rule, g.next_due, g.next_due_kind, "
     "  g.next_due_rule, g.next_due_basis FROM import_stage g JOIN organization o ON o.credit_code = g.user_unit "
-    "  AND o.kind = 'user_unit' JOIN (SELECT reg_series, sereg_registration_sequence(reg_series) AS seq "
-    "  FROM (SELECT DISTINCT reg_series FROM import_stage WHERE pre IS NULL) d) sq USING (reg_series) "
+    "  AND o.kind = 'user_unit' JOIN sq USING (reg_series) "
     "  WHERE g.pre IS NULL AND NOT EXISTS (SELECT 1 FROM chunk_refused r WHERE r.line = g.line) "
     "  ORDER BY g.line RETURNING id, status) "
     "SELECT count(*) AS loaded, sereg_record(jsonb_agg(jsonb_build_object('history', jsonb_build_object("
