@@ -361,7 +361,7 @@ static bool reject(struct importer *im, long line, const char *reasons_json, con
   const char *row[SR_CSV_MAX_FIELDS + 2];
   int n = 0;
   for(const cJSON *e = raw ? raw->child : NULL; e && n < SR_CSV_MAX_FIELDS; e = e->next)
-    row[n++] = e->valuestring;
+    row[n++] = cJSON_IsString(e) ? e->valuestring : "";
   while(n < im->nh)
     row[n++] = "";
   struct sr_buf b;
@@ -369,7 +369,8 @@ static bool reject(struct importer *im, long line, const char *reasons_json, con
   sr_buf_printf(&b, "第 %ld 行：", line);
   int k = 0;
   for(const cJSON *e = why ? why->child : NULL; e; e = e->next, k++) {
-    const char *field = cJSON_GetArrayItem(e, 0)->valuestring, *msg = cJSON_GetArrayItem(e, 1)->valuestring;
+    const cJSON *fj = cJSON_GetArrayItem(e, 0), *mj = cJSON_GetArrayItem(e, 1);
+    const char *field = cJSON_IsString(fj) ? fj->valuestring : "", *msg = cJSON_IsString(mj) ? mj->valuestring : "";
     sr_buf_printf(&b, "%s%s%s%s", k ? "；" : "", field[0] ? field_title(im, field) : "", field[0] ? ": " : "", msg);
   }
   row[n++] = b.data ? b.data : "";

@@ -219,9 +219,11 @@ def test_registration_after_import_gets_next_free_number(ctx):
     r = sereg("import", "equipment", path, db=db)
     eq(r.returncode, 0, r.stderr)
     eq(db.sql(f"SELECT registration_number FROM equipment WHERE equipment_code = '{code}'"), regno, "kept as given")
-    st, _, body = s.post("/api/v1/equipment", elevator(f"3110{51124}2018{serial(ctx)}", A, ctx["unit"], ctx["maint"]),
-                         tok=ctx["city"])
+    # the API reads the type as the import does: by its Chinese name too
+    st, _, body = s.post("/api/v1/equipment", elevator(f"3110{51124}2018{serial(ctx)}", A, ctx["unit"], ctx["maint"],
+                                                       type="电梯"), tok=ctx["city"])
     eq(st, 201, body)
+    eq(body["type"], "elevator", "电梯 registers an elevator")
     eq(body["registration_number"], f"梯11川A{n + 1:05d}({yy()})", "the next free number")
     # A series left behind (numbers loaded before the series knew of them): the number it draws
     # is taken, and the conflict says so.
