@@ -120,7 +120,11 @@ static bool wait_chunk(struct importer *im, struct sr_problem *pb)
   while((r = PQgetResult(im->c->db))) { /* drain to NULL: the connection is used again next */
     ExecStatusType st = PQresultStatus(r);
     if(st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-      if(ok)
+      /* A unique key the checks did not see (a registration meanwhile, a number the series
+       * assigned that the register already holds) is a conflict, named by its field. */
+      if(ok && sr_db_classify(r) == SR_DB_UNIQUE)
+        sr_db_conflict(r, pb, im->kind->what);
+      else if(ok)
         sr_problem_set(pb, SR_INTERNAL, "loading a chunk failed: %s", PQresultErrorMessage(r));
       ok = false;
     }

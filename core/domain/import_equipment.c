@@ -358,7 +358,7 @@ static bool stage_row(struct importer *im, char **f, int n, const PGresult *regi
 }
 
 static const struct import_kind equipment_kind = {
-  stage_equipment, 20, checks_equipment, load_equipment, serials_equipment, attr_ok,
+  stage_equipment, 20, checks_equipment, load_equipment, serials_equipment, "Equipment", attr_ok,
 };
 
 enum sr_err sr_import_equipment(struct sr_ctx *c, const struct sr_import_options *o, struct sr_import_result *res,

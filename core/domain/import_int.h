@@ -32,6 +32,7 @@ struct import_kind {
   const char *checks;    /* a SELECT of (line, k, field, reason, raw): the register's reasons */
   const char *load;      /* loads the rows of import_stage not in chunk_refused */
   const char *after;     /* run after each load, or NULL */
+  const char *what;      /* the record, as a conflict names it: "Equipment" */
   /* True when header key <key> names an attribute some row may have; NULL when none can. */
   bool (*attr_ok)(struct importer *im, const char *key);
 };

@@ -43,7 +43,7 @@ static const char *org_kind(const char *s)
   return NULL;
 }
 
-static const struct import_kind org_kind_spec = { stage_orgs, 7, checks_orgs, load_orgs, NULL, NULL };
+static const struct import_kind org_kind_spec = { stage_orgs, 7, checks_orgs, load_orgs, NULL, "An organization", NULL };
 
 static bool stage_org(struct importer *im, char **f, int n, struct sr_problem *pb)
 {

@@ -233,6 +233,14 @@ def test_registration_after_import_gets_next_free_number(ctx):
     eq(st, 409, body)
     eq([e["field"] for e in body.get("errors", [])], ["registration_number"], body)
     check("registration number" in body["detail"], body)
+    # the series now draws the number the API gave above: an import that draws it says so
+    more = [rows[0][:-1], [f"3110{51124}2018{serial(ctx)}"] + rows[1][1:-1]]
+    path = write(ctx, "behind.csv", more, "gb18030")
+    with db.unchanged("a conflict takes the import back"):
+        r = sereg("import", "equipment", path, db=db)
+    eq(r.returncode, 1, r.stderr)
+    check("Equipment with this registration number is already registered" in r.stderr and
+          "registration_number: is already registered" in r.stderr, r.stderr)
     # and the import reports it as the registration number, with the code's faults beside it
     rows[1][0] = code
     path = write(ctx, "dup_regno.csv", rows, "gb18030")
