@@ -79,12 +79,14 @@ end
 return sereg.equipment_type {
   code = "boiler",
   name = "锅炉",
+  aliases = { "1000" }, -- the 种类 (and 类别) codes and names registers file it under
   version = "1.3.0",
   registration_class = "锅",
   attributes = {
     variety = {
       type = "string", required = true, title = "品种",
       enum = { "1100", "1200", "1310", "1320" },
+      enum_titles = { "承压蒸汽锅炉", "承压热水锅炉", "有机热载体气相炉", "有机热载体液相炉" },
       description = "1100 承压蒸汽锅炉, 1200 承压热水锅炉, 1310 有机热载体气相炉, 1320 有机热载体液相炉",
     },
     rated_pressure_mpa = { type = "number", required = true, min = 0, max = 40, title = "额定工作压力 (MPa)" },

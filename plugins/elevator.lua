@@ -188,12 +188,15 @@ end
 return sereg.equipment_type {
   code = "elevator",
   name = "电梯",
+  aliases = { "3000" }, -- the 种类 (and 类别) codes and names registers file it under
   version = "1.4.0",
   registration_class = "梯",
   attributes = {
     variety = {
       type = "string", required = true, title = "品种",
       enum = { "3110", "3120", "3130", "3210", "3220", "3410", "3420", "3430" },
+      enum_titles = { "曳引驱动乘客电梯", "曳引驱动载货电梯", "强制驱动载货电梯", "液压乘客电梯", "液压载货电梯",
+        "防爆电梯", "消防员电梯", "杂物电梯" },
       description = "3110 曳引驱动乘客电梯, 3120 曳引驱动载货电梯, 3130 强制驱动载货电梯, "
         .. "3210 液压乘客电梯, 3220 液压载货电梯, 3410 防爆电梯, 3420 消防员电梯, 3430 杂物电梯",
     },

@@ -98,12 +98,14 @@ end
 return sereg.equipment_type {
   code = "pressure_vessel",
   name = "固定式压力容器",
+  aliases = { "压力容器", "2000", "2100" }, -- the 种类 (and 类别) codes and names registers file it under
   version = "1.3.0",
   registration_class = "容",
   attributes = {
     variety = {
       type = "string", required = true, title = "品种",
       enum = { "2110", "2130", "2150", "2170" },
+      enum_titles = { "超高压容器", "第三类压力容器", "第二类压力容器", "第一类压力容器" },
       description = "2110 超高压容器, 2130 第三类压力容器, 2150 第二类压力容器, 2170 第一类压力容器",
     },
     design_pressure_mpa = { type = "number", required = true, min = 0, max = 1000, title = "设计压力 (MPa)" },

@@ -18,7 +18,10 @@ struct sr_csv {
   FILE *f;                 /* the file being read, or NULL for an input in memory */
   const char *mem;         /* borrowed: an input in memory, and how far it has been read */
   size_t mem_len, mem_pos;
-  iconv_t cd;              /* GB18030 -> UTF-8, or (iconv_t)-1 for UTF-8 input */
+  iconv_t cd;              /* <encoding> -> UTF-8, or (iconv_t)-1 for UTF-8 input */
+  const char *encoding;    /* "UTF-8", "GB18030", "UTF-16LE" or "UTF-16BE" */
+  bool bom;                /* the input began with its encoding's byte-order mark */
+  char delim;              /* ',' or '\t', decided from the first line; 0 until then */
   size_t chunk;            /* CHUNK, or the size of a smaller input in memory */
   char *raw;               /* chunk + 8 bytes read, not yet decoded */
   size_t raw_len;
@@ -58,8 +61,10 @@ static bool looks_utf8(const char *s, size_t n)
 static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
 static iconv_t spare_cd = (iconv_t)-1;
 
-static iconv_t gb18030_open(void)
+static iconv_t converter_open(const char *from)
 {
+  if(strcmp(from, "GB18030") != 0)
+    return iconv_open("UTF-8", from);
   pthread_mutex_lock(&spare_lock);
   iconv_t cd = spare_cd;
   spare_cd = (iconv_t)-1;
@@ -67,8 +72,12 @@ static iconv_t gb18030_open(void)
   return cd != (iconv_t)-1 ? cd : iconv_open("UTF-8", "GB18030");
 }
 
-static void gb18030_close(iconv_t cd)
+static void converter_close(iconv_t cd, const char *from)
 {
+  if(strcmp(from, "GB18030") != 0) {
+    iconv_close(cd);
+    return;
+  }
   iconv(cd, NULL, NULL, NULL, NULL);
   pthread_mutex_lock(&spare_lock);
   if(spare_cd == (iconv_t)-1) {
@@ -86,6 +95,7 @@ static struct sr_csv *csv_new(size_t chunk, char *err, size_t errsz)
   struct sr_csv *c = calloc(1, sizeof *c);
   if(c) {
     c->cd = (iconv_t)-1;
+    c->encoding = "UTF-8";
     c->line = 1;
     c->chunk = chunk;
     sr_buf_init(&c->row, SR_CSV_MAX_ROW);
@@ -100,17 +110,37 @@ static struct sr_csv *csv_new(size_t chunk, char *err, size_t errsz)
   return c;
 }
 
-/* Reads the first chunk of the input <name> and decides its encoding. Closes <c> on failure. */
+/* The byte-order marks an import file may begin with, and what each says. */
+static const struct {
+  const char *mark;
+  size_t len;
+  const char *encoding;
+} boms[] = {
+  { "\xEF\xBB\xBF", 3, "UTF-8" },       /* as spreadsheets write it */
+  { "\x84\x31\x95\x33", 4, "GB18030" }, /* U+FEFF in GB18030 */
+  { "\xFF\xFE", 2, "UTF-16LE" },         /* Excel's "Unicode text" */
+  { "\xFE\xFF", 2, "UTF-16BE" },
+};
+
+/* Reads the first chunk of the input <name> and decides its encoding: its byte-order mark, or
+ * else UTF-8 when the chunk is UTF-8 and GB18030 when it is not. Closes <c> on failure. */
 static struct sr_csv *csv_start(struct sr_csv *c, const char *name, char *err, size_t errsz)
 {
   c->raw_len = source_read(c, c->raw, c->chunk);
   size_t skip = 0;
-  if(c->raw_len >= 3 && memcmp(c->raw, "\xEF\xBB\xBF", 3) == 0)
-    skip = 3; /* a UTF-8 BOM, as spreadsheets write it */
-  else if(!looks_utf8(c->raw, c->raw_len)) {
-    c->cd = gb18030_open();
+  for(size_t i = 0; i < sizeof boms / sizeof *boms; i++)
+    if(c->raw_len >= boms[i].len && memcmp(c->raw, boms[i].mark, boms[i].len) == 0) {
+      skip = boms[i].len;
+      c->encoding = boms[i].encoding;
+      c->bom = true;
+      break;
+    }
+  if(!c->bom && !looks_utf8(c->raw, c->raw_len))
+    c->encoding = "GB18030";
+  if(strcmp(c->encoding, "UTF-8") != 0) {
+    c->cd = converter_open(c->encoding);
     if(c->cd == (iconv_t)-1) {
-      snprintf(err, errsz, "%s is not UTF-8 and GB18030 conversion is unavailable", name);
+      snprintf(err, errsz, "%s is not UTF-8 and %s conversion is unavailable", name, c->encoding);
       sr_csv_close(c);
       return NULL;
     }
@@ -156,14 +186,16 @@ void sr_csv_close(struct sr_csv *c)
   if(c->f)
     fclose(c->f);
   if(c->cd != (iconv_t)-1)
-    gb18030_close(c->cd);
+    converter_close(c->cd, c->encoding);
   sr_buf_free(&c->row);
   free(c->raw);
   free(c->text);
   free(c);
 }
 
-const char *sr_csv_encoding(const struct sr_csv *c) { return c->cd == (iconv_t)-1 ? "UTF-8" : "GB18030"; }
+const char *sr_csv_encoding(const struct sr_csv *c) { return c->encoding; }
+bool sr_csv_bom(const struct sr_csv *c) { return c->bom; }
+char sr_csv_delimiter(const struct sr_csv *c) { return c->delim ? c->delim : ','; }
 long sr_csv_line(const struct sr_csv *c) { return c->row_line; }
 
 double sr_csv_progress(const struct sr_csv *c)
@@ -193,7 +225,10 @@ static bool refill(struct sr_csv *c, char *err, size_t errsz, bool *fatal)
   size_t inleft = c->raw_len, outleft = c->chunk * 4 + 16;
   size_t rc = iconv(c->cd, &in, &inleft, &out, &outleft);
   if(rc == (size_t)-1 && errno == EILSEQ) {
-    snprintf(err, errsz, "line %ld: bytes that are neither UTF-8 nor GB18030", c->line);
+    if(strcmp(c->encoding, "GB18030") == 0)
+      snprintf(err, errsz, "line %ld: bytes that are neither UTF-8 nor GB18030", c->line);
+    else
+      snprintf(err, errsz, "line %ld: bytes that are not %s", c->line, c->encoding);
     *fatal = true;
     return false;
   }
@@ -205,7 +240,7 @@ static bool refill(struct sr_csv *c, char *err, size_t errsz, bool *fatal)
   if(c->len == 0 && inleft > 0) {
     size_t more = source_read(c, c->raw + c->raw_len, 4);
     if(more == 0) {
-      snprintf(err, errsz, "line %ld: the file ends inside a GB18030 character", c->line);
+      snprintf(err, errsz, "line %ld: the file ends inside a %s character", c->line, c->encoding);
       *fatal = true;
       return false;
     }
@@ -213,6 +248,23 @@ static bool refill(struct sr_csv *c, char *err, size_t errsz, bool *fatal)
     return refill(c, err, errsz, fatal);
   }
   return true;
+}
+
+/* Excel's "Unicode text" separates fields with tabs, its "CSV" with commas: the first line,
+ * outside quotes, tells which, by whichever it holds more of. */
+static char guess_delimiter(const char *s, size_t n)
+{
+  size_t tabs = 0, commas = 0;
+  bool quoted = false;
+  for(size_t i = 0; i < n && (quoted || s[i] != '\n'); i++) {
+    if(s[i] == '"')
+      quoted = !quoted;
+    else if(!quoted && s[i] == '\t')
+      tabs++;
+    else if(!quoted && s[i] == ',')
+      commas++;
+  }
+  return tabs > commas ? '\t' : ',';
 }
 
 /* The row being read: how many fields it has so far, and whether (and why) it is bad. */
@@ -279,10 +331,13 @@ enum sr_csv_status sr_csv_next(struct sr_csv *c, char ***fields, int *n, char *e
       end_field(c, &r); /* the last line had no newline */
       break;
     }
+    if(!c->delim)
+      c->delim = guess_delimiter(c->text + c->pos, c->len - c->pos);
     /* Plain characters go in as one run: the common case costs one append per field. */
     if(st == QUOTED || st == UNQUOTED || st == START) {
       size_t end = c->pos;
-      const char *stops = st == QUOTED ? "\"\n" : ",\"\r\n";
+      const char stops_plain[] = { c->delim, '"', '\r', '\n', '\0' };
+      const char *stops = st == QUOTED ? "\"\n" : stops_plain;
       while(end < c->len && !strchr(stops, c->text[end]))
         end++;
       if(end > c->pos) {
@@ -316,7 +371,7 @@ enum sr_csv_status sr_csv_next(struct sr_csv *c, char ***fields, int *n, char *e
         continue;
       }
       st = UNQUOTED;
-      if(ch != ',' && ch != '\n' && ch != '\r') {
+      if(ch != c->delim && ch != '\n' && ch != '\r') {
         row_bad(c, &r, "characters after a closing quote");
         continue;
       }
@@ -331,7 +386,7 @@ enum sr_csv_status sr_csv_next(struct sr_csv *c, char ***fields, int *n, char *e
     }
     if(ch == '\r')
       continue;
-    if(ch == ',' || ch == '\n') {
+    if(ch == c->delim || ch == '\n') {
       end_field(c, &r);
       st = START;
       if(ch == '\n')
@@ -357,7 +412,13 @@ enum sr_csv_status sr_csv_next(struct sr_csv *c, char ***fields, int *n, char *e
 
 bool sr_csv_field(struct sr_buf *out, const char *s)
 {
-  if(!strpbrk(s, ",\"\r\n"))
+  return sr_csv_field_d(out, s, ',');
+}
+
+bool sr_csv_field_d(struct sr_buf *out, const char *s, char delim)
+{
+  const char specials[] = { delim, '"', '\r', '\n', '\0' };
+  if(!strpbrk(s, specials))
     return sr_buf_append(out, s, strlen(s));
   bool ok = sr_buf_append(out, "\"", 1);
   for(; ok && *s; s++)

@@ -1,7 +1,10 @@
 /*
- * csv.h -- a streaming RFC 4180 reader for the import files: UTF-8 (with or without a BOM) or
- * GB18030 (detected and converted, as government spreadsheets are often saved), quoted fields
- * with commas, quotes and newlines inside, CRLF or LF. Memory stays bounded by the longest row.
+ * csv.h -- a streaming RFC 4180 reader for the import files: UTF-8 (with or without a BOM),
+ * GB18030 (with its BOM, or detected when the file is not UTF-8, as government spreadsheets are
+ * often saved) or UTF-16 with a BOM (Excel's "Unicode text", tab-separated), all converted to
+ * UTF-8 with iconv; comma or tab separated (decided from the first line), quoted fields with
+ * separators, quotes and newlines inside, CRLF or LF. Memory stays bounded by the longest row.
+ * And the writer of such a file, in the encoding of the file it answers (csv_write.c).
  */
 #ifndef sr_csv_h
 #define sr_csv_h
@@ -32,10 +35,25 @@ enum sr_csv_status sr_csv_next(struct sr_csv *c, char ***fields, int *n, char *e
 
 long sr_csv_line(const struct sr_csv *c);       /* line on which the last row started */
 double sr_csv_progress(const struct sr_csv *c); /* 0..1 of the file's bytes read */
-const char *sr_csv_encoding(const struct sr_csv *c);
+const char *sr_csv_encoding(const struct sr_csv *c); /* UTF-8, GB18030, UTF-16LE or UTF-16BE */
+bool sr_csv_bom(const struct sr_csv *c);             /* the input began with a byte-order mark */
+char sr_csv_delimiter(const struct sr_csv *c);       /* ',' or '\t' */
 
 /* Writes <s> as one CSV field (quoted when it needs to be) to <out>. */
 struct sr_buf;
 bool sr_csv_field(struct sr_buf *out, const char *s);
+/* The same, for a file separated by <delim>. */
+bool sr_csv_field_d(struct sr_buf *out, const char *s, char delim);
+
+/* A CSV file written in <encoding> (one sr_csv_encoding() names), with its byte-order mark when
+ * <bom> (always for UTF-8 and UTF-16, which spreadsheets need it to recognise), fields separated
+ * by <delim>, lines ended by CRLF: what Excel on Chinese Windows opens as it opened the input. */
+struct sr_csv_out;
+struct sr_csv_out *sr_csv_out_open(const char *path, const char *encoding, bool bom, char delim, char *err,
+                                   size_t errsz);
+/* Writes one row of <n> UTF-8 fields. False when the file cannot be written. */
+bool sr_csv_out_row(struct sr_csv_out *o, const char *const *fields, int n);
+/* Closes the file; false when it could not all be written. */
+bool sr_csv_out_close(struct sr_csv_out *o);
 
 #endif

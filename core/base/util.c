@@ -167,6 +167,38 @@ bool sr_utf8_valid(const char *str, size_t len)
   return true;
 }
 
+void sr_utf8_fold(char *s)
+{
+  unsigned char *r = (unsigned char *)s, *w = r;
+  while(*r) {
+    /* Everything folded is a three-byte character: EF BC 81..EF BD 9E, E3 80 80, E3 80 90/91/94/95. */
+    if(r[0] == 0xEF && (r[1] == 0xBC || r[1] == 0xBD) && r[2]) {
+      unsigned cp = 0xF000u | ((unsigned)(r[1] & 0x3F) << 6) | (r[2] & 0x3Fu);
+      if(cp >= 0xFF01 && cp <= 0xFF5E) {
+        *w++ = (unsigned char)(cp - 0xFF01 + 0x21);
+        r += 3;
+        continue;
+      }
+    }
+    if(r[0] == 0xE3 && r[1] == 0x80 && r[2]) {
+      static const struct {
+        unsigned char b;
+        char to;
+      } cjk[] = { { 0x80, ' ' }, { 0x90, '[' }, { 0x91, ']' }, { 0x94, '(' }, { 0x95, ')' } };
+      size_t i;
+      for(i = 0; i < sizeof cjk / sizeof *cjk && cjk[i].b != r[2]; i++)
+        ;
+      if(i < sizeof cjk / sizeof *cjk) {
+        *w++ = (unsigned char)cjk[i].to;
+        r += 3;
+        continue;
+      }
+    }
+    *w++ = *r++;
+  }
+  *w = '\0';
+}
+
 void sr_utf8_trim(char *s)
 {
   size_t n = strlen(s);

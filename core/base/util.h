@@ -34,6 +34,11 @@ bool sr_today_check_env(const char **why);
 /* True when <s>[0..len) is well-formed UTF-8 without NUL bytes, overlongs or surrogates. */
 bool sr_utf8_valid(const char *s, size_t len);
 
+/* Folds valid UTF-8 <s> in place to the forms a code or a number is compared in, as a Chinese
+ * keyboard's full-width mode types them: U+FF01..U+FF5E to their ASCII twins, the ideographic
+ * space U+3000 to a space, 【】 to [] and 〔〕 to (). Every fold is shorter than its source. */
+void sr_utf8_fold(char *s);
+
 /* Cuts a character that a fixed-size snprintf split in two off the end of <s>. */
 void sr_utf8_trim(char *s);
 

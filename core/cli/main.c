@@ -444,13 +444,19 @@ static int cmd_import(int argc, char **argv)
   sr_problem_init(&pb);
   enum sr_err e = strcmp(argv[2], "equipment") == 0 ? sr_import_equipment(&ctx, &o, &res, &pb)
                                                    : sr_import_organizations(&ctx, &o, &res, &pb);
-  if(e == SR_OK) {
-    printf("imported %ld of %ld rows (%s)", res.imported, res.rows, res.encoding);
-    if(res.rejected)
-      printf("; %ld rejected, see %s", res.rejected, res.rejects_path);
-    printf("\n");
+  /* The summary an office reads, whatever the outcome of a run that read its file. */
+  if(e == SR_OK || res.rows > 0 || res.blank > 0) {
+    FILE *out = e == SR_OK ? stdout : stderr;
+    fprintf(out, "读取 %ld 行（%s），导入 %ld 行，空行 %ld 行，被拒 %ld 行\n", res.rows, res.encoding,
+            res.imported, res.blank, res.rejected);
+    for(int i = 0; i < res.ntop; i++)
+      fprintf(out, "  被拒原因：%s %ld 行\n", res.top[i].reason, res.top[i].rows);
+    if(res.rejected && res.rejects_path[0])
+      fprintf(out, "被拒各行及原因见 %s\n", res.rejects_path);
+    if(res.nignored)
+      fprintf(out, "忽略了 %d 列：%s\n", res.nignored, res.ignored);
   }
-  else
+  if(e != SR_OK)
     print_problem(&pb);
   sr_problem_free(&pb);
   system_ctx_close(&ctx);

@@ -42,7 +42,7 @@ struct sr_due {
   cJSON *explain;    /* {reason, basis, rule, computed_on, request_by, statutory_latest}; owned */
   bool changed;      /* differs from what the unit had */
   /* decided (by the rule), or recorded/unknown: a unit imported with its register's state (or
-   * without any) keeps it until a real result arrives (sql/0028) */
+   * without any) keeps it until a real result arrives (sql/0026) */
   char state[12];
 };
 

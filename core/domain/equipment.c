@@ -1,4 +1,5 @@
 /* equipment.c -- see equipment.h. */
+#include "i18n.h"
 #include "equipment.h"
 
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "log.h"
 #include "org.h"
 #include "plugin.h"
+#include "type_name.h"
 #include "rectification.h"
 #include "sql.h"
 #include "sr_limits.h"
@@ -171,13 +173,11 @@ static const struct sr_eqtype *check_register_body(struct sr_ctx *c, const cJSON
   const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(body, "attributes");
   if(!cJSON_IsObject(attrs))
     sr_problem_field(pb, "attributes", attrs ? "must be an object" : "is required");
-  const struct sr_eqtype *t = type ? sr_plugins_type(c->plugins, type) : NULL;
+  /* By code, name or alias, as the import reads it: 电梯 and elevator register alike. */
+  const struct sr_eqtype *t = type ? sr_type_name_resolve(c->plugins, type, NULL) : NULL;
   if(type && !t) {
-    char list[256] = "";
-    for(int i = 0; i < sr_plugins_ntypes(c->plugins) && strlen(list) < 200; i++) {
-      strcat(list, i ? ", " : "");
-      strncat(list, sr_plugins_type_at(c->plugins, i)->code, 32);
-    }
+    char list[512];
+    sr_type_name_list(c->plugins, list, sizeof list);
     sr_problem_field(pb, "type", "is not a loaded equipment type (loaded: %s)", list);
   }
   if(code) {
@@ -302,14 +302,13 @@ enum sr_err sr_equipment_register(struct sr_ctx *c, const cJSON *body, cJSON **o
   free(basis);
   sr_due_free(&due);
   if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
-    enum sr_db_class cls = sr_db_classify(r);
-    PQclear(r);
-    if(cls == SR_DB_UNIQUE) {
+    if(sr_db_classify(r) == SR_DB_UNIQUE) { /* the code, or a number an import brought in */
+      sr_db_conflict(r, pb, N_("Equipment"));
+      PQclear(r);
       sr_tx_rollback(c);
-      sr_problem_set(pb, SR_CONFLICT, "Equipment with this equipment code is already registered.");
-      sr_problem_field(pb, "equipment_code", "is already registered");
       return SR_CONFLICT;
     }
+    PQclear(r);
     return db_fail(c, pb);
   }
   char id[32];

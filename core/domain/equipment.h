@@ -14,7 +14,7 @@ struct sr_equipment_filter {
   const char *jurisdiction;
   const char *type;
   const char *status;
-  const char *inspection_state; /* decided, recorded, unknown (sql/0028) */
+  const char *inspection_state; /* decided, recorded, unknown (sql/0026) */
   /* Due-date bounds, YYYY-MM-DD: due_from <= next_due < due_until. Either one makes the list
    * run in due order (earliest first) through the next_due index. */
   char due_from[11], due_until[11];

@@ -18,9 +18,17 @@ struct sr_import_options {
 };
 
 struct sr_import_result {
-  long rows, imported, rejected;
+  long rows, imported, rejected; /* rows: data rows read, blank ones aside */
+  long blank;                    /* rows of empty cells only, skipped */
   char encoding[16];
   char rejects_path[4096]; /* "" when nothing was rejected */
+  int nignored;            /* columns no row reads (序号, 使用单位名称, ...) */
+  char ignored[1024];      /* their titles, 、-separated */
+  struct {
+    char reason[128];      /* the column a reason is about, as the file titles it */
+    long rows;
+  } top[5];                /* the most common reasons, most first */
+  int ntop;
 };
 
 enum sr_err sr_import_equipment(struct sr_ctx *c, const struct sr_import_options *o, struct sr_import_result *res,

@@ -1,4 +1,5 @@
 /* inspection.c -- see inspection.h. */
+#include "i18n.h"
 #include "inspection.h"
 #include "inspection_int.h"
 
@@ -362,8 +363,10 @@ enum sr_err sr_inspection_record_one(struct sr_ctx *c, const cJSON *body, cJSON 
                    "RETURNING i.id, " INSPECTION_JSON,
                    14, p);
   if(!sr_db_ok(ins, PGRES_TUPLES_OK) || PQntuples(ins) != 1) {
-    sr_problem_set(pb, sr_db_classify(ins) == SR_DB_UNIQUE ? SR_CONFLICT : SR_INTERNAL,
-                   "The result could not be stored.");
+    if(sr_db_classify(ins) == SR_DB_UNIQUE) /* the agency's report number */
+      sr_db_conflict(ins, pb, N_("A result"));
+    else
+      sr_problem_set(pb, SR_INTERNAL, "The result could not be stored.");
     goto done;
   }
   const char *new_id = sr_db_get(ins, 0, "id");

@@ -1,4 +1,5 @@
 /* org.c -- see org.h. */
+#include "i18n.h"
 #include "org.h"
 
 #include <stdio.h>
@@ -57,17 +58,16 @@ enum sr_err sr_org_create(struct sr_ctx *c, const cJSON *body, cJSON **out, stru
   if(!sr_db_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
     enum sr_db_class cls = sr_db_classify(r);
     bool none = r && PQresultStatus(r) == PGRES_TUPLES_OK;
+    if(cls == SR_DB_UNIQUE)
+      sr_db_conflict(r, pb, N_("An organization"));
     PQclear(r);
     sr_tx_rollback(c);
     if(none) {
       sr_problem_field(pb, "jurisdiction", "is not a current jurisdiction of the city");
       return pb->err;
     }
-    if(cls == SR_DB_UNIQUE) {
-      sr_problem_set(pb, SR_CONFLICT, "An organization with this credit code is already registered.");
-      sr_problem_field(pb, "credit_code", "is already registered");
+    if(cls == SR_DB_UNIQUE)
       return SR_CONFLICT;
-    }
     return sr_problem_set(pb, SR_INTERNAL, "database error");
   }
   char id[32];

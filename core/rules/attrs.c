@@ -20,9 +20,13 @@ void sr_attrs_free(struct sr_attr *attrs, int n)
     free(a->title);
     free(a->description);
     free(a->format);
-    for(int k = 0; k < a->nenum; k++)
+    for(int k = 0; k < a->nenum; k++) {
       free(a->enumv[k]);
+      if(a->enum_titles)
+        free(a->enum_titles[k]);
+    }
     free(a->enumv);
+    free(a->enum_titles);
     sr_attrs_free(a->props, a->nprops);
   }
   free(attrs);

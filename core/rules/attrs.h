@@ -26,6 +26,7 @@ struct sr_attr {
   long max_length;   /* strings, in bytes */
   char **enumv;      /* allowed strings, or NULL */
   int nenum;
+  char **enum_titles; /* what each of enumv is called (曳引驱动乘客电梯), or NULL */
   char *format;      /* "uscc" or NULL */
   struct sr_attr *props;
   int nprops;

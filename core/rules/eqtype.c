@@ -76,6 +76,9 @@ void sr_eqtype_free_fields(struct sr_eqtype *t)
   free(t->version);
   free(t->file);
   free(t->registration_class);
+  for(int i = 0; i < t->naliases; i++)
+    free(t->aliases[i]);
+  free(t->aliases);
   sr_attrs_free(t->attrs, t->nattrs);
   for(int i = 0; t->kinds && i < t->nkinds; i++) {
     struct sr_inspection_kind *k = &t->kinds[i];

@@ -37,6 +37,8 @@ struct sr_inspection_kind {
 struct sr_eqtype {
   char *code;             /* "elevator" */
   char *name;             /* "电梯" */
+  char **aliases;         /* other names and codes of the type ("压力容器"), or NULL */
+  int naliases;
   char *version;          /* plugin version, e.g. "1.0.0" */
   char *file;             /* file name within the plugin folder */
   char *registration_class; /* 类别汉字 of the registration number, e.g. "梯" */

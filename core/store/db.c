@@ -146,6 +146,47 @@ enum sr_db_class sr_db_classify(const PGresult *r)
   return SR_DB_OTHER;
 }
 
+bool sr_db_unique_field(const PGresult *r, char *out, size_t n)
+{
+  out[0] = '\0';
+  if(sr_db_classify(r) != SR_DB_UNIQUE)
+    return false;
+  const char *con = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+  const char *table = PQresultErrorField(r, PG_DIAG_TABLE_NAME);
+  if(!con)
+    return false;
+  size_t tl = table ? strlen(table) : 0, cl = strlen(con);
+  if(tl && strncmp(con, table, tl) == 0 && con[tl] == '_')
+    con += tl + 1, cl -= tl + 1;
+  if(cl > 4 && strcmp(con + cl - 4, "_key") == 0)
+    cl -= 4;
+  snprintf(out, n, "%.*s", (int)cl, con);
+  return out[0] != '\0';
+}
+
+enum sr_err sr_db_conflict(const PGresult *r, struct sr_problem *pb, const char *what)
+{
+  char field[64], words[64];
+  if(!sr_db_unique_field(r, field, sizeof field))
+    snprintf(field, sizeof field, "record");
+  /* The fields a unique key stands on, in words; another key's name is spelt out as it is. */
+  static const char *const named[][2] = {
+    { "equipment_code", N_("equipment code") },           { "registration_number", N_("registration number") },
+    { "credit_code", N_("credit code") },                 { "report_number", N_("report number") },
+    { "directive_number", N_("directive number") },       { "record", N_("record") },
+  };
+  snprintf(words, sizeof words, "%s", field);
+  for(char *p = words; *p; p++)
+    if(*p == '_')
+      *p = ' ';
+  for(size_t i = 0; i < sizeof named / sizeof *named; i++)
+    if(strcmp(named[i][0], field) == 0)
+      snprintf(words, sizeof words, "%s", _(named[i][1]));
+  sr_problem_set(pb, SR_CONFLICT, "%s with this %s is already registered.", _(what), words);
+  sr_problem_field(pb, field, "is already registered");
+  return SR_CONFLICT;
+}
+
 enum sr_err sr_db_failure(const PGresult *r, struct sr_problem *pb, const char *what)
 {
   if(sr_db_classify(r) == SR_DB_RETRY)

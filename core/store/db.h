@@ -30,6 +30,13 @@ bool sr_db_ok(const PGresult *r, ExecStatusType want);
 /* True when a statement with or without rows succeeded; otherwise logs like sr_db_ok. */
 bool sr_db_ran(const PGresult *r);
 enum sr_db_class sr_db_classify(const PGresult *r);
+/* The field a unique violation <r> is about, from its constraint's name: every unique key of the
+ * schema is named <table>_<field>_key (sql/0024 renamed the two that were not). False, with
+ * <out> empty, when <r> is no unique violation. */
+bool sr_db_unique_field(const PGresult *r, char *out, size_t n);
+/* A 409 naming the field that really conflicted: "<what> with this registration number is
+ * already registered.", and the field in errors. */
+enum sr_err sr_db_conflict(const PGresult *r, struct sr_problem *pb, const char *what);
 /* A statement that failed (result <r>): SR_UNAVAILABLE in <pb> when it only had to wait too long
  * (a lock timeout, a deadlock, a serialization failure: try again), SR_INTERNAL otherwise; the
  * detail says <what> could not be done. */

@@ -62,20 +62,21 @@ def test_all_or_nothing_with_reasons(ctx):
     with db.unchanged("nothing imported"):
         r = sereg("import", "equipment", path, db=db)
         eq(r.returncode, 1, "refused")
-        check("5 of 6 rows rejected, so nothing was imported" in r.stderr, r.stderr)
-    with open(path + ".rejected.csv", encoding="utf-8") as f:
+        check("6 行中有 5 行被拒，所以一行也没有导入" in r.stderr, r.stderr)
+    with open(path + ".rejected.csv", encoding="utf-8-sig", newline="") as f:
         rej = list(csv.reader(f))
-    eq(rej[0][:2], ["line", "reason"], "rejects header")
-    by_line = {int(row[0]): row[1] for row in rej[1:]}
-    eq(sorted(by_line), [3, 4, 5, 6, 7], "every bad line, by line number")
+    eq(rej[0], HEADER + ["原因"], "rejects header: the file's own columns and the reason")
+    by_line = {int(row[-1].split(" ")[1]): row[-1] for row in rej[1:]}
+    eq(list(by_line), [3, 4, 5, 6, 7], "every bad line, in the file's order")
+    eq(rej[3][:7], dup, "the row as it was")
     check("rated_load_kg" in by_line[3], by_line[3])
-    check("no user unit" in by_line[4], by_line[4])
-    check("repeats line 2" in by_line[5], by_line[5])
+    check("没有以统一社会信用代码" in by_line[4], by_line[4])
+    check("与本文件第 2 行重复" in by_line[5], by_line[5])
     check("commissioned_on" in by_line[6], by_line[6])
-    check("fields" in by_line[7], by_line[7])
+    check("本行有 5 个字段" in by_line[7], by_line[7])
     r = sereg("import", "equipment", path, "--skip-invalid", db=db)
     eq(r.returncode, 0, r.stderr)
-    check("imported 1 of 6 rows" in r.stdout, r.stdout)
+    check("读取 6 行（UTF-8），导入 1 行" in r.stdout, r.stdout)
     eq(db.count("equipment", f"equipment_code = '{good[0]}'"), 1, "the good row")
     row = db.sql(f"SELECT status || ' ' || registration_number || ' ' || next_due || ' ' || next_due_kind "
                  f"FROM equipment WHERE equipment_code = '{good[0]}'")
@@ -150,7 +151,7 @@ def test_broken_files(ctx):
             f.write(f'{code(ctx)},ele"vator,{A},x,y,2019-01-01,{{}}\n')
         r = sereg("import", "equipment", path, db=db)
         eq(r.returncode, 1, "a stray quote")
-        with open(path + ".rejected.csv", encoding="utf-8") as f:
+        with open(path + ".rejected.csv", encoding="utf-8-sig") as f:
             check("quote inside an unquoted field" in f.read(), "reason recorded")
     r = sereg("import", "equipment", "/nonexistent.csv", db=db)
     eq(r.returncode, 1, "missing file")
@@ -167,10 +168,10 @@ def test_organizations_import_checks_codes(ctx):
                                     [uscc(A, "MA6J0004"), "丁", "检验机构", "999999"]])
     r = sereg("import", "organizations", path, "--skip-invalid", db=db)
     eq(r.returncode, 0, r.stderr)
-    check("imported 1 of 4 rows" in r.stdout, r.stdout)
-    with open(path + ".rejected.csv", encoding="utf-8") as f:
+    check("读取 4 行（UTF-8），导入 1 行" in r.stdout, r.stdout)
+    with open(path + ".rejected.csv", encoding="utf-8-sig") as f:
         text = f.read()
-    for needle in ("check character", "kind:", "jurisdiction: 999999"):
+    for needle in ("check character", "类型: ", "所在区域: 999999"):
         check(needle in text, needle)
 
 

@@ -73,7 +73,7 @@ static void read_attrs(lua_State *L, int idx, struct sr_attr **out, int *nout, c
 static void read_attr(lua_State *L, int idx, struct sr_attr *a, const char *what, int depth)
 {
   static const char *const keys[] = { "type", "title", "description", "required", "min", "max",
-                                      "max_length", "enum", "format", "properties", NULL };
+                                      "max_length", "enum", "enum_titles", "format", "properties", NULL };
   if(!lua_istable(L, idx))
     luaL_error(L, "%s: must be a table", what);
   check_keys(L, idx, keys, what);
@@ -143,6 +143,23 @@ static void read_attr(lua_State *L, int idx, struct sr_attr *a, const char *what
         luaL_error(L, "%s: 'enum' entries must be strings", what);
       a->enumv[a->nenum] = dup_or_raise(L, lua_tostring(L, -1));
       a->nenum++;
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  /* What each value is called, in its order: how an office's file names a 品种. */
+  lua_getfield(L, idx, "enum_titles");
+  if(!lua_isnil(L, -1)) {
+    int e = lua_gettop(L);
+    if(!lua_istable(L, e) || a->nenum == 0 || lua_rawlen(L, e) != (lua_Unsigned)a->nenum)
+      luaL_error(L, "%s: 'enum_titles' must be a list of strings, one for each entry of 'enum'", what);
+    a->enum_titles = calloc((size_t)a->nenum, sizeof *a->enum_titles);
+    if(!a->enum_titles)
+      luaL_error(L, "out of memory");
+    for(int i = 0; i < a->nenum; i++) {
+      if(lua_rawgeti(L, e, (lua_Integer)i + 1) != LUA_TSTRING || !lua_tostring(L, -1)[0])
+        luaL_error(L, "%s: 'enum_titles' entries must be non-empty strings", what);
+      a->enum_titles[i] = dup_or_raise(L, lua_tostring(L, -1));
       lua_pop(L, 1);
     }
   }
@@ -274,7 +291,7 @@ static void read_kinds(lua_State *L, int idx, struct sr_eqtype *t, const char *f
 
 void sr_lua_manifest_type(lua_State *L, int idx, const char *file, struct sr_eqtype *t, int refs[SR_FN_COUNT])
 {
-  static const char *const keys[] = { "code", "name", "version", "registration_class", "attributes",
+  static const char *const keys[] = { "code", "name", "aliases", "version", "registration_class", "attributes",
                                       "validate", "inspections", "next_due", "check_inspection", "hazards", NULL };
   check_keys(L, idx, keys, file);
   const char *code = opt_string(L, idx, "code", file);
@@ -294,6 +311,24 @@ void sr_lua_manifest_type(lua_State *L, int idx, const char *file, struct sr_eqt
   t->version = dup_or_raise(L, version);
   t->registration_class = dup_or_raise(L, cls);
   t->file = dup_or_raise(L, file);
+  /* Other names and codes an office's register gives the type by (a broader category's name). */
+  lua_getfield(L, idx, "aliases");
+  if(!lua_isnil(L, -1)) {
+    int e = lua_gettop(L);
+    lua_Unsigned n = lua_istable(L, e) ? lua_rawlen(L, e) : 0;
+    if(n == 0 || n > 16)
+      luaL_error(L, "%s: 'aliases' must be a list of 1..16 strings", file);
+    t->aliases = calloc(n, sizeof *t->aliases);
+    if(!t->aliases)
+      luaL_error(L, "out of memory");
+    for(lua_Unsigned i = 1; i <= n; i++) {
+      if(lua_rawgeti(L, e, (lua_Integer)i) != LUA_TSTRING || !lua_tostring(L, -1)[0] || lua_rawlen(L, -1) > 64)
+        luaL_error(L, "%s: 'aliases' entries must be strings of 1..64 bytes", file);
+      t->aliases[t->naliases++] = dup_or_raise(L, lua_tostring(L, -1));
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
   lua_getfield(L, idx, "attributes");
   if(!lua_istable(L, -1))
     luaL_error(L, "%s: 'attributes' must be a table", file);

@@ -328,6 +328,68 @@ static void small_files_read_as_before(void)
   CHECK_STR(o.err[0], "line 1: a quoted field is never closed");
 }
 
+/* Each mark names its encoding; UTF-16 is read tab-separated when its first line says so; and a
+ * GB18030 file with its own mark is not mistaken for UTF-8 with a stray first column. */
+static void byte_order_marks_and_tabs(void)
+{
+  static const char gb_bom[] = "\x84\x31\x95\x33\xc9\xe8\xb1\xb8,b\r\n1,2\r\n"; /* 设备,b */
+  struct outcome o = read_file(gb_bom, sizeof gb_bom - 1);
+  expect_row(&o, 0, 2, "设备", "b");
+  expect_row(&o, 1, 2, "1", "2");
+  /* 设备\tb, then 1\t"x,y": UTF-16LE with its mark, as Excel saves "Unicode text" */
+  static const char le[] = "\xff\xfe\xbe\x8b\x07\x59\t\x00" "b\x00\r\x00\n\x00"
+                           "1\x00\t\x00\"\x00" "x\x00,\x00y\x00\"\x00\r\x00\n\x00";
+  o = read_file(le, sizeof le - 1);
+  expect_row(&o, 0, 2, "设备", "b");
+  expect_row(&o, 1, 2, "1", "x,y");
+  static const char be[] = "\xfe\xff\x00" "a\x00\t\x00" "b\x00\n";
+  o = read_file(be, sizeof be - 1);
+  expect_row(&o, 0, 2, "a", "b");
+  char err[256];
+  struct sr_csv *c = sr_csv_open_mem(le, sizeof le - 1, "le", err, sizeof err);
+  char **f;
+  int n;
+  CHECK(c && sr_csv_next(c, &f, &n, err, sizeof err) == SR_CSV_ROW);
+  CHECK_STR(sr_csv_encoding(c), "UTF-16LE");
+  CHECK(sr_csv_bom(c));
+  CHECK_INT(sr_csv_delimiter(c), '\t');
+  sr_csv_close(c);
+}
+
+/* The writer answers in the reader's encoding: what it writes reads back the same. */
+static void the_writer_round_trips(void)
+{
+  static const char *const encodings[] = { "UTF-8", "GB18030", "UTF-16LE", "UTF-16BE" };
+  for(int e = 0; e < 4; e++) {
+    char path[] = "/tmp/sereg-test-csvout.XXXXXX", err[256];
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    struct sr_csv_out *w = sr_csv_out_open(path, encodings[e], true, e >= 2 ? '\t' : ',', err, sizeof err);
+    CHECK(w != NULL);
+    const char *row[] = { "设备代码", "a,b", "引号\"内", "第 3 行：原因" };
+    CHECK(w && sr_csv_out_row(w, row, 4));
+    CHECK(sr_csv_out_close(w));
+    struct sr_csv *c = sr_csv_open(path, err, sizeof err);
+    char **f;
+    int n;
+    CHECK(c && sr_csv_next(c, &f, &n, err, sizeof err) == SR_CSV_ROW);
+    CHECK_INT(n, 4);
+    for(int i = 0; c && n == 4 && i < 4; i++)
+      CHECK_STR(f[i], row[i]);
+    CHECK_STR(c ? sr_csv_encoding(c) : "", encodings[e]);
+    sr_csv_close(c);
+    unlink(path);
+  }
+}
+
+static void full_width_forms_fold(void)
+{
+  char s[] = "３１１０（ｋｇ）\xe3\x80\x80【Ａ】〔１〕ｚ～汉字";
+  sr_utf8_fold(s);
+  CHECK_STR(s, "3110(kg) [A](1)z~汉字");
+}
+
 int main(void)
 {
   RUN(the_fuzzer_input_is_a_bad_row);
@@ -338,5 +400,8 @@ int main(void)
   RUN(a_long_gb18030_file_across_chunks);
   RUN(gb18030_readers_after_a_broken_one);
   RUN(small_files_read_as_before);
+  RUN(byte_order_marks_and_tabs);
+  RUN(the_writer_round_trips);
+  RUN(full_width_forms_fold);
   return CHECK_DONE();
 }
