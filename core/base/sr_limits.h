@@ -40,6 +40,8 @@
 #define SR_SCRIPT_ITEM_COST 20             /* instructions charged for each record a list hands a script */
 #define SR_LIST_DEFAULT 50                 /* page size when 'limit' is not given */
 #define SR_LIST_MAX 500                    /* largest page a caller may ask for */
+#define SR_SEARCH_MIN 2                    /* characters of a search (q): every one holds a character pair */
+#define SR_SEARCH_MAX 100                  /* characters of a search (q) */
 
 /* HTTP connections and deadlines (defaults of the SEREG_HTTP_* settings, see http_guard.h). */
 #define SR_HTTP_MAX_CONNECTIONS 1024       /* open connections in all */

@@ -18,6 +18,8 @@ void sr_api_etag(struct sr_call *call, const cJSON *rec);
 void sr_api_created(struct sr_call *call, const char *collection);
 /* limit and cursor of a list in id order; false with the problem set. */
 bool sr_api_page(struct sr_call *call, long *limit, long *after);
+/* count=true|false of a list: false with the problem set. */
+bool sr_api_total(struct sr_call *call, bool *count);
 /* The If-Match version a change needs (428 when missing, 400 when malformed). */
 bool sr_api_if_match(struct sr_call *call, long *version);
 /* A change of a versioned record {id} with If-Match <version> and a JSON body. */
