@@ -22,15 +22,18 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 $$;
 
 -- A unit's searched text: its keys one a line, so that no match runs from one into the next (a
--- query holds no line break).
+-- query holds no line break), in the form sereg_search_key makes. The bodies name only built-in
+-- functions: they are inlined into the index expressions, which autovacuum's analyze evaluates
+-- with no search path of ours.
 CREATE FUNCTION sereg_equipment_search_text(equipment_code text, registration_number text, address text)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT sereg_search_key(equipment_code || chr(10) || coalesce(registration_number, '') || chr(10) || address)
+  SELECT lower(translate(equipment_code || chr(10) || coalesce(registration_number, '') || chr(10) || address,
+                         '（）　', '() '))
 $$;
 
 CREATE FUNCTION sereg_organization_search_text(name text, credit_code text)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT sereg_search_key(name || chr(10) || credit_code)
+  SELECT lower(translate(name || chr(10) || credit_code, '（）　', '() '))
 $$;
 
 CREATE INDEX equipment_search ON equipment

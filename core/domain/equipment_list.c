@@ -103,17 +103,15 @@ enum sr_err sr_equipment_list(struct sr_ctx *c, const struct sr_equipment_filter
   bool due_filtered = f->due_from[0] || f->due_until[0];
   const struct order *o = &orders[f->sort];
   const char *key = due_filtered && o->key_due_filtered ? o->key_due_filtered : o->key;
-  char text[512];
+  char text[256];
   struct sr_sql q;
-  if(o->cursor_key) {
-    snprintf(text, sizeof text,
-             "SELECT e.id, " EQ_LIST_JSON ", '%c' || %s || '.' || to_hex(e.id) AS cursor FROM equipment e" EQ_JOINS
-             " WHERE true",
-             tag_of(f->sort, f->desc), o->cursor_key);
-    sr_sql_init(&q, text);
+  sr_sql_init(&q, "SELECT e.id, " EQ_LIST_JSON);
+  if(o->cursor_key) { /* each order's cursor: its tag, key and id */
+    snprintf(text, sizeof text, ", '%c' || %s || '.' || to_hex(e.id) AS cursor", tag_of(f->sort, f->desc),
+             o->cursor_key);
+    sr_sql_add(&q, text);
   }
-  else
-    sr_sql_init(&q, "SELECT e.id, " EQ_LIST_JSON " FROM equipment e" EQ_JOINS " WHERE true");
+  sr_sql_add(&q, " FROM equipment e" EQ_JOINS " WHERE true");
   sr_scope_equipment(&q, c, "e");
   const struct sr_sql_filter eqs[] = { { "e.jurisdiction", f->jurisdiction },
                                        { "e.type", f->type },
