@@ -78,22 +78,18 @@ bool sr_equipment_cursor_read(const char *cursor, struct sr_equipment_filter *f)
   return false;
 }
 
-/* " AND " the search <f>->q: a substring of the unit's own keys, found through their bigram
- * index, or any unit of a user unit whose name or credit code holds it, found through the
- * organizations' one. The two halves make one bitmap OR. */
+/* " AND " the search <text>: the units whose keys or whose user unit's hold it, found through
+ * the bigram index of equipment_search (sql/0025), their rows then read under the list's scope. */
 static void search(struct sr_sql *q, const char *text)
 {
-  char ph[16], part[640];
-  sr_sql_value(q, text); /* one parameter, named four times */
+  char ph[16], part[400];
+  sr_sql_value(q, text); /* one parameter, named twice */
   snprintf(ph, sizeof ph, "$%d", q->n);
   snprintf(part, sizeof part,
-           " AND (sereg_bigrams(sereg_equipment_search_text(e.equipment_code, e.registration_number, e.address)) "
-           "@> sereg_bigrams(sereg_search_key(%s)) AND strpos(sereg_equipment_search_text(e.equipment_code, "
-           "e.registration_number, e.address), sereg_search_key(%s)) > 0 OR e.user_unit_id = ANY (ARRAY("
-           "SELECT o.id FROM organization o WHERE sereg_bigrams(sereg_organization_search_text(o.name, "
-           "o.credit_code)) @> sereg_bigrams(sereg_search_key(%s)) AND strpos(sereg_organization_search_text("
-           "o.name, o.credit_code), sereg_search_key(%s)) > 0)))",
-           ph, ph, ph, ph);
+           " AND e.id IN (SELECT s.equipment_id FROM equipment_search s WHERE sereg_bigrams(s.unit_keys || "
+           "chr(10) || s.org_keys) @> sereg_bigrams(sereg_search_key(%s)) AND strpos(s.unit_keys || chr(10) || "
+           "s.org_keys, sereg_search_key(%s)) > 0)",
+           ph, ph);
   sr_sql_add(q, part);
 }
 

@@ -78,6 +78,30 @@ def test_search_keeps_the_callers_scope(w):
     eq(found(w, w.other_b["equipment_code"], tok=w.agency2), [], "an unaccredited agency does not")
 
 
+def test_the_keys_follow_the_unit_and_its_user_unit(w):
+    # A relocation, a transfer and a user unit's rename, each found by its new key and no longer by
+    # its old one, whoever may see the unit.
+    code = uscc(A, "MA6R0001")
+    w.organization(code, "锦江旧名电梯用户", "user_unit", A)
+    rec = w.register(address="成都市锦江区旧址街 1 号", unit=code)
+    s, _, rec = w.transition(rec, "relocate", tok=w.city, address="成都市锦江区新址街 2 号")
+    eq(s, 200, f"relocate: {rec}")
+    eq(found(w, "新址街"), [rec["id"]], "the new address")
+    eq(found(w, "旧址街"), [], "not the old one")
+    s, _, rec = w.transition(rec, "rename", tok=w.district_a, user_unit_name="锦江新名电梯用户", reason="更名")
+    eq(s, 200, f"rename: {rec}")
+    eq(found(w, "新名电梯"), [rec["id"]], "the user unit's new name")
+    eq(found(w, "旧名电梯"), [], "not its old one")
+    taker = uscc(A, "MA6R0002")
+    w.organization(taker, "锦江过户接收单位", "user_unit", A)
+    s, _, rec = w.transition(rec, "transfer", tok=w.city, user_unit=taker, reason="过户")
+    eq(s, 200, f"transfer: {rec}")
+    eq(found(w, "过户接收"), [rec["id"]], "the new user unit's name")
+    eq(found(w, taker), [rec["id"]], "the new user unit's credit code")
+    eq(found(w, code), [], "not the old user unit's credit code")
+    eq(w.db.count("equipment_search"), w.db.count("equipment"), "one row of keys a unit")
+
+
 def test_exact_filters(w):
     t = w.target
     for name, value in [("equipment_code", t["equipment_code"]), ("registration_number", t["registration_number"]),
