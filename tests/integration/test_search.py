@@ -1,8 +1,10 @@
 """Finding a unit by what people know of it (q=, and the exact filters), the orders a list of
 units is read in with their cursors, and count=true on every list."""
+import os
+import tempfile
 import urllib.parse
 
-from harness import run, tests_of, check, eq, uscc, inspection
+from harness import run, tests_of, check, eq, uscc, inspection, sereg
 from world import World, A, B
 
 
@@ -154,6 +156,24 @@ def test_a_cursor_belongs_to_its_order(w):
         sort = {"r": "registered", "k": "equipment_code", "d": "next_due"}[bad[0]]
         s, _, r = w.server.get(f"/api/v1/equipment?sort={sort}&cursor={q(bad)}", tok=w.city)
         eq(s, 400, f"cursor {bad}: {r}")
+
+
+def test_a_script_searches_and_sorts_as_the_api_does(w):
+    with tempfile.TemporaryDirectory(prefix="sereg-test-") as d:
+        path = os.path.join(d, "search.lua")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write('for u in sereg.each("equipment", { q = "春熙路", sort = "-registered" }) do\n'
+                    '  sereg.emit { id = u.id }\nend\n'
+                    'for u in sereg.each("equipment", { q = "红星路" }) do sereg.emit { id = u.id } end\n')
+        r = sereg("script", path, "--as", w.district_a, "--format", "csv", db=w.db)
+        eq(r.returncode, 0, f"script: {r.stderr}")
+        got = [int(line) for line in r.stdout.split()[1:]]
+        api = [e["id"] for e in walk_all(w, "&sort=-registered&q=" + q("春熙路"), tok=w.district_a)]
+        eq(got, api + [w.target["id"]], "the script's walk is the API's, in the caller's scope")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write('for u in sereg.each("equipment", { sort = "due" }) do end\n')
+        r = sereg("script", path, "--as", w.district_a, "--format", "csv", db=w.db)
+        check(r.returncode != 0 and "sort" in r.stderr, f"a bad sort stops the script: {r.stderr}")
 
 
 def test_count_totals_match_the_items_walked(w):
