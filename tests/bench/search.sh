@@ -17,7 +17,7 @@ trap '[ -n "$srv" ] && kill $srv 2>/dev/null; wait 2>/dev/null; sr_pg_stop "$wor
 
 echo "== loading $units units over 5 districts, 1,000 user units, 40 roads"
 t0=$(date +%s)
-psql "$DATABASE_URL" -q <<SQL
+psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 <<SQL
 SET sereg.role = 'system';
 SET maintenance_work_mem = '512MB';
 -- A bulk load: the bigram index is built once after it rather than row by row (as in sql/0025).
@@ -29,11 +29,11 @@ SELECT '915101' || lpad((4 + n % 5)::text, 2, '0') || 'BU' || lpad(n::text, 6, '
          || '号使用单位有限公司', 'user_unit', '51010' || (4 + n % 5)
 FROM generate_series(1, 1000) AS n;
 -- The units: codes 3110 + 5 digits + 2019 + 5 digits, registration numbers 梯11川A<serial>(<year>)
--- (50,000 a year over 20 years), addresses on 40 roads of 4 sections, one registration a minute.
+-- (50,000 a year over 2000-2019, apart from the demo's), addresses on 40 roads of 4 sections, one registration a minute.
 INSERT INTO equipment (equipment_code, type, variety, registration_number, jurisdiction, user_unit_id, address,
                        commissioned_on, attributes, status, rule, next_due, next_due_kind, next_due_rule, created_at)
 SELECT '3110' || lpad((n / 100000)::text, 5, '0') || '2019' || lpad((n % 100000)::text, 5, '0'), 'elevator', '3110',
-       '梯11川A' || lpad((n % 50000)::text, 5, '0') || '(' || (10 + n / 50000) || ')', o.jurisdiction, o.id,
+       '梯11川A' || lpad((n % 50000)::text, 5, '0') || '(' || lpad((n / 50000)::text, 2, '0') || ')', o.jurisdiction, o.id,
        '成都市' || j.name || (ARRAY['红星路', '春熙路', '人民南路', '天府大道', '蜀都大道', '东大街', '总府路',
          '盐市口街', '玉林路', '科华北路', '一环路', '二环路', '建设路', '双林路', '府青路', '驷马桥路', '金府路',
          '营门口路', '抚琴路', '光华大道', '清江路', '青华路', '浆洗街', '武侯祠大街', '高升桥路', '磨子桥路',
