@@ -2,9 +2,9 @@
 -- registration number or part of it, its user unit's credit code or name, part of its address),
 -- and the orders a list of units may be read in.
 --
--- A search is a substring match, served by a GIN index of the text's character pairs (bigrams):
--- every substring of two characters or more holds at least one pair, so a two-character Chinese
--- query (红星, 春熙) narrows through the index as well as a long one. pg_trgm, which ships with
+-- A search is a substring match, served by a GIN index of the text's runs of two and of four
+-- characters: every substring of two characters or more holds at least one, so a two-character
+-- Chinese query (红星, 春熙) narrows through the index as well as a long one. pg_trgm, which ships with
 -- PostgreSQL (and which the schema's owner may create, being trusted), was weighed and left: its
 -- LIKE support draws no trigram from a two-character pattern, and such a query reads everything.
 --
@@ -22,19 +22,31 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
   SELECT lower(translate(t, '（）　', '() '))
 $$;
 
--- The pairs of consecutive characters of <t> (none for a text under two characters); GIN keeps
--- each once.
-CREATE FUNCTION sereg_bigrams(t text) RETURNS text[]
+-- The grams of <t>: every run of two consecutive characters and every run of four (GIN keeps
+-- each once). A query asks for its runs of four when it has any, else its pairs
+-- (sereg_search_grams): a run of four is far rarer than a pair, above all among digits (100
+-- pairs, 10,000 runs of four), so that a code or a registration number narrows to a few rows.
+CREATE FUNCTION sereg_grams(t text) RETURNS text[]
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
 DECLARE
   c text[] := string_to_array(t, NULL);
-  pairs text[] := '{}';
+  n integer := coalesce(array_length(c, 1), 0);
+  grams text[] := '{}';
 BEGIN
-  FOR i IN 1 .. coalesce(array_length(c, 1), 0) - 1 LOOP
-    pairs := pairs || (c[i] || c[i + 1]);
+  FOR i IN 1 .. n - 1 LOOP
+    grams := grams || (c[i] || c[i + 1]);
+    IF i + 3 <= n THEN
+      grams := grams || (c[i] || c[i + 1] || c[i + 2] || c[i + 3]);
+    END IF;
   END LOOP;
-  RETURN pairs;
+  RETURN grams;
 END $$;
+
+CREATE FUNCTION sereg_search_grams(q text) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT CASE WHEN length(q) >= 4 THEN ARRAY(SELECT g FROM unnest(sereg_grams(q)) AS g WHERE length(g) = 4)
+              ELSE sereg_grams(q) END
+$$;
 
 -- Each unit's keys, one a line, so that no match runs from one into the next (a query holds no
 -- line break): its own (code, registration number, address) and its user unit's (name, credit
@@ -46,7 +58,7 @@ CREATE TABLE equipment_search (
   org_keys     text NOT NULL
 );
 CREATE INDEX equipment_search_user_unit ON equipment_search (user_unit_id);
-CREATE INDEX equipment_search_keys ON equipment_search USING gin (sereg_bigrams(unit_keys || chr(10) || org_keys));
+CREATE INDEX equipment_search_keys ON equipment_search USING gin (sereg_grams(unit_keys || chr(10) || org_keys));
 
 CREATE FUNCTION sereg_equipment_keys(equipment_code text, registration_number text, address text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$

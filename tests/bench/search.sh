@@ -20,7 +20,7 @@ t0=$(date +%s)
 psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 <<SQL
 SET sereg.role = 'system';
 SET maintenance_work_mem = '512MB';
--- A bulk load: the bigram index is built once after it rather than row by row (as in sql/0025).
+-- A bulk load: the gram index is built once after it rather than row by row (as in sql/0025).
 DROP INDEX equipment_search_keys;
 -- User units with well-formed (not check-digit valid) credit codes: 91510104BU000001XX ...
 INSERT INTO organization (credit_code, name, kind, jurisdiction)
@@ -47,13 +47,13 @@ FROM generate_series(0, $units - 1) AS n
 JOIN organization o ON o.credit_code = '915101' || lpad((4 + (1 + n % 1000) % 5)::text, 2, '0') || 'BU'
                                        || lpad((1 + n % 1000)::text, 6, '0') || 'XX'
 JOIN jurisdiction j ON j.code = o.jurisdiction;
-CREATE INDEX equipment_search_keys ON equipment_search USING gin (sereg_bigrams(unit_keys || chr(10) || org_keys));
+CREATE INDEX equipment_search_keys ON equipment_search USING gin (sereg_grams(unit_keys || chr(10) || org_keys));
 VACUUM ANALYZE equipment;
 VACUUM ANALYZE equipment_search;
 VACUUM ANALYZE organization;
 SQL
 echo "loaded and indexed in $(($(date +%s) - t0)) s"
-psql "$DATABASE_URL" -qtAc "SELECT pg_size_pretty(pg_relation_size('equipment_search_keys')) || ' bigram index, ' || pg_size_pretty(pg_relation_size('equipment_search')) || ' keys, '
+psql "$DATABASE_URL" -qtAc "SELECT pg_size_pretty(pg_relation_size('equipment_search_keys')) || ' gram index, ' || pg_size_pretty(pg_relation_size('equipment_search')) || ' keys, '
   || pg_size_pretty(pg_relation_size('equipment')) || ' table'"
 tok=$(./build-bench/sereg token create --role city_supervisor --name 压测 | tail -1)
 dtok=$(./build-bench/sereg token create --role district_supervisor --jurisdiction 510106 --name 压测 | tail -1)
