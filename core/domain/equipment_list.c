@@ -79,16 +79,18 @@ bool sr_equipment_cursor_read(const char *cursor, struct sr_equipment_filter *f)
 }
 
 /* " AND " the search <text>: the units whose keys or whose user unit's hold it, found through
- * the gram index of equipment_search (sql/0025), their rows then read under the list's scope. */
+ * the gram index of equipment_search (sql/0025), their rows then read under the list's scope.
+ * The ids come as one array, worked out once: equipment's primary key then serves a page in id
+ * order with as many look-ups as the page has rows, however many units match. */
 static void search(struct sr_sql *q, const char *text)
 {
   char ph[16], part[400];
   sr_sql_value(q, text); /* one parameter, named twice */
   snprintf(ph, sizeof ph, "$%d", q->n);
   snprintf(part, sizeof part,
-           " AND e.id IN (SELECT s.equipment_id FROM equipment_search s WHERE sereg_grams(s.unit_keys || "
+           " AND e.id = ANY (ARRAY(SELECT s.equipment_id FROM equipment_search s WHERE sereg_grams(s.unit_keys || "
            "chr(10) || s.org_keys) @> sereg_search_grams(sereg_search_key(%s)) AND strpos(s.unit_keys || chr(10) || "
-           "s.org_keys, sereg_search_key(%s)) > 0)",
+           "s.org_keys, sereg_search_key(%s)) > 0))",
            ph, ph);
   sr_sql_add(q, part);
 }
