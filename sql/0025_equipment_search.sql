@@ -104,6 +104,8 @@ SELECT e.id, e.user_unit_id, sereg_equipment_keys(e.equipment_code, e.registrati
 FROM equipment e JOIN organization o ON o.id = e.user_unit_id;
 
 -- The orders of a list of units besides id: due date (units with none last) and registration.
--- The equipment code has its unique index already.
-CREATE INDEX equipment_due_order ON equipment ((coalesce(next_due, 'infinity'::date)), id);
+-- The equipment code has its unique index already. The due key is a CASE, not coalesce: the
+-- planner takes COALESCE for leaky, and so under equipment's row policies would read the index
+-- from its start rather than from a page's cursor.
+CREATE INDEX equipment_due_order ON equipment ((CASE WHEN next_due IS NULL THEN 'infinity'::date ELSE next_due END), id);
 CREATE INDEX equipment_registered ON equipment (created_at, id);
