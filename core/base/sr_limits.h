@@ -42,6 +42,8 @@
 #define SR_LIST_MAX 500                    /* largest page a caller may ask for */
 #define SR_IF_MATCH_MAX 16                 /* entity tags one If-Match may list */
 #define SR_IDEM_KEY_MAX 255                /* characters of an Idempotency-Key */
+#define SR_SEARCH_MIN 2                    /* characters of a search (q): every one holds a character pair */
+#define SR_SEARCH_MAX 100                  /* characters of a search (q) */
 
 /* HTTP connections and deadlines (defaults of the SEREG_HTTP_* settings, see http_guard.h). */
 #define SR_HTTP_MAX_CONNECTIONS 1024       /* open connections in all */

@@ -559,7 +559,7 @@ static int cmd_notices(int argc, char **argv)
   cJSON *out = NULL;
   enum sr_err e;
   if(list && !sub) {
-    struct sr_subscription_filter f = { 0, limit };
+    struct sr_subscription_filter f = { 0, limit, false };
     if((e = sr_subscription_list(&ctx, &f, &out, &pb)) == SR_OK) {
       const cJSON *s;
       cJSON_ArrayForEach(s, cJSON_GetObjectItem(out, "items"))
@@ -579,7 +579,7 @@ static int cmd_notices(int argc, char **argv)
       system_ctx_close(&ctx);
       return 2;
     }
-    struct sr_delivery_filter f = { sid, status, 0, limit };
+    struct sr_delivery_filter f = { sid, status, 0, limit, false };
     if((e = sr_delivery_list(&ctx, &f, &out, &pb)) == SR_OK)
       print_deliveries(out);
   }

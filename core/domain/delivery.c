@@ -64,13 +64,14 @@ enum sr_err sr_delivery_list(struct sr_ctx *c, const struct sr_delivery_filter *
   PQclear(r);
   sr_sql_init(&q, "SELECT d.id, " DELIVERY_JSON DELIVERY_FROM " WHERE d.subscription_id = ");
   sr_sql_param_long(&q, f->subscription_id);
-  sr_sql_add(&q, " AND d.id > ");
-  sr_sql_param_long(&q, f->after_id);
   if(f->status) {
     sr_sql_add(&q, " AND d.status = ");
     sr_sql_param(&q, f->status);
   }
   scope(&q, c);
+  sr_sql_total_here(&q, f->count);
+  sr_sql_add(&q, " AND d.id > ");
+  sr_sql_param_long(&q, f->after_id);
   sr_sql_add(&q, " ORDER BY d.id LIMIT ");
   sr_sql_param_long(&q, f->limit + 1);
   return sr_sql_page(c, &q, f->limit, out, pb);

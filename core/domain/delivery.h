@@ -28,6 +28,7 @@ struct sr_delivery_filter {
   const char *status; /* pending, delivered, failed, or NULL for all */
   long after_id;
   long limit;
+  bool count; /* answer the total as well */
 };
 
 /* The deliveries of a subscription its caller may see (404 otherwise), each with its attempts. */

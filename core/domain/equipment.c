@@ -22,14 +22,6 @@
 #include "sr_limits.h"
 
 #define EQ_JSON "sereg_equipment_json(e)::text AS j"
-/* The same record in a list, built in the list's plan from the joins EQ_JOINS brings
- * (sql/0022): a list of many units runs no query per row. */
-#define EQ_LIST_JSON                                                                                              \
-  "sereg_equipment_shape(e.id, e.equipment_code, e.type, e.variety, e.registration_number, e.jurisdiction, "   \
-  "ej.name, eo.credit_code, eo.name, e.address, e.commissioned_on, e.attributes, e.status, e.rule, e.next_due, " \
-  "e.next_due_kind, e.version, e.created_at, e.updated_at, e.inspection_state)::text AS j"
-#define EQ_JOINS " JOIN organization eo ON eo.id = e.user_unit_id JOIN jurisdiction ej ON ej.code = e.jurisdiction"
-
 /* ==== small helpers ==== */
 
 static enum sr_err db_fail(struct sr_ctx *c, struct sr_problem *pb)
@@ -368,46 +360,6 @@ enum sr_err sr_equipment_get(struct sr_ctx *c, long id, cJSON **out, struct sr_p
   PQclear(r);
   sr_tx_rollback(c); /* read-only */
   return *out ? SR_OK : sr_problem_set(pb, SR_INTERNAL, "could not read the record");
-}
-
-enum sr_err sr_equipment_list(struct sr_ctx *c, const struct sr_equipment_filter *f, cJSON **out,
-                              struct sr_problem *pb)
-{
-  bool by_due = f->due_from[0] || f->due_until[0];
-  struct sr_sql q;
-  if(by_due) {
-    /* Due order, so that the next_due index serves the range and the page. */
-    sr_sql_init(&q, "SELECT e.id, " EQ_LIST_JSON ", 'd' || to_char(e.next_due, 'YYYY-MM-DD') || '.' || to_hex(e.id) "
-                    "AS cursor FROM equipment e" EQ_JOINS " WHERE e.next_due IS NOT NULL");
-    if(f->after_due[0]) {
-      sr_sql_add(&q, " AND (e.next_due, e.id) > (");
-      sr_sql_param(&q, f->after_due);
-      sr_sql_add(&q, "::date, ");
-      sr_sql_param_long(&q, f->after_id);
-      sr_sql_add(&q, ")");
-    }
-    if(f->due_from[0]) {
-      sr_sql_add(&q, " AND e.next_due >= ");
-      sr_sql_param(&q, f->due_from);
-      sr_sql_add(&q, "::date");
-    }
-    if(f->due_until[0]) {
-      sr_sql_add(&q, " AND e.next_due < ");
-      sr_sql_param(&q, f->due_until);
-      sr_sql_add(&q, "::date");
-    }
-  }
-  else {
-    sr_sql_init(&q, "SELECT e.id, " EQ_LIST_JSON " FROM equipment e" EQ_JOINS " WHERE e.id > ");
-    sr_sql_param_long(&q, f->after_id);
-  }
-  sr_scope_equipment(&q, c, "e");
-  const struct sr_sql_filter eqs[] = { { "e.jurisdiction", f->jurisdiction }, { "e.type", f->type },
-                                       { "e.status", f->status }, { "e.inspection_state", f->inspection_state } };
-  sr_sql_filters(&q, eqs, sizeof eqs / sizeof *eqs);
-  sr_sql_add(&q, by_due ? " ORDER BY e.next_due, e.id LIMIT " : " ORDER BY e.id LIMIT ");
-  sr_sql_param_long(&q, f->limit + 1); /* one more tells whether there is a next page */
-  return sr_sql_page(c, &q, f->limit, out, pb);
 }
 
 enum sr_err sr_equipment_due(struct sr_ctx *c, long id, cJSON **out, struct sr_problem *pb)

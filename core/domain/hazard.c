@@ -89,8 +89,7 @@ enum sr_err sr_hazard_list(struct sr_ctx *c, const struct sr_hazard_filter *f, c
 {
   struct sr_sql q;
   sr_sql_init(&q, "SELECT h.id, sereg_hazard_json(h)::text AS j FROM hazard h "
-                  "JOIN equipment e ON e.id = h.equipment_id WHERE h.id > ");
-  sr_sql_param_long(&q, f->after_id);
+                  "JOIN equipment e ON e.id = h.equipment_id WHERE true");
   sr_scope_supervision(&q, c, "e");
   if(f->equipment_id) {
     sr_sql_add(&q, " AND h.equipment_id = ");
@@ -109,6 +108,9 @@ enum sr_err sr_hazard_list(struct sr_ctx *c, const struct sr_hazard_filter *f, c
     sr_sql_param_copy(&q, today);
     sr_sql_add(&q, "::date)");
   }
+  sr_sql_total_here(&q, f->count);
+  sr_sql_add(&q, " AND h.id > ");
+  sr_sql_param_long(&q, f->after_id);
   sr_sql_add(&q, " ORDER BY h.id LIMIT ");
   sr_sql_param_long(&q, f->limit + 1);
   return sr_sql_page(c, &q, f->limit, out, pb);

@@ -39,6 +39,7 @@ struct sr_hazard_filter {
   int overdue;                                        /* -1 any; 1: open and past a rectification
                                                          deadline; 0: open and not */
   long after_id, limit;
+  bool count; /* answer the total as well */
 };
 
 enum sr_err sr_hazard_list(struct sr_ctx *c, const struct sr_hazard_filter *f, cJSON **out, struct sr_problem *pb);

@@ -438,8 +438,7 @@ enum sr_err sr_inspection_list(struct sr_ctx *c, const struct sr_inspection_filt
 {
   struct sr_sql q;
   sr_sql_init(&q, "SELECT i.id, " INSPECTION_JSON " FROM inspection i JOIN equipment e ON e.id = i.equipment_id "
-                  "WHERE i.id > ");
-  sr_sql_param_long(&q, f->after_id);
+                  "WHERE true");
   if(c->who.role == SR_ROLE_AGENCY) { /* an agency reads its own results */
     sr_sql_add(&q, " AND i.agency_id = ");
     sr_sql_param_long(&q, c->who.org_id);
@@ -460,6 +459,9 @@ enum sr_err sr_inspection_list(struct sr_ctx *c, const struct sr_inspection_filt
     sr_sql_param(&q, f->since);
     sr_sql_add(&q, "::date");
   }
+  sr_sql_total_here(&q, f->count);
+  sr_sql_add(&q, " AND i.id > ");
+  sr_sql_param_long(&q, f->after_id);
   sr_sql_add(&q, " ORDER BY i.id LIMIT ");
   sr_sql_param_long(&q, f->limit + 1);
   if(!sr_tx_begin(c, pb)) {
@@ -472,15 +474,7 @@ enum sr_err sr_inspection_list(struct sr_ctx *c, const struct sr_inspection_filt
     sr_tx_rollback(c);
     return pb->err;
   }
-  PGresult *r = q.overflow ? NULL : sr_db_exec(c->db, q.text.data, q.n, q.params);
-  sr_sql_free(&q);
-  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
-    PQclear(r);
-    sr_tx_rollback(c);
-    return sr_problem_set(pb, SR_INTERNAL, "database error");
-  }
-  *out = sr_page_from_rows(r, f->limit);
-  PQclear(r);
+  enum sr_err e = sr_sql_page_in_tx(c, &q, f->limit, out, pb);
   sr_tx_rollback(c);
-  return SR_OK;
+  return e;
 }

@@ -28,6 +28,7 @@ struct sr_inspection_filter {
   const char *agency;     /* credit code, or NULL */
   const char *since;      /* inspected on or after, YYYY-MM-DD, or NULL */
   long after_id, limit;
+  bool count; /* answer the total as well */
 };
 
 enum sr_err sr_inspection_list(struct sr_ctx *c, const struct sr_inspection_filter *f, cJSON **out,

@@ -40,6 +40,17 @@ bool sr_listing_id_page(const struct sr_params *q, long *limit, long *after, str
   return true;
 }
 
+bool sr_listing_total(const struct sr_params *q, bool *count, struct sr_problem *pb)
+{
+  const char *v = sr_params_get(q, "count");
+  *count = v && strcmp(v, "true") == 0;
+  if(v && !*count && strcmp(v, "false") != 0) {
+    sr_problem_field(pb, "count", "must be true or false");
+    return false;
+  }
+  return true;
+}
+
 /* Field errors found while reading filters make the list a bad request. */
 static enum sr_err fields_checked(struct sr_problem *pb)
 {
@@ -60,8 +71,9 @@ static bool positive_id(const struct sr_params *q, const char *name, long *out, 
 
 /* ==== equipment ==== */
 
-static const char *const eq_filters[] = { "jurisdiction", "type",    "status",          "inspection_state",
-                                          "due_from",     "due_before", "overdue", "due_within_days", NULL };
+static const char *const eq_filters[] = { "jurisdiction", "type", "status", "inspection_state", "due_from",
+                                          "due_before", "overdue", "due_within_days", "q", "equipment_code",
+                                          "registration_number", "user_unit", "sort", NULL };
 
 /* Due filters: due_from=DATE, due_before=DATE, overdue=true|false, due_within_days=N (from
  * today); where two set the same bound, the narrower holds. */
@@ -110,30 +122,101 @@ static void due_filters(struct sr_ctx *c, const struct sr_params *q, struct sr_e
   }
 }
 
+/* q: trimmed into <buf>, then SR_SEARCH_MIN to SR_SEARCH_MAX characters without control
+ * characters (a line break would reach across a unit's keys). */
+static const char *search_of(const struct sr_params *q, char *buf, size_t bufsz, struct sr_problem *pb)
+{
+  const char *v = sr_params_get(q, "q");
+  if(!v)
+    return NULL;
+  while(*v == ' ')
+    v++;
+  size_t n = strlen(v);
+  while(n > 0 && v[n - 1] == ' ')
+    n--;
+  size_t chars = 0;
+  bool ok = n < bufsz && sr_utf8_valid(v, n);
+  for(size_t i = 0; ok && i < n; i++) {
+    unsigned char ch = (unsigned char)v[i];
+    ok = ch >= 0x20 && ch != 0x7f;
+    chars += (ch & 0xC0) != 0x80;
+  }
+  if(!ok || chars < SR_SEARCH_MIN || chars > SR_SEARCH_MAX) {
+    sr_problem_field(pb, "q", "must be %d to %d characters of text without control characters", SR_SEARCH_MIN,
+                     SR_SEARCH_MAX);
+    return NULL;
+  }
+  memcpy(buf, v, n);
+  buf[n] = '\0';
+  return buf;
+}
+
+/* sort: id, next_due, registered (or created_at), equipment_code; a leading '-' for the
+ * reverse, except id's. Without it, a list with due filters runs in due order, others by id. */
+static void sort_of(const struct sr_params *q, bool due_filtered, struct sr_equipment_filter *f,
+                    struct sr_problem *pb)
+{
+  static const struct {
+    const char *name;
+    enum sr_equipment_sort sort;
+  } sorts[] = { { "id", SR_EQ_BY_ID },
+                { "next_due", SR_EQ_BY_DUE },
+                { "registered", SR_EQ_BY_REGISTERED },
+                { "created_at", SR_EQ_BY_REGISTERED },
+                { "equipment_code", SR_EQ_BY_CODE } };
+  const char *v = sr_params_get(q, "sort");
+  f->sort = due_filtered ? SR_EQ_BY_DUE : SR_EQ_BY_ID;
+  if(!v)
+    return;
+  f->desc = v[0] == '-';
+  for(size_t i = 0; i < sizeof sorts / sizeof *sorts; i++)
+    if(strcmp(v + f->desc, sorts[i].name) == 0 && !(f->desc && sorts[i].sort == SR_EQ_BY_ID)) {
+      f->sort = sorts[i].sort;
+      return;
+    }
+  sr_problem_field(pb, "sort",
+                   "must be one of id, next_due, -next_due, registered, -registered, created_at, -created_at, "
+                   "equipment_code, -equipment_code");
+}
+
+/* An exact filter's value: non-empty, at most SR_MAX_STRING bytes. */
+static const char *exact(const struct sr_params *q, const char *name, struct sr_problem *pb)
+{
+  const char *v = sr_params_get(q, name);
+  if(v && (!v[0] || strlen(v) > SR_MAX_STRING)) {
+    sr_problem_field(pb, name, "must be 1 to %d bytes", SR_MAX_STRING);
+    return NULL;
+  }
+  return v;
+}
+
 static enum sr_err list_equipment(struct sr_ctx *c, const struct sr_params *q, cJSON **out, struct sr_problem *pb)
 {
   struct sr_equipment_filter f;
+  char search[SR_SEARCH_MAX * 4 + 1];
   memset(&f, 0, sizeof f);
   f.jurisdiction = sr_params_get(q, "jurisdiction");
   f.type = sr_params_get(q, "type");
   f.status = sr_params_get(q, "status");
   static const char *const states[] = { "decided", "recorded", "unknown", NULL };
   f.inspection_state = sr_params_enum(q, "inspection_state", states, "decided, recorded, unknown", pb);
+  f.equipment_code = exact(q, "equipment_code", pb);
+  f.registration_number = exact(q, "registration_number", pb);
+  f.user_unit = exact(q, "user_unit", pb);
+  f.q = search_of(q, search, sizeof search, pb);
   due_filters(c, q, &f, pb);
+  sort_of(q, f.due_from[0] || f.due_until[0], &f, pb);
+  sr_listing_total(q, &f.count, pb);
   if(fields_checked(pb) != SR_OK)
     return pb->err;
-  const char *cur = sr_params_get(q, "cursor");
-  if(f.due_from[0] || f.due_until[0]) { /* a list in due order has cursors of its own */
-    if(!limit_of(q, &f.limit, pb))
-      return pb->err;
-    if(cur && !sr_cursor_decode_due(cur, f.after_due, &f.after_id)) {
-      sr_problem_set(pb, SR_BAD_REQUEST, "Bad cursor.");
-      sr_problem_field(pb, "cursor", "is not a cursor this server handed out for this list");
-      return pb->err;
-    }
-  }
-  else if(!sr_listing_id_page(q, &f.limit, &f.after_id, pb))
+  if(!limit_of(q, &f.limit, pb))
     return pb->err;
+  const char *cur = sr_params_get(q, "cursor");
+  if(cur && !sr_equipment_cursor_read(cur, &f)) {
+    sr_problem_set(pb, SR_BAD_REQUEST, "Bad cursor.");
+    sr_problem_field(pb, "cursor", "is not a cursor this server handed out for this list and order");
+    return pb->err;
+  }
   if(f.status && sr_status_parse(f.status) < 0) {
     sr_problem_set(pb, SR_BAD_REQUEST, "Unknown status.");
     sr_problem_field(pb, "status", "must be one of pending, in_service, suspended, scrapped, cancelled");
@@ -158,6 +241,7 @@ static enum sr_err list_hazards(struct sr_ctx *c, const struct sr_params *q, cJS
   if(!sr_listing_id_page(q, &f.limit, &f.after_id, pb))
     return pb->err;
   positive_id(q, "equipment_id", &f.equipment_id, pb);
+  sr_listing_total(q, &f.count, pb);
   f.jurisdiction = sr_params_get(q, "jurisdiction");
   f.grade = sr_params_enum(q, "grade", grades, "general, major", pb);
   f.level = sr_params_enum(q, "level", levels, "district, city", pb);
@@ -182,6 +266,7 @@ static enum sr_err list_inspections(struct sr_ctx *c, const struct sr_params *q,
     return pb->err;
   struct sr_date d;
   positive_id(q, "equipment_id", &f.equipment_id, pb);
+  sr_listing_total(q, &f.count, pb);
   f.agency = sr_params_get(q, "agency");
   f.since = sr_params_get(q, "since");
   if(f.since && !sr_date_parse(f.since, &d))
@@ -205,6 +290,7 @@ static enum sr_err list_rectifications(struct sr_ctx *c, const struct sr_params 
   if(!sr_listing_id_page(q, &f.limit, &f.after_id, pb))
     return pb->err;
   positive_id(q, "hazard_id", &f.hazard_id, pb);
+  sr_listing_total(q, &f.count, pb);
   f.workflow = sr_params_get(q, "workflow");
   f.state = sr_params_get(q, "state");
   f.jurisdiction = sr_params_get(q, "jurisdiction");
@@ -223,9 +309,11 @@ static const char *const org_filters[] = { "kind", "jurisdiction", NULL };
 static enum sr_err list_organizations(struct sr_ctx *c, const struct sr_params *q, cJSON **out,
                                       struct sr_problem *pb)
 {
-  struct sr_org_filter f = { sr_params_get(q, "kind"), sr_params_get(q, "jurisdiction"), 0, 0 };
+  struct sr_org_filter f = { sr_params_get(q, "kind"), sr_params_get(q, "jurisdiction"), 0, 0, false };
   if(!sr_listing_id_page(q, &f.limit, &f.after_id, pb))
     return pb->err;
+  if(!sr_listing_total(q, &f.count, pb))
+    return fields_checked(pb);
   return sr_org_list(c, &f, out, pb);
 }
 
@@ -269,13 +357,14 @@ enum sr_err sr_listing_page(struct sr_ctx *c, const char *kind, const struct sr_
   const struct kind *k = kind_of(kind);
   if(!k)
     return sr_problem_set(pb, SR_NOT_FOUND, "No list of '%s'.", kind ? kind : "");
-  /* The kind's filters, then the two every list takes. */
-  const char *allowed[16];
+  /* The kind's filters, then the three every list takes. */
+  const char *allowed[24];
   size_t n = 0;
-  for(const char *const *f = k->filters; *f && n < 13; f++)
+  for(const char *const *f = k->filters; *f && n < 20; f++)
     allowed[n++] = *f;
   allowed[n++] = "limit";
   allowed[n++] = "cursor";
+  allowed[n++] = "count";
   allowed[n] = NULL;
   if(!sr_params_only(q, allowed, pb))
     return pb->err;

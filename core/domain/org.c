@@ -169,8 +169,7 @@ enum sr_err sr_org_list(struct sr_ctx *c, const struct sr_org_filter *f, cJSON *
                         struct sr_problem *pb)
 {
   struct sr_sql q;
-  sr_sql_init(&q, "SELECT o.id, " ORG_JSON " FROM organization o WHERE o.id > ");
-  sr_sql_param_long(&q, f->after_id);
+  sr_sql_init(&q, "SELECT o.id, " ORG_JSON " FROM organization o WHERE true");
   switch(c->who.role) {
   case SR_ROLE_CITY:
   case SR_ROLE_ADMIN:
@@ -193,6 +192,9 @@ enum sr_err sr_org_list(struct sr_ctx *c, const struct sr_org_filter *f, cJSON *
     sr_sql_add(&q, " AND o.jurisdiction = ");
     sr_sql_param(&q, f->jurisdiction);
   }
+  sr_sql_total_here(&q, f->count);
+  sr_sql_add(&q, " AND o.id > ");
+  sr_sql_param_long(&q, f->after_id);
   sr_sql_add(&q, " ORDER BY o.id LIMIT ");
   sr_sql_param_long(&q, f->limit + 1);
   return sr_sql_page(c, &q, f->limit, out, pb); /* as the caller: organizations have row policies */

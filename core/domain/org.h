@@ -11,6 +11,7 @@ struct sr_org_filter {
   const char *jurisdiction;
   long after_id;
   long limit;
+  bool count; /* answer the total as well */
 };
 
 /* Registers an organization from <body>; a credit code failing its check digit needs a

@@ -37,14 +37,16 @@ enum sr_err sr_plugin_activation_note(struct sr_ctx *c, const char *event, long 
   "'digest', a.digest, 'event', a.event, 'actor_role', a.actor_role, 'actor_account', a.actor_account, "  \
   "'files', a.files)::text AS j "
 
-enum sr_err sr_plugin_activation_list(struct sr_ctx *c, long limit, long after_id, cJSON **out,
+enum sr_err sr_plugin_activation_list(struct sr_ctx *c, long limit, long after_id, bool count, cJSON **out,
                                       struct sr_problem *pb)
 {
   *out = NULL;
   if(!c->plugins)
     return sr_problem_set(pb, SR_UNAVAILABLE, "No plugins are loaded.");
   struct sr_sql q;
-  sr_sql_init(&q, "SELECT a.id, " ACTIVATION_JSON "FROM plugin_activation a WHERE a.id > ");
+  sr_sql_init(&q, "SELECT a.id, " ACTIVATION_JSON "FROM plugin_activation a WHERE true");
+  sr_sql_total_here(&q, count);
+  sr_sql_add(&q, " AND a.id > ");
   sr_sql_param_long(&q, after_id);
   sr_sql_add(&q, " ORDER BY a.id LIMIT ");
   sr_sql_param_long(&q, limit + 1);

@@ -17,8 +17,9 @@ enum sr_err sr_plugin_activation_note(struct sr_ctx *c, const char *event, long 
 
 /* {active: the set in force for <c> (sr_plugins_describe, and the id of its record or null),
  *  history: {items: [{id, at, digest, event, actor_role, actor_account, files}], next_cursor}},
- * the history oldest first after <after_id>, <limit> a page. Caller owns *out. */
-enum sr_err sr_plugin_activation_list(struct sr_ctx *c, long limit, long after_id, cJSON **out,
+ * the history oldest first after <after_id>, <limit> a page, with its "total" when <count>. Caller
+ * owns *out. */
+enum sr_err sr_plugin_activation_list(struct sr_ctx *c, long limit, long after_id, bool count, cJSON **out,
                                       struct sr_problem *pb);
 
 #endif

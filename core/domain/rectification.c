@@ -550,8 +550,7 @@ enum sr_err sr_rectification_list(struct sr_ctx *c, const struct sr_rectificatio
                                   struct sr_problem *pb)
 {
   struct sr_sql q;
-  sr_sql_init(&q, "SELECT r.id, sereg_rectification_json(r)::text AS j FROM rectification r WHERE r.id > ");
-  sr_sql_param_long(&q, f->after_id);
+  sr_sql_init(&q, "SELECT r.id, sereg_rectification_json(r)::text AS j FROM rectification r WHERE true");
   sr_scope_supervision(&q, c, "r");
   if(f->hazard_id) {
     sr_sql_add(&q, " AND EXISTS (SELECT 1 FROM rectification_hazard rh WHERE rh.rectification_id = r.id "
@@ -564,6 +563,9 @@ enum sr_err sr_rectification_list(struct sr_ctx *c, const struct sr_rectificatio
   sr_sql_filters(&q, eqs, sizeof eqs / sizeof *eqs);
   if(f->open >= 0)
     sr_sql_add(&q, f->open ? " AND r.closed_on IS NULL" : " AND r.closed_on IS NOT NULL");
+  sr_sql_total_here(&q, f->count);
+  sr_sql_add(&q, " AND r.id > ");
+  sr_sql_param_long(&q, f->after_id);
   sr_sql_add(&q, " ORDER BY r.id LIMIT ");
   sr_sql_param_long(&q, f->limit + 1);
   return sr_sql_page(c, &q, f->limit, out, pb);

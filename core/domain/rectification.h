@@ -40,6 +40,7 @@ struct sr_rectification_filter {
   const char *workflow, *state, *jurisdiction; /* NULL: any */
   int open;                                /* -1 any, 1 open, 0 closed */
   long after_id, limit;
+  bool count; /* answer the total as well */
 };
 enum sr_err sr_rectification_list(struct sr_ctx *c, const struct sr_rectification_filter *f, cJSON **out,
                                   struct sr_problem *pb);

@@ -295,9 +295,11 @@ enum sr_err sr_subscription_list(struct sr_ctx *c, const struct sr_subscription_
   if(!may_subscribe(c->who.role))
     return sr_problem_set(pb, SR_FORBIDDEN, "Your role keeps no subscriptions.");
   struct sr_sql q;
-  sr_sql_init(&q, "SELECT s.id, " SUBSCRIPTION_JSON " FROM subscription s WHERE s.id > ");
-  sr_sql_param_long(&q, f->after_id);
+  sr_sql_init(&q, "SELECT s.id, " SUBSCRIPTION_JSON " FROM subscription s WHERE true");
   scope(&q, c);
+  sr_sql_total_here(&q, f->count);
+  sr_sql_add(&q, " AND s.id > ");
+  sr_sql_param_long(&q, f->after_id);
   sr_sql_add(&q, " ORDER BY s.id LIMIT ");
   sr_sql_param_long(&q, f->limit + 1);
   return sr_sql_page(c, &q, f->limit, out, pb);

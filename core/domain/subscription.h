@@ -21,6 +21,7 @@
 struct sr_subscription_filter {
   long after_id;
   long limit;
+  bool count; /* answer the total as well */
 };
 
 /* Makes a subscription from <body> {url, event_types, jurisdiction?, user_unit?, format?,

@@ -64,12 +64,20 @@ void sr_api_created(struct sr_call *call, const char *collection)
     snprintf(call->location, sizeof call->location, "%s/%.0f", collection, id->valuedouble);
 }
 
-/* limit, shared by every list. */
 /* limit and cursor of a list in id order. */
 bool sr_api_page(struct sr_call *call, long *limit, long *after)
 {
   struct sr_params q = sr_call_params(call);
   return sr_listing_id_page(&q, limit, after, &call->pb);
+}
+
+bool sr_api_total(struct sr_call *call, bool *count)
+{
+  struct sr_params q = sr_call_params(call);
+  if(sr_listing_total(&q, count, &call->pb))
+    return true;
+  call->pb.err = SR_BAD_REQUEST;
+  return false;
 }
 
 const char *sr_api_enum(struct sr_call *call, const char *name, const char *const *allowed, const char *say)
@@ -183,10 +191,11 @@ static void h_types(struct sr_call *call)
 
 static void h_plugins(struct sr_call *call)
 {
-  static const char *const q[] = { "limit", "cursor", NULL };
+  static const char *const q[] = { "limit", "cursor", "count", NULL };
   long limit, after;
-  if(sr_call_query_only(call, q) && sr_api_page(call, &limit, &after))
-    sr_plugin_activation_list(&call->ctx, limit, after, &call->json, &call->pb);
+  bool count;
+  if(sr_call_query_only(call, q) && sr_api_page(call, &limit, &after) && sr_api_total(call, &count))
+    sr_plugin_activation_list(&call->ctx, limit, after, count, &call->json, &call->pb);
 }
 
 /* ==== organizations ==== */

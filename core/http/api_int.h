@@ -18,6 +18,8 @@ void sr_api_etag(struct sr_call *call, const cJSON *rec);
 void sr_api_created(struct sr_call *call, const char *collection);
 /* limit and cursor of a list in id order; false with the problem set. */
 bool sr_api_page(struct sr_call *call, long *limit, long *after);
+/* count=true|false of a list: false with the problem set. */
+bool sr_api_total(struct sr_call *call, bool *count);
 /* The versions If-Match lets a change act on (428 when missing, 400 when malformed). */
 bool sr_api_if_match(struct sr_call *call, struct sr_versions *versions);
 /* A change of a versioned record {id} at one of the If-Match <versions>, with a JSON body. */

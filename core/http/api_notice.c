@@ -19,9 +19,9 @@ void sr_h_subscription_create(struct sr_call *call)
 
 void sr_h_subscription_list(struct sr_call *call)
 {
-  static const char *const q[] = { "limit", "cursor", NULL };
-  struct sr_subscription_filter f = { 0, 0 };
-  if(sr_call_query_only(call, q) && sr_api_page(call, &f.limit, &f.after_id))
+  static const char *const q[] = { "limit", "cursor", "count", NULL };
+  struct sr_subscription_filter f = { 0, 0, false };
+  if(sr_call_query_only(call, q) && sr_api_page(call, &f.limit, &f.after_id) && sr_api_total(call, &f.count))
     sr_subscription_list(&call->ctx, &f, &call->json, &call->pb);
 }
 
@@ -67,10 +67,10 @@ void sr_h_subscription_replay(struct sr_call *call)
 
 void sr_h_subscription_deliveries(struct sr_call *call)
 {
-  static const char *const q[] = { "status", "limit", "cursor", NULL };
+  static const char *const q[] = { "status", "limit", "cursor", "count", NULL };
   static const char *const statuses[] = { "pending", "delivered", "failed", NULL };
-  struct sr_delivery_filter f = { call->id, NULL, 0, 0 };
-  if(!sr_call_query_only(call, q) || !sr_api_page(call, &f.limit, &f.after_id))
+  struct sr_delivery_filter f = { call->id, NULL, 0, 0, false };
+  if(!sr_call_query_only(call, q) || !sr_api_page(call, &f.limit, &f.after_id) || !sr_api_total(call, &f.count))
     return;
   f.status = sr_api_enum(call, "status", statuses, "pending, delivered, failed");
   if(call->pb.err != SR_OK) {

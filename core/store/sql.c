@@ -16,6 +16,8 @@ void sr_sql_init(struct sr_sql *q, const char *start)
   q->n = 0;
   q->overflow = false;
   q->ncopies = 0;
+  q->total = false;
+  q->total_at = 0;
   sr_sql_add(q, start);
 }
 
@@ -87,6 +89,12 @@ void sr_sql_filters(struct sr_sql *q, const struct sr_sql_filter *filters, size_
     sr_sql_add(q, " = ");
     sr_sql_param(q, filters[i].value);
   }
+}
+
+void sr_sql_total_here(struct sr_sql *q, bool count)
+{
+  q->total = count;
+  q->total_at = q->text.len;
 }
 
 /* Filters <alias> by the caller's role for what everyone but agencies sees alike; false when
@@ -161,6 +169,22 @@ bool sr_cursor_decode_due(const char *s, char due[11], long *id)
   return true;
 }
 
+bool sr_cursor_decode_keyed(const char *s, char tag, char *key, size_t keysz, long *id)
+{
+  const char *dot = s ? strrchr(s, '.') : NULL;
+  if(!dot || s[0] != tag || keysz < 2)
+    return false;
+  size_t klen = (size_t)(dot - s - 1), hlen = strlen(dot + 1);
+  if(klen < 1 || klen >= keysz || strspn(s + 1, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz:.-") <
+                                      klen || hlen < 1 || hlen > 15 ||
+     strspn(dot + 1, "0123456789abcdef") != hlen)
+    return false;
+  memcpy(key, s + 1, klen);
+  key[klen] = '\0';
+  *id = (long)strtoul(dot + 1, NULL, 16);
+  return true;
+}
+
 bool sr_cursor_decode(const char *s, long *id)
 {
   size_t n = s ? strlen(s) : 0;
@@ -174,11 +198,16 @@ cJSON *sr_page_from_rows(const PGresult *r, long limit)
 {
   cJSON *page = cJSON_CreateObject();
   cJSON *items = cJSON_AddArrayToObject(page, "items");
-  int n = PQntuples(r), idcol = PQfnumber(r, "id"), jcol = PQfnumber(r, "j");
+  int n = PQntuples(r), idcol = PQfnumber(r, "id"), jcol = PQfnumber(r, "j"), tcol = PQfnumber(r, "total");
+  if(tcol >= 0) {
+    cJSON_AddNumberToObject(page, "total", n > 0 ? atof(PQgetvalue(r, 0, tcol)) : 0);
+    if(n == 1 && PQgetisnull(r, 0, idcol))
+      n = 0; /* the count's row of an empty page */
+  }
   for(int i = 0; i < n && i < limit; i++)
     cJSON_AddItemToArray(items, cJSON_Parse(PQgetvalue(r, i, jcol)));
   if(n > limit) {
-    char cur[32];
+    char cur[64];
     int ccol = PQfnumber(r, "cursor"); /* a list in another order names its own cursor */
     if(ccol >= 0)
       snprintf(cur, sizeof cur, "%s", PQgetvalue(r, (int)limit - 1, ccol));
@@ -202,23 +231,45 @@ PGresult *sr_sql_exec(struct sr_ctx *c, struct sr_sql *q, struct sr_problem *pb)
   return NULL;
 }
 
+/* The page and, when asked, the total beside it in one statement: the count's one row, joined to
+ * the page's rows in their order (a row without id when the page is empty). The conditions'
+ * text uses only the first of the page's parameters, so both share them. */
+static bool counted(struct sr_sql *q, struct sr_buf *out)
+{
+  static const char head[] = "SELECT t.total, p.* FROM (SELECT count(*) AS total FROM (",
+                    mid[] = ") x) t LEFT JOIN LATERAL (", tail[] = ") p ON true";
+  sr_buf_init(out, 2 * q->text.len + 128);
+  return sr_buf_append(out, head, sizeof head - 1) && sr_buf_append(out, q->text.data, q->total_at) &&
+         sr_buf_append(out, mid, sizeof mid - 1) && sr_buf_append(out, q->text.data, q->text.len) &&
+         sr_buf_append(out, tail, sizeof tail - 1);
+}
+
+enum sr_err sr_sql_page_in_tx(struct sr_ctx *c, struct sr_sql *q, long limit, cJSON **out, struct sr_problem *pb)
+{
+  struct sr_buf both = { 0 };
+  bool ok = !q->overflow && (!q->total || counted(q, &both));
+  PGresult *r = ok ? sr_db_exec(c->db, q->total ? both.data : q->text.data, q->n, q->params) : NULL;
+  if(q->total)
+    sr_buf_free(&both);
+  sr_sql_free(q);
+  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
+    PQclear(r);
+    return sr_problem_set(pb, SR_INTERNAL, "database error");
+  }
+  *out = sr_page_from_rows(r, limit);
+  PQclear(r);
+  return *out ? SR_OK : sr_problem_set(pb, SR_INTERNAL, "out of memory");
+}
+
 enum sr_err sr_sql_page(struct sr_ctx *c, struct sr_sql *q, long limit, cJSON **out, struct sr_problem *pb)
 {
   if(!sr_tx_begin(c, pb)) {
     sr_sql_free(q);
     return pb->err;
   }
-  PGresult *r = q->overflow ? NULL : sr_db_exec(c->db, q->text.data, q->n, q->params);
-  sr_sql_free(q);
-  if(!sr_db_ok(r, PGRES_TUPLES_OK)) {
-    PQclear(r);
-    sr_tx_rollback(c);
-    return sr_problem_set(pb, SR_INTERNAL, "database error");
-  }
-  *out = sr_page_from_rows(r, limit);
-  PQclear(r);
+  enum sr_err e = sr_sql_page_in_tx(c, q, limit, out, pb);
   sr_tx_rollback(c); /* read-only */
-  return *out ? SR_OK : sr_problem_set(pb, SR_INTERNAL, "out of memory");
+  return e;
 }
 
 PGresult *sr_sql_one(struct sr_ctx *c, struct sr_sql *q, const char *what, long id, struct sr_problem *pb)

@@ -13,7 +13,7 @@
 #include "ctx.h"
 #include "util.h"
 
-#define SR_SQL_MAXPARAMS 16
+#define SR_SQL_MAXPARAMS 24
 
 struct sr_sql {
   struct sr_buf text;
@@ -23,6 +23,8 @@ struct sr_sql {
   char *copies[SR_SQL_MAXPARAMS]; /* parameters copied here, freed with the statement */
   int ncopies;
   bool overflow;
+  bool total;      /* the page also answers the total (sr_sql_total_here) */
+  size_t total_at; /* the text up to the end of the list's conditions */
 };
 
 void sr_sql_init(struct sr_sql *q, const char *start);
@@ -44,6 +46,11 @@ struct sr_sql_filter {
 };
 void sr_sql_filters(struct sr_sql *q, const struct sr_sql_filter *filters, size_t n);
 
+/* Marks the end of a list's conditions (its scope and filters): what follows is only the page,
+ * its keyset condition, order and limit. With <count>, sr_sql_page() answers as well the total
+ * of the rows those conditions hold, counted in the same statement, so in the same snapshot. */
+void sr_sql_total_here(struct sr_sql *q, bool count);
+
 /*
  * The one jurisdiction/role filter for equipment: appends " AND (...)" restricting table alias
  * <alias> to what the caller of <c> may see on <c>'s today. Row-level security applies the same rule a second time.
@@ -55,7 +62,8 @@ void sr_scope_supervision(struct sr_sql *q, const struct sr_ctx *c, const char *
 
 /* Builds a list page {items, next_cursor} from <r>, which holds up to <limit> + 1 rows with
  * columns "id" and "j" (the item as JSON text); the extra row only says a next page exists.
- * Caller owns the result. */
+ * A column "total" (a counted list, where a row without id stands for an empty page) adds
+ * "total". Caller owns the result. */
 cJSON *sr_page_from_rows(const PGresult *r, long limit);
 
 /* Runs <q> in the current transaction and frees it. The result, or NULL with SR_INTERNAL in <pb>;
@@ -65,6 +73,8 @@ PGresult *sr_sql_exec(struct sr_ctx *c, struct sr_sql *q, struct sr_problem *pb)
 /* Runs list query <q> (columns "id" and "j", up to <limit> + 1 rows) in a read-only transaction
  * as the caller of <c>, so that row-level security applies, and frees it; *out is the page. */
 enum sr_err sr_sql_page(struct sr_ctx *c, struct sr_sql *q, long limit, cJSON **out, struct sr_problem *pb);
+/* The same inside the transaction the caller has opened (and will end). */
+enum sr_err sr_sql_page_in_tx(struct sr_ctx *c, struct sr_sql *q, long limit, cJSON **out, struct sr_problem *pb);
 
 /* Runs one-record query <q> in a read-only transaction as the caller of <c> and frees it. The
  * result has one row, or NULL with SR_NOT_FOUND ("<what> <id> that you may see") or
@@ -81,5 +91,9 @@ void sr_cursor_encode(long id, char out[32]);
 bool sr_cursor_decode(const char *s, long *id);
 /* The cursor of a list in due order: "d<YYYY-MM-DD>.<hex id>". */
 bool sr_cursor_decode_due(const char *s, char due[11], long *id);
+/* A cursor of a list in another order, "<tag><key>.<hex id>": false unless <s> starts with <tag>
+ * and holds a key of 1 to <keysz> - 1 bytes of [0-9A-Za-z:.-] and an id; the caller checks the
+ * key's own form. */
+bool sr_cursor_decode_keyed(const char *s, char tag, char *key, size_t keysz, long *id);
 
 #endif
