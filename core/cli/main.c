@@ -455,6 +455,9 @@ static int cmd_import(int argc, char **argv)
       fprintf(out, "被拒各行及原因见 %s\n", res.rejects_path);
     if(res.nignored)
       fprintf(out, "忽略了 %d 列：%s\n", res.nignored, res.ignored);
+    if(res.unknown)
+      fprintf(out, "检验状态未知 %ld 台（台账未记录检验日期，不计逾期）：GET /api/v1/equipment?inspection_state=unknown 列出，待区县核实\n",
+              res.unknown);
   }
   if(e != SR_OK)
     print_problem(&pb);

@@ -114,6 +114,8 @@ enum sr_err sr_due_from_facts(struct sr_ctx *c, const struct sr_eqtype *t, const
       snprintf(out->kind, sizeof out->kind, "%s", kind->valuestring);
     const cJSON *basis = cJSON_GetObjectItem(eq, "due_basis");
     out->explain = cJSON_IsObject(basis) ? cJSON_Duplicate(basis, 1) : cJSON_CreateObject();
+    if(!cJSON_GetObjectItem(out->explain, "rule"))
+      cJSON_AddStringToObject(out->explain, "rule", "register");
     out->changed = strcmp(out->date, prev_date ? prev_date : "") != 0 || strcmp(out->kind, prev_kind ? prev_kind : "") != 0;
     return SR_OK;
   }

@@ -128,8 +128,12 @@ static bool wait_chunk(struct importer *im, struct sr_problem *pb)
         sr_problem_set(pb, SR_INTERNAL, "loading a chunk failed: %s", PQresultErrorMessage(r));
       ok = false;
     }
-    else if(i == 4) /* the statement that loads the good rows (see chunk_sql): its count, or its rows */
+    else if(i == 4) { /* the statement that loads the good rows (see chunk_sql): its count, or its rows */
       im->res->imported += st == PGRES_TUPLES_OK && PQntuples(r) == 1 ? atol(PQgetvalue(r, 0, 0)) : atol(PQcmdTuples(r));
+      int u = PQfnumber(r, "unknown");
+      if(u >= 0 && PQntuples(r) == 1)
+        im->res->unknown += atol(PQgetvalue(r, 0, u));
+    }
     i++;
     PQclear(r);
   }
@@ -450,7 +454,7 @@ static const char move_series[] =
 static enum sr_err conclude(struct importer *im, const char *what, struct sr_problem *pb)
 {
   if(im->res->rejected > 0 && !im->o->skip_invalid) {
-    im->res->imported = 0;
+    im->res->imported = im->res->unknown = 0;
     sr_problem_set(pb, SR_INVALID, "Of %ld rows %ld were refused, so none was imported; the reasons are in %s (--skip-invalid imports the rest).",
                    im->res->rows, im->res->rejected, im->res->rejects_path);
     return pb->err;
@@ -466,6 +470,7 @@ static enum sr_err conclude(struct importer *im, const char *what, struct sr_pro
   cJSON_AddNumberToObject(detail, "imported", (double)im->res->imported);
   cJSON_AddNumberToObject(detail, "rejected", (double)im->res->rejected);
   cJSON_AddNumberToObject(detail, "blank", (double)im->res->blank);
+  cJSON_AddNumberToObject(detail, "inspection_state_unknown", (double)im->res->unknown);
   char event[64], action[64];
   snprintf(event, sizeof event, "%s.imported", what);
   snprintf(action, sizeof action, "%s.import", what);

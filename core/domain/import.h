@@ -20,6 +20,7 @@ struct sr_import_options {
 struct sr_import_result {
   long rows, imported, rejected; /* rows: data rows read, blank ones aside */
   long blank;                    /* rows of empty cells only, skipped */
+  long unknown;                  /* units imported without any inspection state (sql/0026) */
   char encoding[16];
   char rejects_path[4096]; /* "" when nothing was rejected */
   int nignored;            /* columns no row reads (序号, 使用单位名称, ...) */

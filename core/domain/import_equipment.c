@@ -11,13 +11,14 @@
 #include "plugin.h"
 #include "type_name.h"
 
-enum { E_CODE, E_TYPE, E_JUR, E_UNIT, E_ADDR, E_ON, E_REGNO, E_STATUS, E_ATTRS, E_VARIETY, E__N };
+enum { E_CODE, E_TYPE, E_JUR, E_UNIT, E_ADDR, E_ON, E_REGNO, E_STATUS, E_ATTRS, E_VARIETY,
+       E_LAST_ON, E_LAST_KIND, E_CONCLUSION, E_AGENCY, E_REPORT, E_NEXT_DUE, E__N };
 
 static const char stage_equipment[] =
     "CREATE TEMP TABLE import_stage (line bigint, raw text, pre jsonb, equipment_code text, type text, "
     "variety text, registration_number text, reg_head text, reg_series text, jurisdiction text, user_unit text, "
     "address text, commissioned_on date, attributes jsonb, status text, rule text, next_due date, "
-    "next_due_kind text, next_due_rule text, next_due_basis jsonb) ON COMMIT DROP";
+    "next_due_kind text, next_due_rule text, next_due_basis jsonb, inspection_state text) ON COMMIT DROP";
 
 /* The register's checks, run on every row that names what they look at, its own faults or not. */
 static const char checks_equipment[] =
@@ -47,17 +48,18 @@ static const char load_equipment[] =
     "  FROM (SELECT DISTINCT reg_series FROM import_stage WHERE pre IS NULL) d), "
     "ins AS (INSERT INTO equipment (equipment_code, type, variety, registration_number, jurisdiction, "
     "  user_unit_id, address, commissioned_on, attributes, status, rule, next_due, next_due_kind, next_due_rule, "
-    "  next_due_basis) "
+    "  next_due_basis, inspection_state) "
     "  SELECT g.equipment_code, g.type, g.variety, coalesce(g.registration_number, g.reg_head "
     "   || (SELECT plate_prefix FROM jurisdiction WHERE kind = 'city' LIMIT 1) "
     "   || (SELECT lpad(v::text, greatest(5, length(v::text)), '0') FROM nextval(sq.seq) v) "
     "   || '(' || right(g.reg_series, 2) || ')'), "
     "  g.jurisdiction, o.id, g.address, g.commissioned_on, g.attributes, g.status, g.rule, g.next_due, g.next_due_kind, "
-    "  g.next_due_rule, g.next_due_basis FROM import_stage g JOIN organization o ON o.credit_code = g.user_unit "
+    "  g.next_due_rule, g.next_due_basis, g.inspection_state FROM import_stage g "
+    "  JOIN organization o ON o.credit_code = g.user_unit "
     "  AND o.kind = 'user_unit' JOIN sq USING (reg_series) "
     "  WHERE g.pre IS NULL AND NOT EXISTS (SELECT 1 FROM chunk_refused r WHERE r.line = g.line) "
-    "  ORDER BY g.line RETURNING id, status) "
-    "SELECT count(*) AS loaded, sereg_record(jsonb_agg(jsonb_build_object('history', jsonb_build_object("
+    "  ORDER BY g.line RETURNING id, status, inspection_state) "
+    "SELECT count(*) AS loaded, count(*) FILTER (WHERE inspection_state = 'unknown') AS unknown, sereg_record(jsonb_agg(jsonb_build_object('history', jsonb_build_object("
     "  'of', 'equipment', 'id', id, 'action', 'import', 'to', status, 'reason', '批量导入', "
     "  'after', jsonb_build_object('status', status))))) FROM ins";
 
@@ -216,7 +218,7 @@ static void merge(struct sr_problem *to, const struct sr_problem *from)
 
 /* The first due date a new unit gets, decided as a registration would decide it. */
 static cJSON *first_due(struct sr_ctx *c, const struct sr_eqtype *t, const cJSON *body, const char *status,
-                        const char *variety, const PGresult *regimes, struct sr_problem *rpb)
+                        const char *variety, const PGresult *regimes, const cJSON *given, struct sr_problem *rpb)
 {
   cJSON *eq = cJSON_Duplicate(body, 1), *answer = NULL;
   cJSON_AddStringToObject(eq, "status", status);
@@ -232,7 +234,7 @@ static cJSON *first_due(struct sr_ctx *c, const struct sr_eqtype *t, const cJSON
     cJSON_AddStringToObject(s, "from", today);
     cJSON_AddItemToArray(susp, s);
   }
-  cJSON *history = cJSON_CreateArray();
+  cJSON *history = given ? cJSON_Duplicate(given, 1) : cJSON_CreateArray();
   struct sr_problem dpb;
   sr_problem_init(&dpb);
   sr_plugins_next_due(c->plugins, t, eq, history, c->today, &answer, &dpb);
@@ -309,9 +311,19 @@ static bool stage_row(struct importer *im, char **f, int n, const PGresult *regi
   merge(&rpb, &chk);
   sr_problem_free(&chk);
   const char *av = string_of(attrs, "variety");
+  /* What the register says of the unit's inspections: its recorded due date, or one its rule
+   * decides from the last inspection it records, or nothing (the state is unknown). */
+  const char *cells[SR_IMPORT_STATE_CELLS] = {
+    sr_import_cell(f, n, &cols[E_LAST_ON]),    sr_import_cell(f, n, &cols[E_LAST_KIND]),
+    sr_import_cell(f, n, &cols[E_CONCLUSION]), sr_import_cell(f, n, &cols[E_AGENCY]),
+    sr_import_cell(f, n, &cols[E_REPORT]),     sr_import_cell(f, n, &cols[E_NEXT_DUE]),
+  };
+  struct sr_import_state state;
+  sr_import_state_read(im, t, cells, sr_csv_line(im->csv), &state, &rpb);
   cJSON *answer = NULL;
   if(rpb.err == SR_OK)
-    answer = first_due(c, t, body, st, av, regimes, &rpb);
+    answer = first_due(c, t, body, st, av, regimes, state.history, &rpb);
+  sr_import_state_decide(&state, answer);
   char head[64] = "", series[96] = "", rule[96] = "", *attrs_text = cJSON_PrintUnformatted(attrs);
   if(t && av && strlen(av) >= 3) {
     snprintf(head, sizeof head, "%s%.2s", t->registration_class, av + 1);
@@ -322,7 +334,12 @@ static bool stage_row(struct importer *im, char **f, int n, const PGresult *regi
   char *pre = sr_import_reasons(&rpb);
   const cJSON *due = cJSON_GetObjectItem(answer, "date"), *kind = cJSON_GetObjectItem(answer, "kind");
   char *basis_text = NULL;
-  if(answer && !pre) {
+  const char *due_rule = rule;
+  if(state.state[0] && !pre) { /* the register's state, not the rule's */
+    basis_text = cJSON_PrintUnformatted(state.basis);
+    due_rule = "register";
+  }
+  else if(answer && !pre) {
     cJSON *basis = cJSON_CreateObject();
     cJSON_AddItemToObject(basis, "reason", cJSON_Duplicate(cJSON_GetObjectItem(answer, "reason"), 1));
     cJSON_AddItemToObject(basis, "basis", cJSON_Duplicate(cJSON_GetObjectItem(answer, "basis"), 1));
@@ -344,10 +361,18 @@ static bool stage_row(struct importer *im, char **f, int n, const PGresult *regi
   sr_db_copy_field(b, pre ? NULL : attrs_text, false);
   sr_db_copy_field(b, st, false);
   sr_db_copy_field(b, rule[0] ? rule : NULL, false);
-  sr_db_copy_field(b, !pre && cJSON_IsString(due) ? due->valuestring : NULL, false);
-  sr_db_copy_field(b, !pre && cJSON_IsString(kind) ? kind->valuestring : NULL, false);
-  sr_db_copy_field(b, basis_text ? rule : NULL, false);
-  sr_db_copy_field(b, basis_text, true);
+  if(state.state[0]) {
+    sr_db_copy_field(b, !pre && state.due[0] ? state.due : NULL, false);
+    sr_db_copy_field(b, !pre && state.due[0] ? state.kind : NULL, false);
+  }
+  else {
+    sr_db_copy_field(b, !pre && cJSON_IsString(due) ? due->valuestring : NULL, false);
+    sr_db_copy_field(b, !pre && cJSON_IsString(kind) ? kind->valuestring : NULL, false);
+  }
+  sr_db_copy_field(b, basis_text ? due_rule : NULL, false);
+  sr_db_copy_field(b, basis_text, false);
+  sr_db_copy_field(b, state.state[0] ? state.state : "decided", true);
+  sr_import_state_free(&state);
   free(pre);
   free(attrs_text);
   free(basis_text);
@@ -358,7 +383,7 @@ static bool stage_row(struct importer *im, char **f, int n, const PGresult *regi
 }
 
 static const struct import_kind equipment_kind = {
-  stage_equipment, 20, checks_equipment, load_equipment, serials_equipment, N_("Equipment"), attr_ok,
+  stage_equipment, 21, checks_equipment, load_equipment, serials_equipment, N_("Equipment"), attr_ok,
 };
 
 enum sr_err sr_import_equipment(struct sr_ctx *c, const struct sr_import_options *o, struct sr_import_result *res,
@@ -371,6 +396,12 @@ enum sr_err sr_import_equipment(struct sr_ctx *c, const struct sr_import_options
     [E_ADDR] = { "address", "使用地点", true, -1 }, [E_ON] = { "commissioned_on", "投用日期", true, -1 },
     [E_REGNO] = { "registration_number", "使用登记证编号", false, -1 }, [E_STATUS] = { "status", "状态", false, -1 },
     [E_ATTRS] = { "attributes", "技术参数", false, -1 }, [E_VARIETY] = { "variety", "品种", false, -1 },
+    [E_LAST_ON] = { "last_inspected_on", "上次检验日期", false, -1 },
+    [E_LAST_KIND] = { "last_inspection_kind", "检验类别", false, -1 },
+    [E_CONCLUSION] = { "last_conclusion", "检验结论", false, -1 },
+    [E_AGENCY] = { "last_agency", "检验机构", false, -1 },
+    [E_REPORT] = { "last_report_number", "报告编号", false, -1 },
+    [E_NEXT_DUE] = { "next_due", "下次检验日期", false, -1 },
   };
   PGresult *regimes = NULL;
   if(!sr_import_begin(&im, c, o, res, cols, E__N, &equipment_kind, pb))

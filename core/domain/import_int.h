@@ -107,4 +107,26 @@ const char *sr_import_jurisdiction(const struct importer *im, const char *s);
 
 /* The Chinese words of the import's own reasons. */
 
+/* ==== import_state.c: a register's inspection state ==== */
+
+#define SR_IMPORT_STATE_CELLS 6 /* last inspected on, its kind, conclusion, agency, report, next due */
+
+struct sr_import_state {
+  char state[12];  /* "recorded", "unknown", or "" when the rule decides (never for an import) */
+  char due[11], kind[32];
+  cJSON *history;  /* the last inspection as a result the rule may read; NULL when none */
+  cJSON *basis;    /* where the state comes from: the file, the line, what the register says */
+};
+
+struct sr_eqtype;
+/* Reads the state cells of a row (NULL where absent) for a unit of type <t> (may be NULL),
+ * adding a reason to <rpb> for each that does not read. */
+void sr_import_state_read(struct importer *im, const struct sr_eqtype *t, const char *const *cells, long line,
+                          struct sr_import_state *out, struct sr_problem *rpb);
+/* Settles the state with what the rule answered from commissioning and the last inspection
+ * (<answer>, may be NULL): the recorded due date stands; without one, the rule's from the last
+ * inspection; with neither, the state is unknown. */
+void sr_import_state_decide(struct sr_import_state *s, const cJSON *answer);
+void sr_import_state_free(struct sr_import_state *s);
+
 #endif
