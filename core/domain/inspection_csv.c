@@ -249,3 +249,14 @@ enum sr_csv_status sr_insp_csv_next(struct sr_insp_csv *r, cJSON **item, char **
     return SR_CSV_ROW;
   }
 }
+
+const char *sr_insp_csv_title(const struct sr_insp_csv *r, const char *field)
+{
+  for(int k = 0; k < C_N; k++) {
+    size_t n = strlen(cols[k].en);
+    /* "defects[0]" is about the defects column */
+    if(r->at[k] >= 0 && strncmp(field, cols[k].en, n) == 0 && (field[n] == '\0' || field[n] == '['))
+      return r->h[r->at[k]];
+  }
+  return field;
+}

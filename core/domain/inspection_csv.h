@@ -30,4 +30,8 @@ enum sr_csv_status sr_insp_csv_next(struct sr_insp_csv *r, cJSON **item, char **
 /* The header as written, for a rejects file. */
 char **sr_insp_csv_header(struct sr_insp_csv *r, int *n);
 
+/* The header's title of the column a batch error's <field> is about ("检验日期" for
+ * inspected_on, "缺陷" for defects[0]), or <field> itself when no column is. */
+const char *sr_insp_csv_title(const struct sr_insp_csv *r, const char *field);
+
 #endif

@@ -120,5 +120,59 @@ def test_bad_files_and_callers(w):
     eq(w.db.count("inspection"), before, "nothing written")
 
 
+def import_file(w, data, *args, tok=None, env=None):
+    d = tempfile.mkdtemp(prefix="sereg-insp-")
+    path = os.path.join(d, "检验结果.csv")
+    with open(path, "wb") as f:
+        f.write(data)
+    e = {"SEREG_TOKEN": tok} if tok else {}
+    e.update(env or {})
+    r = sereg("import", "inspections", path, *args, db=w.db, env=e)
+    return r, path + ".rejected.csv"
+
+
+def test_import_inspections_all_or_none_then_skip_invalid(w):
+    a, b, ja, jb = twins(w)
+    csv, _ = rows_for(a["equipment_code"], b["equipment_code"], "C-")
+    _, js = rows_for(ja["equipment_code"], jb["equipment_code"], "C-")
+    before = w.db.count("inspection")
+    r, rejects = import_file(w, csv.encode("gb18030"), tok=w.agency)
+    eq(r.returncode, 1, f"a refused row refuses the file: {r.stdout} {r.stderr}")
+    eq(w.db.count("inspection"), before, "nothing recorded")
+    check("被拒 2 行" in r.stderr, r.stderr)
+    r, rejects = import_file(w, csv.encode("gb18030"), "--skip-invalid", tok=w.agency)
+    eq(r.returncode, 0, f"--skip-invalid records the rest: {r.stdout} {r.stderr}")
+    check("记录 4 条" in r.stdout and "GB18030" in r.stdout, r.stdout)
+    s, _, rj = w.server.post("/api/v1/inspections:batch", js, tok=w.agency2)
+    eq(rj["accepted"], 4, f"the same results as JSON: {rj}")
+    eq(stored(w, w.agency_code, "C-"), stored(w, w.agency2_code, "C-"), "stored as the same results in JSON")
+    raw = open(rejects, "rb").read()
+    check(b"\r\n" in raw and raw.count(b"\n") == raw.count(b"\r\n"), "CRLF lines")
+    lines = raw.decode("gb18030").split("\r\n")
+    eq(lines[0], HEADER.rstrip("\r\n") + ",原因", "the header as written, and 原因")
+    eq([l.split(",")[2] for l in lines[1:3]], ["C-4", "C-5"], "the refused rows, as written")
+    check(lines[1].startswith("4,") and "2021/13/5" in lines[1], lines[1])
+    check("第 6 行：检验日期" in lines[1], f"the reason names the line and the column as titled: {lines[1]}")
+    check("第 7 行：检验结论" in lines[2] and "应为以下之一" in lines[2], f"in Chinese: {lines[2]}")
+    r, _ = import_file(w, csv.encode("gb18030"), "--skip-invalid", tok=w.agency)
+    check(r.returncode == 0 and "已记录过 4 条" in r.stdout, f"a second run is a replay: {r.stdout} {r.stderr}")
+
+
+def test_import_inspections_refuses_others(w):
+    a, b, _, _ = twins(w)
+    csv, _ = rows_for(a["equipment_code"], b["equipment_code"], "X-")
+    before = w.db.count("inspection")
+    r, _ = import_file(w, csv.encode("gb18030"), "--skip-invalid")
+    eq(r.returncode, 2, f"no token, no run: {r.stderr}")
+    r, _ = import_file(w, csv.encode("gb18030"), "--skip-invalid", tok=w.city)
+    eq(r.returncode, 1, f"a supervisor's token: {r.stderr}")
+    check("agenc" in r.stderr or "检验机构" in r.stderr, r.stderr)
+    r, _ = import_file(w, b"", tok=w.agency)
+    eq(r.returncode, 1, f"an empty file: {r.stderr}")
+    r, _ = import_file(w, HEADER.encode("gb18030"), tok=w.agency)
+    eq(r.returncode, 1, f"a header alone: {r.stderr}")
+    eq(w.db.count("inspection"), before, "nothing written")
+
+
 if __name__ == "__main__":
     run(tests_of(globals()), setup=setup, teardown=lambda w: w.close())
