@@ -62,10 +62,12 @@ static bool reject(struct run *u, const cJSON *row, const cJSON *problem)
     f[n++] = "";
   struct sr_buf b;
   sr_buf_init(&b, 64 * 1024);
-  sr_buf_printf(&b, "第 %ld 行：", (long)line->valuedouble);
   const cJSON *errors = cJSON_GetObjectItem(problem, "errors");
+  /* A row the reader refused says its line itself ("第 N 行：本行有 ..."). */
   if(cJSON_GetArraySize(errors) == 0)
     sr_buf_printf(&b, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(problem, "detail")));
+  else
+    sr_buf_printf(&b, "第 %ld 行：", (long)line->valuedouble);
   int k = 0;
   for(const cJSON *e = errors ? errors->child : NULL; e; e = e->next, k++)
     sr_buf_printf(&b, "%s%s: %s", k ? "；" : "",

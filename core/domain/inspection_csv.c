@@ -234,6 +234,13 @@ enum sr_csv_status sr_insp_csv_next(struct sr_insp_csv *r, cJSON **item, char **
       blank = (*f)[i][strspn((*f)[i], " \t")] == '\0';
     if(blank)
       continue;
+    /* A row of more or fewer fields than the header has its cells under the wrong titles. */
+    if(*n != r->nh) {
+      char why[600];
+      snprintf(why, sizeof why, _("line %ld: the row has %d fields, the header %d"), *line, *n, r->nh);
+      *item = cJSON_CreateString(why);
+      return SR_CSV_ROW;
+    }
     /* The cells are folded on a copy: a rejects file gives the row back as written. */
     char *copy[SR_CSV_MAX_FIELDS];
     bool ok = true;

@@ -51,7 +51,8 @@ def rows_for(code_a, code_b, prefix):
            f"3,{code_b},{prefix}3,定期检验,２０２１-０４-０１,合格,,王工,\r\n"
            f"4,{code_b},{prefix}4,定期检验,2021/13/5,合格,,王工,\r\n"
            f"5,{code_b},{prefix}5,定期检验,2022-04-02,大概合格,,王工,\r\n"
-           f"6,{code_b},{prefix}6,定期检验,2022.4.3,合格,,,\r\n")
+           f"6,{code_b},{prefix}6,定期检验,2022.4.3,合格,,,\r\n"
+           f"7,{code_b},{prefix}7,定期检验,2022.4.4,合格,,\r\n")
     js = [
         {"equipment_code": code_a, "report_number": f"{prefix}1", "kind": "periodic", "inspected_on": "2021-03-05",
          "conclusion": "pass", "inspector": "张工"},
@@ -76,9 +77,10 @@ def test_gb18030_csv_over_http_is_stored_as_json_would_be(w):
     _, js = rows_for(ja["equipment_code"], jb["equipment_code"], "H-")
     s, _, r = post_csv(w, csv.encode("gb18030"))
     eq(s, 200, f"the file is answered: {r}")
-    eq((r["accepted"], r["refused"]), (4, 2), f"four rows recorded, two refused: {r}")
-    eq([i["line"] for i in r["items"]], [2, 3, 5, 6, 7, 8], "each answer names its line, the blank one skipped")
-    eq([i["status"] for i in r["items"]], [201, 201, 201, 422, 422, 201], "statuses")
+    eq((r["accepted"], r["refused"]), (4, 3), f"four rows recorded, three refused: {r}")
+    eq([i["line"] for i in r["items"]], [2, 3, 5, 6, 7, 8, 9], "each answer names its line, the blank one skipped")
+    eq([i["status"] for i in r["items"]], [201, 201, 201, 422, 422, 201, 400], "statuses")
+    check("8 fields, the header 9" in r["items"][6]["problem"]["detail"], f"a short row: {r['items'][6]}")
     eq(r["items"][3]["problem"]["errors"][0]["field"], "inspected_on", "2021/13/5 is no date")
     eq(r["items"][4]["problem"]["errors"][0]["field"], "conclusion", "an unknown conclusion")
     s, _, rj = w.server.post("/api/v1/inspections:batch", js, tok=w.agency2)
@@ -88,18 +90,18 @@ def test_gb18030_csv_over_http_is_stored_as_json_would_be(w):
     eq(got, want, "each CSV row is stored as the same result sent as JSON")
     # The same file again is a replay, answered as recorded.
     s, _, again = post_csv(w, csv.encode("gb18030"), ctype="text/csv; charset=GBK")
-    eq([i["status"] for i in again["items"]], [200, 200, 200, 422, 422, 200], "a replay, the charset declared")
+    eq([i["status"] for i in again["items"]], [200, 200, 200, 422, 422, 200, 400], "a replay, the charset declared")
 
 
 def test_utf8_bom_and_utf16_tabs(w):
     a, b, _, _ = twins(w)
     csv, _ = rows_for(a["equipment_code"], b["equipment_code"], "U-")
     s, _, r = post_csv(w, "\ufeff".encode() + csv.encode())
-    eq((s, r["accepted"], r["refused"]), (200, 4, 2), f"UTF-8 with its BOM: {r}")
+    eq((s, r["accepted"], r["refused"]), (200, 4, 3), f"UTF-8 with its BOM: {r}")
     c, d, _, _ = twins(w)
     tabbed = rows_for(c["equipment_code"], d["equipment_code"], "T-")[0].replace(",", "\t")
     s, _, r = post_csv(w, tabbed.encode("utf-16"))
-    eq((s, r["accepted"], r["refused"]), (200, 4, 2), f"Excel's Unicode text: {r}")
+    eq((s, r["accepted"], r["refused"]), (200, 4, 3), f"Excel's Unicode text: {r}")
 
 
 def test_bad_files_and_callers(w):
@@ -139,7 +141,7 @@ def test_import_inspections_all_or_none_then_skip_invalid(w):
     r, rejects = import_file(w, csv.encode("gb18030"), tok=w.agency)
     eq(r.returncode, 1, f"a refused row refuses the file: {r.stdout} {r.stderr}")
     eq(w.db.count("inspection"), before, "nothing recorded")
-    check("被拒 2 行" in r.stderr, r.stderr)
+    check("被拒 3 行" in r.stderr, r.stderr)
     r, rejects = import_file(w, csv.encode("gb18030"), "--skip-invalid", tok=w.agency)
     eq(r.returncode, 0, f"--skip-invalid records the rest: {r.stdout} {r.stderr}")
     check("记录 4 条" in r.stdout and "GB18030" in r.stdout, r.stdout)
@@ -154,6 +156,7 @@ def test_import_inspections_all_or_none_then_skip_invalid(w):
     check(lines[1].startswith("4,") and "2021/13/5" in lines[1], lines[1])
     check("第 6 行：检验日期" in lines[1], f"the reason names the line and the column as titled: {lines[1]}")
     check("第 7 行：检验结论" in lines[2] and "应为以下之一" in lines[2], f"in Chinese: {lines[2]}")
+    check(lines[3].startswith("7,") and "第 9 行" in lines[3] and "字段" in lines[3], f"a short row: {lines[3]}")
     r, _ = import_file(w, csv.encode("gb18030"), "--skip-invalid", tok=w.agency)
     check(r.returncode == 0 and "已记录过 4 条" in r.stdout, f"a second run is a replay: {r.stdout} {r.stderr}")
 
