@@ -124,7 +124,7 @@ static const struct {
 
 /* Reads the first chunk of the input <name> and decides its encoding: its byte-order mark, or
  * else UTF-8 when the chunk is UTF-8 and GB18030 when it is not. Closes <c> on failure. */
-static struct sr_csv *csv_start(struct sr_csv *c, const char *name, char *err, size_t errsz)
+static struct sr_csv *csv_start(struct sr_csv *c, const char *name, const char *declared, char *err, size_t errsz)
 {
   c->raw_len = source_read(c, c->raw, c->chunk);
   size_t skip = 0;
@@ -135,7 +135,9 @@ static struct sr_csv *csv_start(struct sr_csv *c, const char *name, char *err, s
       c->bom = true;
       break;
     }
-  if(!c->bom && !looks_utf8(c->raw, c->raw_len))
+  if(!c->bom && declared)
+    c->encoding = declared;
+  else if(!c->bom && !looks_utf8(c->raw, c->raw_len))
     c->encoding = "GB18030";
   if(strcmp(c->encoding, "UTF-8") != 0) {
     c->cd = converter_open(c->encoding);
@@ -164,10 +166,16 @@ struct sr_csv *sr_csv_open(const char *path, char *err, size_t errsz)
   }
   struct stat st;
   c->size = fstat(fileno(c->f), &st) == 0 ? st.st_size : 0;
-  return csv_start(c, path, err, errsz);
+  return csv_start(c, path, NULL, err, errsz);
 }
 
 struct sr_csv *sr_csv_open_mem(const char *data, size_t len, const char *name, char *err, size_t errsz)
+{
+  return sr_csv_open_mem_as(data, len, name, NULL, err, errsz);
+}
+
+struct sr_csv *sr_csv_open_mem_as(const char *data, size_t len, const char *name, const char *encoding, char *err,
+                                  size_t errsz)
 {
   /* An input smaller than a chunk is read in one go either way: its buffers need be no larger. */
   struct sr_csv *c = csv_new(len < CHUNK ? len : CHUNK, err, errsz);
@@ -176,7 +184,7 @@ struct sr_csv *sr_csv_open_mem(const char *data, size_t len, const char *name, c
   c->mem = data;
   c->mem_len = len;
   c->size = (long long)len;
-  return csv_start(c, name, err, errsz);
+  return csv_start(c, name, encoding, err, errsz);
 }
 
 void sr_csv_close(struct sr_csv *c)

@@ -22,6 +22,10 @@ struct sr_csv *sr_csv_open(const char *path, char *err, size_t errsz);
 /* The same reader over the <len> bytes at <data>, called <name> in messages. <data> is
  * borrowed; it must stay as it is until sr_csv_close(). */
 struct sr_csv *sr_csv_open_mem(const char *data, size_t len, const char *name, char *err, size_t errsz);
+/* The same, in <encoding> (one sr_csv_encoding() names) when the input has no byte-order mark
+ * to say otherwise: what a Content-Type's charset declared. NULL: decided as above. */
+struct sr_csv *sr_csv_open_mem_as(const char *data, size_t len, const char *name, const char *encoding, char *err,
+                                  size_t errsz);
 void sr_csv_close(struct sr_csv *c);
 
 enum sr_csv_status { SR_CSV_ROW, SR_CSV_EOF, SR_CSV_BAD_ROW, SR_CSV_FATAL };

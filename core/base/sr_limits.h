@@ -86,4 +86,8 @@
 #define SR_NOTICE_MAX_TITLE 100            /* a notice format's title, in bytes */
 #define SR_NOTICE_MAX_CONTENT_TYPE 200     /* a notice format's content type, in bytes */
 
+/* Rows of `sereg import inspections` sent to the batch at a time: a batch's cost grows with its
+ * items, and a back-log of years is many batches in the run's one transaction. */
+#define SR_IMPORT_INSP_CHUNK 1000
+
 #endif

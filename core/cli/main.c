@@ -18,6 +18,7 @@
 #include "i18n.h"
 #include "serve.h"
 #include "import.h"
+#include "import_insp.h"
 #include "json.h"
 #include "log.h"
 #include "migrate.h"
@@ -58,6 +59,8 @@ static const char usage[] =
     "                      load the demo city (idempotent)\n"
     "  import equipment|organizations FILE.csv [--skip-invalid] [--plugins DIR]\n"
     "                      load a register from CSV (UTF-8 or GB18030; see docs/import.md)\n"
+    "  import inspections FILE.csv [--skip-invalid] [--as TOKEN] [--plugins DIR]\n"
+    "                      record an agency's results from CSV as the agency of TOKEN (or SEREG_TOKEN)\n"
     "  sweep [--plugins DIR] [--now YYYY-MM-DD]\n"
     "                      open hazards for overdue inspections, close those since inspected\n"
     "  token create --role ROLE [--jurisdiction CODE] [--org CREDIT_CODE] [--name NAME]\n"
@@ -426,8 +429,15 @@ static int cmd_import(int argc, char **argv)
     else
       argv[kept++] = argv[i];
   argc = kept;
+  if(argc >= 4 && strcmp(argv[2], "inspections") == 0) {
+    static const char *const insp[] = { "--plugins", "--as", NULL };
+    if(!opts_known(argc, argv, 4, insp, 0))
+      return 2;
+    const char *tok = opt_value(argc, argv, "--as");
+    return sr_cli_import_inspections(argv[3], skip, tok ? tok : getenv("SEREG_TOKEN"), plugin_dir(argc, argv));
+  }
   if(argc < 4 || (strcmp(argv[2], "equipment") != 0 && strcmp(argv[2], "organizations") != 0)) {
-    fprintf(stderr, "sereg: usage: sereg import equipment|organizations FILE.csv [--skip-invalid]\n");
+    fprintf(stderr, "sereg: usage: sereg import equipment|organizations|inspections FILE.csv [--skip-invalid]\n");
     return 2;
   }
   if(!opts_known(argc, argv, 4, names, 0))

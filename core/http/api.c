@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "accreditation.h"
 #include "db.h"
@@ -15,6 +16,7 @@
 #include "http_guard.h"
 #include "i18n.h"
 #include "inspection.h"
+#include "inspection_csv.h"
 #include "json.h"
 #include "lifecycle.h"
 #include "listing.h"
@@ -414,11 +416,106 @@ static cJSON *batch_items(struct sr_call *call)
   return items;
 }
 
+/* The encoding a text/csv Content-Type declares ("; charset=GBK"), or NULL to detect it. False
+ * when it declares one the reader does not know. */
+static bool csv_charset(const char *ct, const char **enc)
+{
+  static const char *const names[][2] = { { "utf-8", "UTF-8" },     { "utf8", "UTF-8" },
+                                          { "gb18030", "GB18030" }, { "gbk", "GB18030" },
+                                          { "gb2312", "GB18030" },  { "utf-16le", "UTF-16LE" },
+                                          { "utf-16be", "UTF-16BE" } };
+  *enc = NULL;
+  const char *p = ct;
+  while(p && *p && strncasecmp(p, "charset=", 8) != 0)
+    p++;
+  if(!p || !*p)
+    return true;
+  p += strlen("charset=");
+  char v[32];
+  size_t n = 0;
+  if(*p == '"')
+    p++;
+  while(*p && *p != ';' && *p != '"' && *p != ' ' && n + 1 < sizeof v)
+    v[n++] = *p++;
+  v[n] = '\0';
+  for(size_t i = 0; i < sizeof names / sizeof *names; i++)
+    if(strcasecmp(v, names[i][0]) == 0) {
+      *enc = names[i][1];
+      return true;
+    }
+  return false;
+}
+
+/*
+ * A text/csv body as batch items, one per row (inspection_csv.h); <lines> gets the line of the
+ * file each item began on, for the answer to say.
+ */
+static cJSON *csv_items(struct sr_call *call, cJSON *lines)
+{
+  const char *enc;
+  if(!csv_charset(call->content_type, &enc)) {
+    sr_problem_set(&call->pb, SR_UNSUPPORTED_MEDIA, "Send text/csv in UTF-8, GB18030 (GBK) or UTF-16.");
+    return NULL;
+  }
+  char err[512];
+  struct sr_csv *csv = sr_csv_open_mem_as(call->body ? call->body : "", call->body_len, "the body", enc, err, sizeof err);
+  if(!csv) {
+    sr_problem_set(&call->pb, SR_BAD_REQUEST, "The file cannot be read: %s.", err);
+    return NULL;
+  }
+  struct sr_insp_csv *r = sr_insp_csv_open(csv, &call->pb);
+  cJSON *items = r ? cJSON_CreateArray() : NULL;
+  int n = 0;
+  for(;;) {
+    if(!items)
+      break;
+    cJSON *item = NULL;
+    char **f;
+    int nf;
+    long line;
+    enum sr_csv_status st = sr_insp_csv_next(r, &item, &f, &nf, &line, &call->pb);
+    if(st == SR_CSV_EOF)
+      break;
+    if(st != SR_CSV_ROW || ++n > SR_BATCH_MAX) {
+      cJSON_Delete(item);
+      if(st == SR_CSV_ROW)
+        sr_problem_set(&call->pb, SR_INVALID, "A batch holds 1 to %d results.", SR_BATCH_MAX);
+      cJSON_Delete(items);
+      items = NULL;
+      break;
+    }
+    cJSON_AddItemToArray(items, item);
+    cJSON_AddItemToArray(lines, cJSON_CreateNumber((double)line));
+  }
+  if(items && n == 0) {
+    sr_problem_set(&call->pb, SR_INVALID, "The file holds a header but no results.");
+    sr_problem_field(&call->pb, "body", "has no rows under its header");
+    cJSON_Delete(items);
+    items = NULL;
+  }
+  sr_insp_csv_free(r);
+  sr_csv_close(csv);
+  return items;
+}
+
 static void h_insp_batch(struct sr_call *call)
 {
   static const char *const q[] = { NULL };
   if(!sr_call_query_only(call, q))
     return;
+  if(call->csv) {
+    cJSON *lines = cJSON_CreateArray();
+    cJSON *items = lines ? csv_items(call, lines) : NULL;
+    if(items && sr_inspection_batch(&call->ctx, items, &call->json, &call->pb) == SR_OK && call->json) {
+      /* Each answer's index is its row's place among the results; its line is where it is in the file. */
+      const cJSON *l = lines->child;
+      for(cJSON *a = cJSON_GetObjectItem(call->json, "items")->child; a && l; a = a->next, l = l->next)
+        cJSON_AddNumberToObject(a, "line", l->valuedouble);
+    }
+    cJSON_Delete(items);
+    cJSON_Delete(lines);
+    return;
+  }
   cJSON *items = batch_items(call);
   if(!items)
     return;
@@ -474,7 +571,7 @@ const struct sr_route sr_routes[] = {
   { .method = "GET", .pattern = "/api/v1/inspections", .handler = h_insp_list, .public = false, .needs_db = true, .summary = N_("list inspection results") },
   { .method = "POST", .pattern = "/api/v1/inspections", .handler = h_insp_create, .public = false, .needs_db = true, .summary = N_("upload an inspection result"), .roles = SR_RL(AGENCY) },
   { .method = "POST", .pattern = "/api/v1/inspections:batch", .handler = h_insp_batch, .public = false, .needs_db = true, .summary = N_("upload up to 10,000 results"),
-    .max_body = SR_MAX_BATCH_BODY, .ndjson = true, .roles = SR_RL(AGENCY) },
+    .max_body = SR_MAX_BATCH_BODY, .ndjson = true, .csv = true, .roles = SR_RL(AGENCY) },
   { .method = "GET", .pattern = "/api/v1/hazards", .handler = sr_h_hazard_list, .public = false, .needs_db = true, .summary = N_("list hazards") },
   { .method = "POST", .pattern = "/api/v1/hazards", .handler = sr_h_hazard_create, .public = false, .needs_db = true, .summary = N_("report a hazard (patrol or supervisor)"), .roles = SR_RL_SUPERVISORS | SR_RL(COORDINATOR) },
   { .method = "GET", .pattern = "/api/v1/hazards/{id}", .handler = sr_h_hazard_get, .public = false, .needs_db = true, .summary = N_("a hazard, its history and why") },

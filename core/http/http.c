@@ -260,10 +260,10 @@ static void check_headers(struct sr_request *rq, const char *method)
   /* A body is JSON (or what the route takes), also when a route may go without one. */
   bool bodied = strcmp(method, "POST") == 0 || strcmp(method, "PATCH") == 0;
   if(bodied && !route->binary && !(route->bodyless && !rq->has_body) && !is_type(ctype, "application/json") &&
-     !(route->ndjson && is_type(ctype, "application/x-ndjson"))) {
-    sr_problem_set(pb, SR_UNSUPPORTED_MEDIA, route->ndjson ? "Send the body as application/json or "
-                                                             "application/x-ndjson."
-                                                           : "Send the body as application/json.");
+     !(route->ndjson && is_type(ctype, "application/x-ndjson")) && !(route->csv && is_type(ctype, "text/csv"))) {
+    /* The one route that takes NDJSON takes CSV as well. */
+    sr_problem_set(pb, SR_UNSUPPORTED_MEDIA, route->csv ? "Send the body as application/json, application/x-ndjson or text/csv."
+                                                        : "Send the body as application/json.");
     return;
   }
   /* A body announced over the ceiling is refused before it is read. */
@@ -483,6 +483,7 @@ static void call_reset(struct sr_call *call, struct sr_request *rq)
   call->body_len = rq->body.len;
   call->content_type = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Content-Type");
   call->ndjson = is_type(call->content_type, "application/x-ndjson");
+  call->csv = is_type(call->content_type, "text/csv");
   call->ctx.today = sr_today();
   call->ctx.request_id = rq->id;
   call->ctx.who = rq->who;

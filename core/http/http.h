@@ -23,6 +23,7 @@ struct sr_call {
   const char *body;      /* request body (NUL-terminated), may be NULL */
   size_t body_len;
   bool ndjson;           /* the body is newline-delimited JSON */
+  bool csv;              /* the body is text/csv */
   const char *content_type; /* as sent, or NULL */
   struct sr_problem pb;  /* set it to answer with a problem */
   int status;            /* success status, 200 unless set */
@@ -46,6 +47,7 @@ struct sr_route {
   const char *summary;
   size_t max_body;       /* body ceiling; 0 for SR_MAX_BODY */
   bool ndjson;           /* also takes application/x-ndjson */
+  bool csv;              /* also takes text/csv */
   bool binary;           /* takes a file of any Content-Type as it is; the handler checks the type */
   bool bodyless;         /* a POST that may come without a body (and then without Content-Type) */
   unsigned roles;        /* SR_RL_* bits of the roles that may use it, checked before the body is

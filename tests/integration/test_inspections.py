@@ -262,7 +262,7 @@ def test_batch_limits(w):
         s, _, r = w.server.request("POST", "/api/v1/inspections:batch", raw=raw, tok=w.agency)
         eq(s, 400, f"{raw[:30]!r}: duplicate keys, deep nesting and bad UTF-8 are refused whole")
     s, _, r = w.server.request("POST", "/api/v1/inspections:batch", raw=b"[{}]", tok=w.agency,
-                               headers={"Content-Type": "text/csv"})
+                               headers={"Content-Type": "text/plain"})
     eq(s, 415, "content type")
     too_many = [{"report_number": str(i)} for i in range(10001)]
     s, _, r = w.server.post("/api/v1/inspections:batch", too_many, tok=w.agency)
