@@ -508,14 +508,17 @@ static int cmd_deliver(int argc, char **argv)
     return 1;
   }
   sr_info("delivering notices, up to %d at once", SR_WEBHOOK_TRANSFERS);
+  sr_serve_note_activation("deliver.start"); /* its formats render what receivers read */
   for(;;) {
     int sig = 0;
     if(sigwait(&set, &sig) != 0)
       continue;
     if(sig != SIGHUP)
       break;
-    if(sr_plugins_publish_dir(dir, err, sizeof err))
+    if(sr_plugins_publish_dir(dir, err, sizeof err)) {
       sr_info("plugins reloaded from %s", dir);
+      sr_serve_note_activation("deliver.reload");
+    }
     else
       sr_error("plugin reload refused, keeping the loaded set: %s", err);
   }

@@ -89,7 +89,7 @@ bool sr_serve_check_env(char *err, size_t errsz)
 
 /* Puts the set just published on the record (plugin_activation.h), from this thread. A database
  * that does not answer costs the record, not the server: it is said in the log. */
-static void note_activation(const char *event)
+void sr_serve_note_activation(const char *event)
 {
   char err[1024];
   struct sr_ctx ctx = { 0 };
@@ -123,7 +123,7 @@ int sr_serve(const struct sr_server_options *opt)
     sr_error("plugins: %s", err);
     return 1;
   }
-  note_activation("serve.start");
+  sr_serve_note_activation("serve.start");
   fit_descriptors(&limits, opt->threads);
   /* Signals go to this thread only; the server threads never see them. */
   sigset_t set;
@@ -154,7 +154,7 @@ int sr_serve(const struct sr_server_options *opt)
       sr_metrics_reload(ok);
       if(ok) {
         sr_info("plugins reloaded from %s", opt->plugin_dir);
-        note_activation("serve.reload");
+        sr_serve_note_activation("serve.reload");
       }
       else
         sr_error("plugin reload refused, keeping the loaded set: %s", err);

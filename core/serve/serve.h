@@ -14,4 +14,9 @@ bool sr_serve_check_env(char *err, size_t errsz);
 /* Serves until SIGINT or SIGTERM; SIGHUP reloads the plugins. Returns a process exit code. */
 int sr_serve(const struct sr_server_options *opt);
 
+/* Puts the plugin set this process has just published on the record as activation <event>
+ * ("serve.start", "deliver.reload", ...) when it differs from the latest recorded one, from the
+ * calling thread on a connection of its own; a failure is logged, not fatal. */
+void sr_serve_note_activation(const char *event);
+
 #endif

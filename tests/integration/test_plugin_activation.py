@@ -5,9 +5,12 @@ token."""
 import hashlib
 import os
 import re
+import shutil
+import signal
+import subprocess
 import time
 
-from harness import run, tests_of, check, eq, PLUGINS, copy_dir
+from harness import run, tests_of, check, eq, PLUGINS, copy_dir, BIN, sereg_env, die_with_us
 from world import World
 
 ROLES = ("city", "admin", "district_a", "coordinator_a", "user_a", "agency")
@@ -103,6 +106,37 @@ def test_who_may_read_it(w):
     s, _, body = w.server.get("/api/v1/plugins?limit=0", tok=w.city)
     eq(s, 400, body)
 
+
+
+def test_the_notice_worker_alone_records_its_set_too(w):
+    """`sereg deliver` renders notices with the format plugins it loaded: its start and its
+    SIGHUP reloads are on the record as a server's are."""
+    d = copy_dir(PLUGINS)
+    try:
+        with open(os.path.join(d, "notice_wecom.lua"), "a") as f:
+            f.write("-- the worker's own copy\n")
+        before = len(rows(w))
+        p = subprocess.Popen([BIN, "deliver", "--plugins", d], env=sereg_env(w.db), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True, preexec_fn=die_with_us)
+        try:
+            def events():
+                return [e for _, e, _ in rows(w)[before:]]
+            deadline = time.time() + 20
+            while events() != ["deliver.start"] and time.time() < deadline:
+                time.sleep(0.2)
+            eq(events(), ["deliver.start"], "the worker's start")
+            with open(os.path.join(d, "notice_wecom.lua"), "a") as f:
+                f.write("-- edited again\n")
+            p.send_signal(signal.SIGHUP)
+            deadline = time.time() + 20
+            while len(events()) < 2 and time.time() < deadline:
+                time.sleep(0.2)
+            eq(events(), ["deliver.start", "deliver.reload"], "and its reload")
+        finally:
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=30)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 if __name__ == "__main__":
     run(tests_of(globals()), setup=setup, teardown=lambda w: w.close())
