@@ -16,6 +16,8 @@
 #define SR_CSV_MAX_FIELDS 256              /* fields in one row of an import file */
 #define SR_MAX_PLUGIN_FILE (256 * 1024)    /* one plugin source file */
 #define SR_MAX_PLUGINS 64                  /* plugin files in a folder */
+#define SR_WEB_MAX_FILES 64                /* files of the dashboard's folder (web/) served */
+#define SR_WEB_MAX_FILE (4 * 1024 * 1024)  /* one of them, Chart.js included */
 #define SR_PLUGIN_MEMORY (32u * 1024 * 1024) /* bytes one plugin Lua state may hold */
 #define SR_PLUGIN_CALL_BUDGET 20000000L    /* VM instructions per plugin call */
 #define SR_PLUGIN_LOAD_BUDGET 20000000L    /* VM instructions to load one plugin file */

@@ -21,6 +21,7 @@
 #include "db.h"
 #include "evidence.h"
 #include "http_guard.h"
+#include "http_static.h"
 #include "i18n.h"
 #include "idempotency.h"
 #include "log.h"
@@ -32,6 +33,7 @@
 struct sr_request {
   struct MHD_Connection *conn;
   const struct sr_route *route; /* found from the headers, before the body */
+  const struct sr_static_file *file; /* or one of the dashboard's files (http_static.h) */
   long path_id;
   bool path_known;
   char allow[64];
@@ -589,6 +591,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
   clock_gettime(CLOCK_MONOTONIC, &rq->start);
   snprintf(rq->id, sizeof rq->id, "%lx-%lx", (long)time(NULL) & 0xffffff, atomic_fetch_add(&request_seq, 1) + 1);
   snprintf(rq->path, sizeof rq->path, "%s", uri);
+  rq->file = sr_static_find(uri); /* from the target as sent, before libmicrohttpd unescapes it */
   for(char *c = rq->path; *c; c++) /* the path goes into the log: no control characters */
     if((unsigned char)*c < 0x20 || *c == 0x7f)
       *c = '?';
@@ -607,6 +610,9 @@ static enum MHD_Result first_call(struct sr_request *rq, const char *url, const 
   const char *framing = framing_error(rq->conn, &rq->has_body);
   if(framing) /* answered at once, and the connection closed: what follows cannot be trusted */
     return simple_problem(rq, SR_BAD_REQUEST, framing, NULL, true);
+  if(rq->file && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
+    return MHD_YES; /* a page or an asset: public, no route, answered once the headers are done */
+  rq->file = NULL;
   rq->route = sr_route_find(method, url, &rq->path_id, &rq->path_known, rq->allow, sizeof rq->allow);
   sr_buf_init(&rq->body, body_ceiling(rq->route));
   check_headers(rq, method);
@@ -632,6 +638,11 @@ static enum MHD_Result serve_request(struct sr_request *rq, const char *url, con
     return MHD_YES;
   }
   sr_guard_phase(rq->conn, SR_GUARD_SERVING);
+  if(rq->file) {
+    rq->answered = true;
+    return (enum MHD_Result)sr_static_answer(rq->conn, rq->file, MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+                                             MHD_HTTP_HEADER_IF_NONE_MATCH), rq->id, &rq->status);
+  }
   if(rq->early.err != SR_OK)
     return respond_problem(rq, &rq->early, rq->early.err == SR_METHOD ? rq->allow : NULL, false);
   if(rq->too_large)
@@ -714,6 +725,7 @@ struct sr_http *sr_http_start(const struct sr_server_options *opt, const struct 
     return NULL;
   }
   struct sr_http *h = calloc(1, sizeof *h);
+  sr_static_load(SR_WEBDIR, SR_CHARTJS);
   if(!h || !sr_guard_start(limits)) {
     free(h);
     return NULL;
@@ -740,5 +752,6 @@ void sr_http_stop(struct sr_http *h)
     return;
   MHD_stop_daemon(h->daemon);
   sr_guard_stop();
+  sr_static_unload();
   free(h);
 }
