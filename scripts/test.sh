@@ -5,7 +5,8 @@
 # checks, the CSV reader and the plugins' pattern matcher for a short while (scripts/fuzz.sh), and
 # removes the cluster.
 # --quick skips the sanitizer pass and the fuzzing. The npm tools the tests use (the Standard
-# Webhooks verifier, the OpenAPI linters) go into a cache folder outside the tree.
+# Webhooks verifier, the OpenAPI linters, playwright-core) go into a cache folder outside the tree.
+# The dashboard's screenshots are kept in build/artifacts/dashboard/.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 cd "$SR_ROOT"
@@ -13,15 +14,17 @@ cd "$SR_ROOT"
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 
-# The tests also run the shipped nginx front (contrib/nginx) and make certificates for it.
-SR_PACKAGES="$SR_PACKAGES nginx-light openssl" sr_install_deps
+# The tests also run the shipped nginx front (contrib/nginx) and make certificates for it, and
+# drive the dashboard in Debian's chromium (with a CJK font, so that its screenshots read).
+SR_PACKAGES="$SR_PACKAGES nginx-light openssl chromium fonts-wqy-microhei" sr_install_deps
 # Test-only tools from the npm registry, kept in a cache folder outside the tree: the notice
 # tests verify every signature with the Standard Webhooks reference library, and the OpenAPI
 # description is linted with Redocly CLI and Spectral (Redocly 1.x: 2.x needs a newer Node.js
-# than Debian 12's).
+# than Debian 12's); playwright-core drives chromium through the dashboard (its own browser
+# downloads are never used: the test names Debian's).
 command -v npm >/dev/null || SR_PACKAGES="nodejs npm" sr_install_deps
 npm_cache=${XDG_CACHE_HOME:-$HOME/.cache}/sereg-test-npm
-npm_tools="standardwebhooks@1.1.1 @redocly/cli@1.34.20 @stoplight/spectral-cli@6.16.3"
+npm_tools="standardwebhooks@1.1.1 @redocly/cli@1.34.20 @stoplight/spectral-cli@6.16.3 playwright-core@1.57.0"
 npm_missing=""
 for t in $npm_tools; do
   name=${t%@*}
