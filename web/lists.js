@@ -6,7 +6,7 @@ import { h, table, field, link } from './dom.js';
 import { label, options, num, hazardWhy } from './labels.js';
 
 let jurisdictions = null;
-async function jurisdictionOptions(me) {
+export async function jurisdictionOptions(me) {
   if (me.role === 'district_supervisor' || me.role === 'coordinator') return null; // its own only
   if (!jurisdictions) {
     const { items } = await get('/jurisdictions');

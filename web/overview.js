@@ -5,6 +5,7 @@
 import { get, qs } from './api.js';
 import { h, table, field, link } from './dom.js';
 import { num, pct } from './labels.js';
+import { jurisdictionOptions } from './lists.js';
 
 // Each figure: its title, its value in F, and the list behind it for jurisdiction j (null: the
 // whole scope), or none for a rate.
@@ -49,9 +50,11 @@ function tiles(f, j) {
   fig.detail ? h('span', { class: 'tile-detail' }, fig.detail(f)) : null)));
 }
 
-function chart(kind, caption, labels, datasets) {
+// A chart of <datasets> over <labels>; bars across (horizontal) when <across>, so that the names
+// of twenty-odd districts read, each row as tall as the table's beside it.
+function chart(kind, caption, labels, datasets, across = false) {
   const canvas = h('canvas', { role: 'img', 'aria-label': caption + '（数据见下表）' });
-  const box = h('div', { class: 'chart' }, canvas);
+  const box = h('div', { class: 'chart' + (across ? ' across' : ''), 'data-rows': String(labels.length) }, canvas);
   if (!window.Chart) return h('p', { class: 'msg info' }, '图表组件未安装（libjs-chart.js），以下为表格。');
   const colors = ['#c0392b', '#d68910', '#1f618d', '#117a65', '#6c3483'];
   // Drawn once the canvas is in the page, so that Chart.js measures its box.
@@ -65,8 +68,10 @@ function chart(kind, caption, labels, datasets) {
       },
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
+        indexAxis: across ? 'y' : 'x',
         plugins: { legend: { position: 'bottom' } },
-        scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+        scales: across ? { x: { beginAtZero: true, ticks: { precision: 0 } }, y: { ticks: { autoSkip: false } } }
+          : { y: { beginAtZero: true, ticks: { precision: 0 } } },
       },
     });
   });
@@ -83,7 +88,7 @@ function districtPart(answer) {
       chart('bar', '各辖区超期未检与未销号隐患', rows.map(r => r.name), [
         { label: '超期未检', data: rows.map(r => r.figures.overdue) },
         { label: '未销号隐患', data: rows.map(r => r.figures.hazards_open) },
-      ]),
+      ], true),
       table('各辖区指标', [
         { title: '辖区', rowHeader: true, cell: r => (r.jurisdiction ? link('#/' + qs({ jurisdiction: r.jurisdiction, period: answer.period.label }), r.name) : r.name) },
         ...byCode.map(fig => ({ title: fig.title, num: true, cell: r => figureLink(fig, r.figures, r.jurisdiction, { 'data-figure': fig.key }) })),
@@ -132,12 +137,10 @@ export async function overview(ctx) {
     answer.rows.find(r => r.jurisdiction === (j || answer.scope.code)) || answer.rows[0];
   const scopeJ = scopeRow && scopeRow.jurisdiction;
   // The period and the jurisdiction are chosen in a form whose answer is a new hash.
-  const districts = answer.rows.filter(r => r.jurisdiction !== null);
+  const choices = ctx.me.role === 'city_supervisor' || ctx.me.role === 'admin' ? await jurisdictionOptions(ctx.me) : null;
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': '统计条件' },
     field({ label: '统计月份', name: 'period', type: 'month', value: /^\d{4}-\d{2}$/.test(answer.period.label) ? answer.period.label : month(new Date()) }),
-    ctx.me.role === 'city_supervisor' || ctx.me.role === 'admin'
-      ? field({ label: '辖区', name: 'jurisdiction', value: j, options: [['', '全市'], ...districts.map(r => [r.jurisdiction, r.name])] })
-      : null,
+    choices ? field({ label: '辖区', name: 'jurisdiction', value: j, options: [['', '全市'], ...choices.slice(1)] }) : null,
     h('button', { type: 'submit' }, '查看'));
   form.addEventListener('submit', ev => {
     ev.preventDefault();

@@ -50,7 +50,11 @@ async function contextFor(role, viewport = { width: 1366, height: 768 }) {
     });
   }
   if (plan.figures_stub) {
-    await ctx.route('**/api/v1/figures**', r => r.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(plan.figures_stub[role] || plan.figures_stub.city_supervisor) }));
+    await ctx.route('**/api/v1/figures**', r => {
+      const asked = new URL(r.request().url()).searchParams.get('jurisdiction');
+      const answer = asked === W.district_a || role === 'district_supervisor' ? plan.figures_stub.district_supervisor : plan.figures_stub.city_supervisor;
+      return r.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(answer) });
+    });
   }
   await ctx.addInitScript(() => {
     window.__csp = [];
@@ -135,7 +139,9 @@ async function city() {
   const a = figures.rows.find(r => r.jurisdiction === W.district_a);
   await page.click(`#by-district ~ .chart-and-table tbody th a:text-is("${a.name}")`);
   await page.waitForFunction(j => location.hash.includes('jurisdiction=' + j) && document.querySelector('.overview h2'), W.district_a);
-  await page.waitForSelector('.overview h2');
+  await page.waitForFunction(n => document.querySelector('.overview h2')?.textContent.includes(n), a.name);
+  assert.equal(await page.textContent('.tile[data-figure="overdue"] .tile-value'), fmt(a.figures.overdue), "the district's overdue tile");
+  assert.equal(await page.inputValue('select[name="jurisdiction"]'), W.district_a, 'the district is chosen');
   // A list: the overdue tile of the city opens the units overdue, as many as the API counts.
   await page.goto(plan.base + '/#/');
   await page.click('.tile[data-figure="overdue"] a');
