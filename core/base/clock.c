@@ -7,9 +7,11 @@
 
 #include "util.h"
 
-int64_t sr_clock_now(void)
+int64_t sr_clock_now_ms(void)
 {
-  int64_t now = (int64_t)time(NULL);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
   const char *path = getenv("SEREG_CLOCK_FILE");
   if(!path || !*path)
     return now;
@@ -26,5 +28,5 @@ int64_t sr_clock_now(void)
       offset = 0;
   }
   fclose(f);
-  return now + offset;
+  return now + (int64_t)offset * 1000;
 }

@@ -10,7 +10,8 @@
 
 #include <stdint.h>
 
-/* Seconds since 1970-01-01 UTC, with SEREG_CLOCK_FILE's offset when it is set. */
-int64_t sr_clock_now(void);
+/* Milliseconds since 1970-01-01 UTC, with SEREG_CLOCK_FILE's offset (whole seconds) when it is
+ * set. */
+int64_t sr_clock_now_ms(void);
 
 #endif

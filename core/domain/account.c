@@ -95,12 +95,12 @@ bool sr_account_create(struct sr_ctx *c, const struct sr_account_spec *spec, lon
     sr_tx_rollback(c);
     return false;
   }
-  snprintf(now, sizeof now, "%lld", (long long)sr_clock_now());
+  snprintf(now, sizeof now, "%lld", (long long)sr_clock_now_ms());
   const char *p[] = { name, role_name, spec->jurisdiction && *spec->jurisdiction ? spec->jurisdiction : NULL,
                       org_id[0] ? org_id : NULL, key, hash, now };
   PGresult *r = sr_db_exec(c->db,
                            "INSERT INTO account (name, role, jurisdiction, org_id, login_key, password_hash, "
-                           "password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7::bigint)) "
+                           "password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7::bigint / 1000.0)) "
                            "ON CONFLICT (login_key) DO NOTHING RETURNING id",
                            7, p);
   bool ok = sr_db_ok(r, PGRES_TUPLES_OK);
@@ -152,7 +152,7 @@ bool sr_account_change(struct sr_ctx *c, const char *name_in, enum sr_account_ch
     }
   }
   char now[24];
-  snprintf(now, sizeof now, "%lld", (long long)sr_clock_now());
+  snprintf(now, sizeof now, "%lld", (long long)sr_clock_now_ms());
   const char *revoke = what == SR_ACCOUNT_RESET ? "reset" : what == SR_ACCOUNT_DISABLE ? "disabled" : NULL;
   const char *p[] = { key, hash[0] ? hash : NULL, now, what == SR_ACCOUNT_RESET ? "true" : "false",
                       what == SR_ACCOUNT_DISABLE ? "disable" : what == SR_ACCOUNT_ENABLE ? "enable" : NULL, revoke };
@@ -160,15 +160,15 @@ bool sr_account_change(struct sr_ctx *c, const char *name_in, enum sr_account_ch
     return false;
   PGresult *r = sr_db_exec(c->db,
                            "WITH a AS (UPDATE account SET password_hash = coalesce($2, password_hash), "
-                           "  password_changed_at = CASE WHEN $2 IS NOT NULL THEN to_timestamp($3::bigint) "
+                           "  password_changed_at = CASE WHEN $2 IS NOT NULL THEN to_timestamp($3::bigint / 1000.0) "
                            "    ELSE password_changed_at END, "
                            "  failed_logins = CASE WHEN $4::bool THEN 0 ELSE failed_logins END, "
                            "  last_failed_at = CASE WHEN $4::bool THEN NULL ELSE last_failed_at END, "
                            "  locked_until = CASE WHEN $4::bool THEN NULL ELSE locked_until END, "
-                           "  disabled_at = CASE $5::text WHEN 'disable' THEN coalesce(disabled_at, to_timestamp($3::bigint)) "
+                           "  disabled_at = CASE $5::text WHEN 'disable' THEN coalesce(disabled_at, to_timestamp($3::bigint / 1000.0)) "
                            "    WHEN 'enable' THEN NULL ELSE disabled_at END "
                            "  WHERE login_key = $1 RETURNING id), "
-                           "s AS (UPDATE login_session SET revoked_at = to_timestamp($3::bigint), revoked_reason = $6 "
+                           "s AS (UPDATE login_session SET revoked_at = to_timestamp($3::bigint / 1000.0), revoked_reason = $6 "
                            "  FROM a WHERE $6::text IS NOT NULL AND login_session.account_id = a.id "
                            "  AND login_session.revoked_at IS NULL RETURNING 1) "
                            "SELECT a.id, (SELECT count(*) FROM s) FROM a",
@@ -203,7 +203,7 @@ bool sr_account_list(struct sr_ctx *c, cJSON **out, struct sr_problem *pb)
 {
   *out = NULL;
   char now[24];
-  snprintf(now, sizeof now, "%lld", (long long)sr_clock_now());
+  snprintf(now, sizeof now, "%lld", (long long)sr_clock_now_ms());
   const char *p[] = { now };
   if(!sr_tx_begin(c, pb)) /* organizations are read under their row policies */
     return false;
@@ -211,9 +211,9 @@ bool sr_account_list(struct sr_ctx *c, cJSON **out, struct sr_problem *pb)
                            "SELECT coalesce(jsonb_agg(jsonb_build_object('id', a.id, 'name', a.name, 'role', a.role, "
                            "'jurisdiction', a.jurisdiction, 'org', o.credit_code, "
                            "'state', CASE WHEN a.disabled_at IS NOT NULL THEN 'disabled' "
-                           "  WHEN a.locked_until > to_timestamp($1::bigint) THEN 'locked' ELSE 'live' END, "
+                           "  WHEN a.locked_until > to_timestamp($1::bigint / 1000.0) THEN 'locked' ELSE 'live' END, "
                            "'sessions', (SELECT count(*) FROM login_session s WHERE s.account_id = a.id "
-                           "  AND s.revoked_at IS NULL AND s.expires_at > to_timestamp($1::bigint)), "
+                           "  AND s.revoked_at IS NULL AND s.expires_at > to_timestamp($1::bigint / 1000.0)), "
                            "'last_login', (SELECT " UTC("max(s.created_at)") " FROM login_session s "
                            "  WHERE s.account_id = a.id)) ORDER BY a.id), '[]')::text "
                            "FROM account a LEFT JOIN organization o ON o.id = a.org_id WHERE a.login_key IS NOT NULL",

@@ -197,7 +197,7 @@ static const char *const attempt_names[] = { "success", "unknown_account", "disa
 struct found {
   bool exists, disabled, locked;
   long failures;       /* within the window */
-  long long last_failed; /* epoch seconds, 0: none */
+  long long last_failed; /* epoch milliseconds, 0: none */
   char id[32], role[32], jurisdiction[16], org[32], name[SR_LOGIN_NAME_MAX_BYTES + 1];
   char hash[SR_PASSWORD_HASH_MAX];
 };
@@ -213,10 +213,10 @@ static bool look_up(PGconn *db, const char *key, const char *now, struct found *
   PGresult *r = sr_db_exec(db,
                            "SELECT id, role, coalesce(jurisdiction, '') AS jurisdiction, coalesce(org_id, 0) AS org, "
                            "name, coalesce(password_hash, '') AS hash, disabled_at IS NOT NULL AS disabled, "
-                           "coalesce(locked_until > to_timestamp($2::bigint), false) AS locked, "
-                           "CASE WHEN last_failed_at > to_timestamp($2::bigint) - make_interval(secs => $3::int) "
+                           "coalesce(locked_until > to_timestamp($2::bigint / 1000.0), false) AS locked, "
+                           "CASE WHEN last_failed_at > to_timestamp($2::bigint / 1000.0) - make_interval(secs => $3::int) "
                            "  THEN failed_logins ELSE 0 END AS failures, "
-                           "coalesce(extract(epoch FROM last_failed_at)::bigint, 0) AS last_failed "
+                           "coalesce((extract(epoch FROM last_failed_at) * 1000)::bigint, 0) AS last_failed "
                            "FROM account WHERE login_key = $1",
                            3, p);
   bool ok = sr_db_ok(r, PGRES_TUPLES_OK);
@@ -275,11 +275,11 @@ static enum sr_err record_failure(struct sr_ctx *c, const char *given, const str
     snprintf(lock, sizeof lock, "%ld", config.lock_s);
     const char *p[] = { f->id, now, window, max, lock };
     r = sr_db_exec(c->db,
-                   "WITH n AS (SELECT id, CASE WHEN last_failed_at > to_timestamp($2::bigint) - make_interval(secs => "
+                   "WITH n AS (SELECT id, CASE WHEN last_failed_at > to_timestamp($2::bigint / 1000.0) - make_interval(secs => "
                    "  $3::int) THEN failed_logins + 1 ELSE 1 END AS failures FROM account WHERE id = $1::bigint "
                    "  FOR UPDATE) "
-                   "UPDATE account a SET failed_logins = n.failures, last_failed_at = to_timestamp($2::bigint), "
-                   "  locked_until = CASE WHEN n.failures >= $4::int THEN to_timestamp($2::bigint) + "
+                   "UPDATE account a SET failed_logins = n.failures, last_failed_at = to_timestamp($2::bigint / 1000.0), "
+                   "  locked_until = CASE WHEN n.failures >= $4::int THEN to_timestamp($2::bigint / 1000.0) + "
                    "    make_interval(secs => $5::int) ELSE a.locked_until END "
                    "FROM n WHERE a.id = n.id RETURNING n.failures, n.failures >= $4::int AS locks, "
                    UTC("a.locked_until") " AS until",
@@ -341,8 +341,8 @@ static enum sr_err open_session(struct sr_ctx *c, const struct found *f, const c
                            "WITH a AS (UPDATE account SET failed_logins = 0, last_failed_at = NULL, locked_until = NULL, "
                            "  password_hash = coalesce($5, password_hash) WHERE id = $1::bigint RETURNING id) "
                            "INSERT INTO login_session (account_id, token_hash, created_at, last_seen_at, expires_at) "
-                           "SELECT a.id, $3, to_timestamp($2::bigint), to_timestamp($2::bigint), "
-                           "  to_timestamp($2::bigint) + make_interval(secs => $4::int) FROM a RETURNING id",
+                           "SELECT a.id, $3, to_timestamp($2::bigint / 1000.0), to_timestamp($2::bigint / 1000.0), "
+                           "  to_timestamp($2::bigint / 1000.0) + make_interval(secs => $4::int) FROM a RETURNING id",
                            5, p);
   char id[32] = "";
   if(sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1)
@@ -375,7 +375,7 @@ enum sr_err sr_session_login(PGconn *db, const char *request_id, const char *nam
 {
   memset(out, 0, sizeof *out);
   sr_session_config();
-  int64_t t = sr_clock_now();
+  int64_t t = sr_clock_now_ms();
   char now[24], given[SR_LOGIN_NAME_MAX_BYTES + 1], key[SR_LOGIN_NAME_MAX_BYTES + 1];
   snprintf(now, sizeof now, "%lld", (long long)t);
   struct sr_problem quiet; /* a name that cannot be an account's is no account's */
@@ -395,7 +395,7 @@ enum sr_err sr_session_login(PGconn *db, const char *request_id, const char *nam
   enum attempt a = !f.exists ? A_UNKNOWN
                    : f.disabled ? A_DISABLED
                    : f.locked ? A_LOCKED
-                   : f.failures >= 2 && t < f.last_failed + wait_after(f.failures) ? A_THROTTLED
+                   : f.failures >= 2 && t < f.last_failed + 1000LL * wait_after(f.failures) ? A_THROTTLED
                    : !right ? A_WRONG : A_SUCCESS;
   struct sr_ctx c = { .db = db, .today = sr_today(), .request_id = request_id };
   c.who.role = SR_ROLE_SYSTEM;
@@ -411,7 +411,7 @@ enum sr_err sr_session_authenticate(PGconn *db, const char *value, struct sr_pri
   char hash[65], now[24], idle[24], touch[24];
   sr_session_config();
   sr_sha256_hex(value, strlen(value), hash);
-  snprintf(now, sizeof now, "%lld", (long long)sr_clock_now());
+  snprintf(now, sizeof now, "%lld", (long long)sr_clock_now_ms());
   snprintf(idle, sizeof idle, "%ld", config.idle_s);
   snprintf(touch, sizeof touch, "%ld", config.idle_s / 10 < SR_SESSION_TOUCH_S ? config.idle_s / 10 : SR_SESSION_TOUCH_S);
   const char *p[] = { hash, now, idle, touch };
@@ -419,11 +419,11 @@ enum sr_err sr_session_authenticate(PGconn *db, const char *value, struct sr_pri
                            "WITH s AS (SELECT s.id, s.last_seen_at, a.id AS account, a.role, "
                            "  coalesce(a.jurisdiction, '') AS jurisdiction, coalesce(a.org_id, 0) AS org "
                            "  FROM login_session s JOIN account a ON a.id = s.account_id "
-                           "  WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > to_timestamp($2::bigint) "
-                           "  AND s.last_seen_at > to_timestamp($2::bigint) - make_interval(secs => $3::int) "
+                           "  WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > to_timestamp($2::bigint / 1000.0) "
+                           "  AND s.last_seen_at > to_timestamp($2::bigint / 1000.0) - make_interval(secs => $3::int) "
                            "  AND a.disabled_at IS NULL), "
-                           "t AS (UPDATE login_session x SET last_seen_at = to_timestamp($2::bigint) FROM s "
-                           "  WHERE x.id = s.id AND s.last_seen_at <= to_timestamp($2::bigint) - make_interval(secs => $4::int) "
+                           "t AS (UPDATE login_session x SET last_seen_at = to_timestamp($2::bigint / 1000.0) FROM s "
+                           "  WHERE x.id = s.id AND s.last_seen_at <= to_timestamp($2::bigint / 1000.0) - make_interval(secs => $4::int) "
                            "  RETURNING 1) "
                            "SELECT account, role, jurisdiction, org, (SELECT count(*) FROM t) AS touched FROM s",
                            4, p);
@@ -484,12 +484,12 @@ enum sr_err sr_session_logout(struct sr_ctx *c, const char *value, struct sr_pro
   char id[32], now[24];
   if(!own_session(c, value, id, pb))
     return pb->err;
-  snprintf(now, sizeof now, "%lld", (long long)sr_clock_now());
+  snprintf(now, sizeof now, "%lld", (long long)sr_clock_now_ms());
   if(!sr_tx_begin(c, pb))
     return pb->err;
   const char *p[] = { id, now };
   PGresult *r = sr_db_exec(c->db,
-                           "UPDATE login_session SET revoked_at = to_timestamp($2::bigint), revoked_reason = 'logout' "
+                           "UPDATE login_session SET revoked_at = to_timestamp($2::bigint / 1000.0), revoked_reason = 'logout' "
                            "WHERE id = $1::bigint AND revoked_at IS NULL RETURNING id",
                            2, p);
   bool ok = sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1;
@@ -509,9 +509,9 @@ enum sr_err sr_session_logout(struct sr_ctx *c, const char *value, struct sr_pro
 void sr_session_gauge(PGconn *db)
 {
   static atomic_llong read_at;
-  int64_t t = sr_clock_now();
+  int64_t t = sr_clock_now_ms();
   long long last = atomic_load(&read_at);
-  if(last && t - last < SR_SESSIONS_GAUGE_S && t >= last)
+  if(last && t - last < SR_SESSIONS_GAUGE_S * 1000LL && t >= last)
     return;
   if(!atomic_compare_exchange_strong(&read_at, &last, (long long)t))
     return; /* another thread reads it now */
@@ -521,8 +521,8 @@ void sr_session_gauge(PGconn *db)
   const char *p[] = { now, idle };
   PGresult *r = sr_db_exec(db,
                            "SELECT count(*) FROM login_session s JOIN account a ON a.id = s.account_id "
-                           "WHERE s.revoked_at IS NULL AND s.expires_at > to_timestamp($1::bigint) "
-                           "AND s.last_seen_at > to_timestamp($1::bigint) - make_interval(secs => $2::int) "
+                           "WHERE s.revoked_at IS NULL AND s.expires_at > to_timestamp($1::bigint / 1000.0) "
+                           "AND s.last_seen_at > to_timestamp($1::bigint / 1000.0) - make_interval(secs => $2::int) "
                            "AND a.disabled_at IS NULL",
                            2, p);
   if(sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1)
