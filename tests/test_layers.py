@@ -22,6 +22,7 @@ LIBRARY = {  # a library's headers, and the layers that may include them directl
     "lua.h": ["rules/lua"], "lauxlib.h": ["rules/lua"], "lualib.h": ["rules/lua"],
     "microhttpd.h": ["http"],
     "curl/curl.h": ["net"],
+    "sodium.h": ["domain"],
     "libpq-fe.h": ["store", "domain", "http", "serve", "cli"],
 }
 LIBRARY_DIRS = {  # folders of a library's headers, and the layers that may include from them

@@ -20,6 +20,7 @@
 #include "import.h"
 #include "import_insp.h"
 #include "json.h"
+#include "account_cmd.h"
 #include "log.h"
 #include "migrate.h"
 #include "notice.h"
@@ -67,6 +68,13 @@ static const char usage[] =
     "               [--expires Nd|YYYY-MM-DD|never]\n"
     "                      create an account and its API token (90 days unless --expires says\n"
     "                      otherwise); the token is the last line printed\n"
+    "  account create --role ROLE [--jurisdiction CODE] [--org CREDIT_CODE] --name NAME\n"
+    "                 --password-stdin\n"
+    "                      create an account people log in with (POST /api/v1/session); the\n"
+    "                      password is read from standard input, never the command line\n"
+    "  account password|reset NAME --password-stdin\n"
+    "                      a new password (reset also unlocks it and ends its sessions)\n"
+    "  account disable|enable NAME, account list\n"
     "  token revoke ID | --token TOKEN | --account ACCOUNT_ID [--reason TEXT]\n"
     "                      revoke a token, or every token of an account, at once\n"
     "  token list [--account ACCOUNT_ID]\n"
@@ -661,6 +669,8 @@ int main(int argc, char **argv)
     return cmd_demo(argc, argv);
   if(strcmp(cmd, "token") == 0)
     return cmd_token(argc, argv);
+  if(strcmp(cmd, "account") == 0)
+    return sr_cli_account(argc, argv);
   if(strcmp(cmd, "sweep") == 0)
     return cmd_sweep(argc, argv);
   if(strcmp(cmd, "import") == 0)

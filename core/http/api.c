@@ -25,6 +25,7 @@
 #include "plugin.h"
 #include "plugin_activation.h"
 #include "rectification.h"
+#include "session.h"
 #include "sql.h"
 #include "sr_limits.h"
 #include "api_int.h"
@@ -133,6 +134,10 @@ static void h_metrics(struct sr_call *call)
     }
     business = e == SR_OK && (who.role == SR_ROLE_ADMIN || who.role == SR_ROLE_CITY);
   }
+  char dberr[256];
+  PGconn *gauges = sr_db_thread(dberr, sizeof dberr);
+  if(gauges)
+    sr_session_gauge(gauges);
   struct sr_buf b;
   sr_buf_init(&b, 1 << 20);
   struct sr_guard_stats g;
@@ -554,6 +559,9 @@ const struct sr_route sr_routes[] = {
   { .method = "GET", .pattern = "/healthz", .handler = h_healthz, .public = true, .needs_db = false, .summary = N_("liveness") },
   { .method = "GET", .pattern = "/metrics", .handler = h_metrics, .public = true, .needs_db = false, .summary = N_("Prometheus metrics") },
   { .method = "GET", .pattern = "/readyz", .handler = h_readyz, .public = true, .needs_db = true, .summary = N_("readiness: database, schema and plugins") },
+  { .method = "POST", .pattern = "/api/v1/session", .handler = sr_h_session_create, .public = true, .needs_db = true, .summary = N_("log in with an account's name and password"), .max_body = SR_SESSION_BODY_MAX },
+  { .method = "GET", .pattern = "/api/v1/session", .handler = sr_h_session_get, .public = false, .needs_db = true, .summary = N_("who the session is, and its CSRF token") },
+  { .method = "DELETE", .pattern = "/api/v1/session", .handler = sr_h_session_delete, .public = false, .needs_db = true, .summary = N_("log out: the session revoked") },
   { .method = "GET", .pattern = "/api/v1/jurisdictions", .handler = h_jurisdictions, .public = false, .needs_db = true, .summary = N_("list jurisdictions") },
   { .method = "GET", .pattern = "/api/v1/equipment-types", .handler = h_types, .public = false, .needs_db = true, .summary = N_("list loaded equipment types") },
   { .method = "GET", .pattern = "/api/v1/plugins", .handler = h_plugins, .public = false, .needs_db = true, .summary = N_("the plugin set in force and which was active when") },
