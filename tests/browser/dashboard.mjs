@@ -198,6 +198,15 @@ async function userUnit() {
   const { ctx, page, who } = await contextFor('user_unit');
   await signIn(page, who);
   await page.waitForSelector('.todo');
+  if (!plan.stub_sessions) {
+    // The session's cookie is out of the page's reach, and a change without the CSRF token is
+    // refused: the page's own changes below carry it.
+    assert.ok(!(await page.evaluate(() => document.cookie)).includes('sereg_session'), 'the cookie is HttpOnly');
+    const forged = await page.evaluate(async id => (await fetch(`/api/v1/rectifications/${id}/transitions`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', 'If-Match': '"1"' }, body: JSON.stringify({ action: 'acknowledge' }),
+    })).status, W.directive);
+    assert.equal(forged, 403, 'a change without X-CSRF-Token is refused');
+  }
   const card = `.card[data-rectification="${W.directive}"]`;
   await page.waitForSelector(card);
   assert.equal(await page.textContent(card + ' [data-state]'), '已下达', 'the directive is issued');
