@@ -43,6 +43,9 @@ void sr_h_evidence_get(struct sr_call *call);
 void sr_h_workflows(struct sr_call *call);
 void sr_h_escalation(struct sr_call *call);
 
+/* api_figures.c */
+void sr_h_figures(struct sr_call *call);
+
 /* api_notice.c */
 void sr_h_subscription_create(struct sr_call *call);
 void sr_h_subscription_list(struct sr_call *call);
