@@ -171,6 +171,48 @@ static bool render_sessions(struct sr_buf *b)
                              atomic_load(&sessions_active));
 }
 
+/* ==== figures ==== */
+
+static const double figures_s[] = { 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
+#define NFIGURES_S (sizeof figures_s / sizeof *figures_s)
+static const char *const figures_result_names[SR_FIGURES__COUNT] = { "ok", "refused", "failed" };
+static atomic_long figures_results[SR_FIGURES__COUNT], figures_buckets[NFIGURES_S + 1];
+static atomic_llong figures_us;
+
+void sr_metrics_figures(enum sr_figures_result result, double seconds)
+{
+  if((unsigned)result < SR_FIGURES__COUNT)
+    atomic_fetch_add(&figures_results[result], 1);
+  if(result != SR_FIGURES_OK)
+    return; /* the time of a refusal says nothing of the figures' */
+  size_t i = 0;
+  while(i < NFIGURES_S && seconds > figures_s[i])
+    i++;
+  atomic_fetch_add(&figures_buckets[i], 1);
+  atomic_fetch_add(&figures_us, (long long)(seconds * 1e6));
+}
+
+static bool render_figures(struct sr_buf *b)
+{
+  bool ok = sr_buf_printf(b, "# HELP sereg_figures_total Computations of the oversight figures, by result.\n"
+                             "# TYPE sereg_figures_total counter\n");
+  for(int i = 0; i < SR_FIGURES__COUNT && ok; i++)
+    ok = sr_buf_printf(b, "sereg_figures_total{result=\"%s\"} %ld\n", figures_result_names[i],
+                       atomic_load(&figures_results[i]));
+  ok = ok && sr_buf_printf(b, "# HELP sereg_figures_seconds Time to compute the figures answered.\n"
+                              "# TYPE sereg_figures_seconds histogram\n");
+  long cumulative = 0;
+  for(size_t i = 0; i <= NFIGURES_S && ok; i++) {
+    cumulative += atomic_load(&figures_buckets[i]);
+    if(i < NFIGURES_S)
+      ok = sr_buf_printf(b, "sereg_figures_seconds_bucket{le=\"%g\"} %ld\n", figures_s[i], cumulative);
+    else
+      ok = sr_buf_printf(b, "sereg_figures_seconds_bucket{le=\"+Inf\"} %ld\n", cumulative);
+  }
+  return ok && sr_buf_printf(b, "sereg_figures_seconds_sum %.6f\nsereg_figures_seconds_count %ld\n",
+                             (double)atomic_load(&figures_us) / 1e6, cumulative);
+}
+
 bool sr_metrics_render(struct sr_buf *b, bool business)
 {
   bool ok = sr_buf_printf(b, "# HELP sereg_http_requests_total HTTP requests answered, by status.\n"
@@ -219,6 +261,7 @@ bool sr_metrics_render(struct sr_buf *b, bool business)
                            atomic_load(&last_sweep_ok_at));
   ok = ok && render_notices(b);
   ok = ok && render_sessions(b);
+  ok = ok && render_figures(b);
   if(!business)
     return ok;
   ok = ok && sr_buf_printf(b, "# HELP sereg_sweep_changes_total What the sweeps changed.\n"

@@ -46,6 +46,12 @@ void sr_metrics_notice_lapsed(long n);
 void sr_metrics_login(int result);
 void sr_metrics_logout(void);
 void sr_metrics_sessions_active(long n);
+/* ==== figures ==== */
+/* One computation of GET /api/v1/figures: answered, refused (bad input, scope) or failed, and
+ * its time. */
+enum sr_figures_result { SR_FIGURES_OK, SR_FIGURES_REFUSED, SR_FIGURES_FAILED, SR_FIGURES__COUNT };
+void sr_metrics_figures(enum sr_figures_result result, double seconds);
+
 /* Appends the exposition to <b>: how the process is doing, and with <business> also what the
  * sweeps changed in the registry (hazards opened and closed, rungs fired, rectifications
  * overdue), which is supervision data and shown only to a caller who may see it. */

@@ -42,6 +42,7 @@
 #define SR_SCRIPT_ITEM_COST 20             /* instructions charged for each record a list hands a script */
 #define SR_LIST_DEFAULT 50                 /* page size when 'limit' is not given */
 #define SR_LIST_MAX 500                    /* largest page a caller may ask for */
+#define SR_FIGURES_SERIES_MAX 24           /* months of figures one request may ask for (series=) */
 #define SR_IF_MATCH_MAX 16                 /* entity tags one If-Match may list */
 #define SR_IDEM_KEY_MAX 255                /* characters of an Idempotency-Key */
 #define SR_SEARCH_MIN 2                    /* characters of a search (q): every one holds a character pair */

@@ -580,6 +580,7 @@ const struct sr_route sr_routes[] = {
   { .method = "POST", .pattern = "/api/v1/inspections", .handler = h_insp_create, .public = false, .needs_db = true, .summary = N_("upload an inspection result"), .roles = SR_RL(AGENCY) },
   { .method = "POST", .pattern = "/api/v1/inspections:batch", .handler = h_insp_batch, .public = false, .needs_db = true, .summary = N_("upload up to 10,000 results"),
     .max_body = SR_MAX_BATCH_BODY, .ndjson = true, .csv = true, .roles = SR_RL(AGENCY) },
+  { .method = "GET", .pattern = "/api/v1/figures", .handler = sr_h_figures, .public = false, .needs_db = true, .summary = N_("the oversight figures of a period, per jurisdiction in scope"), .roles = SR_RL_SUPERVISORS | SR_RL(ADMIN) | SR_RL(COORDINATOR) },
   { .method = "GET", .pattern = "/api/v1/hazards", .handler = sr_h_hazard_list, .public = false, .needs_db = true, .summary = N_("list hazards") },
   { .method = "POST", .pattern = "/api/v1/hazards", .handler = sr_h_hazard_create, .public = false, .needs_db = true, .summary = N_("report a hazard (patrol or supervisor)"), .roles = SR_RL_SUPERVISORS | SR_RL(COORDINATOR) },
   { .method = "GET", .pattern = "/api/v1/hazards/{id}", .handler = sr_h_hazard_get, .public = false, .needs_db = true, .summary = N_("a hazard, its history and why") },

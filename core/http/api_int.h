@@ -47,6 +47,8 @@ void sr_h_escalation(struct sr_call *call);
 void sr_h_session_create(struct sr_call *call);
 void sr_h_session_get(struct sr_call *call);
 void sr_h_session_delete(struct sr_call *call);
+/* api_figures.c */
+void sr_h_figures(struct sr_call *call);
 
 /* api_notice.c */
 void sr_h_subscription_create(struct sr_call *call);

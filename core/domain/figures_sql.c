@@ -1,0 +1,176 @@
+/*
+ * figures_sql.c -- the one statement of the figures (docs/figures.md defines each): every
+ * figure of every jurisdiction in scope and every period asked, counted set-based in one
+ * snapshot. Each part reads its table through the one scope filter (sr_scope_equipment,
+ * sr_scope_supervision) and runs as the caller, so row-level security refuses the same rows a
+ * second time. The parts answer small JSON arrays (a few rows per jurisdiction and period) that
+ * figures.c puts together.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "figures_int.h"
+#include "sr_limits.h"
+
+/* $1 froms, $2 tos (date[] of the periods, in order), $3 today, $4 the first day of all
+ * periods, $5 the last day a due date may have to count as fallen due (the day before today, or
+ * the last day of the periods), $6 the last day of all periods, $7 and $8 the asked period's
+ * first and last days, $9 the one district asked (or NULL). */
+#define NFIXED 9
+
+/* The scope of alias <a> (equipment <a>, or a rectification with <supervision>), and the
+ * district asked. */
+static void scoped(struct sr_sql *q, struct sr_ctx *c, const char *a, bool supervision)
+{
+  char text[64];
+  if(supervision)
+    sr_scope_supervision(q, c, a);
+  else
+    sr_scope_equipment(q, c, a);
+  snprintf(text, sizeof text, " AND ($9::text IS NULL OR %s.jurisdiction = $9)", a);
+  sr_sql_add(q, text);
+}
+
+static void build(struct sr_sql *q, struct sr_ctx *c)
+{
+  sr_sql_add(q, "WITH p AS (SELECT b::int - 1 AS b, f, t FROM unnest($1::date[], $2::date[]) WITH ORDINALITY "
+                "AS x(f, t, b)), "
+                /* units on the register now (in service or suspended), by type */
+                "u AS (SELECT e.jurisdiction AS j, e.type AS ty, count(*) AS n, "
+                "count(*) FILTER (WHERE e.status = 'in_service') AS s, "
+                "count(*) FILTER (WHERE e.status = 'in_service' AND e.next_due < $3::date) AS od "
+                "FROM equipment e WHERE e.status IN ('in_service', 'suspended')");
+  scoped(q, c, "e", false);
+  sr_sql_add(q, " GROUP BY 1, 2), "
+                /* lifecycle events effective in each period, under the unit's jurisdiction now */
+                "ev AS (SELECT p.b, e.jurisdiction AS j, "
+                "count(*) FILTER (WHERE ev.action = 'approve' OR (ev.action = 'register' AND ev.to_status = "
+                "'in_service')) AS reg, "
+                "count(*) FILTER (WHERE ev.action IN ('modify', 'relocate', 'transfer', 'rename')) AS chg, "
+                "count(*) FILTER (WHERE ev.action = 'cancel' AND ev.from_status IS DISTINCT FROM 'pending') AS can "
+                "FROM equipment_event ev JOIN p ON ev.effective_on BETWEEN p.f AND p.t "
+                "JOIN equipment e ON e.id = ev.equipment_id");
+  scoped(q, c, "e", false);
+  sr_sql_add(q, " WHERE ev.action IN ('register', 'approve', 'modify', 'relocate', 'transfer', 'rename', 'cancel') "
+                "AND ev.effective_on BETWEEN $4::text::date AND $6::date GROUP BY 1, 2), "
+                /* due dates set (by a registration or a result) that fell in the periods, each
+                 * (unit, date) once with the first thing that set it */
+                "ds AS (SELECT DISTINCT ON (x.eid, x.d) x.eid, x.d, x.so, x.sid FROM ("
+                "SELECT i.equipment_id AS eid, i.due_after->>'next_due' AS d, i.inspected_on AS so, i.id AS sid "
+                "FROM inspection i WHERE i.superseded_by IS NULL AND i.due_after->>'next_due' BETWEEN $4 AND $5 "
+                "UNION ALL SELECT ev.equipment_id, ev.after->>'next_due', NULL::date, 0 FROM equipment_event ev "
+                "WHERE (ev.action = 'approve' OR (ev.action = 'register' AND ev.to_status = 'in_service')) "
+                "AND ev.after->>'next_due' BETWEEN $4 AND $5) x ORDER BY x.eid, x.d, x.so NULLS FIRST, x.sid), "
+                /* ...on units in service now, and whether the result that moved it came by the date */
+                "dues AS (SELECT p.b, e.jurisdiction AS j, count(*) AS fell, "
+                "count(*) FILTER (WHERE m.inspected_on <= ds.d::date) AS ontime "
+                "FROM ds JOIN equipment e ON e.id = ds.eid AND e.status = 'in_service'");
+  scoped(q, c, "e", false);
+  sr_sql_add(q, " JOIN p ON ds.d::date BETWEEN p.f AND least(p.t, $3::date - 1) "
+                "LEFT JOIN LATERAL (SELECT n.inspected_on FROM inspection n WHERE n.equipment_id = ds.eid "
+                "AND n.superseded_by IS NULL AND (ds.so IS NULL OR (n.inspected_on, n.id) > (ds.so, ds.sid)) "
+                "AND n.due_after->>'next_due' IS DISTINCT FROM ds.d ORDER BY n.inspected_on, n.id LIMIT 1) m ON true "
+                "GROUP BY 1, 2), "
+                /* hazards found in each period, and which of them are closed now */
+                "hz AS (SELECT p.b, e.jurisdiction AS j, count(*) AS n, "
+                "count(*) FILTER (WHERE h.source = 'overdue') AS s_overdue, "
+                "count(*) FILTER (WHERE h.source = 'failed_in_use') AS s_failed, "
+                "count(*) FILTER (WHERE h.source = 'defect') AS s_defect, "
+                "count(*) FILTER (WHERE h.source = 'patrol') AS s_patrol, "
+                "count(*) FILTER (WHERE h.source = 'manual') AS s_manual, "
+                "count(*) FILTER (WHERE h.grade = 'general') AS g_general, "
+                "count(*) FILTER (WHERE h.grade = 'major') AS g_major, "
+                "count(*) FILTER (WHERE h.status = 'closed') AS closed "
+                "FROM hazard h JOIN p ON h.found_on BETWEEN p.f AND p.t JOIN equipment e ON e.id = h.equipment_id");
+  scoped(q, c, "e", false);
+  sr_sql_add(q, " WHERE h.found_on BETWEEN $4::text::date AND $6::date GROUP BY 1, 2), "
+                /* hazards open now */
+                "hs AS (SELECT e.jurisdiction AS j, count(*) AS open, count(*) FILTER (WHERE h.grade = 'major') AS "
+                "major FROM hazard h JOIN equipment e ON e.id = h.equipment_id");
+  scoped(q, c, "e", false);
+  sr_sql_add(q, " WHERE h.status = 'open' GROUP BY 1), "
+                /* rectifications closed in each period */
+                "rf AS (SELECT p.b, r.jurisdiction AS j, count(*) FILTER (WHERE r.deadline IS NOT NULL) AS closed, "
+                "count(*) FILTER (WHERE r.closed_on <= r.deadline) AS ontime, "
+                "count(*) FILTER (WHERE r.workflow = 'listed_supervision') AS ls_closed "
+                "FROM rectification r JOIN p ON r.closed_on BETWEEN p.f AND p.t WHERE r.closed_on BETWEEN $4::text::date "
+                "AND $6::date");
+  scoped(q, c, "r", true);
+  sr_sql_add(q, " GROUP BY 1, 2), "
+                /* rectifications open now */
+                "rs AS (SELECT r.jurisdiction AS j, count(*) AS open, count(*) FILTER (WHERE r.deadline < $3::date) "
+                "AS past, count(*) FILTER (WHERE r.workflow = 'listed_supervision') AS ls_open "
+                "FROM rectification r WHERE r.closed_on IS NULL");
+  scoped(q, c, "r", true);
+  sr_sql_add(q, " GROUP BY 1), "
+                /* results of inspections made in the asked period, by agency */
+                "ag AS (SELECT i.agency_id, count(*) AS n, count(*) FILTER (WHERE NOT i.passed) AS failed "
+                "FROM inspection i JOIN equipment e ON e.id = i.equipment_id");
+  scoped(q, c, "e", false);
+  sr_sql_add(q, " WHERE i.superseded_by IS NULL AND i.inspected_on BETWEEN $7::date AND $8::date GROUP BY 1), "
+                /* the rows: the districts under the city current in the periods, or holding units */
+                "jl AS (SELECT jj.code, jj.name FROM jurisdiction jj WHERE jj.parent IS NOT NULL "
+                "AND ($9::text IS NULL OR jj.code = $9) AND (jj.valid_to IS NULL OR jj.valid_to >= $4::text::date "
+                "OR EXISTS (SELECT 1 FROM u WHERE u.j = jj.code)))"
+                "SELECT (SELECT coalesce(json_agg(jl ORDER BY code), '[]') FROM jl)::text AS jl, "
+                "(SELECT coalesce(json_agg(u), '[]') FROM u)::text AS u, "
+                "(SELECT coalesce(json_agg(ev), '[]') FROM ev)::text AS ev, "
+                "(SELECT coalesce(json_agg(dues), '[]') FROM dues)::text AS dues, "
+                "(SELECT coalesce(json_agg(hz), '[]') FROM hz)::text AS hz, "
+                "(SELECT coalesce(json_agg(hs), '[]') FROM hs)::text AS hs, "
+                "(SELECT coalesce(json_agg(rf), '[]') FROM rf)::text AS rf, "
+                "(SELECT coalesce(json_agg(rs), '[]') FROM rs)::text AS rs, "
+                "(SELECT coalesce(json_agg(json_build_object('credit_code', o.credit_code, 'name', o.name, "
+                "'results', ag.n, 'failed', ag.failed) ORDER BY o.credit_code), '[]') "
+                "FROM ag JOIN organization o ON o.id = ag.agency_id)::text AS ag");
+}
+
+static void dates(char *out, size_t n, const struct sr_period *b, int nb, bool to)
+{
+  size_t at = 0;
+  out[at++] = '{';
+  for(int i = 0; i < nb && at + 12 < n; i++) {
+    if(i)
+      out[at++] = ',';
+    sr_date_format(to ? b[i].to : b[i].from, out + at);
+    at += 10;
+  }
+  out[at++] = '}';
+  out[at] = '\0';
+}
+
+PGresult *sr_figures_query(struct sr_ctx *c, const struct sr_period *buckets, int nbuckets, const char *district,
+                           struct sr_problem *pb)
+{
+  char froms[(SR_FIGURES_SERIES_MAX + 1) * 11 + 4], tos[sizeof froms];
+  char today[11], lo[11], due_hi[11], hi[11], from[11], to[11];
+  struct sr_date first = buckets[0].from, last = buckets[0].to;
+  for(int i = 1; i < nbuckets; i++) {
+    if(sr_date_cmp(buckets[i].from, first) < 0)
+      first = buckets[i].from;
+    if(sr_date_cmp(buckets[i].to, last) > 0)
+      last = buckets[i].to;
+  }
+  struct sr_date yesterday = sr_date_add_days(c->today, -1);
+  dates(froms, sizeof froms, buckets, nbuckets, false);
+  dates(tos, sizeof tos, buckets, nbuckets, true);
+  sr_date_format(c->today, today);
+  sr_date_format(first, lo);
+  sr_date_format(sr_date_cmp(last, yesterday) < 0 ? last : yesterday, due_hi);
+  sr_date_format(last, hi);
+  sr_date_format(buckets[0].from, from);
+  sr_date_format(buckets[0].to, to);
+  struct sr_sql q;
+  sr_sql_init(&q, "");
+  const char *fixed[NFIXED] = { froms, tos, today, lo, due_hi, hi, from, to, district };
+  for(int i = 0; i < NFIXED; i++)
+    sr_sql_value(&q, fixed[i]);
+  build(&q, c);
+  PGresult *r = sr_sql_exec(c, &q, pb);
+  if(r && PQntuples(r) != 1) {
+    PQclear(r);
+    sr_problem_set(pb, SR_INTERNAL, "database error");
+    return NULL;
+  }
+  return r;
+}
