@@ -8,7 +8,9 @@ import { num, pct } from './labels.js';
 import { jurisdictionOptions } from './lists.js';
 
 // Each figure: its title, its value in F, and the list behind it for jurisdiction j (null: the
-// whole scope), or none for a rate.
+// whole scope) where the API has one that lists exactly what it counts (the figures of units,
+// hazards and rectifications as they are now); a rate or a count of the period has none, since no
+// list filters by the day a thing happened.
 const within = j => (j ? { jurisdiction: j } : {});
 const list = (kind, params) => j => '#/' + kind + qs({ ...within(j), ...params });
 export const FIGURES = [
@@ -16,7 +18,8 @@ export const FIGURES = [
   { key: 'overdue', title: '超期未检', value: f => f.overdue, href: list('units', { status: 'in_service', overdue: 'true' }), alert: true },
   { key: 'inspection_rate', title: '定期检验率', value: f => f.inspection.rate, rate: true,
     detail: f => `应检 ${num(f.inspection.fell_due)}，按期 ${num(f.inspection.on_time)}` },
-  { key: 'hazards_found', title: '本期发现隐患', value: f => f.hazards_found.total, href: list('hazards', {}) },
+  { key: 'hazards_found', title: '本期发现隐患', value: f => f.hazards_found.total,
+    detail: f => `重大 ${num(f.hazards_found.by_grade.major)}，一般 ${num(f.hazards_found.by_grade.general)}` },
   { key: 'hazards_open', title: '未销号隐患', value: f => f.hazards_open, href: list('hazards', { status: 'open' }), alert: true },
   { key: 'hazards_major_open', title: '未销号重大隐患', value: f => f.hazards_major_open,
     href: list('hazards', { status: 'open', grade: 'major' }), alert: true },
@@ -26,10 +29,10 @@ export const FIGURES = [
     detail: f => `销号 ${num(f.closed_on_time.closed)}，按期 ${num(f.closed_on_time.on_time)}` },
   { key: 'rectifications_open', title: '整改中', value: f => f.rectifications_open, href: list('rectifications', { open: 'true' }) },
   { key: 'rectifications_past_deadline', title: '逾期未整改', value: f => f.rectifications_past_deadline,
-    href: list('hazards', { status: 'open', overdue: 'true' }), alert: true },
+    alert: true },
   { key: 'listed_open', title: '挂牌督办中', value: f => f.listed_supervision.open,
     href: list('rectifications', { workflow: 'listed_supervision', open: 'true' }) },
-  { key: 'registrations', title: '本期使用登记', value: f => f.registrations, href: list('units', {}) },
+  { key: 'registrations', title: '本期使用登记', value: f => f.registrations },
   { key: 'changes', title: '本期变更', value: f => f.changes },
   { key: 'cancellations', title: '本期注销', value: f => f.cancellations },
 ];
