@@ -182,6 +182,9 @@ async function city() {
   await xssIsText(page);
   for (const h of ['基本信息', '下次检验', '隐患', '整改', '检验记录', '生命周期'])
     assert.ok(await page.locator(`.unit h3:text-is("${h}")`).count() === 1, 'the file has ' + h);
+  const reports = await page.$$eval('.unit section:has(> h3:text-is("检验记录")) tbody td', tds => tds.map(t => t.textContent));
+  assert.ok(reports.includes(W.report), 'the file lists its inspection: ' + reports);
+  assert.ok((await page.textContent('.unit')).includes('层门门锁失效'), 'the hazard says why');
   await shot(page, 'city-unit-1366');
   // The city's to-do: the major hazards proposed for 挂牌督办, with the city's actions.
   await page.goto(plan.base + '/#/todo');

@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import (BIN, SRC, check, eq, fetch, routes, run, send_raw, sereg, Server, tests_of)
+from harness import (BIN, SRC, check, eq, inspection, routes, run, send_raw, Server, tests_of)
 from world import A, B, World
 
 WEB = os.path.join(SRC, "web")
@@ -204,6 +204,9 @@ def test_pages_in_a_browser(w):
     xss = w.register(A, address=XSS)
     other_a = w.register(A, address="锦江区红星路二段 8 号")
     unit_b = w.register(B, address="青羊区保密路 88 号")
+    s, _, insp = w.server.post("/api/v1/inspections", inspection(xss, "DASH-2021-001", inspected_on="2021-05-20"),
+                               tok=w.agency)
+    eq(s, 201, f"inspection: {insp}")
     hz = w.open_hazard(xss, w.label("door"), description="层门门锁失效", grade="general")
     major = w.open_hazard(other_a, w.label("brake"), description="制动器失效", grade="major")
     w.open_hazard(unit_b, w.label("rope"), description="钢丝绳断丝", grade="general")
@@ -242,7 +245,7 @@ def test_pages_in_a_browser(w):
         "world": {"district_a": A, "directive": directive["id"], "unit_b": unit_b["id"],
                   "unit_b_secrets": [unit_b["equipment_code"], "青羊区保密路", "青羊测试使用单位"],
                   "xss_address": XSS, "xss_code": xss["equipment_code"], "search": xss["equipment_code"][-8:],
-                  "due_code": xss["equipment_code"]},
+                  "due_code": xss["equipment_code"], "report": "DASH-2021-001"},
     }
     fd, path = tempfile.mkstemp(prefix="sereg-dashboard-", suffix=".json")
     with os.fdopen(fd, "w") as f:
