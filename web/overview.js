@@ -135,12 +135,13 @@ export async function overview(ctx) {
   const p = ctx.params;
   const period = p.get('period') || '';
   const j = p.get('jurisdiction') || '';
-  const answer = await get('/figures' + qs({ period, jurisdiction: j, series: 12 }));
+  const supervisesAll = ctx.me.role === 'city_supervisor' || ctx.me.role === 'admin';
+  const [answer, choices] = await Promise.all([get('/figures' + qs({ period, jurisdiction: j, series: 12 })),
+    supervisesAll ? jurisdictionOptions(ctx.me) : null]);
   const scopeRow = answer.rows.find(r => r.jurisdiction === null) ||
     answer.rows.find(r => r.jurisdiction === (j || answer.scope.code)) || answer.rows[0];
   const scopeJ = scopeRow && scopeRow.jurisdiction;
   // The period and the jurisdiction are chosen in a form whose answer is a new hash.
-  const choices = ctx.me.role === 'city_supervisor' || ctx.me.role === 'admin' ? await jurisdictionOptions(ctx.me) : null;
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': '统计条件' },
     field({ label: '统计月份', name: 'period', type: 'month', value: /^\d{4}-\d{2}$/.test(answer.period.label) ? answer.period.label : month(new Date()) }),
     choices ? field({ label: '辖区', name: 'jurisdiction', value: j, options: [['', '全市'], ...choices.slice(1)] }) : null,

@@ -112,6 +112,15 @@ async function city() {
   const { ctx, page, who } = await contextFor('city_supervisor');
   await signIn(page, who);
   await page.waitForSelector('.overview .tiles');
+  // What the overview costs a fresh page of a signed-in session (printed, not asserted).
+  await page.reload();
+  await page.waitForSelector('.overview .tiles');
+  const cost = await page.evaluate(() => ({
+    ms: Math.round(performance.now()),
+    files: performance.getEntriesByType('resource').filter(e => e.name.includes('/assets/')).length,
+    api: performance.getEntriesByType('resource').filter(e => e.name.includes('/api/v1/')).map(e => new URL(e.name).pathname + ' ' + Math.round(e.duration) + ' ms'),
+  }));
+  log(`     overview of the city: tiles after ${cost.ms} ms, ${cost.files} files, API: ${cost.api.join(', ')}`);
   const figures = (await api(page, '/figures?series=12')).body;
   const total = figures.rows.find(r => r.jurisdiction === null);
   assert.ok(total, 'the city sees the total row');
