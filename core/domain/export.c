@@ -226,13 +226,16 @@ struct sr_params sr_export_params(const struct sr_params *q, struct sr_export_pa
 
 /* ==== the rows ==== */
 
+bool sr_export_max_rows_parse(const char *s, long *out)
+{
+  *out = SR_EXPORT_MAX_ROWS;
+  return !s || sr_parse_long(s, 1, SR_EXPORT_MAX_ROWS, out);
+}
+
 long sr_export_max_rows(void)
 {
   long n;
-  const char *v = getenv("SEREG_EXPORT_MAX_ROWS");
-  if(v && sr_parse_long(v, 1, SR_EXPORT_MAX_ROWS, &n))
-    return n;
-  return SR_EXPORT_MAX_ROWS;
+  return sr_export_max_rows_parse(getenv("SEREG_EXPORT_MAX_ROWS"), &n) ? n : SR_EXPORT_MAX_ROWS;
 }
 
 static const char *label_of(const struct label *l, const char *code)

@@ -49,5 +49,8 @@ enum sr_err sr_export_list(struct sr_ctx *c, const char *kind, const struct sr_p
 
 /* The ceiling of an export: SR_EXPORT_MAX_ROWS, or SEREG_EXPORT_MAX_ROWS when that is lower. */
 long sr_export_max_rows(void);
+/* SEREG_EXPORT_MAX_ROWS's value <s> (NULL: not set) into *out: 1 to SR_EXPORT_MAX_ROWS, or false
+ * (the server refuses to start). */
+bool sr_export_max_rows_parse(const char *s, long *out);
 
 #endif

@@ -12,7 +12,7 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 import zipfile
 
-from harness import run, tests_of, check, eq, migrated, sereg, token, Server
+from harness import run, tests_of, check, eq, migrated, sereg, start_refused, token, Server
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
@@ -257,6 +257,11 @@ def test_the_ceiling(c):
         eq(low.fetch("GET", "/api/v1/equipment?limit=500", tok=c.city)[0], 200)
     finally:
         low.stop()
+
+
+def test_a_bad_ceiling_stops_the_server_at_start(c):
+    for v in ("0", "-1", "100001", "lots", ""):
+        start_refused(c.db, {"SEREG_EXPORT_MAX_ROWS": v})
 
 
 if __name__ == "__main__":
