@@ -10,9 +10,11 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xlsxwriter.h>
 
@@ -256,6 +258,45 @@ long sr_sheet_rows(const struct sr_sheet *s) { return s->rows; }
 
 const char *sr_sheet_error(const struct sr_sheet *s) { return s->error; }
 
+/* The finished file in one allocation of its size (a growing buffer would hold twice a large
+ * file's bytes while it grows), NUL after it. */
+static bool read_back(const char *path, char **data, size_t *len)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if(fd < 0)
+    return false;
+  bool sized = fstat(fd, &st) == 0;
+  if(!sized || st.st_size < 0 || st.st_size > SR_SHEET_MAX_BYTES) {
+    if(sized)
+      errno = EFBIG;
+    close(fd);
+    return false;
+  }
+  size_t n = (size_t)st.st_size, got = 0;
+  char *p = malloc(n + 1);
+  while(p && got < n) {
+    ssize_t r = read(fd, p + got, n - got);
+    if(r < 0 && errno == EINTR)
+      continue;
+    if(r <= 0) {
+      if(r == 0)
+        errno = EIO; /* shorter than it was a moment ago */
+      free(p);
+      p = NULL;
+      break;
+    }
+    got += (size_t)r;
+  }
+  close(fd);
+  if(!p)
+    return false;
+  p[n] = '\0';
+  *data = p;
+  *len = n;
+  return true;
+}
+
 bool sr_sheet_finish(struct sr_sheet *s, char **data, size_t *len, char *err, size_t errsz)
 {
   *data = NULL;
@@ -275,7 +316,7 @@ bool sr_sheet_finish(struct sr_sheet *s, char **data, size_t *len, char *err, si
     if(e != LXW_NO_ERROR && ok)
       ok = fail(s, "cannot write the workbook: %s", lxw_strerror(e));
   }
-  if(ok && !sr_read_file(s->path, SR_SHEET_MAX_BYTES, data, len))
+  if(ok && !read_back(s->path, data, len))
     ok = fail(s, "cannot read the file back: %s", errno == EFBIG ? "larger than its ceiling" : strerror(errno));
   if(!ok)
     snprintf(err, errsz, "%s", s->error);

@@ -111,8 +111,8 @@ static bool columns_of(const cJSON *f, const struct sr_plugins *p, struct column
         return false;
       continue;
     }
-    const cJSON *t;
-    cJSON_ArrayForEach(t, at(f, fc->path))
+    const cJSON *t, *types = at(f, fc->path);
+    cJSON_ArrayForEach(t, types)
     {
       if(!t->string || strlen(t->string) > 64)
         continue;
