@@ -43,6 +43,10 @@
 #define SR_LIST_DEFAULT 50                 /* page size when 'limit' is not given */
 #define SR_LIST_MAX 500                    /* largest page a caller may ask for */
 #define SR_FIGURES_SERIES_MAX 24           /* months of figures one request may ask for (series=) */
+#define SR_EXPORT_MAX_ROWS 100000          /* rows of a list exported as CSV or xlsx (SEREG_EXPORT_MAX_ROWS lowers it) */
+#define SR_SHEET_MAX_COLUMNS 64            /* columns of one sheet */
+#define SR_SHEET_MAX_WIDTH 60              /* widest column of an xlsx sheet, in character widths */
+#define SR_SHEET_MAX_BYTES 536870912       /* one exported file read back into memory (512 MiB) */
 #define SR_IF_MATCH_MAX 16                 /* entity tags one If-Match may list */
 #define SR_IDEM_KEY_MAX 255                /* characters of an Idempotency-Key */
 #define SR_SEARCH_MIN 2                    /* characters of a search (q): every one holds a character pair */

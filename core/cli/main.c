@@ -13,6 +13,7 @@
 #include "delivery.h"
 #include "demo.h"
 #include "evidence.h"
+#include "export.h"
 #include "sweep.h"
 #include "http.h"
 #include "i18n.h"
@@ -96,6 +97,7 @@ static const char usage[] =
     "  SEREG_PLUGIN_DIR, SEREG_SQL_DIR  default folders\n"
     "  SEREG_EVIDENCE_MAX, SEREG_EVIDENCE_QUOTA  bytes of one evidence file (8 MiB), and that one\n"
     "                      account may upload in 24 hours (256 MiB)\n"
+    "  SEREG_EXPORT_MAX_ROWS  rows one CSV or xlsx export of a list may hold (100000, at most)\n"
     "  SEREG_SECRET_KEY_FILE  the key that keeps subscriptions' secrets (or SEREG_SECRET_KEY)\n"
     "  SEREG_WEBHOOK_*, SEREG_NOTICE_RETENTION  how notices are sent (README, Notices)\n"
     "\n"
@@ -201,6 +203,12 @@ static int cmd_serve(int argc, char **argv)
   if(!sr_evidence_quota_parse(getenv("SEREG_EVIDENCE_QUOTA"), evidence_max, &evidence_quota)) {
     fprintf(stderr, "sereg: SEREG_EVIDENCE_QUOTA takes the bytes one account may upload in 24 hours, "
                     "from the size of one file (%zu) to 1099511627776\n", evidence_max);
+    return 2;
+  }
+  long export_max;
+  if(!sr_export_max_rows_parse(getenv("SEREG_EXPORT_MAX_ROWS"), &export_max)) {
+    fprintf(stderr, "sereg: SEREG_EXPORT_MAX_ROWS takes the rows one export may hold, from 1 to %d\n",
+            SR_EXPORT_MAX_ROWS);
     return 2;
   }
   char why[256];

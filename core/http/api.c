@@ -19,6 +19,7 @@
 #include "inspection_csv.h"
 #include "json.h"
 #include "lifecycle.h"
+#include "export.h"
 #include "listing.h"
 #include "metrics.h"
 #include "org.h"
@@ -217,12 +218,31 @@ static void h_org_create(struct sr_call *call)
   cJSON_Delete(body);
 }
 
-/* GET /api/v1/{kind}: the list, read by the parser scripts share (listing.h). */
-static void list_of(struct sr_call *call, const char *kind)
+/* GET /api/v1/{kind}: the list, read by the parser scripts share (listing.h); with format=csv
+ * or xlsx (or Accept asking for one) every matching row as a file (export.h). */
+void sr_api_list(struct sr_call *call, const char *kind)
 {
   struct sr_params q = sr_call_params(call);
-  sr_listing_page(&call->ctx, kind, &q, &call->json, &call->pb);
+  enum sr_export_as as;
+  enum sr_sheet_format f;
+  if(!sr_export_wanted(kind, &q, sr_call_header(call, "Accept"), &as, &f, &call->pb))
+    return;
+  struct sr_export_params x;
+  struct sr_params without = sr_export_params(&q, &x);
+  if(as == SR_EXPORT_JSON) {
+    sr_listing_page(&call->ctx, kind, &without, &call->json, &call->pb);
+    return;
+  }
+  struct sr_export file;
+  if(sr_export_list(&call->ctx, kind, &q, f, &file, &call->pb) != SR_OK)
+    return;
+  call->text = file.data;
+  call->text_len = file.len;
+  call->text_type = file.content_type;
+  snprintf(call->disposition, sizeof call->disposition, "%s", file.disposition);
 }
+
+static void list_of(struct sr_call *call, const char *kind) { sr_api_list(call, kind); }
 
 static void h_org_list(struct sr_call *call) { list_of(call, "organizations"); }
 
