@@ -185,6 +185,28 @@ async function city() {
   assert.ok(codes.includes(W.xss_code), 'the search finds the unit: ' + codes);
   const exp = await page.getAttribute('.list .exports a:text-is("CSV")', 'href');
   assert.ok(exp.startsWith('/api/v1/equipment?') && exp.includes('format=csv') && exp.includes('q='), 'the export keeps the filters: ' + exp);
+  // The export links give the files, through the session as the page has it.
+  for (const fmt of ['CSV', 'Excel']) {
+    const href = await page.getAttribute(`.list .exports a:text-is("${fmt}")`, 'href');
+    const got = await page.evaluate(async h => {
+      const r = await fetch(h);
+      const b = new Uint8Array(await r.arrayBuffer());
+      return { status: r.status, type: r.headers.get('content-type'), head: [...b.slice(0, 4)], disposition: r.headers.get('content-disposition') };
+    }, href);
+    assert.equal(got.status, 200, fmt + ' export');
+    assert.ok(/attachment/.test(got.disposition || ''), fmt + ' is an attachment');
+    if (fmt === 'CSV') assert.deepEqual(got.head.slice(0, 3), [0xef, 0xbb, 0xbf], 'the CSV has its BOM');
+    else assert.deepEqual(got.head, [0x50, 0x4b, 0x03, 0x04], 'the xlsx is a zip');
+  }
+  await page.goto(plan.base + '/#/');
+  await page.waitForSelector('.overview .exports a');
+  for (const fmt of ['CSV', 'Excel']) {
+    const href = await page.getAttribute(`.overview .exports a:text-is("${fmt}")`, 'href');
+    const status = await page.evaluate(async h => (await fetch(h)).status, href);
+    assert.equal(status, 200, 'the figures as ' + fmt + ': ' + href);
+  }
+  await page.goto(plan.base + '/#/units?q=' + encodeURIComponent(W.search));
+  await page.waitForSelector('.list tbody td');
   // A unit's file from the list.
   await page.click(`.list tbody th a:text-is("${W.xss_code}")`);
   await page.waitForSelector('.unit h2');
