@@ -1,7 +1,7 @@
 // dashboard.mjs -- the dashboard in a real browser: Debian's chromium, headless, driven by
 // playwright-core. tests/integration/test_dashboard.py builds the city, starts sereg and runs
-// this with the path of a JSON plan: {base, chromium, artifacts, accounts: {role: {account,
-// password, token, me}}, stub_sessions, figures_stub, world: {...ids}}. Each check asserts on
+// this with the path of a JSON plan: {base, chromium, artifacts, node_modules, accounts: {role:
+// {account, password, me}}, world: {...ids}}. Each check asserts on
 // what the page shows, so that a page that loads but shows the wrong thing fails. The first
 // failure ends the run with its message and status 1.
 import { createRequire } from 'node:module';
@@ -26,36 +26,10 @@ const browser = await chromium.launch({
 // Everything one page should never do, collected for the checks at the end.
 const faults = { dialogs: [], csp: [], errors: [] };
 
-// A signed-in context for <role> at <viewport>. Until accounts exist on the server
-// (stub_sessions), /api/v1/session is answered here as Contract 2 says and the role's bearer
-// token is added to the page's API requests; everything else is the real server.
+// A browser context for <role> at <viewport>, with the listeners that collect faults.
 async function contextFor(role, viewport = { width: 1366, height: 768 }) {
   const ctx = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', acceptDownloads: false });
   const who = plan.accounts[role];
-  if (plan.stub_sessions) {
-    let signedIn = false;
-    await ctx.route('**/api/v1/**', r => r.continue(signedIn ? { headers: { ...r.request().headers(), authorization: 'Bearer ' + who.token } } : {}));
-    await ctx.route('**/api/v1/session', async r => {
-      const m = r.request().method();
-      const answer = { account: who.me, csrf_token: 'stub', expires_at: '2099-01-01T00:00:00Z', idle_expires_at: '2099-01-01T00:00:00Z' };
-      const problem = { status: 401, headers: { 'content-type': 'application/problem+json' }, body: JSON.stringify({ status: 401, title: 'Unauthorized' }) };
-      if (m === 'POST') {
-        const b = JSON.parse(r.request().postData() || '{}');
-        if (b.account !== who.account || b.password !== who.password) return r.fulfill(problem);
-        signedIn = true;
-        return r.fulfill({ status: 201, contentType: 'application/json', body: JSON.stringify(answer) });
-      }
-      if (m === 'DELETE') { signedIn = false; return r.fulfill({ status: 204 }); }
-      return signedIn ? r.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(answer) }) : r.fulfill(problem);
-    });
-  }
-  if (plan.figures_stub) {
-    await ctx.route('**/api/v1/figures**', r => {
-      const asked = new URL(r.request().url()).searchParams.get('jurisdiction');
-      const answer = asked === W.district_a || role === 'district_supervisor' ? plan.figures_stub.district_supervisor : plan.figures_stub.city_supervisor;
-      return r.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(answer) });
-    });
-  }
   await ctx.addInitScript(() => {
     window.__csp = [];
     document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
@@ -242,7 +216,7 @@ async function userUnit() {
   const { ctx, page, who } = await contextFor('user_unit');
   await signIn(page, who);
   await page.waitForSelector('.todo');
-  if (!plan.stub_sessions) {
+  {
     // The session's cookie is out of the page's reach, and a change without the CSRF token is
     // refused: the page's own changes below carry it.
     assert.ok(!(await page.evaluate(() => document.cookie)).includes('sereg_session'), 'the cookie is HttpOnly');

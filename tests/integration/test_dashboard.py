@@ -4,21 +4,16 @@ is spelt), and the pages in a real browser (Debian's chromium driven by playwrig
 tests/browser/dashboard.mjs): each role signs in, the overview's numbers are /api/v1/figures',
 a district, a list and a unit's file open, a user unit acknowledges and submits evidence from the
 page, a district supervisor editing the URL to another district's unit sees a refusal and no
-data, an address of HTML is shown as text, and no CSP violation happens. Screenshots at 1366x768
-and 390x844 are kept in build/artifacts/dashboard/ (SEREG_ARTIFACTS names another folder).
-
-Until accounts and the figures are served (the sessions and figures work), the browser script
-answers /api/v1/session as Contract 2 has it and signs requests with each role's token, and
-/api/v1/figures from an answer built here of the API's own counts; each part is real as soon as
-`sereg routes` lists its route."""
-import datetime
+data, an address of HTML is shown as text, and no CSP violation happens. Each role logs in with
+an account made by `sereg account create --password-stdin`. Screenshots at 1366x768 and 390x844
+are kept in build/artifacts/dashboard/ (SEREG_ARTIFACTS names another folder)."""
 import json
 import os
 import shutil
 import subprocess
 import tempfile
 
-from harness import (BIN, SRC, check, eq, inspection, routes, run, send_raw, Server, tests_of)
+from harness import (BIN, SRC, check, eq, inspection, run, send_raw, sereg_env, Server, tests_of)
 from world import A, B, World
 
 WEB = os.path.join(SRC, "web")
@@ -153,51 +148,11 @@ def test_webdir_named(w):
 
 # ---- the browser ----
 
-def count(w, path, tok):
-    return w.read(path + ("&" if "?" in path else "?") + "count=true&limit=1", tok)["total"]
-
-
-def figures_answer(w, codes, names, tok):
-    """An answer of Contract 1's shape whose counts are the API's own, for the pages until
-    /api/v1/figures is served."""
-    def f(j):
-        def n(kind, **q):
-            q = ({"jurisdiction": j} if j else {}) | q
-            return count(w, f"/api/v1/{kind}" + ("?" + "&".join(f"{k}={v}" for k, v in q.items()) if q else ""), tok)
-        zero = {"elevator": 0, "boiler": 0, "pressure_vessel": 0}
-        return {"units": {"total": n("equipment"), "by_type": zero},
-                "units_in_service": {"total": n("equipment", status="in_service"), "by_type": zero},
-                "registrations": 0, "changes": 0, "cancellations": 0,
-                "overdue": n("equipment", status="in_service", overdue="true"),
-                "inspection": {"fell_due": 0, "on_time": 0, "rate": None},
-                "hazards_found": {"total": 0, "by_source": {}, "by_grade": {"general": 0, "major": 0}},
-                "hazards_open": n("hazards", status="open"),
-                "hazards_major_open": n("hazards", status="open", grade="major"),
-                "hazard_closure": {"found": 0, "closed": 0, "rate": None},
-                "closed_on_time": {"closed": 0, "on_time": 0, "rate": None},
-                "rectifications_open": n("rectifications", open="true"),
-                "rectifications_past_deadline": 0, "listed_supervision": {"open": 0, "closed": 0}}
-    today = datetime.date.today()
-    months = [(today.year * 12 + today.month - 1 - i) for i in range(11, -1, -1)]
-    series = [{"period": {"label": f"{m // 12}-{m % 12 + 1:02d}", "from": "", "to": ""}, "figures": f(codes[0]) if len(codes) == 1 else f(None)}
-              for m in months]
-    period = {"label": today.strftime("%Y-%m"), "from": today.strftime("%Y-%m-01"), "to": today.isoformat()}
-    rows = [{"jurisdiction": c, "name": names[c], "figures": f(c)} for c in codes]
-    scope = {"code": codes[0], "name": names[codes[0]]} if len(codes) == 1 else {"code": "510100", "name": "成都市"}
-    if len(codes) > 1:
-        rows.append({"jurisdiction": None, "name": "合计", "figures": f(None)})
-    return {"period": period, "as_of": today.isoformat(), "scope": scope, "rows": rows, "agencies": [], "series": series}
-
-
 def test_pages_in_a_browser(w):
     check(os.access(CHROMIUM, os.X_OK), f"the browser test needs Debian's chromium at {CHROMIUM} (scripts/test.sh installs it)")
     check(NODE_MODULES and os.path.isdir(os.path.join(NODE_MODULES, "playwright-core")),
           "the browser test needs the npm package playwright-core: run it through scripts/test.sh, which installs it "
           "and sets SEREG_NODE_MODULES")
-    known = set(routes())
-    real_sessions = any(r.startswith("POST /api/v1/session ") for r in known)
-    real_figures = any(r.startswith("GET /api/v1/figures ") for r in known)
-
     # The city: units in two districts (one of them at an address of HTML), hazards, a
     # directive for user unit A, and a major hazard proposed for 挂牌督办.
     w.accredit("elevator")
@@ -213,35 +168,23 @@ def test_pages_in_a_browser(w):
     directive = w.open_rectification([hz], "锦质监指〔2026〕测试001号", deadline="2099-12-31", tok=w.district_a)
     w.open_rectification([major], "成质监督〔2026〕测试001号", workflow="listed_supervision")
 
-    jn = {j["code"]: j["name"] for j in w.read("/api/v1/jurisdictions")["items"]}
-    tokens = {"city_supervisor": (w.city, None, None), "district_supervisor": (w.district_a, A, None),
-              "user_unit": (w.user_a, None, w.unit_a), "agency": (w.agency, None, w.agency_code),
-              "coordinator": (w.coordinator_a, A, None)}
+    roles = {"city_supervisor": (None, None), "district_supervisor": (A, None), "user_unit": (None, w.unit_a),
+             "agency": (None, w.agency_code), "coordinator": (A, None)}
     names = {"city_supervisor": "王监察", "district_supervisor": "李监察", "user_unit": "zhangsy",
              "agency": "检验员赵", "coordinator": "刘协管"}
     accounts = {}
-    for role, (tok, j, org) in tokens.items():
+    for role, (j, org) in roles.items():
         password = f"Dash-{role}-2026!x"
-        me = {"id": len(accounts) + 1, "name": names[role], "role": role, "jurisdiction": j,
-              "jurisdiction_name": jn.get(j) if j else None,
-              "org": {"id": 0, "credit_code": org, "name": org} if org else None}
-        if real_sessions:
-            args = ["account", "create", "--role", role, "--name", names[role]]
-            args += ["--jurisdiction", j] if j else []
-            args += ["--org", org] if org else []
-            r = subprocess.run([BIN, *args, "--password-stdin"], input=password + "\n", capture_output=True, text=True,
-                               env={**os.environ, "DATABASE_URL": w.db.dsn, "LANG": "C.UTF-8"}, timeout=60)
-            eq(r.returncode, 0, f"account create {role}: {r.stderr}")
-        accounts[role] = {"account": names[role], "password": password, "token": tok, "me": me}
-    figures_stub = None
-    if not real_figures:
-        districts = [j["code"] for j in w.read("/api/v1/jurisdictions")["items"] if j["current"] and j["kind"] != "city"]
-        figures_stub = {"city_supervisor": figures_answer(w, districts, jn, w.city),
-                        "district_supervisor": figures_answer(w, [A], jn, w.district_a)}
+        args = ["account", "create", "--role", role, "--name", names[role]]
+        args += ["--jurisdiction", j] if j else []
+        args += ["--org", org] if org else []
+        r = subprocess.run([BIN, *args, "--password-stdin"], input=password + "\n", capture_output=True, text=True,
+                           env=sereg_env(w.db), timeout=60)
+        eq(r.returncode, 0, f"account create {role}: {r.stderr}")
+        accounts[role] = {"account": names[role], "password": password, "me": {"name": names[role], "role": role}}
     plan = {
         "base": f"http://127.0.0.1:{w.server.port}", "chromium": CHROMIUM, "artifacts": ARTIFACTS,
-        "node_modules": NODE_MODULES, "accounts": accounts, "stub_sessions": not real_sessions,
-        "figures_stub": figures_stub,
+        "node_modules": NODE_MODULES, "accounts": accounts,
         "world": {"district_a": A, "directive": directive["id"], "unit_b": unit_b["id"],
                   "unit_b_secrets": [unit_b["equipment_code"], "青羊区保密路", "青羊测试使用单位"],
                   "xss_address": XSS, "xss_code": xss["equipment_code"], "search": xss["equipment_code"][-8:],
@@ -259,8 +202,7 @@ def test_pages_in_a_browser(w):
     if r.returncode != 0:
         raise AssertionError(f"the browser run failed ({r.returncode}):\n{r.stdout}\n{r.stderr[-6000:]}\n"
                              f"server log:\n{w.server.output()[-4000:]}")
-    print(f"     (sessions {'real' if real_sessions else 'answered by the test'}, figures "
-          f"{'real' if real_figures else 'answered by the test'}; screenshots in {ARTIFACTS})")
+    print(f"     (screenshots in {ARTIFACTS})")
     # What the page did is on the record: the directive is submitted, its evidence cited.
     r = w.rectification(directive["id"])
     eq(r["state"], "submitted", "the user unit's steps")
