@@ -89,6 +89,16 @@ function deadlineOutcome(d) {
   return '已到期（' + d.fired_on + '）：' + d.outcome;
 }
 
+// The step the rectification is in now came by: who did it, what they said, what they cited
+// (a supervisor verifies a submission from its evidence).
+function lastStep(r) {
+  const s = (r.history || [])[r.history.length - 1];
+  if (!s) return [];
+  const said = [s.note, s.opinion].filter(Boolean).join('；');
+  return [h('dt', null, '最近办理'), h('dd', { class: 'last-step' }, label('action', s.action), '（', label('role', s.actor_role), ' ', when(s.at), '）',
+    said ? '：' + said : '', s.evidence && s.evidence.length ? [' ', evidenceLinks(s.evidence)] : null)];
+}
+
 export function rectificationCard(r, done) {
   return h('article', { class: 'card', 'data-rectification': String(r.id) },
     h('h3', null, link('#/rectification/' + r.id, label('workflow', r.workflow), ' ', r.directive_number || ('#' + r.id))),
@@ -97,7 +107,8 @@ export function rectificationCard(r, done) {
       h('dt', null, '整改期限'), h('dd', null, r.deadline || '—'),
       h('dt', null, '隐患'), h('dd', null, (r.hazards || []).map((x, i) => [i ? '；' : '',
         link('#/unit/' + x.equipment_id, x.registration_number || ('设备 ' + x.equipment_id)), ' ', label('grade', x.grade), '隐患：',
-        hazardWhy(x)]))),
+        hazardWhy(x)])),
+      ...lastStep(r)),
     actionForms(r, done));
 }
 

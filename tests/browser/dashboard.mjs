@@ -195,6 +195,14 @@ async function city() {
   await page.goto(plan.base + '/#/todo');
   await page.waitForSelector('#proposed');
   assert.ok(await page.locator('#proposed ~ .cards [data-action="list"]').count() >= 1, 'a proposal to list');
+  // The city lists it from the page, with its opinion and deadline.
+  const listing = `.card[data-rectification="${W.listing}"] form[data-action="list"]`;
+  await page.fill(listing + ' textarea[name="opinion"]', '重大隐患，挂牌督办');
+  await page.fill(listing + ' input[name="deadline"]', '2099-06-30');
+  await page.click(listing + ' button');
+  await page.waitForSelector('#status .msg.ok:has-text("挂牌督办已办理")');
+  const proposal = (await api(page, '/rectifications/' + W.listing)).body;
+  assert.deepEqual([proposal.state, proposal.deadline], ['listed', '2099-06-30'], 'listed from the page');
   await shot(page, 'city-todo-1366');
   await csp(page);
   await ctx.close();
@@ -275,7 +283,31 @@ async function district() {
   await shot(page, 'district-refused-1366');
   await page.goto(plan.base + '/#/todo');
   await page.waitForSelector('#verify');
-  await page.waitForSelector(`.card[data-rectification="${W.directive}"] form[data-action="verify"]`);
+  // The submission is verified and closed (销号) from the page.
+  const card = `.card[data-rectification="${W.directive}"]`;
+  await page.waitForSelector(card + ' form[data-action="verify"]');
+  // The submission's evidence is there to be looked at before it is verified.
+  const evidence = card + ' .last-step .evidence a';
+  assert.equal(await page.textContent(evidence), '整改照片.png', 'the submitted evidence is shown');
+  const photo = await page.evaluate(async h => { const r = await fetch(h); return [r.status, r.headers.get('content-type')]; },
+    await page.getAttribute(evidence, 'href'));
+  assert.deepEqual(photo, [200, 'image/png'], 'the supervisor downloads the evidence');
+  await shot(page, 'district-todo-1366');
+  await page.fill(card + ' form[data-action="verify"] textarea[name="opinion"]', '现场核查合格');
+  await page.click(card + ' form[data-action="verify"] button');
+  await page.waitForSelector('#status .msg.ok:has-text("核查通过已办理")');
+  await page.click(card + ' form[data-action="close"] button');
+  await page.waitForSelector('#status .msg.ok:has-text("销号已办理")');
+  // A hazard awaiting a directive gets one from the page, and leaves the list.
+  const row = `#awaiting ~ .table-wrap tbody tr:has(th:text-is("${W.major}"))`;
+  await page.waitForSelector(row);
+  await page.fill(row + ' input[name="directive_number"]', '锦质监指〔2026〕测试002号');
+  await page.fill(row + ' input[name="deadline"]', '2099-03-31');
+  await page.click(row + ' button');
+  await page.waitForSelector('#status .msg.ok:has-text("指令书已开具")');
+  await page.waitForSelector(row, { state: 'detached' });
+  const opened = (await api(page, '/rectifications?hazard_id=' + W.major + '&workflow=rectification')).body.items;
+  assert.deepEqual(opened.map(r => [r.directive_number, r.deadline]), [['锦质监指〔2026〕测试002号', '2099-03-31']], 'the directive opened from the page');
   await csp(page);
   await ctx.close();
   const phone = await contextFor('district_supervisor', { width: 390, height: 844 });

@@ -166,7 +166,7 @@ def test_pages_in_a_browser(w):
     major = w.open_hazard(other_a, w.label("brake"), description="制动器失效", grade="major")
     w.open_hazard(unit_b, w.label("rope"), description="钢丝绳断丝", grade="general")
     directive = w.open_rectification([hz], "锦质监指〔2026〕测试001号", deadline="2099-12-31", tok=w.district_a)
-    w.open_rectification([major], "成质监督〔2026〕测试001号", workflow="listed_supervision")
+    listing = w.open_rectification([major], "成质监督〔2026〕测试001号", workflow="listed_supervision")
 
     roles = {"city_supervisor": (None, None), "district_supervisor": (A, None), "user_unit": (None, w.unit_a),
              "agency": (None, w.agency_code), "coordinator": (A, None)}
@@ -185,7 +185,8 @@ def test_pages_in_a_browser(w):
     plan = {
         "base": f"http://127.0.0.1:{w.server.port}", "chromium": CHROMIUM, "artifacts": ARTIFACTS,
         "node_modules": NODE_MODULES, "accounts": accounts,
-        "world": {"district_a": A, "directive": directive["id"], "unit_b": unit_b["id"],
+        "world": {"district_a": A, "directive": directive["id"], "listing": listing["id"], "major": major["id"],
+                  "unit_b": unit_b["id"],
                   "unit_b_secrets": [unit_b["equipment_code"], "青羊区保密路", "青羊测试使用单位"],
                   "xss_address": XSS, "xss_code": xss["equipment_code"], "search": xss["equipment_code"][-8:],
                   "due_code": xss["equipment_code"], "report": "DASH-2021-001"},
@@ -203,10 +204,15 @@ def test_pages_in_a_browser(w):
         raise AssertionError(f"the browser run failed ({r.returncode}):\n{r.stdout}\n{r.stderr[-6000:]}\n"
                              f"server log:\n{w.server.output()[-4000:]}")
     print(f"     (screenshots in {ARTIFACTS})")
-    # What the page did is on the record: the directive is submitted, its evidence cited.
+    # What the pages did is on the record: the directive worked to its close, its hazard closed
+    # with it (销号), the proposal listed.
     r = w.rectification(directive["id"])
-    eq(r["state"], "submitted", "the user unit's steps")
-    eq([s["action"] for s in r["history"]][-3:], ["acknowledge", "start", "submit"], "taken from the page")
+    eq(r["state"], "closed", "the directive's steps")
+    eq([s["action"] for s in r["history"]], ["open", "acknowledge", "start", "submit", "verify", "close"],
+       "taken from the pages")
+    eq([s["actor_role"] for s in r["history"]][1:], ["user_unit"] * 3 + ["district_supervisor"] * 2, "by whom")
+    eq(w.hazard(hz["id"])["status"], "closed", "the hazard closed with it")
+    eq(w.rectification(listing["id"])["state"], "listed", "the proposal listed by the city")
 
 
 def setup():
