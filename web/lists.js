@@ -109,9 +109,14 @@ export async function listView(kind, ctx) {
   const back = cursor ? h('a', { href: '#/' + kind + qs({ ...filters, cursor: prev || '' }), class: 'button secondary' }, '上一页') : null;
   const next = page.next_cursor ? h('a', { href: '#/' + kind + qs({ ...filters, cursor: page.next_cursor, prev: cursor }), class: 'button secondary', rel: 'next' }, '下一页') : null;
   const exportQs = fmt => '/api/v1' + k.api.replace('/api/v1', '') + qs({ ...filters, format: fmt });
+  // On a phone the filters fold away under their summary, which says how many are set, so that
+  // the rows come first; on a wider screen they are open.
+  const active = Object.keys(filters).length;
+  const box = h('details', { class: 'filter-box', open: window.matchMedia('(min-width: 521px)').matches },
+    h('summary', null, '筛选条件', active ? `（已选 ${active} 项）` : ''), form);
   return h('section', { class: 'list', 'data-kind': kind },
     h('h2', null, k.title + '列表'),
-    form,
+    box,
     h('p', { class: 'sub', 'data-total': String(page.total ?? '') }, '共 ', num(page.total), ' 条', cursor ? '（续页）' : ''),
     table(k.title + '列表', k.columns, page.items),
     h('nav', { class: 'pager', 'aria-label': '翻页' }, back, ' ', next),

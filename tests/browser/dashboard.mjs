@@ -316,6 +316,11 @@ async function district() {
   await shot(phone.page, 'district-overview-390');
   const width = await phone.page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 390, 'the overview fits the phone: ' + width);
+  await phone.page.goto(plan.base + '/#/hazards?status=open');
+  await phone.page.waitForSelector('.list[data-kind="hazards"] tbody td');
+  await shot(phone.page, 'district-hazards-390');
+  const listWidth = await phone.page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(listWidth <= 390, 'the list fits the phone (its table scrolls in its own box): ' + listWidth);
   await phone.ctx.close();
 }
 
