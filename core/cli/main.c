@@ -98,6 +98,8 @@ static const char usage[] =
     "                      account may upload in 24 hours (256 MiB)\n"
     "  SEREG_SECRET_KEY_FILE  the key that keeps subscriptions' secrets (or SEREG_SECRET_KEY)\n"
     "  SEREG_WEBHOOK_*, SEREG_NOTICE_RETENTION  how notices are sent (README, Notices)\n"
+    "  SEREG_SESSION_IDLE, SEREG_SESSION_MAX, SEREG_LOGIN_*, SEREG_COOKIE_SECURE, SEREG_PASSWORD_*\n"
+    "                      how people's logins and sessions end (README, Logging in)\n"
     "\n"
     "roles: city_supervisor, district_supervisor, agency, user_unit, coordinator, admin\n";
 

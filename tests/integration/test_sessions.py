@@ -5,7 +5,6 @@ alike whatever the reason, slowed and then locked, all on the audit record and i
 server's clock is moved through SEREG_CLOCK_FILE, so that 30 minutes pass in no time."""
 import json
 import os
-import statistics
 import subprocess
 import tempfile
 import time
@@ -195,7 +194,7 @@ def test_the_four_failures_answer_alike(t):
     cases = {"wrong password": ("失败测试甲", "Wrong-password-1"), "unknown account": ("没有这个人", PASSWORD),
              "disabled": ("失败测试乙", PASSWORD), "locked": ("失败测试丙", PASSWORD)}
     answers, times = {}, {k: [] for k in cases}
-    for rnd in range(4):
+    for rnd in range(6):
         for what, (name, pw) in cases.items():
             clock.advance(3600)  # no slowing down between rounds
             t0 = time.monotonic()
@@ -208,13 +207,16 @@ def test_the_four_failures_answer_alike(t):
             eq(body, answers[what], f"{what}: the same every time")
     bodies = set(answers.values())
     eq(len(bodies), 1, f"one answer for all four: {answers}")
-    medians = {k: statistics.median(v) for k, v in times.items()}
-    print("  login failure medians (ms):", {k: round(v * 1000, 1) for k, v in medians.items()})
-    lo, hi = min(medians.values()), max(medians.values())
-    check(hi - lo < max(0.5 * lo, 0.03), f"comparable timing: {medians}")
-    check(lo > 0.02, f"each costs an Argon2id verification: {medians}")
+    # The fastest of each kind: what the work costs, without the other engineers' load on the machine.
+    fastest = {k: min(v) for k, v in times.items()}
+    print("  login failures, fastest of each (ms):", {k: round(v * 1000, 1) for k, v in fastest.items()})
+    lo, hi = min(fastest.values()), max(fastest.values())
+    # No kind is markedly cheaper than another (without the dummy hash, an unknown name answered in
+    # 3 ms against 160 ms); the tolerance leaves room for a loaded machine and a sanitizer build.
+    check(lo >= 0.6 * hi, f"comparable timing: {fastest}")
+    check(lo > 0.02, f"each costs an Argon2id verification: {fastest}")
     eq(w.db.count("audit_log", "action = 'session.login_failed' AND detail->>'reason' = 'unknown_account' "
-                               "AND detail->>'name' = '没有这个人' AND target_id = ''"), 4,
+                               "AND detail->>'name' = '没有这个人' AND target_id = ''"), 6,
        "an unknown name on the record too")
     eq(w.db.count("account", "name = '没有这个人'"), 0, "and nothing else made of it")
 
