@@ -100,6 +100,8 @@ static const char usage[] =
     "  SEREG_EXPORT_MAX_ROWS  rows one CSV or xlsx export of a list may hold (100000, at most)\n"
     "  SEREG_SECRET_KEY_FILE  the key that keeps subscriptions' secrets (or SEREG_SECRET_KEY)\n"
     "  SEREG_WEBHOOK_*, SEREG_NOTICE_RETENTION  how notices are sent (README, Notices)\n"
+    "  SEREG_SESSION_IDLE, SEREG_SESSION_MAX, SEREG_LOGIN_*, SEREG_COOKIE_SECURE, SEREG_PASSWORD_*\n"
+    "                      how people's logins and sessions end (README, Logging in)\n"
     "\n"
     "roles: city_supervisor, district_supervisor, agency, user_unit, coordinator, admin\n";
 
