@@ -89,7 +89,9 @@ static const char usage[] =
     "                      run an administrator's script as the token's account; a dry run\n"
     "                      unless --apply (sereg script --help)\n"
     "  routes              print the HTTP route table\n"
-    "  version             print the version\n"
+    "  version             print the version\n";
+/* Apart from the commands: ISO C's ceiling on one string literal is 4095 bytes. */
+static const char usage_env[] =
     "\n"
     "environment:\n"
     "  DATABASE_URL        libpq connection string or URI\n"
@@ -127,7 +129,7 @@ static bool opts_known(int argc, char **argv, int first, const char *const *name
     }
     if(argv[i][0] != '-' && positional-- > 0)
       continue;
-    fprintf(stderr, "sereg: unexpected argument '%s'\n\n%s", argv[i], usage);
+    fprintf(stderr, "sereg: unexpected argument '%s'\n\n%s%s", argv[i], usage, usage_env);
     return false;
   }
   return true;
@@ -663,6 +665,7 @@ int main(int argc, char **argv)
   sr_i18n_use(lang);
   if(argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
     fputs(usage, argc < 2 ? stderr : stdout);
+    fputs(usage_env, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
   const char *why;
