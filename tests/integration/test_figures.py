@@ -309,6 +309,29 @@ def test_figures_are_counted_and_timed_in_metrics(w):
     check(after["sereg_figures_seconds_sum"] > before.get("sereg_figures_seconds_sum", 0), "its time")
 
 
+def test_the_census_tally_is_the_register_counted(w):
+    """sql/0027's tally, written by the triggers with each change of the units, holds what a count
+    of the register says; no caller writes it."""
+    tally = w.db.sql("SELECT string_agg(concat_ws('|', jurisdiction, type, status, next_due, n), ',' ORDER BY 1) "
+                     "FROM (SELECT jurisdiction, type, status, next_due, n FROM equipment_tally WHERE n <> 0) t")
+    count = w.db.sql("SELECT string_agg(concat_ws('|', jurisdiction, type, status, d, n), ',' ORDER BY 1) FROM "
+                     "(SELECT jurisdiction, type, status, coalesce(next_due, 'infinity') AS d, count(*) AS n "
+                     "FROM equipment GROUP BY 1, 2, 3, 4) t")
+    check(tally.count(",") >= 5, f"the world's units are in it: {tally}")
+    eq(sorted(tally.split(",")), sorted(count.split(",")), "tally and register")
+    for role, settings in (("district_supervisor", {"jurisdiction": A}), ("city_supervisor", {}),
+                           ("system", {})):
+        out = w.db.as_role(role, "UPDATE equipment_tally SET n = n + 1 RETURNING n", **settings)
+        eq(out, "", f"{role} changes no tally row")
+        out = w.db.as_role(role, f"INSERT INTO equipment_tally VALUES ('{A}', 'elevator', 'in_service', "
+                                 "'2030-01-01', 5)", **settings)
+        check(out.startswith("ERROR"), f"{role} adds no tally row: {out}")
+    eq(w.db.as_role("district_supervisor", f"SELECT count(DISTINCT jurisdiction) FROM equipment_tally",
+                    jurisdiction=A), "1", "a district reads its own tally only")
+    eq(w.db.as_role("user_unit", "SELECT count(*) FROM equipment_tally", org=w.org_id(w.unit_a)), "0",
+       "a user unit reads none")
+
+
 # ---- the demo city against straight SQL ----
 
 def test_the_demo_city_against_straight_sql(_w):
