@@ -68,7 +68,9 @@ static void build(struct sr_sql *q, struct sr_ctx *c, const char *district)
                 "FROM ds JOIN equipment e ON e.id = ds.eid AND e.status = 'in_service'");
   scoped(q, c, "e", false);
   sr_sql_add(q, " JOIN p ON ds.d::date BETWEEN p.f AND least(p.t, $3::date - 1) "
-                "LEFT JOIN LATERAL (SELECT n.inspected_on FROM inspection n WHERE n.equipment_id = ds.eid "
+                /* (a unit whose due date is still this one has met it by no result: not looked for) */
+                "LEFT JOIN LATERAL (SELECT n.inspected_on FROM inspection n WHERE e.next_due IS DISTINCT FROM "
+                "ds.d::date AND n.equipment_id = ds.eid "
                 "AND n.superseded_by IS NULL AND (ds.so IS NULL OR (n.inspected_on, n.id) > (ds.so, ds.sid)) "
                 "AND n.due_after->>'next_due' IS DISTINCT FROM ds.d ORDER BY n.inspected_on, n.id LIMIT 1) m ON true "
                 "GROUP BY 1, 2), "
