@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run.sh -- the quick start: installs what is missing, builds, starts sereg's own PostgreSQL under
 # var/ (unless DATABASE_URL is set), migrates, loads the demo city, prints a token per role and
-# serves on 127.0.0.1:8080 (delivering notices to the subscriptions made there). Safe to run again:
-# the data, the tokens and the key of the subscriptions' secrets are kept.
+# serves on 127.0.0.1:8080 (delivering notices to the subscriptions made there), with one login per
+# role for people (var/logins.txt). Safe to run again: the data, the tokens, the logins and the key
+# of the subscriptions' secrets are kept.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 cd "$SR_ROOT"
@@ -70,11 +71,50 @@ if [ ! -s "$tokens" ]; then
 fi
 say "tokens (kept in $tokens)"
 column -t "$tokens" 2>/dev/null || cat "$tokens"
+
+# One login per role for people (POST /api/v1/session), its generated password kept beside the
+# tokens: an account the database lacks is made with its kept password, and a kept file that is
+# gone makes new passwords (an account already there is reset to its new one).
+logins=var/logins.txt
+unit=${unit:-$(psql "$DATABASE_URL" -qtAc "SET sereg.role = 'system'; SELECT credit_code FROM organization WHERE kind = 'user_unit' ORDER BY id LIMIT 1")}
+agency=${agency:-$(psql "$DATABASE_URL" -qtAc "SET sereg.role = 'system'; SELECT credit_code FROM organization WHERE kind = 'agency' ORDER BY id LIMIT 1")}
+demo_logins="city_supervisor 王监察 -
+district_supervisor 锦江区监察 --jurisdiction=510104
+user_unit 使用单位演示 --org=$unit
+agency 检验机构演示 --org=$agency
+coordinator 锦江区协管员 --jurisdiction=510104
+admin 系统管理员 -"
+if [ ! -s "$logins" ]; then
+  mkdir -p var
+  (umask 077
+   while read -r role name scope; do
+     # "Sr-" gives an upper-case letter, a lower-case one and a symbol: the complexity rule holds.
+     echo "$role $name Sr-$(head -c 15 /dev/urandom | base64 | tr '+/' '-_')"
+   done <<< "$demo_logins" > "$logins")
+fi
+while read -r role name scope; do
+  password=$(awk -v n="$name" '$2 == n {print $3}' "$logins")
+  key=$(printf '%s' "$name" | tr 'A-Z' 'a-z')
+  exists=$(psql "$DATABASE_URL" -qtAc "SELECT count(*) FROM account WHERE login_key = '$key'")
+  if [ "$exists" = 0 ]; then
+    args=(--role "$role" --name "$name")
+    [ "$scope" = - ] || args+=("${scope%%=*}" "${scope#*=}")
+    printf '%s\n' "$password" | ./build/sereg account create "${args[@]}" --password-stdin >/dev/null
+  elif [ "$logins" -nt var/.logins-made ]; then
+    printf '%s\n' "$password" | ./build/sereg account reset "$name" --password-stdin >/dev/null
+  fi
+done <<< "$demo_logins"
+touch var/.logins-made
+say "logins (kept in $logins)"
+column -t "$logins" 2>/dev/null || cat "$logins"
 city=$(awk '$1 == "city_supervisor" {print $2}' "$tokens")
+wang=$(awk '$2 == "王监察" {print $3}' "$logins")
 cat <<MSG
 
 Try:
   curl -s -H 'Authorization: Bearer $city' http://$LISTEN/api/v1/equipment?limit=2
+  curl -s -c var/cookies.txt -H 'Content-Type: application/json' \\
+       -d '{"account": "王监察", "password": "$wang"}' http://$LISTEN/api/v1/session
 
 MSG
 say "serving on http://$LISTEN (Ctrl-C stops)"

@@ -55,6 +55,12 @@ bool sr_csv_field_d(struct sr_buf *out, const char *s, char delim);
 struct sr_csv_out;
 struct sr_csv_out *sr_csv_out_open(const char *path, const char *encoding, bool bom, char delim, char *err,
                                    size_t errsz);
+/* From now on a field Excel would take for a formula is written as text (sr_csv_field_text). */
+void sr_csv_out_formulas_as_text(struct sr_csv_out *o);
+/* Writes <s> as one field of a file separated by <delim>, a formula-looking one as text: quoted,
+ * with a "'" first, as Excel's own "'" keeps a cell text. A field beginning with a space is
+ * quoted too, so that no reader trims it. */
+bool sr_csv_field_text(struct sr_buf *out, const char *s, char delim);
 /* Writes one row of <n> UTF-8 fields. False when the file cannot be written. */
 bool sr_csv_out_row(struct sr_csv_out *o, const char *const *fields, int n);
 /* Closes the file; false when it could not all be written. */

@@ -14,6 +14,7 @@ struct sr_csv_out {
   iconv_t cd; /* UTF-8 -> the file's encoding, or (iconv_t)-1 for UTF-8 */
   char delim;
   bool ok;
+  bool formulas_as_text; /* sr_csv_out_formulas_as_text */
   struct sr_buf row;  /* one row as UTF-8 */
   char *conv;         /* the row converted */
   size_t convcap;
@@ -55,6 +56,24 @@ struct sr_csv_out *sr_csv_out_open(const char *path, const char *encoding, bool 
   return o;
 }
 
+void sr_csv_out_formulas_as_text(struct sr_csv_out *o) { o->formulas_as_text = true; }
+
+/* A cell Excel would read as a formula (=, +, @, a tab or CR first, or '-' before anything but a
+ * digit) is quoted with a "'" first, as Excel's own "'" makes a cell text: what the register
+ * holds came from outside, and a file opened in a spreadsheet must not run it. */
+bool sr_csv_field_text(struct sr_buf *out, const char *s, char delim)
+{
+  bool formula = s[0] && strchr("=+@\t\r", s[0]);
+  if(s[0] == '-' && !(s[1] >= '0' && s[1] <= '9'))
+    formula = true;
+  if(!formula && s[0] != ' ')
+    return sr_csv_field_d(out, s, delim);
+  bool ok = sr_buf_append(out, formula ? "\"'" : "\"", formula ? 2 : 1);
+  for(; ok && *s; s++)
+    ok = *s == '"' ? sr_buf_append(out, "\"\"", 2) : sr_buf_append(out, s, 1);
+  return ok && sr_buf_append(out, "\"", 1);
+}
+
 bool sr_csv_out_row(struct sr_csv_out *o, const char *const *fields, int n)
 {
   o->row.len = 0;
@@ -62,7 +81,8 @@ bool sr_csv_out_row(struct sr_csv_out *o, const char *const *fields, int n)
   for(int i = 0; ok && i < n; i++) {
     if(i)
       ok = sr_buf_append(&o->row, &o->delim, 1);
-    ok = ok && sr_csv_field_d(&o->row, fields[i] ? fields[i] : "", o->delim);
+    ok = ok && (o->formulas_as_text ? sr_csv_field_text(&o->row, fields[i] ? fields[i] : "", o->delim)
+                                    : sr_csv_field_d(&o->row, fields[i] ? fields[i] : "", o->delim));
   }
   ok = ok && sr_buf_append(&o->row, "\r\n", 2);
   if(!ok)

@@ -135,6 +135,42 @@ static bool render_notices(struct sr_buf *b)
                               atomic_load(&pending), (double)atomic_load(&oldest_ms) / 1000, atomic_load(&disabled_now));
 }
 
+/* ==== logins and sessions ==== */
+
+static const char *const login_names[] = { "success", "failure", "locked" };
+static atomic_long logins[3], logouts, sessions_active;
+static atomic_bool sessions_read;
+
+void sr_metrics_login(int result)
+{
+  if(result >= 0 && result < 3)
+    atomic_fetch_add(&logins[result], 1);
+}
+
+void sr_metrics_logout(void) { atomic_fetch_add(&logouts, 1); }
+
+void sr_metrics_sessions_active(long n)
+{
+  atomic_store(&sessions_active, n);
+  atomic_store(&sessions_read, true);
+}
+
+static bool render_sessions(struct sr_buf *b)
+{
+  bool ok = sr_buf_printf(b, "# HELP sereg_logins_total Logins by result (locked: refused for a locked account, or "
+                             "the failure that locked it).\n# TYPE sereg_logins_total counter\n");
+  for(int i = 0; i < 3 && ok; i++)
+    ok = sr_buf_printf(b, "sereg_logins_total{result=\"%s\"} %ld\n", login_names[i], atomic_load(&logins[i]));
+  ok = ok && sr_buf_printf(b, "# HELP sereg_logouts_total Sessions ended by their logout.\n"
+                              "# TYPE sereg_logouts_total counter\nsereg_logouts_total %ld\n",
+                           atomic_load(&logouts));
+  if(!atomic_load(&sessions_read))
+    return ok;
+  return ok && sr_buf_printf(b, "# HELP sereg_sessions_active Sessions live now (not revoked, idle or past their end), "
+                                "in the database.\n# TYPE sereg_sessions_active gauge\nsereg_sessions_active %ld\n",
+                             atomic_load(&sessions_active));
+}
+
 /* ==== figures ==== */
 
 static const double figures_s[] = { 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
@@ -224,6 +260,7 @@ bool sr_metrics_render(struct sr_buf *b, bool business)
                            atomic_load(&sweeps_ok), atomic_load(&sweeps_failed), (double)atomic_load(&sweep_us) / 1e6,
                            atomic_load(&last_sweep_ok_at));
   ok = ok && render_notices(b);
+  ok = ok && render_sessions(b);
   ok = ok && render_figures(b);
   if(!business)
     return ok;

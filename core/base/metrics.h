@@ -40,6 +40,12 @@ void sr_metrics_notice_work(long events, long refused_results, long subscription
 void sr_metrics_notice_gauges(long pending, double oldest_s, long disabled);
 /* Claimed deliveries not sent because their lease ran short while they waited for a transfer. */
 void sr_metrics_notice_lapsed(long n);
+/* People's logins and sessions (domain/session.c): logins by result (success, failure, locked:
+ * refused because the account is locked, or the failure that locked it), logouts, and the
+ * sessions live now as the database last said. */
+void sr_metrics_login(int result);
+void sr_metrics_logout(void);
+void sr_metrics_sessions_active(long n);
 /* ==== figures ==== */
 /* One computation of GET /api/v1/figures: answered, refused (bad input, scope) or failed, and
  * its time. */

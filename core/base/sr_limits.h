@@ -41,6 +41,10 @@
 #define SR_LIST_DEFAULT 50                 /* page size when 'limit' is not given */
 #define SR_LIST_MAX 500                    /* largest page a caller may ask for */
 #define SR_FIGURES_SERIES_MAX 24           /* months of figures one request may ask for (series=) */
+#define SR_EXPORT_MAX_ROWS 100000          /* rows of a list exported as CSV or xlsx (SEREG_EXPORT_MAX_ROWS lowers it) */
+#define SR_SHEET_MAX_COLUMNS 64            /* columns of one sheet */
+#define SR_SHEET_MAX_WIDTH 60              /* widest column of an xlsx sheet, in character widths */
+#define SR_SHEET_MAX_BYTES 536870912       /* one exported file read back into memory (512 MiB) */
 #define SR_IF_MATCH_MAX 16                 /* entity tags one If-Match may list */
 #define SR_IDEM_KEY_MAX 255                /* characters of an Idempotency-Key */
 #define SR_SEARCH_MIN 2                    /* characters of a search (q): every one holds a character pair */
@@ -67,6 +71,24 @@
 #define SR_DIFF_CHUNK 1000 /* units a rule replay (plugins diff, apply-due) reads at once */
 #define SR_TOKEN_DEFAULT_DAYS 90           /* a new token's life unless --expires says otherwise */
 #define SR_TOKEN_MAX_DAYS 3650             /* the longest life a token may be given, but 'never' */
+/* People who log in (core/domain/account.c, password.c, session.c; defaults of SEREG_LOGIN_*,
+ * SEREG_SESSION_* and SEREG_PASSWORD_*). */
+#define SR_LOGIN_NAME_MAX_CHARS 32         /* characters of a login name ('王监察', 'wangjc') */
+#define SR_LOGIN_NAME_MAX_BYTES 128        /* its bytes (32 characters of four bytes at most) */
+#define SR_PASSWORD_MIN_CHARS 10           /* the complexity rule's length */
+#define SR_PASSWORD_MAX_BYTES 1024         /* a password's bytes; Argon2 takes any length, we do not */
+#define SR_SESSION_BODY_MAX 4096           /* the body of POST /api/v1/session */
+#define SR_SESSION_IDLE_S (30 * 60)        /* a session ends after this long without a request */
+#define SR_SESSION_MAX_S (12 * 3600)       /* and this long after its login, whatever it did */
+#define SR_SESSION_TOUCH_S 60              /* a session's last use is written at most this often */
+#define SR_LOGIN_MAX_FAILURES 5            /* failed logins within the window that lock an account */
+#define SR_LOGIN_WINDOW_S (15 * 60)        /* the window failures are counted in */
+#define SR_LOGIN_LOCK_S (15 * 60)          /* how long a locked account stays locked */
+#define SR_LOGIN_DELAY_S 1                 /* after the 2nd failure, the wait before the next try, doubled each failure */
+#define SR_LOGIN_DELAY_MAX_S 60            /* and never more than this */
+#define SR_PASSWORD_OPSLIMIT 3             /* Argon2id passes (libsodium's opslimit) */
+#define SR_PASSWORD_MEMLIMIT_MIB 64        /* Argon2id memory per hash, MiB (libsodium's memlimit) */
+#define SR_SESSIONS_GAUGE_S 10             /* /metrics reads the live sessions from the database at most this often */
 #define SR_HTTP_SHUTDOWN_GRACE 15          /* s: SIGTERM waits this long for requests in flight */
 
 /* Notices (defaults of the SEREG_WEBHOOK_* settings, see net.h and notice.h). */

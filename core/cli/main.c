@@ -13,6 +13,7 @@
 #include "delivery.h"
 #include "demo.h"
 #include "evidence.h"
+#include "export.h"
 #include "sweep.h"
 #include "http.h"
 #include "i18n.h"
@@ -20,6 +21,7 @@
 #include "import.h"
 #include "import_insp.h"
 #include "json.h"
+#include "account_cmd.h"
 #include "log.h"
 #include "migrate.h"
 #include "notice.h"
@@ -67,6 +69,13 @@ static const char usage[] =
     "               [--expires Nd|YYYY-MM-DD|never]\n"
     "                      create an account and its API token (90 days unless --expires says\n"
     "                      otherwise); the token is the last line printed\n"
+    "  account create --role ROLE [--jurisdiction CODE] [--org CREDIT_CODE] --name NAME\n"
+    "                 --password-stdin\n"
+    "                      create an account people log in with (POST /api/v1/session); the\n"
+    "                      password is read from standard input, never the command line\n"
+    "  account password|reset NAME --password-stdin\n"
+    "                      a new password (reset also unlocks it and ends its sessions)\n"
+    "  account disable|enable NAME, account list\n"
     "  token revoke ID | --token TOKEN | --account ACCOUNT_ID [--reason TEXT]\n"
     "                      revoke a token, or every token of an account, at once\n"
     "  token list [--account ACCOUNT_ID]\n"
@@ -88,6 +97,7 @@ static const char usage[] =
     "  SEREG_PLUGIN_DIR, SEREG_SQL_DIR  default folders\n"
     "  SEREG_EVIDENCE_MAX, SEREG_EVIDENCE_QUOTA  bytes of one evidence file (8 MiB), and that one\n"
     "                      account may upload in 24 hours (256 MiB)\n"
+    "  SEREG_EXPORT_MAX_ROWS  rows one CSV or xlsx export of a list may hold (100000, at most)\n"
     "  SEREG_SECRET_KEY_FILE  the key that keeps subscriptions' secrets (or SEREG_SECRET_KEY)\n"
     "  SEREG_WEBHOOK_*, SEREG_NOTICE_RETENTION  how notices are sent (README, Notices)\n"
     "\n"
@@ -193,6 +203,12 @@ static int cmd_serve(int argc, char **argv)
   if(!sr_evidence_quota_parse(getenv("SEREG_EVIDENCE_QUOTA"), evidence_max, &evidence_quota)) {
     fprintf(stderr, "sereg: SEREG_EVIDENCE_QUOTA takes the bytes one account may upload in 24 hours, "
                     "from the size of one file (%zu) to 1099511627776\n", evidence_max);
+    return 2;
+  }
+  long export_max;
+  if(!sr_export_max_rows_parse(getenv("SEREG_EXPORT_MAX_ROWS"), &export_max)) {
+    fprintf(stderr, "sereg: SEREG_EXPORT_MAX_ROWS takes the rows one export may hold, from 1 to %d\n",
+            SR_EXPORT_MAX_ROWS);
     return 2;
   }
   char why[256];
@@ -661,6 +677,8 @@ int main(int argc, char **argv)
     return cmd_demo(argc, argv);
   if(strcmp(cmd, "token") == 0)
     return cmd_token(argc, argv);
+  if(strcmp(cmd, "account") == 0)
+    return sr_cli_account(argc, argv);
   if(strcmp(cmd, "sweep") == 0)
     return cmd_sweep(argc, argv);
   if(strcmp(cmd, "import") == 0)

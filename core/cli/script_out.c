@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csv.h"
 #include "i18n.h"
 #include "script_int.h"
 #include "sr_limits.h"
@@ -181,27 +182,15 @@ static bool cells(struct sr_script_out *o, const cJSON *row, const cJSON **out, 
 
 /* ==== csv ==== */
 
+/* A cell Excel would read as a formula is made text (sr_csv_field_text): the register's
+ * addresses and names come from outside. */
 static void csv_cell(FILE *f, const char *s)
 {
-  /* A cell Excel would read as a formula is made text, as Excel's own "'" does: the register's
-   * addresses and names come from outside. */
-  bool formula = strchr("=+@\t\r", s[0]) && s[0];
-  if(s[0] == '-' && !(s[1] >= '0' && s[1] <= '9'))
-    formula = true;
-  bool quote = formula || strpbrk(s, ",\"\r\n") || s[0] == ' ';
-  if(!quote) {
-    fputs(s, f);
-    return;
-  }
-  fputc('"', f);
-  if(formula)
-    fputc('\'', f);
-  for(; *s; s++) {
-    if(*s == '"')
-      fputc('"', f);
-    fputc(*s, f);
-  }
-  fputc('"', f);
+  struct sr_buf b;
+  sr_buf_init(&b, 4 * SR_CSV_MAX_ROW);
+  if(sr_csv_field_text(&b, s, ','))
+    fwrite(b.data, 1, b.len, f);
+  sr_buf_free(&b);
 }
 
 static void csv_line(struct sr_script_out *o, const cJSON **v, int n, bool header)

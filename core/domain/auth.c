@@ -15,8 +15,8 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-static bool check_scope(struct sr_ctx *c, enum sr_role role, const char *jurisdiction,
-                        const char *credit_code, char org_id[32], struct sr_problem *pb)
+bool sr_auth_check_scope(struct sr_ctx *c, enum sr_role role, const char *jurisdiction,
+                         const char *credit_code, char org_id[32], struct sr_problem *pb)
 {
   bool needs_j = role == SR_ROLE_DISTRICT || role == SR_ROLE_COORDINATOR;
   bool needs_org = role == SR_ROLE_USER_UNIT || role == SR_ROLE_AGENCY;
@@ -111,7 +111,7 @@ bool sr_token_create(struct sr_ctx *c, const struct sr_token_spec *spec, char to
   if(!sr_tx_begin(c, pb))
     return false;
   /* In the transaction, as its caller: organizations have row policies. */
-  if(!check_scope(c, role, spec->jurisdiction, spec->credit_code, org_id, pb)) {
+  if(!sr_auth_check_scope(c, role, spec->jurisdiction, spec->credit_code, org_id, pb)) {
     sr_tx_rollback(c);
     return false;
   }

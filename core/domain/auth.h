@@ -33,6 +33,13 @@ bool sr_token_revoke(struct sr_ctx *c, long id, const char *token, long account,
  * expires, revoked. Never a token's value or hash. Caller owns *out. */
 bool sr_token_list(struct sr_ctx *c, long account, cJSON **out, struct sr_problem *pb);
 
+/* Checks that <role> comes with the scope it needs (a jurisdiction for a district supervisor or
+ * a coordinator, the credit code of an organization of its kind for a user unit or an agency)
+ * and nothing else, in the caller's transaction; the organization's id into <org_id>. False
+ * with a field error ("jurisdiction", "org") otherwise. */
+bool sr_auth_check_scope(struct sr_ctx *c, enum sr_role role, const char *jurisdiction, const char *credit_code,
+                         char org_id[32], struct sr_problem *pb);
+
 /* Resolves "Bearer <token>" (the whole header value) into <out>. SR_UNAUTHORIZED when it is
  * missing, malformed, unknown, expired or revoked, or its account is disabled; SR_UNAVAILABLE
  * when the database fails. */

@@ -95,8 +95,8 @@ bool sr_figures_read(struct sr_ctx *c, const struct sr_params *q, struct sr_figu
   if(series && !sr_parse_long(series, 1, SR_FIGURES_SERIES_MAX, &n))
     sr_problem_field(pb, "series", "must be a whole number from 1 to %d", SR_FIGURES_SERIES_MAX);
   ask->series = (int)n;
-  if(format && strcmp(format, "json") != 0)
-    sr_problem_field(pb, "format", "must be json");
+  if(format && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0 && strcmp(format, "xlsx") != 0)
+    sr_problem_field(pb, "format", "must be json, csv or xlsx");
   if(pb->err == SR_INVALID)
     pb->err = SR_BAD_REQUEST;
   return pb->err == SR_OK;

@@ -19,12 +19,14 @@
 #include "inspection_csv.h"
 #include "json.h"
 #include "lifecycle.h"
+#include "export.h"
 #include "listing.h"
 #include "metrics.h"
 #include "org.h"
 #include "plugin.h"
 #include "plugin_activation.h"
 #include "rectification.h"
+#include "session.h"
 #include "sql.h"
 #include "sr_limits.h"
 #include "api_int.h"
@@ -133,6 +135,10 @@ static void h_metrics(struct sr_call *call)
     }
     business = e == SR_OK && (who.role == SR_ROLE_ADMIN || who.role == SR_ROLE_CITY);
   }
+  char dberr[256];
+  PGconn *gauges = sr_db_thread(dberr, sizeof dberr);
+  if(gauges)
+    sr_session_gauge(gauges);
   struct sr_buf b;
   sr_buf_init(&b, 1 << 20);
   struct sr_guard_stats g;
@@ -212,12 +218,31 @@ static void h_org_create(struct sr_call *call)
   cJSON_Delete(body);
 }
 
-/* GET /api/v1/{kind}: the list, read by the parser scripts share (listing.h). */
-static void list_of(struct sr_call *call, const char *kind)
+/* GET /api/v1/{kind}: the list, read by the parser scripts share (listing.h); with format=csv
+ * or xlsx (or Accept asking for one) every matching row as a file (export.h). */
+void sr_api_list(struct sr_call *call, const char *kind)
 {
   struct sr_params q = sr_call_params(call);
-  sr_listing_page(&call->ctx, kind, &q, &call->json, &call->pb);
+  enum sr_export_as as;
+  enum sr_sheet_format f;
+  if(!sr_export_wanted(kind, &q, sr_call_header(call, "Accept"), &as, &f, &call->pb))
+    return;
+  struct sr_export_params x;
+  struct sr_params without = sr_export_params(&q, &x);
+  if(as == SR_EXPORT_JSON) {
+    sr_listing_page(&call->ctx, kind, &without, &call->json, &call->pb);
+    return;
+  }
+  struct sr_export file;
+  if(sr_export_list(&call->ctx, kind, &q, f, &file, &call->pb) != SR_OK)
+    return;
+  call->text = file.data;
+  call->text_len = file.len;
+  call->text_type = file.content_type;
+  snprintf(call->disposition, sizeof call->disposition, "%s", file.disposition);
 }
+
+static void list_of(struct sr_call *call, const char *kind) { sr_api_list(call, kind); }
 
 static void h_org_list(struct sr_call *call) { list_of(call, "organizations"); }
 
@@ -554,6 +579,9 @@ const struct sr_route sr_routes[] = {
   { .method = "GET", .pattern = "/healthz", .handler = h_healthz, .public = true, .needs_db = false, .summary = N_("liveness") },
   { .method = "GET", .pattern = "/metrics", .handler = h_metrics, .public = true, .needs_db = false, .summary = N_("Prometheus metrics") },
   { .method = "GET", .pattern = "/readyz", .handler = h_readyz, .public = true, .needs_db = true, .summary = N_("readiness: database, schema and plugins") },
+  { .method = "POST", .pattern = "/api/v1/session", .handler = sr_h_session_create, .public = true, .needs_db = true, .summary = N_("log in with an account's name and password"), .max_body = SR_SESSION_BODY_MAX },
+  { .method = "GET", .pattern = "/api/v1/session", .handler = sr_h_session_get, .public = false, .needs_db = true, .summary = N_("who the session is, and its CSRF token") },
+  { .method = "DELETE", .pattern = "/api/v1/session", .handler = sr_h_session_delete, .public = false, .needs_db = true, .summary = N_("log out: the session revoked") },
   { .method = "GET", .pattern = "/api/v1/jurisdictions", .handler = h_jurisdictions, .public = false, .needs_db = true, .summary = N_("list jurisdictions") },
   { .method = "GET", .pattern = "/api/v1/equipment-types", .handler = h_types, .public = false, .needs_db = true, .summary = N_("list loaded equipment types") },
   { .method = "GET", .pattern = "/api/v1/plugins", .handler = h_plugins, .public = false, .needs_db = true, .summary = N_("the plugin set in force and which was active when") },

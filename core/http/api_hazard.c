@@ -13,11 +13,7 @@
 #include "sql.h"
 #include "util.h"
 
-void sr_h_hazard_list(struct sr_call *call)
-{
-  struct sr_params q = sr_call_params(call);
-  sr_listing_page(&call->ctx, "hazards", &q, &call->json, &call->pb);
-}
+void sr_h_hazard_list(struct sr_call *call) { sr_api_list(call, "hazards"); }
 
 void sr_h_hazard_get(struct sr_call *call)
 {
@@ -39,11 +35,7 @@ void sr_h_hazard_create(struct sr_call *call)
 
 /* ==== rectifications ==== */
 
-void sr_h_rect_list(struct sr_call *call)
-{
-  struct sr_params q = sr_call_params(call);
-  sr_listing_page(&call->ctx, "rectifications", &q, &call->json, &call->pb);
-}
+void sr_h_rect_list(struct sr_call *call) { sr_api_list(call, "rectifications"); }
 
 void sr_h_rect_create(struct sr_call *call)
 {

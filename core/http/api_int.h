@@ -30,6 +30,9 @@ void sr_api_change(struct sr_call *call, sr_versioned_change change);
 /* Query parameter <name> when it is one of <allowed>; else a field error (and NULL). */
 const char *sr_api_enum(struct sr_call *call, const char *name, const char *const *allowed, const char *say);
 
+/* GET /api/v1/{kind} as JSON, or every matching row as CSV or xlsx (api.c). */
+void sr_api_list(struct sr_call *call, const char *kind);
+
 /* api_hazard.c */
 void sr_h_hazard_list(struct sr_call *call);
 void sr_h_hazard_get(struct sr_call *call);
@@ -43,6 +46,10 @@ void sr_h_evidence_get(struct sr_call *call);
 void sr_h_workflows(struct sr_call *call);
 void sr_h_escalation(struct sr_call *call);
 
+/* api_session.c */
+void sr_h_session_create(struct sr_call *call);
+void sr_h_session_get(struct sr_call *call);
+void sr_h_session_delete(struct sr_call *call);
 /* api_figures.c */
 void sr_h_figures(struct sr_call *call);
 

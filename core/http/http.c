@@ -21,6 +21,7 @@
 #include "db.h"
 #include "evidence.h"
 #include "http_guard.h"
+#include "http_session.h"
 #include "i18n.h"
 #include "idempotency.h"
 #include "log.h"
@@ -103,7 +104,7 @@ bool sr_call_query_only(struct sr_call *call, const char *const *allowed)
 /* ==== answering ==== */
 
 struct answer {
-  const char *content_type, *etag, *location, *allow, *disposition, *retry_after;
+  const char *content_type, *etag, *location, *allow, *disposition, *retry_after, *set_cookie;
   bool replayed, close;
 };
 
@@ -132,6 +133,8 @@ static enum MHD_Result respond_bytes(struct sr_request *rq, int status, char *te
     MHD_add_response_header(resp, "Content-Disposition", a->disposition);
   if(a->retry_after)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, a->retry_after);
+  if(a->set_cookie && a->set_cookie[0])
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, a->set_cookie);
   if(a->replayed)
     MHD_add_response_header(resp, "Idempotent-Replayed", "true");
   else if(a->content_type && strncmp(a->content_type, "application/problem+json", 24) == 0) {
@@ -276,7 +279,9 @@ static void check_headers(struct sr_request *rq, const char *method)
   if(route->public)
     return;
   char err[512];
-  const char *auth = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Authorization");
+  const char *auth = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Authorization"), *why = NULL;
+  const char *cookie = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Cookie");
+  const char *csrf = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-CSRF-Token");
   PGconn *db = NULL;
   enum sr_err e = SR_UNAVAILABLE;
   /* A connection that broke under the look-up is replaced once, as a request's would be. */
@@ -286,7 +291,7 @@ static void check_headers(struct sr_request *rq, const char *method)
       sr_error("%s", err);
       break;
     }
-    e = sr_authenticate(db, auth, &rq->who);
+    e = sr_http_session_authenticate(db, method, auth, cookie, csrf, &rq->who, &why);
     if(e != SR_UNAVAILABLE || PQstatus(db) == CONNECTION_OK)
       break;
   }
@@ -295,8 +300,7 @@ static void check_headers(struct sr_request *rq, const char *method)
     return;
   }
   if(e != SR_OK) {
-    sr_problem_set(pb, e, e == SR_UNAUTHORIZED ? "Send a valid token as 'Authorization: Bearer <token>'."
-                                               : "The database is unavailable.");
+    sr_problem_set(pb, e, "%s", _(why));
     return;
   }
   struct sr_ctx c = { .db = db, .who = rq->who, .today = sr_today(), .request_id = rq->id };
@@ -458,6 +462,10 @@ static enum MHD_Result answer_call(struct sr_request *rq, struct sr_call *call)
 {
   if(call->pb.err != SR_OK)
     return respond_problem(rq, &call->pb, NULL, false);
+  if(call->set_cookie[0]) {
+    struct answer a = { .content_type = "application/json; charset=utf-8", .set_cookie = call->set_cookie };
+    return respond_json(rq, call->status, call->json, &a);
+  }
   if(call->text) {
     size_t len = call->text_len ? call->text_len : strlen(call->text);
     struct answer a = { .content_type = call->text_type, .disposition = call->disposition };

@@ -34,6 +34,7 @@ struct sr_call {
   char disposition[600]; /* Content-Disposition of a file answer, or "" */
   char etag[32];
   char location[128];
+  char set_cookie[160];  /* Set-Cookie of the answer (a session's), or "" */
 };
 
 typedef void (*sr_handler)(struct sr_call *call);

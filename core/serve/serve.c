@@ -25,6 +25,7 @@
 #include "plugin.h"
 #include "plugin_activation.h"
 #include "scheduler.h"
+#include "session.h"
 #include "sr_limits.h"
 #include "util.h"
 
@@ -84,7 +85,7 @@ bool sr_serve_check_env(char *err, size_t errsz)
     snprintf(err, errsz, "SEREG_SHUTDOWN_GRACE takes a number of seconds from 1 to 3600");
     return false;
   }
-  return sr_deliver_setup(err, errsz);
+  return sr_session_setup(err, errsz) && sr_deliver_setup(err, errsz);
 }
 
 /* Puts the set just published on the record (plugin_activation.h), from this thread. A database

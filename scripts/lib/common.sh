@@ -5,8 +5,8 @@ SR_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SR_PG_BIN=/usr/lib/postgresql/15/bin
 SR_PG_USER=sereg   # PostgreSQL refuses to run as root; as root we run it as this system user
 SR_PACKAGES="build-essential cmake pkg-config liblua5.4-dev lua5.4 libcjson-dev libmicrohttpd-dev
-  libcurl4-openssl-dev libssl-dev libpq-dev postgresql-15 postgresql-client-15 python3 curl
-  gettext locales"
+  libcurl4-openssl-dev libssl-dev libpq-dev libxlsxwriter-dev zlib1g-dev postgresql-15 postgresql-client-15 python3 curl
+  gettext locales libsodium-dev"
 # The locale gettext needs to speak Chinese (core/base/i18n.c): LC_MESSAGES of zh_CN.UTF-8.
 SR_LOCALE=zh_CN.UTF-8
 

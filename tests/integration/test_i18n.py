@@ -69,7 +69,7 @@ def test_q_values_pick_the_preferred_language(w):
 def test_problems_before_the_body_speak_the_language_too(w):
     s, h, r = w.server.get("/api/v1/equipment", tok="sr_bogus", headers={"Accept-Language": "zh-CN"})
     eq(s, 401, r)
-    eq((h.get("content-language"), r["detail"]), ("zh", "请以“Authorization: Bearer <令牌>”提供有效令牌。"), r)
+    eq((h.get("content-language"), r["detail"]), ("zh", "请以“Authorization: Bearer <令牌>”提供有效令牌，或先登录（POST /api/v1/session）。"), r)
     s, h, r = w.server.get("/api/v1/nowhere", tok=w.city, headers={"Accept-Language": "zh"})
     eq((s, r["detail"]), (404, "没有该资源。"), r)
     body = elevator(w.code(), A, w.unit_a, w.maint)
