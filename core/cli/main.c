@@ -22,6 +22,7 @@
 #include "import_insp.h"
 #include "json.h"
 #include "account_cmd.h"
+#include "args.h"
 #include "log.h"
 #include "migrate.h"
 #include "notice.h"
@@ -107,32 +108,15 @@ static const char usage_env[] =
     "\n"
     "roles: city_supervisor, district_supervisor, agency, user_unit, coordinator, admin\n";
 
-static const char *opt_value(int argc, char **argv, const char *name)
-{
-  for(int i = 0; i < argc - 1; i++)
-    if(strcmp(argv[i], name) == 0)
-      return argv[i + 1];
-  return NULL;
-}
+static const char *opt_value(int argc, char **argv, const char *name) { return sr_args_value(argc, argv, 0, name); }
 
-/* Every argument must be a known option followed by its value (or a known flag). */
+/* Every argument must be a known option followed by its value. */
 static bool opts_known(int argc, char **argv, int first, const char *const *names, int positional)
 {
-  for(int i = first; i < argc; i++) {
-    const char *const *n;
-    for(n = names; *n; n++)
-      if(strcmp(argv[i], *n) == 0)
-        break;
-    if(*n && i + 1 < argc) {
-      i++;
-      continue;
-    }
-    if(argv[i][0] != '-' && positional-- > 0)
-      continue;
-    fprintf(stderr, "sereg: unexpected argument '%s'\n\n%s%s", argv[i], usage, usage_env);
-    return false;
-  }
-  return true;
+  const char *bad = sr_args_unknown(argc, argv, first, names, NULL, positional);
+  if(bad)
+    fprintf(stderr, "sereg: unexpected argument '%s'\n\n%s%s", bad, usage, usage_env);
+  return !bad;
 }
 
 static const char *plugin_dir(int argc, char **argv)

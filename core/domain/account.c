@@ -77,12 +77,9 @@ bool sr_account_create(struct sr_ctx *c, const struct sr_account_spec *spec, lon
 {
   *id = 0;
   const char *role_name = spec->role ? spec->role : "";
-  enum sr_role role = sr_role_parse(role_name);
-  if(role == SR_ROLE_NONE || role == SR_ROLE_SYSTEM) {
-    sr_problem_field(pb, "role", "must be one of city_supervisor, district_supervisor, agency, "
-                                 "user_unit, coordinator, admin");
+  enum sr_role role = sr_auth_role(role_name, pb);
+  if(role == SR_ROLE_NONE)
     return false;
-  }
   char name[SR_LOGIN_NAME_MAX_BYTES + 1], key[SR_LOGIN_NAME_MAX_BYTES + 1], hash[SR_PASSWORD_HASH_MAX];
   if(!sr_account_name(spec->name, name, key, "name", pb) || !sr_password_rule(name, spec->password, pb))
     return false;
