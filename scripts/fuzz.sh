@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # fuzz.sh [SECONDS] -- builds the libFuzzer targets of tests/fuzz with clang (ASan+UBSan) and
 # runs each for SECONDS (default 60) from the seed corpus, as an attacker would feed the request
-# body parser, the ladder and workflow checks and the CSV reader, and compares the plugins'
-# pattern matcher with Lua's own. Exits non-zero on a crash and
+# body parser, the ladder and workflow checks, the CSV reader and what a login reads (the Cookie
+# header, names, passwords), and compares the plugins' pattern matcher with Lua's own. Exits non-zero on a crash and
 # says where the input that caused it was kept.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
@@ -16,7 +16,7 @@ say "building build-fuzz (clang, libFuzzer, ASan+UBSan)"
 CC=clang sr_build build-fuzz -DSR_FUZZ=ON -DSR_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
 work=$(mktemp -d /tmp/sereg-fuzz.XXXXXX)
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-for t in body flow csv pattern; do
+for t in body flow csv pattern login; do
   say "fuzzing $t for ${secs}s"
   mkdir -p "$work/$t" "$work/crashes-$t"
   cp tests/fuzz/corpus/$t/* "$work/$t/"

@@ -1,7 +1,8 @@
 """The layers of core/ (docs/architecture.md) include only downward. Every #include "..." of every
 file resolves to a header of its own layer or of one below it, library headers stay in the layers
-that own them (Lua's in rules/lua alone, libcurl's in net alone, libxlsxwriter's in base, libmicrohttpd's in http, libpq's
-from store up), header names are unique across the tree, and so no folder includes one that includes it back.
+that own them (Lua's in rules/lua alone, libcurl's in net alone, libxlsxwriter's in base, libmicrohttpd's in http,
+libsodium's in domain, libpq's from store up), header names are unique across the tree, and so no folder includes one
+that includes it back.
 Usage: test_layers.py CORE_DIR"""
 import os
 import re

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "args.h"
 #include "db.h"
 #include "i18n.h"
 #include "json.h"
@@ -21,42 +22,22 @@ static const char account_usage[] =
     "       sereg account disable NAME | enable NAME\n"
     "       sereg account list\n";
 
-/* The value of option <name> in argv[first..], or NULL. */
-static const char *value_of(int argc, char **argv, int first, const char *name)
-{
-  for(int i = first; i < argc - 1; i++)
-    if(strcmp(argv[i], name) == 0)
-      return argv[i + 1];
-  return NULL;
-}
-
 /* Every argument from <first> is an option of <names> with its value, --password-stdin where
  * <stdin_ok>, or one of <positional> plain words. A password on the command line is refused by
  * name: other users see a command line. */
 static bool args_ok(int argc, char **argv, int first, const char *const *names, bool stdin_ok, int positional)
 {
-  for(int i = first; i < argc; i++) {
+  for(int i = first; i < argc; i++)
     if(strncmp(argv[i], "--password", 10) == 0 && strcmp(argv[i], "--password-stdin") != 0) {
       fprintf(stderr, "%s", _("sereg: a password is never taken on the command line, where other users see it: "
                               "give --password-stdin and send it on standard input\n"));
       return false;
     }
-    if(stdin_ok && strcmp(argv[i], "--password-stdin") == 0)
-      continue;
-    const char *const *n;
-    for(n = names; *n; n++)
-      if(strcmp(argv[i], *n) == 0)
-        break;
-    if(*n && i + 1 < argc) {
-      i++;
-      continue;
-    }
-    if(argv[i][0] != '-' && positional-- > 0)
-      continue;
-    fprintf(stderr, _("sereg: unexpected argument '%s'\n\n%s"), argv[i], account_usage);
-    return false;
-  }
-  return true;
+  static const char *const stdin_flag[] = { "--password-stdin", NULL };
+  const char *bad = sr_args_unknown(argc, argv, first, names, stdin_ok ? stdin_flag : NULL, positional);
+  if(bad)
+    fprintf(stderr, _("sereg: unexpected argument '%s'\n\n%s"), bad, account_usage);
+  return !bad;
 }
 
 static bool has_flag(int argc, char **argv, const char *flag)
@@ -136,7 +117,7 @@ int sr_cli_account(int argc, char **argv)
   }
   if(!args_ok(argc, argv, 3, create ? create_opts : none, needs_password, change ? 1 : 0))
     return 2;
-  const char *name = create ? value_of(argc, argv, 3, "--name") : argc > 3 && argv[3][0] != '-' ? argv[3] : NULL;
+  const char *name = create ? sr_args_value(argc, argv, 3, "--name") : argc > 3 && argv[3][0] != '-' ? argv[3] : NULL;
   if((!is_list && !name) || (needs_password && !has_flag(argc, argv, "--password-stdin"))) {
     fprintf(stderr, "%s", account_usage);
     return 2;
@@ -163,8 +144,8 @@ int sr_cli_account(int argc, char **argv)
   if(is_list)
     rc = list(&ctx, &pb);
   else if(create) {
-    struct sr_account_spec spec = { value_of(argc, argv, 3, "--role"), value_of(argc, argv, 3, "--jurisdiction"),
-                                    value_of(argc, argv, 3, "--org"), name, password };
+    struct sr_account_spec spec = { sr_args_value(argc, argv, 3, "--role"), sr_args_value(argc, argv, 3, "--jurisdiction"),
+                                    sr_args_value(argc, argv, 3, "--org"), name, password };
     rc = sr_account_create(&ctx, &spec, &id, &pb) ? 0 : 1;
     if(rc == 0)
       printf("account: %ld\nname: %s\nrole: %s\n", id, name, spec.role);

@@ -22,6 +22,7 @@
 #include "import_insp.h"
 #include "json.h"
 #include "account_cmd.h"
+#include "args.h"
 #include "log.h"
 #include "migrate.h"
 #include "notice.h"
@@ -89,7 +90,9 @@ static const char usage[] =
     "                      run an administrator's script as the token's account; a dry run\n"
     "                      unless --apply (sereg script --help)\n"
     "  routes              print the HTTP route table\n"
-    "  version             print the version\n"
+    "  version             print the version\n";
+/* Apart from the commands: ISO C's ceiling on one string literal is 4095 bytes. */
+static const char usage_env[] =
     "\n"
     "environment:\n"
     "  DATABASE_URL        libpq connection string or URI\n"
@@ -100,35 +103,20 @@ static const char usage[] =
     "  SEREG_EXPORT_MAX_ROWS  rows one CSV or xlsx export of a list may hold (100000, at most)\n"
     "  SEREG_SECRET_KEY_FILE  the key that keeps subscriptions' secrets (or SEREG_SECRET_KEY)\n"
     "  SEREG_WEBHOOK_*, SEREG_NOTICE_RETENTION  how notices are sent (README, Notices)\n"
+    "  SEREG_SESSION_IDLE, SEREG_SESSION_MAX, SEREG_LOGIN_*, SEREG_COOKIE_SECURE, SEREG_PASSWORD_*\n"
+    "                      how people's logins and sessions end (README, Logging in)\n"
     "\n"
     "roles: city_supervisor, district_supervisor, agency, user_unit, coordinator, admin\n";
 
-static const char *opt_value(int argc, char **argv, const char *name)
-{
-  for(int i = 0; i < argc - 1; i++)
-    if(strcmp(argv[i], name) == 0)
-      return argv[i + 1];
-  return NULL;
-}
+static const char *opt_value(int argc, char **argv, const char *name) { return sr_args_value(argc, argv, 0, name); }
 
-/* Every argument must be a known option followed by its value (or a known flag). */
+/* Every argument must be a known option followed by its value. */
 static bool opts_known(int argc, char **argv, int first, const char *const *names, int positional)
 {
-  for(int i = first; i < argc; i++) {
-    const char *const *n;
-    for(n = names; *n; n++)
-      if(strcmp(argv[i], *n) == 0)
-        break;
-    if(*n && i + 1 < argc) {
-      i++;
-      continue;
-    }
-    if(argv[i][0] != '-' && positional-- > 0)
-      continue;
-    fprintf(stderr, "sereg: unexpected argument '%s'\n\n%s", argv[i], usage);
-    return false;
-  }
-  return true;
+  const char *bad = sr_args_unknown(argc, argv, first, names, NULL, positional);
+  if(bad)
+    fprintf(stderr, "sereg: unexpected argument '%s'\n\n%s%s", bad, usage, usage_env);
+  return !bad;
 }
 
 static const char *plugin_dir(int argc, char **argv)
@@ -661,6 +649,7 @@ int main(int argc, char **argv)
   sr_i18n_use(lang);
   if(argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
     fputs(usage, argc < 2 ? stderr : stdout);
+    fputs(usage_env, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
   const char *why;

@@ -12,6 +12,8 @@
 #include "record.h"
 #include "tx.h"
 
+/* The instant of parameter $n: the server's clock (clock.h), in milliseconds. */
+#define AT(n) "to_timestamp($" #n "::bigint / 1000.0)"
 #define UTC(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 /* Length of the space (ASCII, or U+3000) at <s>, or 0. */
@@ -75,12 +77,9 @@ bool sr_account_create(struct sr_ctx *c, const struct sr_account_spec *spec, lon
 {
   *id = 0;
   const char *role_name = spec->role ? spec->role : "";
-  enum sr_role role = sr_role_parse(role_name);
-  if(role == SR_ROLE_NONE || role == SR_ROLE_SYSTEM) {
-    sr_problem_field(pb, "role", "must be one of city_supervisor, district_supervisor, agency, "
-                                 "user_unit, coordinator, admin");
+  enum sr_role role = sr_auth_role(role_name, pb);
+  if(role == SR_ROLE_NONE)
     return false;
-  }
   char name[SR_LOGIN_NAME_MAX_BYTES + 1], key[SR_LOGIN_NAME_MAX_BYTES + 1], hash[SR_PASSWORD_HASH_MAX];
   if(!sr_account_name(spec->name, name, key, "name", pb) || !sr_password_rule(name, spec->password, pb))
     return false;
@@ -100,7 +99,7 @@ bool sr_account_create(struct sr_ctx *c, const struct sr_account_spec *spec, lon
                       org_id[0] ? org_id : NULL, key, hash, now };
   PGresult *r = sr_db_exec(c->db,
                            "INSERT INTO account (name, role, jurisdiction, org_id, login_key, password_hash, "
-                           "password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7::bigint / 1000.0)) "
+                           "password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, " AT(7) ") "
                            "ON CONFLICT (login_key) DO NOTHING RETURNING id",
                            7, p);
   bool ok = sr_db_ok(r, PGRES_TUPLES_OK);
@@ -160,15 +159,15 @@ bool sr_account_change(struct sr_ctx *c, const char *name_in, enum sr_account_ch
     return false;
   PGresult *r = sr_db_exec(c->db,
                            "WITH a AS (UPDATE account SET password_hash = coalesce($2, password_hash), "
-                           "  password_changed_at = CASE WHEN $2 IS NOT NULL THEN to_timestamp($3::bigint / 1000.0) "
+                           "  password_changed_at = CASE WHEN $2 IS NOT NULL THEN " AT(3) " "
                            "    ELSE password_changed_at END, "
                            "  failed_logins = CASE WHEN $4::bool THEN 0 ELSE failed_logins END, "
                            "  last_failed_at = CASE WHEN $4::bool THEN NULL ELSE last_failed_at END, "
                            "  locked_until = CASE WHEN $4::bool THEN NULL ELSE locked_until END, "
-                           "  disabled_at = CASE $5::text WHEN 'disable' THEN coalesce(disabled_at, to_timestamp($3::bigint / 1000.0)) "
+                           "  disabled_at = CASE $5::text WHEN 'disable' THEN coalesce(disabled_at, " AT(3) ") "
                            "    WHEN 'enable' THEN NULL ELSE disabled_at END "
                            "  WHERE login_key = $1 RETURNING id), "
-                           "s AS (UPDATE login_session SET revoked_at = to_timestamp($3::bigint / 1000.0), revoked_reason = $6 "
+                           "s AS (UPDATE login_session SET revoked_at = " AT(3) ", revoked_reason = $6 "
                            "  FROM a WHERE $6::text IS NOT NULL AND login_session.account_id = a.id "
                            "  AND login_session.revoked_at IS NULL RETURNING 1) "
                            "SELECT a.id, (SELECT count(*) FROM s) FROM a",
@@ -211,9 +210,9 @@ bool sr_account_list(struct sr_ctx *c, cJSON **out, struct sr_problem *pb)
                            "SELECT coalesce(jsonb_agg(jsonb_build_object('id', a.id, 'name', a.name, 'role', a.role, "
                            "'jurisdiction', a.jurisdiction, 'org', o.credit_code, "
                            "'state', CASE WHEN a.disabled_at IS NOT NULL THEN 'disabled' "
-                           "  WHEN a.locked_until > to_timestamp($1::bigint / 1000.0) THEN 'locked' ELSE 'live' END, "
+                           "  WHEN a.locked_until > " AT(1) " THEN 'locked' ELSE 'live' END, "
                            "'sessions', (SELECT count(*) FROM login_session s WHERE s.account_id = a.id "
-                           "  AND s.revoked_at IS NULL AND s.expires_at > to_timestamp($1::bigint / 1000.0)), "
+                           "  AND s.revoked_at IS NULL AND s.expires_at > " AT(1) "), "
                            "'last_login', (SELECT " UTC("max(s.created_at)") " FROM login_session s "
                            "  WHERE s.account_id = a.id)) ORDER BY a.id), '[]')::text "
                            "FROM account a LEFT JOIN organization o ON o.id = a.org_id WHERE a.login_key IS NOT NULL",

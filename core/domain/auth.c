@@ -89,16 +89,23 @@ static bool expiry(const char *spec, char date[11], char days[16], struct sr_pro
   return true;
 }
 
+enum sr_role sr_auth_role(const char *name, struct sr_problem *pb)
+{
+  enum sr_role role = sr_role_parse(name ? name : "");
+  if(role != SR_ROLE_NONE && role != SR_ROLE_SYSTEM)
+    return role;
+  sr_problem_field(pb, "role", "must be one of city_supervisor, district_supervisor, agency, "
+                               "user_unit, coordinator, admin");
+  return SR_ROLE_NONE;
+}
+
 bool sr_token_create(struct sr_ctx *c, const struct sr_token_spec *spec, char token[48], struct sr_token_info *info,
                      struct sr_problem *pb)
 {
   const char *role_name = spec->role ? spec->role : "";
-  enum sr_role role = sr_role_parse(role_name);
-  if(role == SR_ROLE_NONE || role == SR_ROLE_SYSTEM) {
-    sr_problem_field(pb, "role", "must be one of city_supervisor, district_supervisor, agency, "
-                                 "user_unit, coordinator, admin");
+  enum sr_role role = sr_auth_role(role_name, pb);
+  if(role == SR_ROLE_NONE)
     return false;
-  }
   char org_id[32] = "", until[11], days[16];
   if(!expiry(spec->expires, until, days, pb))
     return false;

@@ -18,6 +18,10 @@ struct sr_token_info {
   char expires[24]; /* the instant it ends, RFC 3339 UTC, or "" when it never does */
 };
 
+/* The role an account is created with, by its name: any but the system's; SR_ROLE_NONE with the
+ * field 'role' in <pb> otherwise. */
+enum sr_role sr_auth_role(const char *name, struct sr_problem *pb);
+
 /* Creates an account per <spec> and a token for it, in one transaction with its audit record.
  * The token is written to <token> and exists nowhere else. */
 bool sr_token_create(struct sr_ctx *c, const struct sr_token_spec *spec, char token[48], struct sr_token_info *info,

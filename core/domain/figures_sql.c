@@ -31,16 +31,17 @@ static void scoped(struct sr_sql *q, struct sr_ctx *c, const char *a, bool super
   sr_sql_add(q, text);
 }
 
-static void build(struct sr_sql *q, struct sr_ctx *c)
+static void build(struct sr_sql *q, struct sr_ctx *c, const char *district)
 {
   sr_sql_add(q, "WITH p AS (SELECT b::int - 1 AS b, f, t FROM unnest($1::date[], $2::date[]) WITH ORDINALITY "
                 "AS x(f, t, b)), "
-                /* units on the register now (in service or suspended), by type */
-                "u AS (SELECT e.jurisdiction AS j, e.type AS ty, count(*) AS n, "
-                "count(*) FILTER (WHERE e.status = 'in_service') AS s, "
-                "count(*) FILTER (WHERE e.status = 'in_service' AND e.next_due < $3::date) AS od "
-                "FROM equipment e WHERE e.status IN ('in_service', 'suspended')");
-  scoped(q, c, "e", false);
+                /* units on the register now (in service or suspended), by type, from their
+                 * tally (sql/0027) */
+                "u AS (SELECT e.jurisdiction AS j, e.type AS ty, sum(e.n) AS n, "
+                "sum(e.n) FILTER (WHERE e.status = 'in_service') AS s, "
+                "sum(e.n) FILTER (WHERE e.status = 'in_service' AND e.next_due < $3::date) AS od "
+                "FROM equipment_tally e WHERE e.status IN ('in_service', 'suspended')");
+  scoped(q, c, "e", true);
   sr_sql_add(q, " GROUP BY 1, 2), "
                 /* lifecycle events effective in each period, under the unit's jurisdiction now */
                 "ev AS (SELECT p.b, e.jurisdiction AS j, "
@@ -67,7 +68,9 @@ static void build(struct sr_sql *q, struct sr_ctx *c)
                 "FROM ds JOIN equipment e ON e.id = ds.eid AND e.status = 'in_service'");
   scoped(q, c, "e", false);
   sr_sql_add(q, " JOIN p ON ds.d::date BETWEEN p.f AND least(p.t, $3::date - 1) "
-                "LEFT JOIN LATERAL (SELECT n.inspected_on FROM inspection n WHERE n.equipment_id = ds.eid "
+                /* (a unit whose due date is still this one has met it by no result: not looked for) */
+                "LEFT JOIN LATERAL (SELECT n.inspected_on FROM inspection n WHERE e.next_due IS DISTINCT FROM "
+                "ds.d::date AND n.equipment_id = ds.eid "
                 "AND n.superseded_by IS NULL AND (ds.so IS NULL OR (n.inspected_on, n.id) > (ds.so, ds.sid)) "
                 "AND n.due_after->>'next_due' IS DISTINCT FROM ds.d ORDER BY n.inspected_on, n.id LIMIT 1) m ON true "
                 "GROUP BY 1, 2), "
@@ -105,8 +108,12 @@ static void build(struct sr_sql *q, struct sr_ctx *c)
   sr_sql_add(q, " GROUP BY 1), "
                 /* results of inspections made in the asked period, by agency */
                 "ag AS (SELECT i.agency_id, count(*) AS n, count(*) FILTER (WHERE NOT i.passed) AS failed "
-                "FROM inspection i JOIN equipment e ON e.id = i.equipment_id");
-  scoped(q, c, "e", false);
+                "FROM inspection i");
+  /* The whole city's results need no unit's row; a district's are those of its units. */
+  if(district || (c->who.role != SR_ROLE_CITY && c->who.role != SR_ROLE_ADMIN && c->who.role != SR_ROLE_SYSTEM)) {
+    sr_sql_add(q, " JOIN equipment e ON e.id = i.equipment_id");
+    scoped(q, c, "e", false);
+  }
   sr_sql_add(q, " WHERE i.superseded_by IS NULL AND i.inspected_on BETWEEN $7::date AND $8::date GROUP BY 1), "
                 /* the rows: the districts under the city current in the periods, or holding units */
                 "jl AS (SELECT jj.code, jj.name FROM jurisdiction jj WHERE jj.parent IS NOT NULL "
@@ -165,7 +172,7 @@ PGresult *sr_figures_query(struct sr_ctx *c, const struct sr_period *buckets, in
   const char *fixed[NFIXED] = { froms, tos, today, lo, due_hi, hi, from, to, district };
   for(int i = 0; i < NFIXED; i++)
     sr_sql_value(&q, fixed[i]);
-  build(&q, c);
+  build(&q, c, district);
   PGresult *r = sr_sql_exec(c, &q, pb);
   if(r && PQntuples(r) != 1) {
     PQclear(r);

@@ -278,7 +278,8 @@ static enum sr_err list_inspections(struct sr_ctx *c, const struct sr_params *q,
 
 /* ==== rectifications ==== */
 
-static const char *const rect_filters[] = { "hazard_id", "workflow", "state", "jurisdiction", "open", NULL };
+static const char *const rect_filters[] = { "hazard_id", "workflow", "state", "jurisdiction", "open", "past_deadline",
+                                            NULL };
 
 static enum sr_err list_rectifications(struct sr_ctx *c, const struct sr_params *q, cJSON **out,
                                        struct sr_problem *pb)
@@ -297,6 +298,8 @@ static enum sr_err list_rectifications(struct sr_ctx *c, const struct sr_params 
   const char *open = sr_params_enum(q, "open", bools, "true, false", pb);
   if(open)
     f.open = strcmp(open, "true") == 0;
+  const char *past = sr_params_enum(q, "past_deadline", bools, "true, false", pb);
+  f.past_deadline = past ? strcmp(past, "true") == 0 : -1;
   if(fields_checked(pb) != SR_OK)
     return pb->err;
   return sr_rectification_list(c, &f, out, pb);

@@ -563,6 +563,14 @@ enum sr_err sr_rectification_list(struct sr_ctx *c, const struct sr_rectificatio
   sr_sql_filters(&q, eqs, sizeof eqs / sizeof *eqs);
   if(f->open >= 0)
     sr_sql_add(&q, f->open ? " AND r.closed_on IS NULL" : " AND r.closed_on IS NOT NULL");
+  if(f->past_deadline >= 0) {
+    char today[11];
+    sr_date_format(c->today, today);
+    sr_sql_add(&q, f->past_deadline ? " AND" : " AND NOT");
+    sr_sql_add(&q, " coalesce(r.closed_on IS NULL AND r.deadline < ");
+    sr_sql_param_copy(&q, today);
+    sr_sql_add(&q, "::date, false)");
+  }
   sr_sql_total_here(&q, f->count);
   sr_sql_add(&q, " AND r.id > ");
   sr_sql_param_long(&q, f->after_id);

@@ -39,6 +39,7 @@ struct sr_rectification_filter {
   long hazard_id;                          /* 0: any */
   const char *workflow, *state, *jurisdiction; /* NULL: any */
   int open;                                /* -1 any, 1 open, 0 closed */
+  int past_deadline;                       /* -1 any, 1 open past its deadline, 0 not */
   long after_id, limit;
   bool count; /* answer the total as well */
 };

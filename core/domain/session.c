@@ -26,6 +26,8 @@
 #include "record.h"
 #include "tx.h"
 
+/* The instant of parameter $n: the server's clock (clock.h), in milliseconds. */
+#define AT(n) "to_timestamp($" #n "::bigint / 1000.0)"
 #define UTC(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 static struct sr_session_config config = { SR_SESSION_IDLE_S, SR_SESSION_MAX_S, SR_LOGIN_MAX_FAILURES,
@@ -75,6 +77,9 @@ bool sr_session_setup(char *err, size_t errsz)
     ok = ok && sr_password_setup(err, errsz);
     if(ok)
       config = c;
+    const char *clock = getenv("SEREG_CLOCK_FILE");
+    if(ok && clock && *clock) /* a test's: said, so that it is never left on unnoticed */
+      sr_warn("SEREG_CLOCK_FILE is set: logins and sessions are timed by the clock %s moves (for tests only)", clock);
     set_up = ok;
   }
   pthread_mutex_unlock(&setup_lock);
@@ -213,8 +218,8 @@ static bool look_up(PGconn *db, const char *key, const char *now, struct found *
   PGresult *r = sr_db_exec(db,
                            "SELECT id, role, coalesce(jurisdiction, '') AS jurisdiction, coalesce(org_id, 0) AS org, "
                            "name, coalesce(password_hash, '') AS hash, disabled_at IS NOT NULL AS disabled, "
-                           "coalesce(locked_until > to_timestamp($2::bigint / 1000.0), false) AS locked, "
-                           "CASE WHEN last_failed_at > to_timestamp($2::bigint / 1000.0) - make_interval(secs => $3::int) "
+                           "coalesce(locked_until > " AT(2) ", false) AS locked, "
+                           "CASE WHEN last_failed_at > " AT(2) " - make_interval(secs => $3::int) "
                            "  THEN failed_logins ELSE 0 END AS failures, "
                            "coalesce((extract(epoch FROM last_failed_at) * 1000)::bigint, 0) AS last_failed "
                            "FROM account WHERE login_key = $1",
@@ -275,11 +280,11 @@ static enum sr_err record_failure(struct sr_ctx *c, const char *given, const str
     snprintf(lock, sizeof lock, "%ld", config.lock_s);
     const char *p[] = { f->id, now, window, max, lock };
     r = sr_db_exec(c->db,
-                   "WITH n AS (SELECT id, CASE WHEN last_failed_at > to_timestamp($2::bigint / 1000.0) - make_interval(secs => "
+                   "WITH n AS (SELECT id, CASE WHEN last_failed_at > " AT(2) " - make_interval(secs => "
                    "  $3::int) THEN failed_logins + 1 ELSE 1 END AS failures FROM account WHERE id = $1::bigint "
                    "  FOR UPDATE) "
-                   "UPDATE account a SET failed_logins = n.failures, last_failed_at = to_timestamp($2::bigint / 1000.0), "
-                   "  locked_until = CASE WHEN n.failures >= $4::int THEN to_timestamp($2::bigint / 1000.0) + "
+                   "UPDATE account a SET failed_logins = n.failures, last_failed_at = " AT(2) ", "
+                   "  locked_until = CASE WHEN n.failures >= $4::int THEN " AT(2) " + "
                    "    make_interval(secs => $5::int) ELSE a.locked_until END "
                    "FROM n WHERE a.id = n.id RETURNING n.failures, n.failures >= $4::int AS locks, "
                    UTC("a.locked_until") " AS until",
@@ -341,8 +346,8 @@ static enum sr_err open_session(struct sr_ctx *c, const struct found *f, const c
                            "WITH a AS (UPDATE account SET failed_logins = 0, last_failed_at = NULL, locked_until = NULL, "
                            "  password_hash = coalesce($5, password_hash) WHERE id = $1::bigint RETURNING id) "
                            "INSERT INTO login_session (account_id, token_hash, created_at, last_seen_at, expires_at) "
-                           "SELECT a.id, $3, to_timestamp($2::bigint / 1000.0), to_timestamp($2::bigint / 1000.0), "
-                           "  to_timestamp($2::bigint / 1000.0) + make_interval(secs => $4::int) FROM a RETURNING id",
+                           "SELECT a.id, $3, " AT(2) ", " AT(2) ", "
+                           "  " AT(2) " + make_interval(secs => $4::int) FROM a RETURNING id",
                            5, p);
   char id[32] = "";
   if(sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1)
@@ -419,11 +424,11 @@ enum sr_err sr_session_authenticate(PGconn *db, const char *value, struct sr_pri
                            "WITH s AS (SELECT s.id, s.last_seen_at, a.id AS account, a.role, "
                            "  coalesce(a.jurisdiction, '') AS jurisdiction, coalesce(a.org_id, 0) AS org "
                            "  FROM login_session s JOIN account a ON a.id = s.account_id "
-                           "  WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > to_timestamp($2::bigint / 1000.0) "
-                           "  AND s.last_seen_at > to_timestamp($2::bigint / 1000.0) - make_interval(secs => $3::int) "
+                           "  WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > " AT(2) " "
+                           "  AND s.last_seen_at > " AT(2) " - make_interval(secs => $3::int) "
                            "  AND a.disabled_at IS NULL), "
-                           "t AS (UPDATE login_session x SET last_seen_at = to_timestamp($2::bigint / 1000.0) FROM s "
-                           "  WHERE x.id = s.id AND s.last_seen_at <= to_timestamp($2::bigint / 1000.0) - make_interval(secs => $4::int) "
+                           "t AS (UPDATE login_session x SET last_seen_at = " AT(2) " FROM s "
+                           "  WHERE x.id = s.id AND s.last_seen_at <= " AT(2) " - make_interval(secs => $4::int) "
                            "  RETURNING 1) "
                            "SELECT account, role, jurisdiction, org, (SELECT count(*) FROM t) AS touched FROM s",
                            4, p);
@@ -489,7 +494,7 @@ enum sr_err sr_session_logout(struct sr_ctx *c, const char *value, struct sr_pro
     return pb->err;
   const char *p[] = { id, now };
   PGresult *r = sr_db_exec(c->db,
-                           "UPDATE login_session SET revoked_at = to_timestamp($2::bigint / 1000.0), revoked_reason = 'logout' "
+                           "UPDATE login_session SET revoked_at = " AT(2) ", revoked_reason = 'logout' "
                            "WHERE id = $1::bigint AND revoked_at IS NULL RETURNING id",
                            2, p);
   bool ok = sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1;
@@ -521,8 +526,8 @@ void sr_session_gauge(PGconn *db)
   const char *p[] = { now, idle };
   PGresult *r = sr_db_exec(db,
                            "SELECT count(*) FROM login_session s JOIN account a ON a.id = s.account_id "
-                           "WHERE s.revoked_at IS NULL AND s.expires_at > to_timestamp($1::bigint / 1000.0) "
-                           "AND s.last_seen_at > to_timestamp($1::bigint / 1000.0) - make_interval(secs => $2::int) "
+                           "WHERE s.revoked_at IS NULL AND s.expires_at > " AT(1) " "
+                           "AND s.last_seen_at > " AT(1) " - make_interval(secs => $2::int) "
                            "AND a.disabled_at IS NULL",
                            2, p);
   if(sr_db_ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1)

@@ -213,6 +213,33 @@ def test_every_figure_of_every_period_as_worked_out(w):
         check("series" not in body, "no series unless asked")
 
 
+def test_each_stock_figure_is_the_total_of_its_list(w):
+    """The lists docs/figures.md names for the dashboard's links count what the figures count."""
+    def total(path):
+        return w.read(path + ("&" if "?" in path else "?") + "count=true&limit=1")["total"]
+    body = figures(w, "period=2026-11")
+    for j in (A, B):
+        f = row(body, j)
+        eq(total(f"/api/v1/equipment?jurisdiction={j}&status=in_service&overdue=true"), f["overdue"], f"{j} overdue")
+        eq(total(f"/api/v1/equipment?jurisdiction={j}&status=in_service"), f["units_in_service"]["total"],
+           f"{j} in service")
+        eq(total(f"/api/v1/equipment?jurisdiction={j}&status=in_service") +
+           total(f"/api/v1/equipment?jurisdiction={j}&status=suspended"), f["units"]["total"], f"{j} units")
+        eq(total(f"/api/v1/hazards?jurisdiction={j}&status=open"), f["hazards_open"], f"{j} hazards open")
+        eq(total(f"/api/v1/hazards?jurisdiction={j}&status=open&grade=major"), f["hazards_major_open"],
+           f"{j} major open")
+        eq(total(f"/api/v1/rectifications?jurisdiction={j}&open=true"), f["rectifications_open"], f"{j} rect open")
+        eq(total(f"/api/v1/rectifications?jurisdiction={j}&past_deadline=true"),
+           f["rectifications_past_deadline"], f"{j} past deadline")
+        eq(total(f"/api/v1/rectifications?jurisdiction={j}&workflow=listed_supervision&open=true"),
+           f["listed_supervision"]["open"], f"{j} listed open")
+    eq(total(f"/api/v1/rectifications?jurisdiction={B}&past_deadline=true"), 1, "hb's directive")
+    eq(total(f"/api/v1/rectifications?jurisdiction={B}&past_deadline=false"), 0, "none other in B")
+    eq(total(f"/api/v1/rectifications?jurisdiction={A}&past_deadline=false"), 2, "A's two, closed")
+    s, _, p = w.server.get("/api/v1/rectifications?past_deadline=maybe", tok=w.city)
+    eq((s, [e["field"] for e in p["errors"]]), (400, ["past_deadline"]), "a bad value")
+
+
 def test_agencies_count_the_results_of_the_period(w):
     one = lambda n: [{"credit_code": w.agency_code, "name": "测试检验机构", "results": n, "failed": 0,
                       "failure_rate": 0.0}]
@@ -307,6 +334,29 @@ def test_figures_are_counted_and_timed_in_metrics(w):
     eq(after[key("refused")] - before.get(key("refused"), 0), 1, "one refused")
     eq(after["sereg_figures_seconds_count"] - before.get("sereg_figures_seconds_count", 0), 1, "one timed")
     check(after["sereg_figures_seconds_sum"] > before.get("sereg_figures_seconds_sum", 0), "its time")
+
+
+def test_the_census_tally_is_the_register_counted(w):
+    """sql/0027's tally, written by the triggers with each change of the units, holds what a count
+    of the register says; no caller writes it."""
+    tally = w.db.sql("SELECT string_agg(concat_ws('|', jurisdiction, type, status, next_due, n), ',' ORDER BY 1) "
+                     "FROM (SELECT jurisdiction, type, status, next_due, n FROM equipment_tally WHERE n <> 0) t")
+    count = w.db.sql("SELECT string_agg(concat_ws('|', jurisdiction, type, status, d, n), ',' ORDER BY 1) FROM "
+                     "(SELECT jurisdiction, type, status, coalesce(next_due, 'infinity') AS d, count(*) AS n "
+                     "FROM equipment GROUP BY 1, 2, 3, 4) t")
+    check(tally.count(",") >= 5, f"the world's units are in it: {tally}")
+    eq(sorted(tally.split(",")), sorted(count.split(",")), "tally and register")
+    for role, settings in (("district_supervisor", {"jurisdiction": A}), ("city_supervisor", {}),
+                           ("system", {})):
+        out = w.db.as_role(role, "UPDATE equipment_tally SET n = n + 1 RETURNING n", **settings)
+        eq(out, "", f"{role} changes no tally row")
+        out = w.db.as_role(role, f"INSERT INTO equipment_tally VALUES ('{A}', 'elevator', 'in_service', "
+                                 "'2030-01-01', 5)", **settings)
+        check(out.startswith("ERROR"), f"{role} adds no tally row: {out}")
+    eq(w.db.as_role("district_supervisor", f"SELECT count(DISTINCT jurisdiction) FROM equipment_tally",
+                    jurisdiction=A), "1", "a district reads its own tally only")
+    eq(w.db.as_role("user_unit", "SELECT count(*) FROM equipment_tally", org=w.org_id(w.unit_a)), "0",
+       "a user unit reads none")
 
 
 # ---- the demo city against straight SQL ----

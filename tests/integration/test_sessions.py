@@ -5,7 +5,7 @@ alike whatever the reason, slowed and then locked, all on the audit record and i
 server's clock is moved through SEREG_CLOCK_FILE, so that 30 minutes pass in no time."""
 import json
 import os
-import statistics
+import random
 import subprocess
 import tempfile
 import time
@@ -195,8 +195,11 @@ def test_the_four_failures_answer_alike(t):
     cases = {"wrong password": ("失败测试甲", "Wrong-password-1"), "unknown account": ("没有这个人", PASSWORD),
              "disabled": ("失败测试乙", PASSWORD), "locked": ("失败测试丙", PASSWORD)}
     answers, times = {}, {k: [] for k in cases}
-    for rnd in range(4):
-        for what, (name, pw) in cases.items():
+    order = list(cases)
+    for rnd in range(10):
+        random.Random(rnd).shuffle(order)  # no kind always right after another's
+        for what in order:
+            name, pw = cases[what]
             clock.advance(3600)  # no slowing down between rounds
             t0 = time.monotonic()
             s, h, body = w.server.fetch("POST", "/api/v1/session",
@@ -208,15 +211,20 @@ def test_the_four_failures_answer_alike(t):
             eq(body, answers[what], f"{what}: the same every time")
     bodies = set(answers.values())
     eq(len(bodies), 1, f"one answer for all four: {answers}")
-    medians = {k: statistics.median(v) for k, v in times.items()}
-    print("  login failure medians (ms):", {k: round(v * 1000, 1) for k, v in medians.items()})
-    lo, hi = min(medians.values()), max(medians.values())
-    check(hi - lo < max(0.5 * lo, 0.03), f"comparable timing: {medians}")
-    check(lo > 0.02, f"each costs an Argon2id verification: {medians}")
+    # The fastest of ten of each kind: what the work costs, without the other engineers' load on the machine.
+    fastest = {k: min(v) for k, v in times.items()}
+    print("  login failures, fastest of each (ms):", {k: round(v * 1000, 1) for k, v in fastest.items()})
+    lo, hi = min(fastest.values()), max(fastest.values())
+    # No kind is markedly cheaper than another (without the dummy hash, an unknown name answered in
+    # 3 ms against 160 ms); the tolerance leaves room for a loaded machine and a sanitizer build.
+    check(lo >= 0.5 * hi, f"comparable timing: {fastest}")
+    check(lo > 0.02, f"each costs an Argon2id verification: {fastest}")
     eq(w.db.count("audit_log", "action = 'session.login_failed' AND detail->>'reason' = 'unknown_account' "
-                               "AND detail->>'name' = '没有这个人' AND target_id = ''"), 4,
+                               "AND detail->>'name' = '没有这个人' AND target_id = ''"), 10,
        "an unknown name on the record too")
     eq(w.db.count("account", "name = '没有这个人'"), 0, "and nothing else made of it")
+    eq(w.db.sql("SELECT string_agg(DISTINCT role || ':' || coalesce(account_id::text, '-'), ',') FROM audit_log "
+                "WHERE action = 'session.login_failed'"), "anonymous:-", "a failed login is nobody's act")
 
 
 def audit(w, action, where="true"):
@@ -317,10 +325,13 @@ def test_a_session_ends_when_idle_and_at_its_absolute_end(t):
 def test_the_ends_of_sessions_are_settings(t):
     w, clock = t
     create(w, "设置测试")
-    srv = Server(w.db, env={"SEREG_CLOCK_FILE": clock.path, "SEREG_SESSION_IDLE": "2m", "SEREG_SESSION_MAX": "5m"})
+    srv = Server(w.db, env={"SEREG_CLOCK_FILE": clock.path, "SEREG_SESSION_IDLE": "2m", "SEREG_SESSION_MAX": "5m",
+                            "SEREG_COOKIE_SECURE": "1"})
     try:
-        s, _, body = srv.post("/api/v1/session", {"account": "设置测试", "password": PASSWORD})
+        s, h, body = srv.post("/api/v1/session", {"account": "设置测试", "password": PASSWORD})
         eq(s, 201, body)
+        check(h["set-cookie"].endswith("; Secure"), f"SEREG_COOKIE_SECURE=1: Secure over plain http too: {h}")
+        check("SEREG_CLOCK_FILE is set" in srv.output(), "a moved clock is said in the log")
         value = srv.fetch("POST", "/api/v1/session", data=json.dumps(
             {"account": "设置测试", "password": PASSWORD}).encode())[1]["set-cookie"].split(";")[0].split("=")[1]
         clock.advance(100)
