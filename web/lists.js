@@ -69,6 +69,7 @@ const KINDS = {
       { label: '类型', name: 'workflow', options: options('workflow') },
       { label: '状态', name: 'state', options: options('state') },
       { label: '是否办结', name: 'open', options: yesNo('办理中', '已办结') },
+      { label: '超过整改期限', name: 'past_deadline', options: yesNo('已超期限', '未超期限') },
       { label: '辖区', name: 'jurisdiction', options: await jurisdictionOptions(me) },
       { label: '隐患编号', name: 'hazard_id', type: 'number', min: 1, inputmode: 'numeric' },
     ],

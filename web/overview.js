@@ -8,9 +8,9 @@ import { num, pct } from './labels.js';
 import { jurisdictionOptions } from './lists.js';
 
 // Each figure: its title, its value in F, and the list behind it for jurisdiction j (null: the
-// whole scope) where the API has one that lists exactly what it counts (the figures of units,
-// hazards and rectifications as they are now); a rate or a count of the period has none, since no
-// list filters by the day a thing happened.
+// whole scope), as docs/figures.md names it: exactly what the figure counts for the figures of
+// units, hazards and rectifications as they are now; a rate or a count of the period has none
+// (no list filters by the day a thing happened), registrations aside.
 const within = j => (j ? { jurisdiction: j } : {});
 const list = (kind, params) => j => '#/' + kind + qs({ ...within(j), ...params });
 export const FIGURES = [
@@ -29,10 +29,11 @@ export const FIGURES = [
     detail: f => `销号 ${num(f.closed_on_time.closed)}，按期 ${num(f.closed_on_time.on_time)}` },
   { key: 'rectifications_open', title: '整改中', value: f => f.rectifications_open, href: list('rectifications', { open: 'true' }) },
   { key: 'rectifications_past_deadline', title: '逾期未整改', value: f => f.rectifications_past_deadline,
-    alert: true },
+    href: list('rectifications', { past_deadline: 'true' }), alert: true },
   { key: 'listed_open', title: '挂牌督办中', value: f => f.listed_supervision.open,
     href: list('rectifications', { workflow: 'listed_supervision', open: 'true' }) },
-  { key: 'registrations', title: '本期使用登记', value: f => f.registrations },
+  // No list filters by the day of registration: the units newest first show the period's (docs/figures.md).
+  { key: 'registrations', title: '本期使用登记', value: f => f.registrations, href: list('units', { sort: '-registered' }) },
   { key: 'changes', title: '本期变更', value: f => f.changes },
   { key: 'cancellations', title: '本期注销', value: f => f.cancellations },
 ];

@@ -125,7 +125,7 @@ async function city() {
   await page.waitForFunction(n => document.querySelector('.overview h2')?.textContent.includes(n), a.name);
   assert.equal(await page.textContent('.tile[data-figure="overdue"] .tile-value'), fmt(a.figures.overdue), "the district's overdue tile");
   assert.equal(await page.inputValue('select[name="jurisdiction"]'), W.district_a, 'the district is chosen');
-  assert.equal(await page.locator('.tile a').count(), 6, 'six tiles link to their lists');
+  assert.equal(await page.locator('.tile a').count(), 8, 'eight tiles link to their lists');
   // Each linked tile opens the list of what it counts: the list's total is the tile's number.
   for (const [key, want] of Object.entries(tiles)) {
     await page.goto(plan.base + '/#/');
