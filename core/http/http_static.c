@@ -157,8 +157,10 @@ bool sr_static_load(const char *fallback, const char *chartjs)
     const char *type = type_of(e->d_name);
     if(!type)
       continue;
-    char path[PATH_MAX + SR_STATIC_NAME_MAX + 2];
-    snprintf(path, sizeof path, "%s/%s", webdir, e->d_name);
+    char path[sizeof webdir + sizeof e->d_name + 2];
+    int n = snprintf(path, sizeof path, "%s/%s", webdir, e->d_name);
+    if(n < 0 || (size_t)n >= sizeof path)
+      continue;
     if(add_file(path, e->d_name, type) && strcmp(e->d_name, "chart.min.js") == 0)
       own_chart = true;
   }
