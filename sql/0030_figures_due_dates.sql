@@ -48,7 +48,9 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- The units <ids> counted again: their rows taken away, and those of the ones in service now
--- written from their rows as they are now.
+-- written from their rows as they are now. The units are locked first (as the UPDATE that records
+-- a result's due date locks them anyway), so that two transactions recording results of one unit
+-- at once count it one after the other, the second from what the first committed.
 CREATE FUNCTION sereg_due_refresh(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE was text;
 BEGIN
@@ -56,6 +58,7 @@ BEGIN
     RETURN;
   END IF;
   was := sereg_tally_begin();
+  PERFORM 1 FROM equipment WHERE id = ANY (ids) ORDER BY id FOR NO KEY UPDATE;
   DELETE FROM figures_due WHERE equipment_id = ANY (ids);
   INSERT INTO figures_due (equipment_id, due, jurisdiction, on_time)
   SELECT e.id, d.due, e.jurisdiction, d.on_time

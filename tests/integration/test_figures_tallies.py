@@ -1,8 +1,12 @@
 """The tallies the figures are read from (sql/0029, sql/0030, docs/figures.md "How it is
 computed"), on test_figures' world: each holds exactly what the rows say when counted straight
 from them under each unit's jurisdiction now, after every kind of write the world makes; a unit
-moved to another district takes every figure of its history with it, and back; no caller writes
-a tally, and a district reads only its own rows."""
+moved to another district takes every figure of its history with it, and back; two results of
+one unit recorded at once are counted one after the other; no caller writes a tally, and a
+district reads only its own rows."""
+import subprocess
+import time
+
 from harness import run, tests_of, check, eq
 from world import A, B
 from test_figures import setup, figures, row
@@ -112,6 +116,33 @@ def test_no_caller_writes_a_tally_and_a_district_reads_its_own(w):
         eq(w.db.as_role("agency", f"SELECT count(*) FROM {table}"), "0", f"an agency reads no {table}")
     out = w.db.as_role("system", "INSERT INTO figures_due VALUES (1, '2030-01-01', '510104', true)")
     check(out.startswith("ERROR"), f"the system adds no due date: {out}")
+
+
+def test_two_results_of_one_unit_at_once(w):
+    """Two transactions each recording a result of u8: the second waits for the first and counts
+    the unit's due dates again from what the first committed (both once wrote u8's due dates from
+    their own snapshot, and the second failed on the first's rows)."""
+    agency = w.db.sql("SELECT id FROM organization WHERE kind = 'agency' ORDER BY id LIMIT 1")
+    u8 = w.units["u8"]["id"]
+
+    def result(n, day, due):
+        return (f"INSERT INTO inspection (agency_id, report_number, equipment_id, kind, inspected_on, conclusion, "
+                f"conclusion_text, passed, request_hash, due_after) VALUES ({agency}, 'AT-ONCE-{n}', {u8}, 'periodic', "
+                f"'{day}', 'pass', '合格', true, 'h{n}', '{{\"next_due\": \"{due}\"}}');")
+    who = "SELECT set_config('sereg.role', 'system', false);"
+    first = subprocess.Popen(["psql", w.db.dsn, "-qtAX", "-v", "ON_ERROR_STOP=1"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first.stdin.write(f"{who} BEGIN; {result(1, '2026-12-04', '2027-12-31')} SELECT pg_sleep(1.5); COMMIT;\n")
+    first.stdin.flush()
+    time.sleep(0.5)  # the first holds u8 when the second begins
+    second = subprocess.run(["psql", w.db.dsn, "-qtAX", "-v", "ON_ERROR_STOP=1", "-c",
+                             f"{who} {result(2, '2026-12-04', '2028-01-31')}"], capture_output=True, text=True)
+    out, err = first.communicate(timeout=30)
+    eq((first.returncode, err.strip()), (0, ""), "the first result")
+    eq((second.returncode, second.stderr.strip()), (0, ""), "the second result, after the first")
+    same_as_the_rows(w, "after two results at once")
+    eq(w.db.sql(f"SELECT string_agg(due::text, ',' ORDER BY due) FROM figures_due WHERE equipment_id = {u8}"),
+       "2026-11-30,2027-12-31,2028-01-31", "u8's three due dates")
 
 
 if __name__ == "__main__":
