@@ -68,13 +68,14 @@ BEGIN
 END $$;
 
 -- What changes a unit's due dates: its status, its due date or its jurisdiction; a result of it
--- (or its amendment); a registration.
+-- (or its amendment); a registration. Old and new units are compared with EXCEPT, never a join of
+-- the transition tables (sql/0013: without statistics that join may be a nested loop).
 CREATE FUNCTION sereg_due_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_TABLE_NAME = 'equipment' THEN
     PERFORM sereg_due_refresh(array(
-      SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
-      WHERE (n.status, n.next_due, n.jurisdiction) IS DISTINCT FROM (o.status, o.next_due, o.jurisdiction)
+      SELECT DISTINCT id FROM (SELECT id, status, next_due, jurisdiction FROM new_rows
+                               EXCEPT SELECT id, status, next_due, jurisdiction FROM old_rows) changed
       ORDER BY 1));
   ELSIF TG_TABLE_NAME = 'equipment_event' THEN
     PERFORM sereg_due_refresh(array(SELECT DISTINCT equipment_id FROM new_rows WHERE action IN ('register', 'approve')
