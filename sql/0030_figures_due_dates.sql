@@ -31,24 +31,33 @@ CREATE POLICY figures_due_write ON figures_due FOR ALL
 -- still this one has met it by no result.
 CREATE FUNCTION sereg_due_of(eid bigint, unit_next_due date) RETURNS TABLE (due date, on_time boolean)
 LANGUAGE sql STABLE AS $$
+  -- Each table is read by its unit alone behind OFFSET 0, the other conditions outside it: with
+  -- the statistics of a smaller table the planner otherwise read a whole partial index of sql/0027
+  -- (inspection_due_set, equipment_event_due_set, inspection_made) for each unit, whose predicate
+  -- those conditions imply: 4 to 14 s for a batch of 10,000 results.
+  WITH r AS MATERIALIZED (SELECT n.id, n.inspected_on, n.due_after->>'next_due' AS d FROM (
+                            SELECT * FROM inspection WHERE equipment_id = eid OFFSET 0) n
+                          WHERE n.superseded_by IS NULL)
   SELECT ds.d::date, coalesce(m.inspected_on <= ds.d::date, false)
   FROM (SELECT DISTINCT ON (x.d) x.d, x.so, x.sid FROM (
-          SELECT i.due_after->>'next_due' AS d, i.inspected_on AS so, i.id AS sid FROM inspection i
-          WHERE i.equipment_id = eid AND i.superseded_by IS NULL
+          SELECT r.d, r.inspected_on AS so, r.id AS sid FROM r
           UNION ALL
-          SELECT ev.after->>'next_due', NULL::date, 0 FROM equipment_event ev
-          WHERE ev.equipment_id = eid AND (ev.action = 'approve' OR (ev.action = 'register' AND ev.to_status = 'in_service'))) x
+          SELECT ev.after->>'next_due', NULL::date, 0 FROM (
+            SELECT * FROM equipment_event WHERE equipment_id = eid OFFSET 0) ev
+          WHERE ev.action = 'approve' OR (ev.action = 'register' AND ev.to_status = 'in_service')) x
         WHERE x.d ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
         ORDER BY x.d, x.so NULLS FIRST, x.sid) ds
-  LEFT JOIN LATERAL (SELECT n.inspected_on FROM inspection n
-                     WHERE unit_next_due IS DISTINCT FROM ds.d::date AND n.equipment_id = eid
-                       AND n.superseded_by IS NULL AND (ds.so IS NULL OR (n.inspected_on, n.id) > (ds.so, ds.sid))
-                       AND n.due_after->>'next_due' IS DISTINCT FROM ds.d
-                     ORDER BY n.inspected_on, n.id LIMIT 1) m ON true
+  LEFT JOIN LATERAL (SELECT r.inspected_on FROM r
+                     WHERE unit_next_due IS DISTINCT FROM ds.d::date
+                       AND (ds.so IS NULL OR (r.inspected_on, r.id) > (ds.so, ds.sid))
+                       AND r.d IS DISTINCT FROM ds.d
+                     ORDER BY r.inspected_on, r.id LIMIT 1) m ON true
 $$;
 
 -- The units <ids> counted again: their rows taken away, and those of the ones in service now
--- written from their rows as they are now. The units are locked first (as the UPDATE that records
+-- written from their rows as they are now. The ids are joined as a set, not tested with = ANY: with
+-- the statistics of a smaller register the planner scanned every unit in service against an array
+-- of 10,000 (6.7 s for a batch of results). The units are locked first (as the UPDATE that records
 -- a result's due date locks them anyway), so that two transactions recording results of one unit
 -- at once count it one after the other, the second from what the first committed.
 CREATE FUNCTION sereg_due_refresh(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
@@ -58,12 +67,12 @@ BEGIN
     RETURN;
   END IF;
   was := sereg_tally_begin();
-  PERFORM 1 FROM equipment WHERE id = ANY (ids) ORDER BY id FOR NO KEY UPDATE;
-  DELETE FROM figures_due WHERE equipment_id = ANY (ids);
+  PERFORM 1 FROM unnest(ids) u(id) JOIN equipment e ON e.id = u.id ORDER BY e.id FOR NO KEY UPDATE OF e;
+  DELETE FROM figures_due f USING unnest(ids) u(id) WHERE f.equipment_id = u.id;
   INSERT INTO figures_due (equipment_id, due, jurisdiction, on_time)
   SELECT e.id, d.due, e.jurisdiction, d.on_time
-  FROM equipment e CROSS JOIN LATERAL sereg_due_of(e.id, e.next_due) d
-  WHERE e.id = ANY (ids) AND e.status = 'in_service';
+  FROM unnest(ids) u(id) JOIN equipment e ON e.id = u.id CROSS JOIN LATERAL sereg_due_of(e.id, e.next_due) d
+  WHERE e.status = 'in_service';
   PERFORM sereg_tally_end(was);
 END $$;
 
