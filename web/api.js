@@ -1,5 +1,5 @@
 // api.js -- the API of sereg as the pages call it: same origin, the session cookie, the CSRF
-// token on every change (Contract 2), answers in Chinese, problems turned into ApiError.
+// token on every change (X-CSRF-Token), answers in Chinese, problems turned into ApiError.
 
 let csrf = null;
 export function setCsrf(token) { csrf = token || null; }

@@ -1,4 +1,4 @@
-// app.js -- the dashboard: who is signed in (Contract 2), the hash routes (Contract 3) and the
+// app.js -- the dashboard: who is signed in (GET /api/v1/session), the hash routes and the
 // frame around each view. Everything from the API reaches the page as text (dom.js).
 import { api, setCsrf, ApiError } from './api.js';
 import { h, fill, say } from './dom.js';

@@ -1,4 +1,4 @@
-// overview.js -- the figures of the caller's scope (GET /api/v1/figures, Contract 1): tiles,
+// overview.js -- the figures of the caller's scope (GET /api/v1/figures): tiles,
 // overdue units and open hazards by district as a bar chart with its table, twelve months of
 // trends as a line chart with its table; each number links to the list that shows what it counts
 // (docs/figures.md names each figure's list).

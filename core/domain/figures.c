@@ -1,6 +1,6 @@
 /*
  * figures.c -- see figures.h: reading what is asked, the scope it may reach, and the answer of
- * contract 1 put together from the one statement of figures_sql.c. The definitions are in
+ * GET /api/v1/figures put together from the one statement of figures_sql.c. The definitions are in
  * docs/figures.md.
  */
 #include <math.h>

@@ -35,7 +35,7 @@ struct sr_period sr_period_month(struct sr_date d);
  * <pb> naming the field. */
 bool sr_figures_read(struct sr_ctx *c, const struct sr_params *q, struct sr_figures_ask *ask, struct sr_problem *pb);
 
-/* The figures as docs/figures.md and contract 1 describe them. A district (or coordinator)
+/* The figures as docs/figures.md and contrib/openapi.yaml (FiguresAnswer) describe them. A district (or coordinator)
  * asking for another jurisdiction, or anyone for an unknown one: SR_NOT_FOUND naming
  * "jurisdiction". Caller owns *out. */
 enum sr_err sr_figures_compute(struct sr_ctx *c, const struct sr_figures_ask *ask, cJSON **out, struct sr_problem *pb);

@@ -28,7 +28,7 @@ struct sr_tally {
 };
 /* Reads the statement's row; NULL when it is not what the statement answers, or memory ran out. */
 struct sr_tally *sr_tally_from(const PGresult *r, int nbuckets, const struct sr_plugins *plugins);
-/* Contract 1's F of period <b> and row <row> (nrows: the total). */
+/* The figures (the API's "figures" object) of period <b> and row <row> (nrows: the total). */
 cJSON *sr_tally_json(const struct sr_tally *t, int b, int row);
 /* The agencies with their failure rates (the tally keeps none of it afterwards). */
 cJSON *sr_tally_agencies(struct sr_tally *t);

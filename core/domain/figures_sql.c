@@ -31,7 +31,7 @@ static void scoped(struct sr_sql *q, struct sr_ctx *c, const char *a, bool super
   sr_sql_add(q, text);
 }
 
-static void build(struct sr_sql *q, struct sr_ctx *c, const char *district)
+static void build(struct sr_sql *q, struct sr_ctx *c)
 {
   sr_sql_add(q, "WITH p AS (SELECT b::int - 1 AS b, f, t FROM unnest($1::date[], $2::date[]) WITH ORDINALITY "
                 "AS x(f, t, b)), "
@@ -43,55 +43,42 @@ static void build(struct sr_sql *q, struct sr_ctx *c, const char *district)
                 "FROM equipment_tally e WHERE e.status IN ('in_service', 'suspended')");
   scoped(q, c, "e", true);
   sr_sql_add(q, " GROUP BY 1, 2), "
-                /* lifecycle events effective in each period, under the unit's jurisdiction now */
-                "ev AS (SELECT p.b, e.jurisdiction AS j, "
-                "count(*) FILTER (WHERE ev.action = 'approve' OR (ev.action = 'register' AND ev.to_status = "
-                "'in_service')) AS reg, "
-                "count(*) FILTER (WHERE ev.action IN ('modify', 'relocate', 'transfer', 'rename')) AS chg, "
-                "count(*) FILTER (WHERE ev.action = 'cancel' AND ev.from_status IS DISTINCT FROM 'pending') AS can "
-                "FROM equipment_event ev JOIN p ON ev.effective_on BETWEEN p.f AND p.t "
-                "JOIN equipment e ON e.id = ev.equipment_id");
-  scoped(q, c, "e", false);
-  sr_sql_add(q, " WHERE ev.action IN ('register', 'approve', 'modify', 'relocate', 'transfer', 'rename', 'cancel') "
-                "AND ev.effective_on BETWEEN $4::text::date AND $6::date GROUP BY 1, 2), "
-                /* due dates set (by a registration or a result) that fell in the periods, each
-                 * (unit, date) once with the first thing that set it */
-                "ds AS (SELECT DISTINCT ON (x.eid, x.d) x.eid, x.d, x.so, x.sid FROM ("
-                "SELECT i.equipment_id AS eid, i.due_after->>'next_due' AS d, i.inspected_on AS so, i.id AS sid "
-                "FROM inspection i WHERE i.superseded_by IS NULL AND i.due_after->>'next_due' BETWEEN $4 AND $5 "
-                "UNION ALL SELECT ev.equipment_id, ev.after->>'next_due', NULL::date, 0 FROM equipment_event ev "
-                "WHERE (ev.action = 'approve' OR (ev.action = 'register' AND ev.to_status = 'in_service')) "
-                "AND ev.after->>'next_due' BETWEEN $4 AND $5) x ORDER BY x.eid, x.d, x.so NULLS FIRST, x.sid), "
-                /* ...on units in service now, and whether the result that moved it came by the date */
-                "dues AS (SELECT p.b, e.jurisdiction AS j, count(*) AS fell, "
-                "count(*) FILTER (WHERE m.inspected_on <= ds.d::date) AS ontime "
-                "FROM ds JOIN equipment e ON e.id = ds.eid AND e.status = 'in_service'");
-  scoped(q, c, "e", false);
-  sr_sql_add(q, " JOIN p ON ds.d::date BETWEEN p.f AND least(p.t, $3::date - 1) "
-                /* (a unit whose due date is still this one has met it by no result: not looked for) */
-                "LEFT JOIN LATERAL (SELECT n.inspected_on FROM inspection n WHERE e.next_due IS DISTINCT FROM "
-                "ds.d::date AND n.equipment_id = ds.eid "
-                "AND n.superseded_by IS NULL AND (ds.so IS NULL OR (n.inspected_on, n.id) > (ds.so, ds.sid)) "
-                "AND n.due_after->>'next_due' IS DISTINCT FROM ds.d ORDER BY n.inspected_on, n.id LIMIT 1) m ON true "
-                "GROUP BY 1, 2), "
-                /* hazards found in each period, and which of them are closed now */
-                "hz AS (SELECT p.b, e.jurisdiction AS j, count(*) AS n, "
-                "count(*) FILTER (WHERE h.source = 'overdue') AS s_overdue, "
-                "count(*) FILTER (WHERE h.source = 'failed_in_use') AS s_failed, "
-                "count(*) FILTER (WHERE h.source = 'defect') AS s_defect, "
-                "count(*) FILTER (WHERE h.source = 'patrol') AS s_patrol, "
-                "count(*) FILTER (WHERE h.source = 'manual') AS s_manual, "
-                "count(*) FILTER (WHERE h.grade = 'general') AS g_general, "
-                "count(*) FILTER (WHERE h.grade = 'major') AS g_major, "
-                "count(*) FILTER (WHERE h.status = 'closed') AS closed "
-                "FROM hazard h JOIN p ON h.found_on BETWEEN p.f AND p.t JOIN equipment e ON e.id = h.equipment_id");
-  scoped(q, c, "e", false);
-  sr_sql_add(q, " WHERE h.found_on BETWEEN $4::text::date AND $6::date GROUP BY 1, 2), "
+                /* lifecycle events effective in each period, under the unit's jurisdiction now,
+                 * from their monthly tally (sql/0029) */
+                "ev AS (SELECT p.b, t.jurisdiction AS j, sum(t.n) FILTER (WHERE t.figure = 'reg') AS reg, "
+                "sum(t.n) FILTER (WHERE t.figure = 'chg') AS chg, sum(t.n) FILTER (WHERE t.figure = 'can') AS can "
+                "FROM figures_event_tally t JOIN p ON t.month BETWEEN p.f AND p.t "
+                "WHERE t.month BETWEEN $4::text::date AND $6::date");
+  scoped(q, c, "t", true);
+  sr_sql_add(q, " GROUP BY 1, 2), "
+                /* due dates (set by a registration or a result) of units in service now that fell
+                 * in the periods and are behind us, and whether the result that moved each came by
+                 * the date, from their rows kept per unit (sql/0030) */
+                "dues AS (SELECT p.b, t.jurisdiction AS j, count(*) AS fell, count(*) FILTER (WHERE t.on_time) AS ontime "
+                "FROM figures_due t JOIN p ON t.due BETWEEN p.f AND least(p.t, $3::date - 1) "
+                "WHERE t.due BETWEEN $4::text::date AND $5::text::date");
+  scoped(q, c, "t", true);
+  sr_sql_add(q, " GROUP BY 1, 2), "
+                /* hazards found in each period, and which of them are closed now, from their
+                 * monthly tally (sql/0029) */
+                "hz AS (SELECT p.b, t.jurisdiction AS j, sum(t.n) AS n, "
+                "sum(t.n) FILTER (WHERE t.source = 'overdue') AS s_overdue, "
+                "sum(t.n) FILTER (WHERE t.source = 'failed_in_use') AS s_failed, "
+                "sum(t.n) FILTER (WHERE t.source = 'defect') AS s_defect, "
+                "sum(t.n) FILTER (WHERE t.source = 'patrol') AS s_patrol, "
+                "sum(t.n) FILTER (WHERE t.source = 'manual') AS s_manual, "
+                "sum(t.n) FILTER (WHERE t.grade = 'general') AS g_general, "
+                "sum(t.n) FILTER (WHERE t.grade = 'major') AS g_major, "
+                "sum(t.n) FILTER (WHERE t.status = 'closed') AS closed "
+                "FROM figures_hazard_tally t JOIN p ON t.month BETWEEN p.f AND p.t "
+                "WHERE t.month BETWEEN $4::text::date AND $6::date");
+  scoped(q, c, "t", true);
+  sr_sql_add(q, " GROUP BY 1, 2), "
                 /* hazards open now */
-                "hs AS (SELECT e.jurisdiction AS j, count(*) AS open, count(*) FILTER (WHERE h.grade = 'major') AS "
-                "major FROM hazard h JOIN equipment e ON e.id = h.equipment_id");
-  scoped(q, c, "e", false);
-  sr_sql_add(q, " WHERE h.status = 'open' GROUP BY 1), "
+                "hs AS (SELECT t.jurisdiction AS j, sum(t.n) AS open, sum(t.n) FILTER (WHERE t.grade = 'major') AS "
+                "major FROM figures_hazard_tally t WHERE t.status = 'open'");
+  scoped(q, c, "t", true);
+  sr_sql_add(q, " GROUP BY 1), "
                 /* rectifications closed in each period */
                 "rf AS (SELECT p.b, r.jurisdiction AS j, count(*) FILTER (WHERE r.deadline IS NOT NULL) AS closed, "
                 "count(*) FILTER (WHERE r.closed_on <= r.deadline) AS ontime, "
@@ -106,15 +93,12 @@ static void build(struct sr_sql *q, struct sr_ctx *c, const char *district)
                 "FROM rectification r WHERE r.closed_on IS NULL");
   scoped(q, c, "r", true);
   sr_sql_add(q, " GROUP BY 1), "
-                /* results of inspections made in the asked period, by agency */
-                "ag AS (SELECT i.agency_id, count(*) AS n, count(*) FILTER (WHERE NOT i.passed) AS failed "
-                "FROM inspection i");
-  /* The whole city's results need no unit's row; a district's are those of its units. */
-  if(district || (c->who.role != SR_ROLE_CITY && c->who.role != SR_ROLE_ADMIN && c->who.role != SR_ROLE_SYSTEM)) {
-    sr_sql_add(q, " JOIN equipment e ON e.id = i.equipment_id");
-    scoped(q, c, "e", false);
-  }
-  sr_sql_add(q, " WHERE i.superseded_by IS NULL AND i.inspected_on BETWEEN $7::date AND $8::date GROUP BY 1), "
+                /* results of inspections made in the asked period, by agency, from their monthly
+                 * tally (sql/0029) */
+                "ag AS (SELECT t.agency_id, sum(t.n)::bigint AS n, coalesce(sum(t.n) FILTER (WHERE NOT t.passed), 0)::bigint "
+                "AS failed FROM figures_result_tally t WHERE t.month BETWEEN $7::date AND $8::date");
+  scoped(q, c, "t", true);
+  sr_sql_add(q, " GROUP BY 1 HAVING sum(t.n) <> 0), "
                 /* the rows: the districts under the city current in the periods, or holding units */
                 "jl AS (SELECT jj.code, jj.name FROM jurisdiction jj WHERE jj.parent IS NOT NULL "
                 "AND ($9::text IS NULL OR jj.code = $9) AND (jj.valid_to IS NULL OR jj.valid_to >= $4::text::date "
@@ -172,7 +156,7 @@ PGresult *sr_figures_query(struct sr_ctx *c, const struct sr_period *buckets, in
   const char *fixed[NFIXED] = { froms, tos, today, lo, due_hi, hi, from, to, district };
   for(int i = 0; i < NFIXED; i++)
     sr_sql_value(&q, fixed[i]);
-  build(&q, c, district);
+  build(&q, c);
   PGresult *r = sr_sql_exec(c, &q, pb);
   if(r && PQntuples(r) != 1) {
     PQclear(r);

@@ -1,6 +1,6 @@
 /*
  * figures_tally.c -- the counts of figures_sql.c's statement put in their rows and periods, the
- * total summed from them, and each F of contract 1 written (docs/figures.md).
+ * total summed from them, and each row's figures written as the API answers them (docs/figures.md).
  */
 #include <math.h>
 #include <stdlib.h>

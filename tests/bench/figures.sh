@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # tests/bench/figures.sh [UNITS] [REQUESTS] -- the oversight figures over a city of UNITS (default
 # 1,000,000) units with a year of results and hazards (tests/bench/figures_load.sql): REQUESTS
-# (default 30) of GET /api/v1/figures for the whole city and for one district, this month's and
-# this year's, p50 and p99; beside the very statement the server ran (taken from the cluster's
-# log of that run) through pgbench as the same caller, in the same run. Not part of the test suite.
+# (default 30) of GET /api/v1/figures for the whole city and for one district, this month's, this
+# year's and the dashboard's twelve months (series=12), p50 and p99; beside the very statement the
+# server ran (taken from the cluster's log of that run) through pgbench as the same caller, in the
+# same run. Not part of the test suite.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 units=${1:-1000000}
@@ -32,7 +33,7 @@ for _ in $(seq 100); do curl -sf http://127.0.0.1:$port/healthz >/dev/null && br
 
 # The statements the server runs are logged once, to be run again through pgbench.
 psql "${base} dbname=postgres" -qc "ALTER SYSTEM SET log_min_duration_statement = 0" -c "SELECT pg_reload_conf()" >/dev/null
-for t in "$tok" "$dtok"; do for q in "" "period=2026"; do
+for t in "$tok" "$dtok"; do for q in "" "period=2026" "series=12"; do
   curl -sf -o /dev/null -H "Authorization: Bearer $t" "http://127.0.0.1:$port/api/v1/figures?$q"
 done; done
 psql "${base} dbname=postgres" -qc "ALTER SYSTEM RESET log_min_duration_statement" -c "SELECT pg_reload_conf()" >/dev/null
@@ -42,9 +43,9 @@ python3 - "$work/pg/server.log" "$work" <<'PY'
 import re, sys
 log, out = open(sys.argv[1], encoding="utf-8").read(), sys.argv[2]
 found = re.findall(r"execute [^:]*: (WITH p AS .*?)\n\S+ \S+ \S+ \[\d+\] DETAIL:  [Pp]arameters: (.*?)\n", log, re.S)
-names = ["city_month", "city_year", "district_month", "district_year"]
-assert len(found) >= 4, f"{len(found)} figures statements in the log"
-for name, (sql, params) in zip(names, found[:4]):
+names = ["city_month", "city_year", "city_series", "district_month", "district_year", "district_series"]
+assert len(found) >= len(names), f"{len(found)} figures statements in the log"
+for name, (sql, params) in zip(names, found[:len(names)]):
     values = dict(re.findall(r"\$(\d+) = (NULL|'(?:[^']|'')*')", params))
     for k in sorted(values, key=int, reverse=True):
         sql = sql.replace("$" + k, values[k])
@@ -56,9 +57,9 @@ PY
 
 pct() { sort -n | awk -v p="$1" '{v[NR] = $1} END {i = int(NR * p + 0.999); if (i < 1) i = 1; printf "%.1f", v[i]}'; }
 printf '\n%-16s %9s %9s %14s %14s\n' figures http_p50 http_p99 pgbench_p50 pgbench_p99
-for name in city_month city_year district_month district_year; do
+for name in city_month city_year city_series district_month district_year district_series; do
   t=$tok; [[ $name == district* ]] && t=$dtok
-  q=""; [[ $name == *year ]] && q="period=2026"
+  q=""; [[ $name == *year ]] && q="period=2026"; [[ $name == *series ]] && q="series=12"
   curl -sf -o /dev/null -H "Authorization: Bearer $t" "http://127.0.0.1:$port/api/v1/figures?$q" # warm
   for _ in $(seq "$requests"); do
     curl -sf -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $t" "http://127.0.0.1:$port/api/v1/figures?$q"

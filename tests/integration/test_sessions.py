@@ -97,7 +97,7 @@ def test_a_login_gives_a_cookie_the_edge_takes(t):
     eq(len(value), 43, "32 random bytes")
     eq(body["account"], {"id": aid, "name": "王监察", "role": "district_supervisor", "jurisdiction": A,
                          "jurisdiction_name": "锦江区", "org": None}, "the account")
-    eq(sorted(body), ["account", "csrf_token", "expires_at", "idle_expires_at"], "the contract's shape")
+    eq(sorted(body), ["account", "csrf_token", "expires_at", "idle_expires_at"], "the answer's shape as contrib/openapi.yaml gives it")
     eq(len(body["csrf_token"]), 64, "a CSRF token")
     check(body["idle_expires_at"] < body["expires_at"], body)
     eq(w.db.count("login_session", f"token_hash = encode(sha256('{value}'), 'hex') AND account_id = {aid}"), 1,

@@ -1,4 +1,4 @@
-/* test_figures_sheet.c -- the figures answer of GET /api/v1/figures (a fixture of its contract's
+/* test_figures_sheet.c -- the figures answer of GET /api/v1/figures (a fixture of its documented
  * shape, figures_answer.json) as a sheet: the CSV file's exact header and rows (the total row
  * last, a rate of no denominator empty, the agencies and series left out), and the xlsx workbook
  * read back member by member (its ZIP's central directory, each member inflated with zlib): the
