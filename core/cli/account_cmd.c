@@ -17,7 +17,7 @@
 
 static const char account_usage[] =
     "usage: sereg account create --role ROLE [--jurisdiction CODE] [--org CREDIT_CODE] --name NAME --password-stdin\n"
-    "       sereg account password NAME --password-stdin\n"
+    "       sereg account password NAME --password-stdin  (a new password; its sessions ended)\n"
     "       sereg account reset NAME --password-stdin     (a new password, unlocked, its sessions ended)\n"
     "       sereg account disable NAME | enable NAME\n"
     "       sereg account list\n";

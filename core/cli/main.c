@@ -75,7 +75,7 @@ static const char usage[] =
     "                      create an account people log in with (POST /api/v1/session); the\n"
     "                      password is read from standard input, never the command line\n"
     "  account password|reset NAME --password-stdin\n"
-    "                      a new password (reset also unlocks it and ends its sessions)\n"
+    "                      a new password, which ends its sessions (reset also unlocks it)\n"
     "  account disable|enable NAME, account list\n"
     "  token revoke ID | --token TOKEN | --account ACCOUNT_ID [--reason TEXT]\n"
     "                      revoke a token, or every token of an account, at once\n"

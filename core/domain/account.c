@@ -152,7 +152,11 @@ bool sr_account_change(struct sr_ctx *c, const char *name_in, enum sr_account_ch
   }
   char now[24];
   snprintf(now, sizeof now, "%lld", (long long)sr_clock_now_ms());
-  const char *revoke = what == SR_ACCOUNT_RESET ? "reset" : what == SR_ACCOUNT_DISABLE ? "disabled" : NULL;
+  /* A new password ends the sessions logged in with the old one: whoever knew it is out. */
+  const char *revoke = what == SR_ACCOUNT_RESET      ? "reset"
+                       : what == SR_ACCOUNT_DISABLE  ? "disabled"
+                       : what == SR_ACCOUNT_PASSWORD ? "password"
+                                                     : NULL;
   const char *p[] = { key, hash[0] ? hash : NULL, now, what == SR_ACCOUNT_RESET ? "true" : "false",
                       what == SR_ACCOUNT_DISABLE ? "disable" : what == SR_ACCOUNT_ENABLE ? "enable" : NULL, revoke };
   if(!sr_tx_begin(c, pb))

@@ -30,7 +30,7 @@ struct sr_account_spec {
 bool sr_account_create(struct sr_ctx *c, const struct sr_account_spec *spec, long *id, struct sr_problem *pb);
 
 enum sr_account_change {
-  SR_ACCOUNT_PASSWORD, /* a new password */
+  SR_ACCOUNT_PASSWORD, /* a new password, every session revoked */
   SR_ACCOUNT_RESET,    /* a new password, unlocked, every session revoked */
   SR_ACCOUNT_DISABLE,  /* no login, every session revoked (its tokens are refused too) */
   SR_ACCOUNT_ENABLE

@@ -4,6 +4,7 @@ with the cookie needs, logout, the idle and absolute ends of a session, failed l
 alike whatever the reason, slowed and then locked, all on the audit record and in /metrics. The
 server's clock is moved through SEREG_CLOCK_FILE, so that 30 minutes pass in no time."""
 import json
+import re
 import os
 import random
 import subprocess
@@ -403,8 +404,13 @@ def test_the_command_line_makes_accounts_and_refuses_bad_ones(t):
         r = account(w, "create", "--role", "city_supervisor", "--name", "两类", password="lowercase12345",
                     env={"LANG": "zh_CN.UTF-8"})
         check("大写字母" in r.stderr, f"in Chinese: {r.stderr}")
+    s, _, _, before = login(w, "ZhangSan")
+    eq(s, 201, "logged in with the old password")
     r = account(w, "password", "ZHANGSAN", password="Changed-Password-1")
     eq(r.returncode, 0, r.stderr)
+    check(re.search(r"\(([1-9][0-9]*) session", r.stdout), f"the sessions of the old password ended: {r.stdout}")
+    eq(w.server.fetch("GET", "/api/v1/session", headers=cookie(before))[0], 401,
+       "a session of the old password is over")
     eq(login(w, "ZhangSan")[0], 401, "the old password no longer")
     eq(login(w, "ZhangSan", "Changed-Password-1")[0], 201, "the new one")
     eq(audit(w, "account.password"), 1, "on the record")
