@@ -248,6 +248,25 @@ static size_t body_ceiling(const struct sr_route *route)
   return route && route->max_body ? route->max_body : SR_MAX_BODY;
 }
 
+/* A query argument whose name or value holds a NUL (%00): C would read it cut short there, so
+ * `status=open%00x` would pass as `status=open`. The first such name goes into <cls>. */
+struct nul_arg {
+  char name[64];
+  bool found;
+};
+
+static enum MHD_Result find_nul_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                    const char *value, size_t value_size)
+{
+  (void)kind;
+  struct nul_arg *n = cls;
+  if(strlen(key) == key_size && (!value || strlen(value) == value_size))
+    return MHD_YES;
+  n->found = true;
+  snprintf(n->name, sizeof n->name, "%s", key);
+  return MHD_NO;
+}
+
 /* Everything decided from the headers. A refusal lands in rq->early; the caller answers it
  * now when a body would follow (so that it is never read) and otherwise after the headers. */
 static void check_headers(struct sr_request *rq, const char *method)
@@ -259,6 +278,13 @@ static void check_headers(struct sr_request *rq, const char *method)
       sr_problem_set(pb, SR_METHOD, "This resource does not take that method.");
     else
       sr_problem_set(pb, SR_NOT_FOUND, "There is no such resource.");
+    return;
+  }
+  struct nul_arg nul = { .found = false };
+  MHD_get_connection_values_n(rq->conn, MHD_GET_ARGUMENT_KIND, find_nul_arg, &nul);
+  if(nul.found) {
+    sr_problem_set(pb, SR_BAD_REQUEST, "A query parameter holds a NUL character.");
+    sr_problem_field(pb, nul.name[0] ? nul.name : "query", "must not hold a NUL character (%%00)");
     return;
   }
   const char *ctype = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Content-Type");

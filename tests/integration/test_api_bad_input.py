@@ -197,6 +197,13 @@ def test_bad_query_parameters_are_400(w):
         problem(w.server.get(f"/api/v1/equipment?{q}", tok=w.city), 400, field)
     problem(w.server.get("/api/v1/organizations?nope=1", tok=w.city), 400, "nope")
     problem(w.server.get("/api/v1/jurisdictions?x=1", tok=w.city), 400, "x")
+    # A NUL (%00) would cut a value short in C: `status=in_service%00x` must not pass as in_service.
+    for path, field in [("/api/v1/equipment?status=in_service%00x", "status"),
+                        ("/api/v1/hazards?without_open=rectification%00", "without_open"),
+                        ("/api/v1/figures?period=2026-11%00", "period"),
+                        ("/api/v1/equipment?limit=2&q=%E9%94%A6%00%E6%B1%9F", "q"),
+                        ("/api/v1/equipment?sta%00tus=in_service", "sta")]:
+        problem(w.server.get(path, tok=w.city), 400, field)
 
 
 def test_unknown_paths_and_methods(w):
