@@ -108,6 +108,15 @@ enum sr_err sr_hazard_list(struct sr_ctx *c, const struct sr_hazard_filter *f, c
     sr_sql_param_copy(&q, today);
     sr_sql_add(&q, "::date)");
   }
+  if(f->without_open) {
+    /* Awaiting its workflow: open, and in no open rectification of that workflow (a district's
+     * hazards awaiting a 监察指令书). */
+    sr_sql_add(&q, " AND h.status = 'open' AND NOT EXISTS (SELECT 1 FROM rectification_hazard rh JOIN "
+                   "rectification r ON r.id = rh.rectification_id WHERE rh.hazard_id = h.id AND r.closed_on IS NULL "
+                   "AND r.workflow = ");
+    sr_sql_param(&q, f->without_open);
+    sr_sql_add(&q, ")");
+  }
   sr_sql_total_here(&q, f->count);
   sr_sql_add(&q, " AND h.id > ");
   sr_sql_param_long(&q, f->after_id);

@@ -38,6 +38,8 @@ struct sr_hazard_filter {
   const char *jurisdiction, *grade, *level, *status, *source; /* NULL: any */
   int overdue;                                        /* -1 any; 1: open and past a rectification
                                                          deadline; 0: open and not */
+  const char *without_open;                           /* a workflow's code: open hazards no open
+                                                         rectification of it covers; NULL: any */
   long after_id, limit;
   bool count; /* answer the total as well */
 };

@@ -10,6 +10,7 @@
 #include "lifecycle.h"
 #include "listing.h"
 #include "org.h"
+#include "plugin.h"
 #include "rectification.h"
 #include "sql.h"
 #include "sr_limits.h"
@@ -228,7 +229,7 @@ static enum sr_err list_equipment(struct sr_ctx *c, const struct sr_params *q, c
 /* ==== hazards ==== */
 
 static const char *const hazard_filters[] = { "equipment_id", "jurisdiction", "grade", "level", "status", "source",
-                                              "overdue", NULL };
+                                              "overdue", "without_open", NULL };
 
 static enum sr_err list_hazards(struct sr_ctx *c, const struct sr_params *q, cJSON **out, struct sr_problem *pb)
 {
@@ -249,6 +250,9 @@ static enum sr_err list_hazards(struct sr_ctx *c, const struct sr_params *q, cJS
   f.source = sr_params_enum(q, "source", sources, "overdue, failed_in_use, defect, patrol, manual", pb);
   const char *overdue = sr_params_enum(q, "overdue", bools, "true, false", pb);
   f.overdue = overdue ? strcmp(overdue, "true") == 0 : -1;
+  f.without_open = sr_params_get(q, "without_open");
+  if(f.without_open && (!c->plugins || !sr_plugins_workflow(c->plugins, f.without_open)))
+    sr_problem_field(pb, "without_open", "must be the code of a workflow in force (GET /api/v1/workflows)");
   if(fields_checked(pb) != SR_OK)
     return pb->err;
   return sr_hazard_list(c, &f, out, pb);

@@ -281,6 +281,35 @@ def open_directive(w, n, deadline_days=20, tok=None):
     return h, w.open_rectification([h], f"D-{n}", day_after("2026-06-15", deadline_days), tok=tok or w.district_a)
 
 
+def test_the_hazards_awaiting_a_directive(w):
+    """without_open=WORKFLOW lists the open hazards no open rectification of that workflow covers
+    (a district's hazards awaiting a 监察指令书), in the caller's scope and counted alike; a
+    workflow not in force is refused naming the field."""
+    at(w, "2026-06-15")
+    waiting = w.open_hazard(w.register(jurisdiction=A), "await-1", tok=w.district_a)
+    covered, r = open_directive(w, "await")
+
+    def ids(tok=w.district_a, **more):
+        q = "&".join(f"{k}={v}" for k, v in {"without_open": "rectification", "limit": 200, **more}.items())
+        s, _, p = w.server.get(f"/api/v1/hazards?{q}", tok=tok)
+        eq(s, 200, p)
+        return p, {h["id"] for h in p["items"]}
+
+    p, got = ids(count="true")
+    check(waiting["id"] in got, "an open hazard without a directive awaits one")
+    check(covered["id"] not in got, "a hazard under an open directive does not")
+    eq(p["total"], len(got), "count=true counts the same rows")
+    check(all(h["status"] == "open" for h in p["items"]), "open hazards only")
+    _, got_b = ids(tok=w.district_b)
+    check(waiting["id"] not in got_b and covered["id"] not in got_b, "another district sees none of A's")
+    _, got_listed = ids(without_open="listed_supervision")
+    check(covered["id"] in got_listed, "another workflow's coverage is its own")
+    for v in ("nope", "Rectification", "rectification%00"):
+        s, _, p = w.server.get(f"/api/v1/hazards?without_open={v}", tok=w.district_a)
+        eq(s, 400, f"{v}: {str(p)[:200]}")
+        eq([e["field"] for e in p["errors"]], ["without_open"], v)
+
+
 def test_bad_transitions_change_nothing(w):
     at(w, "2026-06-15")
     h, r = open_directive(w, "bad")
