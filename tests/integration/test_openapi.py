@@ -42,21 +42,30 @@ def test_router_and_description_list_the_same_routes():
     check(len(router) >= 11, router)
 
 
+def operation_lines():
+    """Each line of the description with the operation it stands in: (method, path, line); a
+    line before any operation of its path has method None."""
+    path, method = None, None
+    for line in spec_text().splitlines():
+        m = re.match(r"^  (/\S+):\s*$", line)
+        if m:
+            path, method = m.group(1), None
+        m = re.match(r"^    (get|post|put|patch|delete):\s*$", line)
+        if m:
+            method = m.group(1).upper()
+        yield method, path, line
+
+
 def test_the_description_names_the_roles_each_route_takes():
     """x-sereg-roles on an operation says who may use it, as the router checks before the body."""
     router = {}
     for line in routes():
         method, path, roles = line.split()
         router[(method, path)] = [] if roles in ("any", "public") else roles.split(",")
-    described, path, method = {}, None, None
-    for line in spec_text().splitlines():
-        m = re.match(r"^  (/\S+):\s*$", line)
-        if m:
-            path = m.group(1)
-        m = re.match(r"^    (get|post|put|patch|delete):\s*$", line)
-        if m:
-            method = m.group(1).upper()
-            described[(method, path)] = []
+    described = {}
+    for method, path, line in operation_lines():
+        if method:
+            described.setdefault((method, path), [])
         m = re.match(r"^      x-sereg-roles: \[(.*)\]\s*$", line)
         if m:
             described[(method, path)] = [x.strip() for x in m.group(1).split(",")]
@@ -68,14 +77,9 @@ def test_the_public_routes_are_described_as_needing_no_token():
     them where a token is also read, as /metrics reads one for the registry's own figures); every
     other operation keeps the document's bearer requirement."""
     public = {" ".join(line.split()[:2]) for line in routes() if line.split()[2] == "public"}
-    security, path, op = {}, None, None
-    for line in spec_text().splitlines():
-        m = re.match(r"^  (/\S+):\s*$", line)
-        if m:
-            path = m.group(1)
-        m = re.match(r"^    (get|post|put|patch|delete):\s*$", line)
-        if m:
-            op = f"{m.group(1).upper()} {path}"
+    security = {}
+    for method, path, line in operation_lines():
+        op = f"{method} {path}"
         m = re.match(r"^      security: (.*)$", line)
         if m:
             security[op] = m.group(1).replace(" ", "")
